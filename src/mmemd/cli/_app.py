@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import typer
+
+from mmemd._version import __version__
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"mmemd {__version__}")
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="mmemd",
+        help="Evidence, criteria and decision support for multiple myeloma with extramedullary disease.",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+    )
+
+    @app.callback()
+    def _root(
+        version: bool = typer.Option(
+            False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+        ),
+    ) -> None:
+        """mmemd: decision support, never prescription."""
+
+    from mmemd.cli import _clinical, _evidence
+
+    _evidence.register(app)
+    _clinical.register(app)
+    return app

@@ -1,0 +1,42 @@
+"""The evidence knowledge base: every finding of the two seed reviews as a structured, bilingual, citable claim.
+
+>>> from mmemd import knowledge
+>>> kb = knowledge.load()
+>>> claims = kb.claims(agent="pomalidomide", endpoint="ORR")
+>>> hits = kb.search("泊马度胺 髓外").hits
+
+See docs/knowledge.md for the model, docs/curation.md for the data files, docs/grading.md for the grade rubric.
+"""
+
+from __future__ import annotations
+
+from mmemd.knowledge._data import kb_version
+from mmemd.knowledge._grade import SMALL_STUDY_N, grade_claim
+from mmemd.knowledge._kb import EXPORT_FIELDS, KnowledgeBase, SearchHit, SearchResult, UnknownTermError, load
+from mmemd.knowledge._load import CurationError, Problem, load_curated
+from mmemd.knowledge._models import Category, Claim, Design, Direction, Flag, Population, Source
+from mmemd.knowledge._vocab import Vocabulary, vocabulary
+
+__all__ = [
+    "EXPORT_FIELDS",
+    "SMALL_STUDY_N",
+    "Category",
+    "Claim",
+    "CurationError",
+    "Design",
+    "Direction",
+    "Flag",
+    "KnowledgeBase",
+    "Population",
+    "Problem",
+    "SearchHit",
+    "SearchResult",
+    "Source",
+    "UnknownTermError",
+    "Vocabulary",
+    "grade_claim",
+    "kb_version",
+    "load",
+    "load_curated",
+    "vocabulary",
+]

@@ -1,0 +1,282 @@
+"""The knowledge base as a Python object: filter, look up, search, count, export."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any, Literal
+
+from mmemd.knowledge._models import Category, Claim, Source
+from mmemd.knowledge._store import BM25_WEIGHTS, open_store
+from mmemd.knowledge._text import find_spans, tokens
+from mmemd.knowledge._vocab import Vocabulary, vocabulary
+
+#: Fields of an exported record, in order (issue 2: at least these).
+EXPORT_FIELDS = (
+    "id",
+    "source",
+    "section",
+    "quote",
+    "offset",
+    "category",
+    "endpoint",
+    "value",
+    "value_max",
+    "value_qualifier",
+    "unit",
+    "comparator_value",
+    "p",
+    "direction",
+    "interventions",
+    "comparator",
+    "regimen",
+    "study",
+    "design",
+    "disease",
+    "population_emd",
+    "n_total",
+    "n_emd",
+    "timepoint",
+    "arm",
+    "comparator_arm",
+    "statement_en",
+    "statement_zh",
+    "grade",
+    "emd_specific",
+    "references",
+    "flags",
+    "notes",
+)
+
+HIGHLIGHT_FIELDS = ("statement_en", "statement_zh", "quote")
+
+
+class UnknownTermError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    claim: Claim
+    score: float
+    #: character spans matching the query, per field (statement_en, statement_zh, quote)
+    spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    #: "all" when every term matched; "any" when nothing matched all terms and the search fell back to any term
+    matched: Literal["all", "any", "none"]
+    hits: list[SearchHit]
+
+
+def _fts_phrase(term: str) -> str | None:
+    toks = tokens(term)
+    if not toks:
+        return None
+    phrase = '"' + " ".join(toks) + '"'
+    # A Latin word typed in part ("lenalid") should still find "lenalidomide".
+    last = toks[-1]
+    if last.isascii() and last.isalpha() and len(last) >= 3:
+        phrase += " *"
+    return phrase
+
+
+class KnowledgeBase:
+    """The evidence knowledge base, read from the compiled store (see :func:`load`)."""
+
+    def __init__(self, con: sqlite3.Connection, vocab: Vocabulary) -> None:
+        self._con = con
+        self.vocabulary = vocab
+        self.version: str = con.execute("SELECT value FROM meta WHERE key = 'kb_version'").fetchone()[0]
+        self._cache: dict[int, Claim] = {}
+
+    # -- lookup ---------------------------------------------------------------------------------------------------
+    def _claim(self, rowid: int, doc: str) -> Claim:
+        claim = self._cache.get(rowid)
+        if claim is None:
+            claim = Claim.model_validate_json(doc)
+            self._cache[rowid] = claim
+        return claim
+
+    def __len__(self) -> int:
+        return int(self._con.execute("SELECT count(*) FROM claims").fetchone()[0])
+
+    def __iter__(self) -> Iterator[Claim]:
+        return iter(self.claims())
+
+    def get(self, claim_id: str) -> Claim:
+        row = self._con.execute("SELECT rowid, doc FROM claims WHERE id = ?", (claim_id,)).fetchone()
+        if row is None:
+            raise KeyError(f"no claim with id {claim_id!r}")
+        return self._claim(row[0], row[1])
+
+    def __contains__(self, claim_id: object) -> bool:
+        return self._con.execute("SELECT 1 FROM claims WHERE id = ?", (claim_id,)).fetchone() is not None
+
+    def resolve(self, name: str) -> str:
+        """An agent, procedure, class or regimen id from any of its names (``泊马度胺`` -> ``pomalidomide``)."""
+        v = self.vocabulary
+        wanted = name.casefold()
+        for table in (v.agents, v.procedures, v.classes, v.regimens):
+            for term in table.values():
+                if any(n.casefold() == wanted for n in term.names()):
+                    return term.id
+        known = sorted([*v.agents, *v.procedures, *v.classes, *v.regimens])
+        raise UnknownTermError(f"unknown agent {name!r}; known ids: {', '.join(known)}")
+
+    def claims(
+        self,
+        *,
+        agent: str | None = None,
+        endpoint: str | None = None,
+        category: str | None = None,
+        source: str | None = None,
+        emd_only: bool = False,
+    ) -> list[Claim]:
+        """Claims matching every given filter, in source order.
+
+        ``agent`` is an agent, procedure, class or regimen, by id or any name; it matches claims where it is an
+        intervention or the comparator, alone, as a component of a named regimen, or (for a class) via any member.
+        """
+        where, args = [], []
+        if agent is not None:
+            ident = self.resolve(agent)
+            where.append(
+                "c.rowid IN (SELECT claim_rowid FROM claim_terms WHERE term = ? AND role != 'subject')"
+            )
+            args.append(ident)
+        if endpoint is not None:
+            if endpoint not in self.vocabulary.endpoints:
+                known = ", ".join(sorted(self.vocabulary.endpoints))
+                raise UnknownTermError(f"unknown endpoint {endpoint!r}; known: {known}")
+            where.append("c.endpoint = ?")
+            args.append(endpoint)
+        if category is not None:
+            if category not in Category.__members__:
+                raise UnknownTermError(
+                    f"unknown category {category!r}; known: {', '.join(Category.__members__)}"
+                )
+            where.append("c.category = ?")
+            args.append(category)
+        if source is not None:
+            src = self.source(source)
+            where.append("c.source = ?")
+            args.append(src.id)
+        if emd_only:
+            where.append("c.emd_specific = 1")
+        sql = "SELECT c.rowid, c.doc FROM claims c"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY c.rowid"
+        return [self._claim(r, d) for r, d in self._con.execute(sql, args)]
+
+    # -- sources ----------------------------------------------------------------------------------------------------
+    def sources(self) -> list[Source]:
+        return [
+            Source.model_validate_json(d) for (d,) in self._con.execute("SELECT doc FROM sources ORDER BY id")
+        ]
+
+    def source(self, ident: str) -> Source:
+        row = self._con.execute(
+            "SELECT doc FROM sources WHERE id = ? OR alias = ?", (ident, ident)
+        ).fetchone()
+        if row is None:
+            known = ", ".join(f"{s.id} ({s.alias})" for s in self.sources())
+            raise UnknownTermError(f"unknown source {ident!r}; known: {known}")
+        return Source.model_validate_json(row[0])
+
+    def source_text(self, ident: str) -> str:
+        row = self._con.execute(
+            "SELECT text FROM sources WHERE id = ? OR alias = ?", (ident, ident)
+        ).fetchone()
+        if row is None:
+            raise UnknownTermError(f"unknown source {ident!r}")
+        return str(row[0])
+
+    def context(self, claim: Claim, chars: int = 80) -> tuple[str, str, str]:
+        """(text before, the quote, text after) around a claim's quote in its source."""
+        text = self.source_text(claim.source)
+        start, end = claim.offset, claim.offset + len(claim.quote)
+        return text[max(0, start - chars) : start], text[start:end], text[end : end + chars]
+
+    # -- search -----------------------------------------------------------------------------------------------------
+    def search(self, query: str, limit: int = 20) -> SearchResult:
+        """Full-text search in Chinese or English, ranked by bm25; every term must match (else any term).
+
+        Terms are separated by white space. A Chinese term matches as an exact substring (of any length); a Latin
+        term matches words, the last word also as a prefix. Names of agents, classes, regimens, endpoints, sites and
+        biomarkers in either language find the claims tagged with them.
+        """
+        terms = query.split()
+        phrases = [p for p in (_fts_phrase(t) for t in terms) if p is not None]
+        if not phrases:
+            raise ValueError("empty query: give at least one word or Chinese character")
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        sql = (
+            f"SELECT c.rowid, c.doc, bm25(claims_fts, {weights}) AS score FROM claims_fts "
+            "JOIN claims c ON c.rowid = claims_fts.rowid WHERE claims_fts MATCH ? "
+            "ORDER BY score, c.rowid LIMIT ?"
+        )
+        matched: Literal["all", "any", "none"] = "all"
+        rows = self._con.execute(sql, (" AND ".join(phrases), limit)).fetchall()
+        if not rows and len(phrases) > 1:
+            matched = "any"
+            rows = self._con.execute(sql, (" OR ".join(phrases), limit)).fetchall()
+        if not rows:
+            matched = "none"
+        hits = []
+        for rowid, doc, score in rows:
+            claim = self._claim(rowid, doc)
+            spans = {f: find_spans(getattr(claim, f), terms) for f in HIGHLIGHT_FIELDS}
+            hits.append(SearchHit(claim=claim, score=-float(score), spans=spans))
+        return SearchResult(query=query, matched=matched, hits=hits)
+
+    # -- summaries --------------------------------------------------------------------------------------------------
+    def stats(self) -> dict[str, dict[str, int]]:
+        claims = self.claims()
+        alias = {s.id: s.alias for s in self.sources()}
+        agents: Counter[str] = Counter()
+        for c in claims:
+            agents.update(set(c.interventions))
+        return {
+            "source": dict(Counter(alias[c.source] for c in claims).most_common()),
+            "category": dict(Counter(c.category.value for c in claims).most_common()),
+            "agent": dict(agents.most_common()),
+            "endpoint": dict(Counter(c.endpoint for c in claims).most_common()),
+            "grade": dict(sorted(Counter(c.grade for c in claims).items())),
+            "design": dict(Counter(c.design.value for c in claims).most_common()),
+            "emd_specific": dict(Counter(str(c.emd_specific).lower() for c in claims).most_common()),
+        }
+
+    def export_records(self) -> Iterator[dict[str, Any]]:
+        """One flat record per claim with :data:`EXPORT_FIELDS` (numbers as JSON numbers, lists as lists)."""
+        for c in self.claims():
+            d = c.model_dump(mode="python")
+            rec: dict[str, Any] = {}
+            for f in EXPORT_FIELDS:
+                if f == "disease":
+                    rec[f] = c.population.disease
+                elif f == "population_emd":
+                    rec[f] = c.population.emd
+                else:
+                    val = d.get(f)
+                    if isinstance(val, Decimal):
+                        val = int(val) if val == val.to_integral_value() else float(val)
+                    elif isinstance(val, tuple):
+                        val = [v.value if isinstance(v, Enum) else v for v in val]
+                    elif isinstance(val, Enum):
+                        val = val.value
+                    rec[f] = val
+            yield rec
+
+
+def load(cache_dir: Path | None = None) -> KnowledgeBase:
+    """Open the knowledge base (building its store on first use) — the one entry point most callers need."""
+    return KnowledgeBase(open_store(cache_dir), vocabulary())
