@@ -1,0 +1,283 @@
+"""Rule conditions: each evaluates to met / not met / undecided (a needed fact is unknown), with its reason.
+
+A rule's ``when`` is a mapping of condition name to argument; all must be met for the rule to fire. The names and
+their meaning are the rule language documented in docs/advice.md; an unknown name is a load-time error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from mmemd.advice._context import PatientContext
+
+Outcome = Literal["met", "not_met", "undecided"]
+
+#: Ways a lesion can be histologically or cytologically confirmed (patient-record.md `confirmed_by`).
+_TISSUE_CONFIRMED: Final = frozenset({"biopsy", "cytology", "csf_flow_cytometry"})
+
+
+@dataclass(frozen=True)
+class Check:
+    condition: str
+    outcome: Outcome
+    en: str
+    zh: str
+
+
+def _tri(value: bool | None, want: bool) -> Outcome:
+    if value is None:
+        return "undecided"
+    return "met" if value is want else "not_met"
+
+
+def _names(ids: Sequence[str]) -> str:
+    return ", ".join(ids)
+
+
+def _history_known(ctx: PatientContext) -> bool:
+    # A newly diagnosed patient has no prior therapy by definition; a relapsed one without a recorded history has an
+    # unknown history.
+    return bool(ctx.exposures) or ctx.phase == "newly_diagnosed"
+
+
+def _phase(ctx: PatientContext, arg: Any) -> Check:
+    label = {
+        "newly_diagnosed": ("newly diagnosed", "新诊断"),
+        "relapsed_refractory": ("relapsed/refractory", "复发难治"),
+    }
+    en, zh = label.get(str(arg), (str(arg), str(arg)))
+    outcome: Outcome = "met" if ctx.phase == arg else "not_met"
+    return Check("phase", outcome, f"phase: {en}", f"疾病阶段：{zh}")
+
+
+def _bool_fact(
+    name: str, en: str, zh: str, getter: Callable[[PatientContext], bool | None]
+) -> Callable[..., Check]:
+    def check(ctx: PatientContext, arg: Any) -> Check:
+        want = bool(arg)
+        value = getter(ctx)
+        neg_en, neg_zh = ("" if want else "no ", "" if want else "无")
+        if value is None:
+            return Check(name, "undecided", f"{en}: not recorded", f"{zh}：未记录")
+        return Check(name, _tri(value, want), f"{neg_en}{en}", f"{neg_zh}{zh}")
+
+    return check
+
+
+def _age_below(ctx: PatientContext, arg: Any) -> Check:
+    if ctx.age is None:
+        return Check("age_below", "undecided", "age: not recorded", "年龄：未记录")
+    outcome: Outcome = "met" if ctx.age < int(arg) else "not_met"
+    return Check("age_below", outcome, f"age {ctx.age} (< {arg})", f"年龄{ctx.age}岁（<{arg}岁）")
+
+
+def _age_at_least(ctx: PatientContext, arg: Any) -> Check:
+    if ctx.age is None:
+        return Check("age_at_least", "undecided", "age: not recorded", "年龄：未记录")
+    outcome: Outcome = "met" if ctx.age >= int(arg) else "not_met"
+    return Check("age_at_least", outcome, f"age {ctx.age} (≥ {arg})", f"年龄{ctx.age}岁（≥{arg}岁）")
+
+
+def _emd_category(ctx: PatientContext, arg: Any) -> Check:
+    wanted = [str(a) for a in arg]
+    # "indeterminate" is undecided for a rule about a category, but a fact for a rule written for it (PET-CT to settle).
+    if ctx.emd_category is None or (ctx.emd_category == "indeterminate" and "indeterminate" not in wanted):
+        return Check("emd_category", "undecided", "EMD category indeterminate", "髓外病变类型不确定")
+    outcome: Outcome = "met" if ctx.emd_category in wanted else "not_met"
+    return Check(
+        "emd_category", outcome, f"EMD category: {ctx.emd_category}", f"髓外病变类型：{ctx.emd_category}"
+    )
+
+
+def _emd_timing(ctx: PatientContext, arg: Any) -> Check:
+    if ctx.emd_timing is None:
+        return Check("emd_timing", "undecided", "EMD timing unknown", "髓外病变出现时间未知")
+    label = {
+        "primary": ("EMD at diagnosis", "初诊时髓外病变"),
+        "secondary": ("EMD at relapse", "复发时髓外病变"),
+    }
+    en, zh = label.get(ctx.emd_timing, (ctx.emd_timing, ctx.emd_timing))
+    return Check("emd_timing", "met" if ctx.emd_timing == arg else "not_met", en, zh)
+
+
+def _exposed_to_all(ctx: PatientContext, arg: Any) -> Check:
+    ids = [str(a) for a in arg]
+    if not _history_known(ctx):
+        return Check("exposed_to_all", "undecided", "therapy history not recorded", "既往治疗史未记录")
+    met = all(i in ctx.exposed for i in ids)
+    return Check(
+        "exposed_to_all",
+        "met" if met else "not_met",
+        f"previously exposed to {_names(ids)}" if met else f"not exposed to all of {_names(ids)}",
+        f"既往接受过{_names(ids)}" if met else f"未全部接受过{_names(ids)}",
+    )
+
+
+def _exposed_to_any(ctx: PatientContext, arg: Any) -> Check:
+    ids = [str(a) for a in arg]
+    if not _history_known(ctx):
+        return Check("exposed_to_any", "undecided", "therapy history not recorded", "既往治疗史未记录")
+    hit = [i for i in ids if i in ctx.exposed]
+    return Check(
+        "exposed_to_any",
+        "met" if hit else "not_met",
+        f"previously exposed to {_names(hit)}" if hit else f"not exposed to {_names(ids)}",
+        f"既往接受过{_names(hit)}" if hit else f"未接受过{_names(ids)}",
+    )
+
+
+def _not_exposed_to_any(ctx: PatientContext, arg: Any) -> Check:
+    c = _exposed_to_any(ctx, arg)
+    flipped: Outcome = {"met": "not_met", "not_met": "met", "undecided": "undecided"}[c.outcome]  # type: ignore[assignment]
+    return Check("not_exposed_to_any", flipped, c.en, c.zh)
+
+
+def _refractory_to_any(ctx: PatientContext, arg: Any) -> Check:
+    ids = [str(a) for a in arg]
+    if not _history_known(ctx):
+        return Check("refractory_to_any", "undecided", "therapy history not recorded", "既往治疗史未记录")
+    hit = [i for i in ids if i in ctx.refractory]
+    return Check(
+        "refractory_to_any",
+        "met" if hit else "not_met",
+        f"refractory to {_names(hit)}" if hit else f"not refractory to {_names(ids)}",
+        f"对{_names(hit)}耐药" if hit else f"对{_names(ids)}无耐药",
+    )
+
+
+def _not_refractory_to_any(ctx: PatientContext, arg: Any) -> Check:
+    c = _refractory_to_any(ctx, arg)
+    flipped: Outcome = {"met": "not_met", "not_met": "met", "undecided": "undecided"}[c.outcome]  # type: ignore[assignment]
+    return Check("not_refractory_to_any", flipped, c.en, c.zh)
+
+
+def _lesion_not_tissue_confirmed(ctx: PatientContext, arg: Any) -> Check:
+    unconfirmed = [
+        str(les.get("id"))
+        for les in ctx.lesions
+        if les.get("biopsy_proven") is not True and les.get("confirmed_by") not in _TISSUE_CONFIRMED
+    ]
+    outcome: Outcome = "met" if bool(unconfirmed) is bool(arg) else "not_met"
+    if unconfirmed:
+        return Check(
+            "lesion_not_tissue_confirmed",
+            outcome,
+            f"lesion(s) {_names(unconfirmed)} without biopsy or cytology",
+            f"病灶{_names(unconfirmed)}未经活检或细胞学证实",
+        )
+    return Check(
+        "lesion_not_tissue_confirmed", outcome, "every lesion tissue-confirmed", "所有病灶均经病理证实"
+    )
+
+
+def _lesion_near_spine(ctx: PatientContext, arg: Any) -> Check:
+    near = [
+        str(les.get("id"))
+        for les in ctx.lesions
+        if les.get("site") == "paravertebral" or les.get("relation_to_bone") == "arising_from_bone"
+    ]
+    outcome: Outcome = "met" if bool(near) is bool(arg) else "not_met"
+    return Check(
+        "lesion_near_spine",
+        outcome,
+        f"lesion(s) {_names(near)} paravertebral or arising from bone" if near else "no paraskeletal lesion",
+        f"病灶{_names(near)}位于椎旁或起源于骨" if near else "无骨旁病灶",
+    )
+
+
+def _no_pet_ct(ctx: PatientContext, arg: Any) -> Check:
+    pet = any(les.get("modality") == "PET-CT" for les in ctx.lesions)
+    outcome: Outcome = "met" if (not pet) is bool(arg) else "not_met"
+    if pet:
+        return Check("no_pet_ct", outcome, "lesions staged by PET-CT", "病灶已行PET-CT评估")
+    return Check("no_pet_ct", outcome, "no lesion imaged by PET-CT", "无病灶经PET-CT评估")
+
+
+def _cytogenetics_missing(ctx: PatientContext, arg: Any) -> Check:
+    missing = [
+        n
+        for n, v in (("del(17p)", ctx.del_17p), ("t(4;14)", ctx.t_4_14), ("t(14;16)", ctx.t_14_16))
+        if v is None
+    ]
+    outcome: Outcome = "met" if bool(missing) is bool(arg) else "not_met"
+    return Check(
+        "cytogenetics_missing",
+        outcome,
+        f"FISH result missing: {_names(missing)}" if missing else "high-risk FISH results recorded",
+        f"缺少FISH结果：{_names(missing)}" if missing else "高危FISH结果已记录",
+    )
+
+
+def _labs_missing(ctx: PatientContext, arg: Any) -> Check:
+    outcome: Outcome = "met" if bool(ctx.labs_missing) is bool(arg) else "not_met"
+    names = _names(list(ctx.labs_missing))
+    return Check(
+        "labs_missing",
+        outcome,
+        f"staging labs missing: {names}" if ctx.labs_missing else "staging labs recorded",
+        f"分期所需检验缺失：{names}" if ctx.labs_missing else "分期所需检验已记录",
+    )
+
+
+def _stage(field: str, label: str) -> Callable[..., Check]:
+    def check(ctx: PatientContext, arg: Any) -> Check:
+        value = getattr(ctx, field)
+        if value is None:
+            return Check(field, "undecided", f"{label} not determinable", f"{label}无法确定")
+        wanted = [str(a) for a in (arg if isinstance(arg, list) else [arg])]
+        return Check(field, "met" if value in wanted else "not_met", f"{label} {value}", f"{label} {value}期")
+
+    return check
+
+
+CONDITIONS: Final[dict[str, Callable[[PatientContext, Any], Check]]] = {
+    "phase": _phase,
+    "transplant_eligible": _bool_fact(
+        "transplant_eligible", "transplant-eligible", "适合移植", lambda c: c.transplant_eligible
+    ),
+    "age_below": _age_below,
+    "age_at_least": _age_at_least,
+    "emd_present": _bool_fact("emd_present", "extramedullary disease", "伴髓外病变", lambda c: c.emd_present),
+    "emd_category": _emd_category,
+    "emd_timing": _emd_timing,
+    "cns": _bool_fact("cns", "CNS involvement", "中枢神经系统受累", lambda c: c.cns),
+    "multiple_sites": _bool_fact(
+        "multiple_sites", "EMD at more than one site", "多部位髓外病变", lambda c: c.multiple_sites
+    ),
+    "high_risk": _bool_fact(
+        "high_risk", "high-risk disease (IMS/IMWG 2025)", "高危（IMS/IMWG 2025）", lambda c: c.high_risk
+    ),
+    "t_11_14": _bool_fact("t_11_14", "t(11;14)", "t(11;14)", lambda c: c.t_11_14),
+    "del_17p": _bool_fact("del_17p", "del(17p)", "del(17p)", lambda c: c.del_17p),
+    "progressive_disease": _bool_fact(
+        "progressive_disease", "progressive disease", "疾病进展", lambda c: c.progressive_disease
+    ),
+    "exposed_to_all": _exposed_to_all,
+    "exposed_to_any": _exposed_to_any,
+    "not_exposed_to_any": _not_exposed_to_any,
+    "refractory_to_any": _refractory_to_any,
+    "not_refractory_to_any": _not_refractory_to_any,
+    "lesion_not_tissue_confirmed": _lesion_not_tissue_confirmed,
+    "lesion_near_spine": _lesion_near_spine,
+    "no_pet_ct": _no_pet_ct,
+    "cytogenetics_missing": _cytogenetics_missing,
+    "labs_missing": _labs_missing,
+    "iss": _stage("iss", "ISS"),
+    "r_iss": _stage("r_iss", "R-ISS"),
+    "r2_iss": _stage("r2_iss", "R2-ISS"),
+}
+
+
+def evaluate(when: dict[str, Any], ctx: PatientContext) -> list[Check]:
+    return [CONDITIONS[name](ctx, arg) for name, arg in when.items()]
+
+
+def verdict(checks: Sequence[Check]) -> Outcome:
+    """All met → met; any not met → not_met; otherwise undecided."""
+    if any(c.outcome == "not_met" for c in checks):
+        return "not_met"
+    if any(c.outcome == "undecided" for c in checks):
+        return "undecided"
+    return "met"

@@ -1,0 +1,156 @@
+"""Decision-support output (the ``workup``, ``prognosis`` and ``options`` sections of ``mmemd.assessment/1``) and the
+rule files' input models."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Severity = Literal["major", "minor"]
+
+
+class Bilingual(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    en: str
+    zh: str
+
+
+class Caution(BaseModel):
+    """A reason for care with an option, with the evidence (claims) or patient facts behind it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    en: str
+    zh: str
+    claims: list[str] = Field(default_factory=list)
+    severity: Severity = "minor"
+    #: the patient facts that made this caution apply (e.g. "refractory to daratumumab (line 2)")
+    because: list[str] = Field(default_factory=list)
+
+
+class KeyResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    claim: str
+    en: str
+    zh: str
+    grade: str
+    emd_specific: bool
+
+
+class WorkupItem(BaseModel):
+    id: str
+    title_zh: str
+    title_en: str
+    because: list[Bilingual]
+    claims: list[str]
+    citations: list[str] = Field(default_factory=list)
+    detail_en: str = ""
+    detail_zh: str = ""
+
+
+class PrognosisItem(BaseModel):
+    id: str
+    en: str
+    zh: str
+    value: Decimal | None = None
+    value_max: Decimal | None = None
+    value_qualifier: str | None = None
+    unit: str | None = None
+    comparator_value: Decimal | None = None
+    timepoint: str | None = None
+    population: str
+    claims: list[str] = Field(default_factory=list)
+    #: non-knowledge-base sources, by their key in clinical-criteria.md §0 (e.g. GREIPP05 for ISS survival)
+    citations: list[str] = Field(default_factory=list)
+    because: list[Bilingual] = Field(default_factory=list)
+
+
+class ScoreBreakdown(BaseModel):
+    evidence: int
+    emd_specific: int
+    match: int
+    cautions: int
+
+
+class TreatmentOption(BaseModel):
+    id: str
+    title_zh: str
+    title_en: str
+    agents: list[str]
+    applies_because: list[Bilingual]
+    cautions: list[Caution]
+    claims: list[str]
+    key_results: list[KeyResult]
+    grade: str
+    emd_specific_evidence: bool
+    #: best grade among the option's EMD-specific outcome claims (None when all its evidence is general MM)
+    emd_evidence_grade: str | None = None
+    score: int
+    score_breakdown: ScoreBreakdown
+    citations: list[str] = Field(default_factory=list)
+    note_en: str = ""
+    note_zh: str = ""
+
+
+# ---- rule files --------------------------------------------------------------------------------------------------
+class _Rule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    when: dict[str, Any] = Field(default_factory=dict)
+
+
+class CautionRule(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    when: dict[str, Any] = Field(default_factory=dict)
+    en: str
+    zh: str
+    claims: tuple[str, ...] = ()
+    severity: Severity = "minor"
+
+
+class OptionRule(_Rule):
+    title_en: str
+    title_zh: str
+    agents: tuple[str, ...]
+    claims: tuple[str, ...] = Field(min_length=1)
+    key_claims: tuple[str, ...] = ()
+    cautions: tuple[CautionRule, ...] = ()
+    citations: tuple[str, ...] = ()
+    note_en: str = ""
+    note_zh: str = ""
+
+
+class WorkupRule(_Rule):
+    title_en: str
+    title_zh: str
+    claims: tuple[str, ...] = ()
+    citations: tuple[str, ...] = ()
+    detail_en: str = ""
+    detail_zh: str = ""
+
+
+class Figure(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: Decimal | None = None
+    value_max: Decimal | None = None
+    unit: str | None = None
+    timepoint: str | None = None
+    population: str
+
+
+class PrognosisRule(_Rule):
+    en: str
+    zh: str
+    #: the claim whose numbers are the figure (value, unit, population come from it) ...
+    figure_claim: str | None = None
+    #: ... or a figure from a staging publication (cite it in ``citations``)
+    figure: Figure | None = None
+    claims: tuple[str, ...] = ()
+    citations: tuple[str, ...] = ()
