@@ -14,11 +14,23 @@ import sys
 import tempfile
 import time
 
-QUERIES = ["泊马度胺", "pomalidomide", "CAR-T ORR", "中枢神经系统", "髓外", "预后", "daratumumab EMD", "ASCT OS", "lenalid"]
+QUERIES = [
+    "泊马度胺",
+    "pomalidomide",
+    "CAR-T ORR",
+    "中枢神经系统",
+    "髓外",
+    "预后",
+    "daratumumab EMD",
+    "ASCT OS",
+    "lenalid",
+]
 
 
 def _in_fresh_process(code: str) -> float:
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
+    )
     return float(out.stdout.strip())
 
 

@@ -17,7 +17,32 @@ from mmemd.knowledge import EXPORT_FIELDS
 runner = CliRunner()
 app = build_app()
 
-ISSUE_FIELDS = ["id", "source", "quote", "category", "endpoint", "value", "value_max", "value_qualifier", "unit", "comparator_value", "p", "direction", "interventions", "comparator", "study", "design", "n_total", "n_emd", "timepoint", "statement_en", "statement_zh", "grade", "emd_specific", "references"]
+ISSUE_FIELDS = [
+    "id",
+    "source",
+    "quote",
+    "category",
+    "endpoint",
+    "value",
+    "value_max",
+    "value_qualifier",
+    "unit",
+    "comparator_value",
+    "p",
+    "direction",
+    "interventions",
+    "comparator",
+    "study",
+    "design",
+    "n_total",
+    "n_emd",
+    "timepoint",
+    "statement_en",
+    "statement_zh",
+    "grade",
+    "emd_specific",
+    "references",
+]
 
 
 def _run(*args: str) -> tuple[int, str, str]:

@@ -35,10 +35,18 @@ __all__ = [
     "TreatmentOption",
     "WorkupItem",
     "advise",
+    "assess_with_advice",
     "build_context",
     "check_rules",
     "load_rules",
 ]
+
+
+def assess_with_advice(record: Any, kb: KnowledgeBase | None = None) -> tuple[Any, Advice]:
+    """The full ``mmemd.assessment/1`` (with work-up, prognosis, options) and the rule trace."""
+    from mmemd.advice._assess import assess_with_advice as _impl
+
+    return _impl(record, kb)
 
 
 def advise(record: Any, assessment: Any, kb: KnowledgeBase) -> Advice:

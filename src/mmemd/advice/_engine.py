@@ -288,6 +288,27 @@ def _refractory_cautions(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase
     return out
 
 
+_EVIDENCE_CACHE: dict[tuple[str, str], tuple[str, str | None, list[KeyResult]]] = {}
+
+
+def _option_evidence(opt: OptionRule, kb: KnowledgeBase) -> tuple[str, str | None, list[KeyResult]]:
+    """Best grade, best EMD-specific grade and key results of an option: patient-independent, computed once."""
+    key = (kb.version, opt.id)  # the version is a content hash: same version, same evidence
+    cached = _EVIDENCE_CACHE.get(key)
+    if cached is None:
+        claims = [kb.get(cid) for cid in opt.claims]
+        outcome = [c for c in claims if c.category.value in ("treatment_outcome", "treatment_recommendation")]
+        outcome = outcome or claims
+        emd_grades = [c.grade for c in outcome if c.emd_specific]
+        cached = (
+            min(c.grade for c in outcome),
+            min(emd_grades) if emd_grades else None,
+            [key_result(kb.get(cid), kb) for cid in opt.key_claims],
+        )
+        _EVIDENCE_CACHE[key] = cached
+    return cached
+
+
 def evaluate_option(
     opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase
 ) -> tuple[Outcome, tuple[Check, ...], TreatmentOption | None]:
@@ -309,14 +330,7 @@ def evaluate_option(
                 )
             )
     cautions += _refractory_cautions(opt, ctx, kb)
-    claims = [kb.get(cid) for cid in opt.claims]
-    outcome_claims = [
-        c for c in claims if c.category.value in ("treatment_outcome", "treatment_recommendation")
-    ] or claims
-    grade = min(c.grade for c in outcome_claims)
-    emd_grades = [c.grade for c in outcome_claims if c.emd_specific]
-    emd_grade = min(emd_grades) if emd_grades else None
-    key = [key_result(kb.get(cid), kb) for cid in (opt.key_claims or ())]
+    grade, emd_grade, key = _option_evidence(opt, kb)
     applies = _because(checks)
     breakdown = option_score(grade, emd_grade, checks, cautions)
     option = TreatmentOption(

@@ -28,8 +28,9 @@ def build_app() -> typer.Typer:
     ) -> None:
         """mmemd: decision support, never prescription."""
 
-    from mmemd.cli import _clinical, _evidence
+    from mmemd.cli import _advice, _clinical, _evidence
 
     _evidence.register(app)
     _clinical.register(app)
+    _advice.register(app)
     return app

@@ -1,9 +1,498 @@
-"""`mmemd assess`, `mmemd validate`, `mmemd schema` (clinical engine, issue 3)."""
+"""`mmemd assess`, `mmemd validate`, `mmemd schema` (clinical engine, issue 3).
+
+Importing this module must stay cheap (the app is built for every command): the engine, pydantic models and rich are
+imported inside the command functions. Invalid input exits with code 2 and the full error report on stderr; nothing
+is printed on stdout as if the record were valid.
+"""
 
 from __future__ import annotations
 
+import enum
+import os
+import sys
+from collections import deque
+from collections.abc import Iterator
+from typing import IO, TYPE_CHECKING, Annotated, Any
+
 import typer
+
+if TYPE_CHECKING:
+    from mmemd.clinical.assessment import Assessment
+    from mmemd.clinical.errors import RecordError
+
+EXIT_INVALID = 2
+
+# Batch tuning: lines per task, and how many tasks may be in flight per worker (bounds memory: the input is never
+# read ahead by more than workers * _INFLIGHT_PER_WORKER * _CHUNK_LINES lines).
+_CHUNK_LINES = 256
+_INFLIGHT_PER_WORKER = 3
+
+
+class OutputFormat(enum.StrEnum):
+    json = "json"
+    text = "text"
+
+
+class Lang(enum.StrEnum):
+    en = "en"
+    zh = "zh"
+
+
+class SchemaName(enum.StrEnum):
+    patient = "patient"
+    assessment = "assessment"
+
+
+# --- helpers ---------------------------------------------------------------------------------------------------
+
+
+def _read_input(path: str) -> bytes:
+    if path == "-":
+        return sys.stdin.buffer.read()
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _fail_io(path: str, exc: OSError, fmt: OutputFormat) -> typer.Exit:
+    msg = f"cannot read {path}: {exc.strerror or exc}"
+    if fmt is OutputFormat.json:
+        import json
+
+        err = {"schema": "mmemd.errors/1", "valid": False, "problem_count": 1}
+        err["problems"] = [{"path": "$", "code": "io_error", "message": msg}]
+        sys.stderr.write(json.dumps(err, ensure_ascii=False) + "\n")
+    else:
+        sys.stderr.write(f"error: {msg}\n")
+    return typer.Exit(EXIT_INVALID)
+
+
+def _report_invalid(exc: RecordError, fmt: OutputFormat, source: str) -> typer.Exit:
+    import json
+
+    if fmt is OutputFormat.json:
+        report = exc.report()
+        report["source"] = source
+        sys.stderr.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stderr.write(f"{source}: {exc.report_text()}\n")
+    return typer.Exit(EXIT_INVALID)
+
+
+def _load_record(path: str, fmt: OutputFormat) -> Any:
+    from mmemd.clinical.errors import RecordError
+    from mmemd.clinical.record import parse_record_json
+
+    try:
+        data = _read_input(path)
+    except OSError as exc:
+        raise _fail_io(path, exc, fmt) from None
+    try:
+        return parse_record_json(data)
+    except RecordError as exc:
+        raise _report_invalid(exc, fmt, "<stdin>" if path == "-" else path) from None
+
+
+# --- batch -----------------------------------------------------------------------------------------------------
+
+
+def _assess_line(line: bytes, lineno: int) -> tuple[bool, str, str]:
+    """(valid, stdout line, stderr text) for one JSON Lines record."""
+    import json
+
+    from mmemd.clinical.assessment import assess
+    from mmemd.clinical.errors import RecordError
+    from mmemd.clinical.record import parse_record_json
+
+    try:
+        out = assess(parse_record_json(line)).model_dump_json(by_alias=True)
+    except RecordError as exc:
+        report = exc.report()
+        report["line"] = lineno
+        return (
+            False,
+            json.dumps(report, ensure_ascii=False),
+            "".join(f"line {lineno}: {p}\n" for p in exc.problems),
+        )
+    return True, out, ""
+
+
+def _assess_chunk(chunk: tuple[int, list[bytes]]) -> tuple[list[str], list[str], list[str]]:
+    """Assess a chunk of lines: (stdout lines, JSON error reports, text error reports). Blank lines are skipped."""
+    first, lines = chunk
+    outs: list[str] = []
+    errs_json: list[str] = []
+    errs_text: list[str] = []
+    for i, line in enumerate(lines):
+        if not line.strip():
+            continue
+        ok, out, err = _assess_line(line, first + i)
+        outs.append(out)
+        if not ok:
+            errs_json.append(out)
+            errs_text.append(err)
+    return outs, errs_json, errs_text
+
+
+def _chunks(stream: IO[bytes], size: int) -> Iterator[tuple[int, list[bytes]]]:
+    lineno = 1
+    buf: list[bytes] = []
+    for line in stream:
+        buf.append(line)
+        if len(buf) == size:
+            yield lineno, buf
+            lineno += size
+            buf = []
+    if buf:
+        yield lineno, buf
+
+
+def _default_workers() -> int:
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        n = os.cpu_count() or 1
+    return max(1, n)
+
+
+def _run_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat) -> int:
+    """Stream assessments, one JSON document per input line, in input order. Returns the number of invalid lines."""
+    # Warm the engine before any fork, so worker processes inherit the imported modules and the cached vocabulary.
+    from mmemd.clinical import assessment  # noqa: F401
+    from mmemd.knowledge import kb_version, vocabulary
+
+    vocabulary()
+    kb_version()
+
+    out = sys.stdout
+    err = sys.stderr
+    bad = 0
+
+    def emit(result: tuple[list[str], list[str], list[str]]) -> None:
+        # An invalid line yields an explicit error document (schema mmemd.errors/1, "valid": false) in its place on
+        # stdout, so output lines stay aligned with input records; its report also goes to stderr.
+        nonlocal bad
+        lines, errs_json, errs_text = result
+        if lines:
+            out.write("\n".join(lines))
+            out.write("\n")
+        if errs_json:
+            bad += len(errs_json)
+            if fmt is OutputFormat.json:
+                err.write("\n".join(errs_json) + "\n")
+            else:
+                err.write("".join(errs_text))
+
+    chunks = _chunks(stream, _CHUNK_LINES)
+    first = next(chunks, None)
+    if first is None:
+        return 0
+    second = next(chunks, None)
+    n_workers = _default_workers() if workers is None else workers
+    if second is None or n_workers <= 1:
+        # Small input (or one worker asked for): a process pool would cost more than it saves.
+        emit(_assess_chunk(first))
+        if second is not None:
+            emit(_assess_chunk(second))
+            for c in chunks:
+                emit(_assess_chunk(c))
+        out.flush()
+        return bad
+
+    import multiprocessing
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    ctx = multiprocessing.get_context(method)
+    pending: deque[Any] = deque()
+    limit = n_workers * _INFLIGHT_PER_WORKER
+    with ctx.Pool(n_workers) as pool:
+        for c in _prepend(first, second, chunks):
+            pending.append(pool.apply_async(_assess_chunk, (c,)))
+            while len(pending) >= limit:
+                emit(pending.popleft().get())
+        while pending:
+            emit(pending.popleft().get())
+    out.flush()
+    return bad
+
+
+def _prepend(
+    a: tuple[int, list[bytes]], b: tuple[int, list[bytes]], rest: Iterator[tuple[int, list[bytes]]]
+) -> Iterator[tuple[int, list[bytes]]]:
+    yield a
+    yield b
+    yield from rest
+
+
+# --- text rendering ----------------------------------------------------------------------------------------------
+
+_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "mmemd assessment",
+        "patient": "Patient",
+        "emd": "Extramedullary disease",
+        "category": "Category",
+        "timing": "Timing",
+        "cns": "CNS involvement",
+        "sites": "Sites",
+        "also_paraskeletal": "Also paraskeletal",
+        "minimal_marrow": "Minimal marrow involvement",
+        "staging": "Staging and risk",
+        "iss": "ISS",
+        "r_iss": "R-ISS",
+        "r2_iss": "R2-ISS",
+        "high_risk": "High risk (IMS/IMWG 2025)",
+        "features": "High-risk features",
+        "response": "Response (IMWG 2016)",
+        "current": "Current",
+        "confirmed": "Confirmed",
+        "best": "Best",
+        "pd": "Progressive disease",
+        "relapse_cr": "Relapse from CR",
+        "mrd": "MRD",
+        "timeline": "Timeline",
+        "reasons": "Reasons",
+        "unknown": "unknown",
+        "yes": "yes",
+        "no": "no",
+        "possible": "possible",
+        "points": "points",
+        "group": "group",
+        "versions": "Versions",
+        "disclaimer": "Decision support, not a prescription: verify against the source criteria.",
+    },
+    "zh": {
+        "title": "mmemd 评估",
+        "patient": "患者",
+        "emd": "髓外病变",
+        "category": "分类",
+        "timing": "时间",
+        "cns": "中枢神经系统受累",
+        "sites": "部位",
+        "also_paraskeletal": "同时存在骨旁病变",
+        "minimal_marrow": "骨髓微量受累",
+        "staging": "分期与风险",
+        "iss": "ISS",
+        "r_iss": "R-ISS",
+        "r2_iss": "R2-ISS",
+        "high_risk": "高危（IMS/IMWG 2025）",
+        "features": "高危特征",
+        "response": "疗效（IMWG 2016）",
+        "current": "当前",
+        "confirmed": "已确认",
+        "best": "最佳",
+        "pd": "疾病进展",
+        "relapse_cr": "CR后复发",
+        "mrd": "MRD",
+        "timeline": "时间线",
+        "reasons": "依据",
+        "unknown": "未知",
+        "yes": "是",
+        "no": "否",
+        "possible": "可能",
+        "points": "分",
+        "group": "组",
+        "versions": "版本",
+        "disclaimer": "仅为决策支持，不构成处方：请对照原始标准核实。",
+    },
+}
+
+_VALUE_ZH: dict[str, str] = {
+    "extramedullary": "髓外（EM-E，无骨接触）",
+    "paraskeletal": "骨旁（EM-B）",
+    "none": "无髓外病变",
+    "solitary_bone_plasmacytoma": "孤立性骨浆细胞瘤",
+    "solitary_extramedullary_plasmacytoma": "孤立性髓外浆细胞瘤",
+    "plasma_cell_leukemia": "浆细胞白血病",
+    "indeterminate": "无法确定",
+    "primary": "原发（诊断时）",
+    "secondary": "继发（复发时）",
+    "not_evaluable": "不可评估",
+    "baseline": "基线",
+    "sustained_negative": "持续阴性",
+    "flow_negative": "流式阴性",
+    "sequencing_negative": "测序阴性",
+    "imaging_plus_negative": "影像学加阴性",
+}
+
+
+def _render_text(a: Assessment, lang: Lang) -> None:
+    from rich.console import Console
+    from rich.panel import Panel
+    from rich.table import Table
+
+    from mmemd.knowledge import vocabulary
+
+    lab = _LABELS[lang.value]
+    vocab = vocabulary()
+    zh = lang is Lang.zh
+
+    def val(v: object) -> str:
+        if v is None:
+            return f"[dim]{lab['unknown']}[/dim]"
+        if v is True:
+            return lab["yes"]
+        if v is False:
+            return lab["no"]
+        s = str(v)
+        return _VALUE_ZH.get(s, s) if zh else s.replace("_", " ")
+
+    console = Console(file=sys.stdout, highlight=False, soft_wrap=False)
+    console.print(f"[bold]{lab['title']}[/bold] — {lab['patient']} {a.patient_id}")
+
+    e = a.emd
+    t = Table(show_header=False, box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column()
+    t.add_row(lab["category"], val(e.category))
+    t.add_row(lab["timing"], val(e.timing))
+    t.add_row(lab["cns"], val(e.cns))
+    t.add_row(lab["sites"], ", ".join(vocab.label(s, lang.value) for s in e.sites) or "—")
+    t.add_row(lab["also_paraskeletal"], val(e.also_paraskeletal))
+    if e.minimal_marrow_involvement is not None:
+        t.add_row(lab["minimal_marrow"], val(e.minimal_marrow_involvement))
+    console.print(Panel(t, title=lab["emd"], title_align="left"))
+
+    s = a.staging
+    t = Table(show_header=False, box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column()
+
+    def stage_text(v: str | None, possible: list[str]) -> str:
+        return v if v is not None else f"{val(None)} ({lab['possible']}: {', '.join(possible)})"
+
+    t.add_row(lab["iss"], stage_text(s.iss, list(s.iss_possible)))
+    t.add_row(lab["r_iss"], stage_text(s.r_iss, list(s.r_iss_possible)))
+    r2 = s.r2_iss
+    if r2.group is not None:
+        pts = f"{r2.points:g}" if r2.points is not None else f"{r2.points_min:g}-{r2.points_max:g}"
+        r2_text = f"{r2.group} ({pts} {lab['points']})"
+    else:
+        r2_text = f"{val(None)} ({r2.points_min:g}-{r2.points_max:g} {lab['points']})"
+    t.add_row(lab["r2_iss"], r2_text)
+    t.add_row(lab["high_risk"], val(s.high_risk))
+    for f in s.high_risk_features:
+        t.add_row("", f"• {f}")
+    console.print(Panel(t, title=lab["staging"], title_align="left"))
+
+    r = a.response
+    t = Table(show_header=False, box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column()
+    t.add_row(lab["current"], val(r.current))
+    t.add_row(lab["confirmed"], val(r.confirmed))
+    t.add_row(lab["best"], val(r.best))
+    t.add_row(lab["pd"], val(r.progressive_disease))
+    t.add_row(lab["relapse_cr"], val(r.relapse_from_cr))
+    t.add_row(lab["mrd"], val(r.mrd) if r.mrd is not None else "—")
+    if r.timeline:
+        t.add_row(lab["timeline"], " → ".join(f"{p.date.isoformat()} {val(p.category)}" for p in r.timeline))
+    console.print(Panel(t, title=lab["response"], title_align="left"))
+
+    reasons = [*e.reasons, *s.reasons, *r.reasons]
+    if reasons:
+        console.print(f"[bold]{lab['reasons']}[/bold]")
+        for line in reasons:
+            console.print(f"  • {line}", markup=False)
+    v = a.versions
+    console.print(
+        f"[dim]{lab['versions']}: mmemd {v.mmemd}; {v.knowledge_base}; {v.response_criteria}; "
+        f"{v.high_risk_definition}[/dim]"
+    )
+    console.print(f"[dim]{lab['disclaimer']}[/dim]")
+
+
+# --- commands --------------------------------------------------------------------------------------------------
+
+
+def assess_command(
+    file: Annotated[
+        str | None, typer.Argument(help="Patient record (mmemd.patient/1 JSON); - reads stdin.")
+    ] = None,
+    batch: Annotated[
+        str | None,
+        typer.Option(
+            "--batch",
+            metavar="FILE.jsonl",
+            help="JSON Lines input (one record per line; - reads stdin): one assessment JSON per line, in order.",
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="json (default) or a readable text summary.")
+    ] = OutputFormat.json,
+    lang: Annotated[Lang, typer.Option("--lang", help="Language of the text summary.")] = Lang.en,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Batch worker processes (default: available CPUs).")
+    ] = None,
+) -> None:
+    """Assess a patient record: EMD classification, ISS/R-ISS/R2-ISS, high risk, IMWG response."""
+    if (file is None) == (batch is None):
+        sys.stderr.write("error: give either a record FILE (or -) or --batch FILE.jsonl\n")
+        raise typer.Exit(EXIT_INVALID)
+    if batch is not None:
+        if fmt is OutputFormat.text:
+            sys.stderr.write(
+                "note: --batch always writes JSON Lines; --format text only shapes the error report\n"
+            )
+        try:
+            if batch == "-":
+                bad = _run_batch(sys.stdin.buffer, workers, fmt)
+            else:
+                with open(batch, "rb", buffering=1 << 20) as fh:
+                    bad = _run_batch(fh, workers, fmt)
+        except OSError as exc:
+            raise _fail_io(batch, exc, fmt) from None
+        if bad:
+            sys.stderr.write(f"{bad} invalid record{'s' if bad != 1 else ''}\n")
+            raise typer.Exit(EXIT_INVALID)
+        return
+
+    assert file is not None
+    record = _load_record(file, fmt)
+    from mmemd.clinical.assessment import assess
+
+    result = assess(record)
+    if fmt is OutputFormat.json:
+        sys.stdout.write(result.model_dump_json(by_alias=True, indent=2) + "\n")
+    else:
+        _render_text(result, lang)
+
+
+def validate_command(
+    file: Annotated[str, typer.Argument(help="Patient record (mmemd.patient/1 JSON); - reads stdin.")],
+    fmt: Annotated[OutputFormat, typer.Option("--format", help="Error report format.")] = OutputFormat.text,
+) -> None:
+    """Validate a patient record, listing every problem at once (exit code 2 when invalid)."""
+    record = _load_record(file, fmt)
+    if fmt is OutputFormat.json:
+        import json
+
+        sys.stdout.write(
+            json.dumps({"schema": "mmemd.errors/1", "valid": True, "id": record.id, "problems": []})
+        )
+        sys.stdout.write("\n")
+    else:
+        sys.stdout.write(f"valid: {record.id} (mmemd.patient/1)\n")
+
+
+def schema_command(
+    name: Annotated[SchemaName, typer.Argument(help="patient or assessment")],
+) -> None:
+    """Print the JSON Schema of mmemd.patient/1 or mmemd.assessment/1 (generated from the models)."""
+    import json
+
+    if name is SchemaName.patient:
+        from mmemd.clinical.record import patient_json_schema
+
+        schema = patient_json_schema()
+    else:
+        from mmemd.clinical.assessment import assessment_json_schema
+
+        schema = assessment_json_schema()
+    sys.stdout.write(json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
 
 
 def register(app: typer.Typer) -> None:
-    """Placeholder until the clinical engine lands; registers nothing."""
+    """Add the clinical commands to the ``mmemd`` app."""
+    app.command("assess")(assess_command)
+    app.command("validate")(validate_command)
+    app.command("schema")(schema_command)

@@ -96,6 +96,7 @@ class KnowledgeBase:
         self.vocabulary = vocab
         self.version: str = con.execute("SELECT value FROM meta WHERE key = 'kb_version'").fetchone()[0]
         self._cache: dict[int, Claim] = {}
+        self._by_id: dict[str, Claim] = {}
 
     # -- lookup ---------------------------------------------------------------------------------------------------
     def _claim(self, rowid: int, doc: str) -> Claim:
@@ -112,10 +113,14 @@ class KnowledgeBase:
         return iter(self.claims())
 
     def get(self, claim_id: str) -> Claim:
+        claim = self._by_id.get(claim_id)
+        if claim is not None:
+            return claim
         row = self._con.execute("SELECT rowid, doc FROM claims WHERE id = ?", (claim_id,)).fetchone()
         if row is None:
             raise KeyError(f"no claim with id {claim_id!r}")
-        return self._claim(row[0], row[1])
+        claim = self._by_id[claim_id] = self._claim(row[0], row[1])
+        return claim
 
     def __contains__(self, claim_id: object) -> bool:
         return self._con.execute("SELECT 1 FROM claims WHERE id = ?", (claim_id,)).fetchone() is not None

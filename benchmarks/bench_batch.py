@@ -1,0 +1,103 @@
+"""Batch benchmark: ``mmemd assess --batch`` throughput and peak memory (targets: >= 2000 records/s on 2 cores,
+peak RSS < 200 MB for a 1M-line file).
+
+Run: ``python3 benchmarks/bench_batch.py [--lines N] [--workers W]`` (default 100 000 lines; ``--lines 1000000`` for
+the memory target). The input is generated on the fly into a temporary file; the CLI runs as a subprocess and the
+resident memory of its whole process tree (main process + workers) is sampled from /proc (Linux only).
+Not a test: it prints figures and never fails on speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_assess import make_record
+
+
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _children(pid: int) -> list[int]:
+    out: list[int] = []
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/children", encoding="ascii") as fh:
+                out += [int(x) for x in fh.read().split()]
+    except OSError:
+        pass
+    return out
+
+
+def _tree_rss_kb(root: int) -> int:
+    """Sum of VmRSS over ``root`` and its descendants (from /proc; cheap enough to sample without stealing CPU)."""
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += _rss_kb(pid)
+        stack.extend(_children(pid))
+    return total
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args()
+
+    base = make_record()
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "records.jsonl"
+        with src.open("w", encoding="utf-8") as fh:
+            for i in range(args.lines):
+                base["id"] = f"p{i}"
+                fh.write(json.dumps(base) + "\n")
+        size_mb = src.stat().st_size / 1e6
+        cmd = [sys.executable, "-c", "from mmemd.cli import main; main()", "assess", "--batch", str(src)]
+        if args.workers:
+            cmd += ["--workers", str(args.workers)]
+        peak = 0
+        t0 = time.perf_counter()
+        with open(os.devnull, "wb") as sink:
+            proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE)
+            done = threading.Event()
+
+            def sample() -> None:
+                nonlocal peak
+                while not done.is_set():
+                    peak = max(peak, _tree_rss_kb(proc.pid))
+                    time.sleep(0.1)
+
+            sampler = threading.Thread(target=sample, daemon=True)
+            sampler.start()
+            _, err = proc.communicate()
+            done.set()
+            sampler.join()
+        elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.exit(f"mmemd exited {proc.returncode}: {err.decode()[:500]}")
+    print(
+        f"{args.lines} records ({size_mb:.0f} MB, 10 assessments + 2 lesions each), workers={args.workers or 'auto'}"
+    )
+    print(f"  wall {elapsed:.1f} s  ->  {args.lines / elapsed:,.0f} records/s (process start-up included)")
+    print(f"  peak RSS of the process tree: {peak / 1024:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

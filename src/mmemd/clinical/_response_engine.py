@@ -1,0 +1,412 @@
+"""The assessment loop: per-assessment category, confirmation, progression, relapse from CR.
+
+Pass 1 evaluates each assessment after the baseline on its own data (parameter masks, PD criteria against
+nadirs of the earlier assessments). Pass 2 confirms (general rule 1): a response level at an assessment
+is confirmed when the laboratory parameters of the neighbouring laboratory assessment (previous or next)
+also reach it — marrow and imaging need no second assessment; a laboratory PD (M-protein, FLC, and by
+default circulating PCs) is confirmed by a neighbouring PD, imaging and marrow PD need none. Pass 3 reads
+the timeline: after the first confirmed PD every later assessment is PD (the disease progressed on this
+line; a new line needs a new baseline), the best confirmed response, and relapse from CR.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import TYPE_CHECKING, Final
+
+from mmemd.clinical._response_baseline import MEASURABLE, Baseline, build_baseline, dflc_of
+from mmemd.clinical._response_lesions import (
+    LesionTracker,
+    Measures,
+    imaging_progression,
+    is_zero,
+    plasmacytoma_mask,
+)
+from mmemd.clinical._response_levels import (
+    ALL,
+    CR,
+    NAMES,
+    NO_MR,
+    NOT_EVALUABLE,
+    ORDER,
+    PD_NAME,
+    SD,
+    ResponseCategory,
+    highest,
+)
+from mmemd.clinical._response_params import (
+    flc_mask,
+    ihc_clonal,
+    ihc_mask,
+    marrow_mask,
+    serum_mask,
+    urine_mask,
+)
+from mmemd.clinical._response_progression import (
+    Nadir,
+    PdInfo,
+    cpc_progression,
+    dflc_progression,
+    marrow_progression,
+    serum_progression,
+    urine_progression,
+)
+from mmemd.clinical.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from mmemd.clinical.response import ResponseSettings
+
+_ZERO: Final = Decimal(0)
+
+# Parameter indices (order of Assessed.masks and of by_parameter).
+SERUM: Final = 0
+URINE: Final = 1
+FLC: Final = 2
+MARROW: Final = 3
+IHC: Final = 4
+PLASMACYTOMAS: Final = 5
+PARAM_COUNT: Final = 6
+
+LAB_PD_CODES: Final = frozenset({"serum", "urine", "dflc"})
+
+
+@dataclass(slots=True)
+class Assessed:
+    index: int
+    evaluable: bool
+    mask: int
+    lab: int
+    has_labs: bool
+    masks: tuple[int, int, int, int, int, int]
+    missing: int  # bit p set: parameter p lacked a datum it needs for a higher level
+    pd: tuple[str, ...]
+    pd_info: tuple[PdInfo, ...]
+    pd_needs_confirmation: bool
+    marrow_from: int | None
+    ihc_from: int | None
+    measures: Measures
+    # pass 2 / 3
+    level: int = SD
+    conf_level: int = SD
+    confirmed_by: int | None = None
+    pd_confirmed: bool = False
+    category: ResponseCategory = NOT_EVALUABLE
+    confirmed: bool | None = None
+
+
+@dataclass(slots=True)
+class EngineResult:
+    base: Baseline
+    assessed: list[Assessed | None]
+    first_confirmed_pd: int | None
+    best: ResponseCategory
+    best_index: int | None
+    cr_confirmed_at: int | None
+    relapse_at: int | None
+
+
+def baseline_index(snaps: Sequence[Snapshot]) -> int:
+    flagged = [i for i, s in enumerate(snaps) if s.baseline]
+    if len(flagged) > 1:
+        raise ValueError("more than one assessment is marked as baseline")
+    return flagged[0] if flagged else 0
+
+
+def _serum_value(s: Snapshot) -> Decimal | None:
+    # A negative IFE means no M-protein: it is a value of 0 for the nadir (§1.5 "Nadir = 0 (from CR)").
+    if s.serum_m_protein_g_dl is not None:
+        return s.serum_m_protein_g_dl
+    return _ZERO if s.serum_ife_positive is False else None
+
+
+def _urine_value(s: Snapshot) -> Decimal | None:
+    if s.urine_m_protein_mg_24h is not None:
+        return s.urine_m_protein_mg_24h
+    return _ZERO if s.urine_ife_positive is False else None
+
+
+def run(
+    snaps: Sequence[Snapshot],
+    baseline_lesions: Collection[str],
+    s: ResponseSettings,
+    rrmm: bool | None,
+) -> EngineResult:
+    bi = baseline_index(snaps)
+    base = build_baseline(snaps, bi, baseline_lesions, s)
+    n = len(snaps)
+    confirmed_pair = s.nadir_reading == "confirmed_pair"
+    serum_n, urine_n, dflc_n, cpc_n = (Nadir(confirmed_pair) for _ in range(4))
+    marrow_n = Nadir(False)
+    tracker = LesionTracker()
+    b = base.snap
+    serum_n.push(_serum_value(b), b.date)
+    urine_n.push(_urine_value(b), b.date)
+    dflc_n.push(base.dflc, b.date)
+    marrow_n.push(b.bone_marrow_plasma_cells_pct, b.date)
+    cpc_n.push(b.circulating_plasma_cells_per_ul, b.date)
+    base_measures: Measures = {m.lesion: m for m in b.plasmacytomas}
+    tracker.push(base, base_measures, b.date)
+
+    mr_filter = NO_MR if s.mr_rrmm_only and rrmm is not True else ALL
+    primary = base.primary
+    flc_primary = primary == "flc"
+    marrow_primary = primary == "marrow"
+    serum_primary = base.serum_role == MEASURABLE
+    urine_primary = base.urine_role == MEASURABLE
+    # Only marrows taken after the baseline are carried forward: the baseline marrow measures the disease
+    # before treatment, not a response.
+    last_marrow: int | None = None
+    last_ihc: int | None = None
+    last_ihc_value: bool | None = None
+    last_seen: Measures = dict(base_measures)
+
+    assessed: list[Assessed | None] = [None] * n
+    for i in range(bi + 1, n):
+        sn = snaps[i]
+        actual: Measures = {m.lesion: m for m in sn.plasmacytomas}
+        serum_v = _serum_value(sn)
+        urine_v = _urine_value(sn)
+        dflc_v = dflc_of(sn, base.involved)
+
+        # ---- progression (§1.3 PD), against nadirs of the earlier assessments
+        info: list[PdInfo] = []
+        if serum_v is not None and serum_n.value is not None and serum_progression(serum_n.value, serum_v, s):
+            info.append(PdInfo("serum", serum_n.value, serum_n.date, serum_v))
+        if urine_v is not None and urine_n.value is not None and urine_progression(urine_n.value, urine_v, s):
+            info.append(PdInfo("urine", urine_n.value, urine_n.date, urine_v))
+        if (
+            base.dflc_pd
+            and dflc_v is not None
+            and dflc_n.value is not None
+            and dflc_progression(dflc_n.value, dflc_v, s)
+        ):
+            info.append(PdInfo("dflc", dflc_n.value, dflc_n.date, dflc_v))
+        bmpc = sn.bone_marrow_plasma_cells_pct
+        if (
+            base.marrow_pd
+            and bmpc is not None
+            and marrow_n.value is not None
+            and marrow_progression(marrow_n.value, bmpc, s)
+        ):
+            info.append(PdInfo("marrow", marrow_n.value, marrow_n.date, bmpc))
+        cpc = sn.circulating_plasma_cells_per_ul
+        if (
+            base.cpc_pd
+            and cpc is not None
+            and cpc_n.value is not None
+            and cpc_progression(cpc_n.value, cpc, s)
+        ):
+            info.append(PdInfo("cpc", cpc_n.value, cpc_n.date, cpc))
+        info.extend(imaging_progression(base, actual, sn.new_lesion, tracker, s))
+        pd = tuple(p.code for p in info)
+        needs_conf = bool(pd) and all(
+            (c in LAB_PD_CODES and s.pd_lab_confirmation_required)
+            or (c == "cpc" and s.pd_cpc_confirmation_required)
+            for c in pd
+        )
+
+        # ---- response masks (§1.3), lowest level across parameters (general rule 7)
+        if bmpc is not None:
+            last_marrow = i
+        marrow_from = i if bmpc is not None else (last_marrow if s.marrow_carry_forward else None)
+        clonal = ihc_clonal(
+            sn.bone_marrow_clonal_by_ihc,
+            sn.bone_marrow_kappa_lambda_ratio_ihc,
+            sn.bone_marrow_plasma_cells_counted,
+            base.involved,
+            s,
+        )
+        if clonal is not None:
+            last_ihc, last_ihc_value = i, clonal
+            ihc_from: int | None = i
+        elif s.marrow_carry_forward and last_ihc is not None:
+            clonal, ihc_from = last_ihc_value, last_ihc
+        else:
+            ihc_from = None
+        if s.imaging_carry_forward and not actual:
+            measures = {lid: last_seen[lid] for lid in base.lesions if lid in last_seen}
+        else:
+            measures = actual
+        last_seen.update(actual)
+
+        if primary is None:
+            a = Assessed(
+                i,
+                False,
+                0,
+                0,
+                False,
+                (0, 0, 0, 0, 0, 0),
+                0,
+                pd,
+                tuple(info),
+                needs_conf,
+                None,
+                None,
+                measures,
+            )
+        else:
+            m_serum, x_serum = serum_mask(
+                base.serum_role, base.serum, sn.serum_m_protein_g_dl, sn.serum_ife_positive, s
+            )
+            m_urine, x_urine = urine_mask(
+                base.urine_role, base.urine, sn.urine_m_protein_mg_24h, sn.urine_ife_positive, s
+            )
+            m_flc, x_flc = flc_mask(
+                flc_primary, base.dflc, sn.flc_kappa_mg_dl, sn.flc_lambda_mg_dl, dflc_v, s
+            )
+            marrow_v = snaps[marrow_from].bone_marrow_plasma_cells_pct if marrow_from is not None else None
+            m_marrow, x_marrow = marrow_mask(marrow_primary, base.marrow, marrow_v, s)
+            m_ihc, x_ihc = ihc_mask(clonal)
+            m_pl, x_pl = plasmacytoma_mask(base, measures, s)
+            lab = m_serum & m_urine & m_flc
+            mask = lab & m_marrow & m_ihc & m_pl & mr_filter
+            if flc_primary:
+                evaluable = sn.flc_kappa_mg_dl is not None and sn.flc_lambda_mg_dl is not None
+                has_labs = evaluable
+            elif marrow_primary:
+                evaluable = marrow_v is not None
+                has_labs = sn.serum_ife_positive is not None or sn.urine_ife_positive is not None
+            else:
+                evaluable = (serum_primary and serum_v is not None) or (urine_primary and urine_v is not None)
+                has_labs = evaluable
+            missing = (
+                x_serum
+                | (x_urine << URINE)
+                | (x_flc << FLC)
+                | (x_marrow << MARROW)
+                | (x_ihc << IHC)
+                | (x_pl << PLASMACYTOMAS)
+            )
+            a = Assessed(
+                i,
+                evaluable,
+                mask,
+                lab & mr_filter,
+                has_labs,
+                (m_serum, m_urine, m_flc, m_marrow, m_ihc, m_pl),
+                missing,
+                pd,
+                tuple(info),
+                needs_conf,
+                marrow_from,
+                ihc_from,
+                measures,
+            )
+            a.level = highest(mask)
+        assessed[i] = a
+
+        serum_n.push(serum_v, sn.date)
+        urine_n.push(urine_v, sn.date)
+        dflc_n.push(dflc_v, sn.date)
+        marrow_n.push(bmpc, sn.date)
+        cpc_n.push(cpc, sn.date)
+        tracker.push(base, actual, sn.date)
+
+    return _read_timeline(snaps, base, assessed, s)
+
+
+def _neighbours(assessed: list[Assessed | None], i: int) -> tuple[int | None, int | None]:
+    """Nearest laboratory assessment before and after ``i`` (an assessment with PD stops the search)."""
+    out: list[int | None] = []
+    for rng in (range(i - 1, -1, -1), range(i + 1, len(assessed))):
+        found: int | None = None
+        for j in rng:
+            a = assessed[j]
+            if a is None:
+                break
+            if a.pd or a.has_labs:
+                found = j
+                break
+        out.append(found)
+    return out[0], out[1]
+
+
+def _read_timeline(
+    snaps: Sequence[Snapshot], base: Baseline, assessed: list[Assessed | None], s: ResponseSettings
+) -> EngineResult:
+    # ---- pass 2: confirmation (general rule 1)
+    for a in assessed:
+        if a is None:
+            continue
+        prev, nxt = _neighbours(assessed, a.index)
+        if a.pd:
+            if not a.pd_needs_confirmation:
+                a.pd_confirmed = True
+            else:
+                for j in (prev, nxt):
+                    other = assessed[j] if j is not None else None
+                    if other is not None and other.pd:
+                        a.pd_confirmed, a.confirmed_by = True, j
+                        break
+        if not a.evaluable or a.pd:
+            continue  # a PD assessment is PD whatever its response level
+        support = base.lab_floor
+        by: int | None = None
+        for j in (prev, nxt):
+            other = assessed[j] if j is not None else None
+            if other is None or other.pd:
+                continue
+            if by is None and highest(a.mask & other.lab) >= a.level:
+                by = j
+            support |= other.lab
+        a.conf_level = highest(a.mask & support)
+        if a.conf_level == a.level and a.level > highest(a.mask & base.lab_floor):
+            a.confirmed_by = by
+
+    # ---- pass 3: categories, sticky PD, best, relapse from CR
+    first_pd: int | None = None
+    best: ResponseCategory = NOT_EVALUABLE
+    best_index: int | None = None
+    cr_at: int | None = None
+    relapse_at: int | None = None
+    for a in assessed:
+        if a is None:
+            continue
+        if first_pd is not None:
+            a.category, a.confirmed = PD_NAME, True
+        elif a.pd:
+            a.category, a.confirmed = PD_NAME, a.pd_confirmed
+            if a.pd_confirmed:
+                first_pd = a.index
+        elif a.evaluable:
+            a.category = NAMES[a.level]
+            a.confirmed = a.level == SD or a.conf_level == a.level
+        else:
+            a.category, a.confirmed = NOT_EVALUABLE, None
+
+        candidate: ResponseCategory
+        if a.category == PD_NAME:
+            candidate = PD_NAME if a.confirmed else NOT_EVALUABLE
+        elif a.evaluable:
+            candidate = NAMES[a.conf_level]
+        else:
+            candidate = NOT_EVALUABLE
+        if ORDER[candidate] > ORDER[best]:
+            best, best_index = candidate, a.index
+
+        if relapse_at is None and cr_at is not None and _relapse_sign(snaps[a.index], a, base, s):
+            relapse_at = a.index
+        if cr_at is None and a.category != PD_NAME and a.evaluable:
+            reached = a.conf_level if s.relapse_from_cr_requires_confirmed_cr else a.level
+            if reached >= CR:
+                cr_at = a.index
+    return EngineResult(base, assessed, first_pd, best, best_index, cr_at, relapse_at)
+
+
+def _relapse_sign(sn: Snapshot, a: Assessed, base: Baseline, s: ResponseSettings) -> bool:
+    """Relapse from CR (§1.3): M-protein back by IFE or electrophoresis, >= 5% marrow PCs, any sign of
+    progression (new plasmacytoma or lesion, PD). Positive IFE alone is not PD (general rule 3)."""
+    if a.pd:
+        return True
+    if sn.serum_ife_positive or sn.urine_ife_positive:
+        return True
+    for v in (sn.serum_m_protein_g_dl, sn.urine_m_protein_mg_24h):
+        if v is not None and v > _ZERO:
+            return True
+    bmpc = sn.bone_marrow_plasma_cells_pct
+    if bmpc is not None and bmpc >= s.cr_marrow_below_pct:
+        return True
+    return any(m.lesion in base.lesions and not is_zero(m) for m in sn.plasmacytomas)

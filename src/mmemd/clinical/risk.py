@@ -1,0 +1,161 @@
+"""IMS/IMWG 2025 definition of high-risk myeloma — clinical-criteria.md §2.4 (IMS25).
+
+High risk if at least one of:
+
+1. del(17p) in ≥20% of clonal cells (cancer clonal fraction; the ≥ vs > reading is a setting, ⚠ in the spec)
+   and/or a TP53 mutation;
+2. t(4;14), t(14;16) or t(14;20) together with 1q+ and/or del(1p32);
+3. monoallelic del(1p32) with 1q+, or biallelic del(1p32);
+4. β2-microglobulin ≥5.5 mg/L with normal creatinine (<1.2 mg/dL).
+
+Three-valued: ``True`` with the features that decided it; ``False`` when every criterion is known false; ``None`` when
+nothing known makes it true and an unknown datum could (the reasons name the missing data). Computed from the
+record's ``labs`` and ``cytogenetics``, i.e. at diagnosis (patient-record.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from mmemd.clinical.record import Cytogenetics, Labs
+
+HIGH_RISK_DEFINITION: Final = "IMS-IMWG-2025"
+
+
+@dataclass(frozen=True, slots=True)
+class HighRiskSettings:
+    """Readings of the IMS/IMWG 2025 high-risk definition (clinical-criteria.md §2.4)."""
+
+    # del(17p) cancer clonal fraction threshold — clinical-criteria.md §2.4 and §7 item 2 [I/⚠]: HealthTree and the
+    # calculators say "≥20%", some summaries ">20%"; the spec's default is ≥20%.
+    del17p_clonal_fraction_threshold_pct: Decimal = Decimal(20)
+    # True: a fraction equal to the threshold counts (≥20%); False: strictly above (>20%). §2.4 [I/⚠].
+    del17p_threshold_inclusive: bool = True
+    # β2-microglobulin ≥5.5 mg/L (inclusive) — clinical-criteria.md §2.4 criterion 4 [V-secondary].
+    b2m_min_mg_l: Decimal = Decimal("5.5")
+    # "normal creatinine (<1.2 mg/dL)", strict — clinical-criteria.md §2.4 criterion 4 [V-secondary].
+    creatinine_normal_below_mg_dl: Decimal = Decimal("1.2")
+
+
+DEFAULT_HIGH_RISK_SETTINGS: Final = HighRiskSettings()
+
+
+@dataclass(frozen=True, slots=True)
+class HighRiskResult:
+    high_risk: bool | None
+    features: tuple[str, ...]
+    reasons: tuple[str, ...]
+
+
+def _fmt(d: Decimal) -> str:
+    return format(d.normalize(), "f")
+
+
+def _any(values: Iterable[bool | None]) -> bool | None:
+    """Kleene OR: true if any is true, false if all are false, else unknown."""
+    unknown = False
+    for v in values:
+        if v is True:
+            return True
+        if v is None:
+            unknown = True
+    return None if unknown else False
+
+
+_TRANSLOCATIONS: Final = (("t_4_14", "t(4;14)"), ("t_14_16", "t(14;16)"), ("t_14_20", "t(14;20)"))
+
+
+def high_risk(
+    cytogenetics: Cytogenetics | None,
+    labs: Labs | None,
+    settings: HighRiskSettings = DEFAULT_HIGH_RISK_SETTINGS,
+) -> HighRiskResult:
+    """IMS/IMWG 2025 high-risk status (clinical-criteria.md §2.4), with the deciding features."""
+    cg = cytogenetics if cytogenetics is not None else Cytogenetics()
+    features: list[str] = []
+    unknown: list[str] = []
+
+    # 1. del(17p) ≥ threshold CCF and/or TP53 mutation (§2.4 criterion 1).
+    thr = settings.del17p_clonal_fraction_threshold_pct
+    sign = "≥" if settings.del17p_threshold_inclusive else ">"
+    if cg.del_17p is True:
+        frac = cg.del_17p_clonal_fraction_pct
+        if frac is None:
+            unknown.append(
+                f"del(17p) present but its clonal fraction is not recorded (cytogenetics.del_17p_clonal_fraction_pct;"
+                f" high risk needs {sign}{_fmt(thr)}%)"
+            )
+        elif frac >= thr if settings.del17p_threshold_inclusive else frac > thr:
+            features.append(f"del(17p) in {_fmt(frac)}% of clonal cells")
+    elif cg.del_17p is None:
+        unknown.append("del(17p) not recorded (cytogenetics.del_17p)")
+    if cg.tp53_mutation is True:
+        features.append("TP53 mutation")
+    elif cg.tp53_mutation is None:
+        unknown.append("TP53 mutation status not recorded (cytogenetics.tp53_mutation)")
+
+    # 2. t(4;14), t(14;16) or t(14;20) with 1q+ and/or del(1p32) (§2.4 criterion 2).
+    trans = {label: getattr(cg, name) for name, label in _TRANSLOCATIONS}
+    del1p = None if cg.del_1p32 is None else cg.del_1p32 != "none"
+    partners = {"1q gain": cg.gain_1q, f"{cg.del_1p32} del(1p32)": del1p}
+    any_trans = _any(trans.values())
+    any_partner = _any(partners.values())
+    if any_trans is True and any_partner is True:
+        t_true = [k for k, v in trans.items() if v is True]
+        p_true = [k for k, v in partners.items() if v is True]
+        features.append(f"{' and '.join(t_true)} with {' and '.join(p_true)}")
+    elif any_trans is not False and any_partner is not False:
+        unknown.append(
+            "IgH translocation with 1q gain/del(1p32) undecided: "
+            + ", ".join(_cyto_missing(cg, any_trans, any_partner))
+            + " not recorded"
+        )
+
+    # 3. monoallelic del(1p32) with 1q+, or biallelic del(1p32) (§2.4 criterion 3).
+    if cg.del_1p32 == "biallelic":
+        features.append("biallelic del(1p32)")
+    elif cg.del_1p32 == "monoallelic":
+        if cg.gain_1q is True:
+            features.append("monoallelic del(1p32) with 1q gain")
+        elif cg.gain_1q is None:
+            unknown.append("monoallelic del(1p32) with 1q status not recorded (cytogenetics.gain_1q)")
+    elif cg.del_1p32 is None:
+        unknown.append("del(1p32) not recorded (cytogenetics.del_1p32)")
+
+    # 4. β2M ≥5.5 mg/L with creatinine <1.2 mg/dL (§2.4 criterion 4).
+    b2m = labs.beta2_microglobulin if labs else None
+    creat = labs.creatinine if labs else None
+    if b2m is None:
+        unknown.append("beta2-microglobulin at diagnosis not recorded (labs.beta2_microglobulin)")
+    elif b2m.canonical() >= settings.b2m_min_mg_l:
+        if creat is None:
+            unknown.append(
+                f"beta2-microglobulin {b2m.value} {b2m.unit} is ≥{_fmt(settings.b2m_min_mg_l)} mg/L but "
+                "creatinine at diagnosis is not recorded (labs.creatinine)"
+            )
+        elif creat.canonical() < settings.creatinine_normal_below_mg_dl:
+            features.append(
+                f"beta2-microglobulin {b2m.value} {b2m.unit} with normal creatinine "
+                f"{creat.value} {creat.unit} (<{_fmt(settings.creatinine_normal_below_mg_dl)} mg/dL)"
+            )
+
+    if features:
+        return HighRiskResult(True, tuple(features), ())
+    if unknown:
+        return HighRiskResult(None, (), tuple(f"high risk undecided: {u}" for u in unknown))
+    return HighRiskResult(False, (), ())
+
+
+def _cyto_missing(cg: Cytogenetics, any_trans: bool | None, any_partner: bool | None) -> list[str]:
+    out: list[str] = []
+    if any_trans is None:
+        out += [f"cytogenetics.{name}" for name, _ in _TRANSLOCATIONS if getattr(cg, name) is None]
+    if any_partner is None:
+        if cg.gain_1q is None:
+            out.append("cytogenetics.gain_1q")
+        if cg.del_1p32 is None:
+            out.append("cytogenetics.del_1p32")
+    return out

@@ -1,0 +1,52 @@
+"""Every configurable reading of the clinical criteria, in one frozen bundle.
+
+Each value tagged [M] (from memory) or [I] (interpretation) in clinical-criteria.md is a named field of one of the
+settings classes below, with a comment citing its section; ``docs/clinical.md`` lists them all with their defaults,
+and the tests pin each default.
+
+* :class:`~mmemd.clinical.emd.EmdSettings` — EMD classification (§2.6, §3.3)
+* :class:`~mmemd.clinical.staging.StagingSettings` — ISS, R-ISS, R2-ISS (§2.1-§2.3)
+* :class:`~mmemd.clinical.risk.HighRiskSettings` — IMS/IMWG 2025 high risk (§2.4)
+* :class:`~mmemd.clinical.response.ResponseSettings` — IMWG 2016 response (§1.3, §1.5; owned by the response module)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, is_dataclass
+from typing import Any, Final
+
+from mmemd.clinical.emd import DEFAULT_EMD_SETTINGS, EmdSettings
+from mmemd.clinical.response import DEFAULT_RESPONSE_SETTINGS, ResponseSettings
+from mmemd.clinical.risk import DEFAULT_HIGH_RISK_SETTINGS, HighRiskSettings
+from mmemd.clinical.staging import DEFAULT_STAGING_SETTINGS, StagingSettings
+
+__all__ = [
+    "DEFAULT_CRITERIA_SETTINGS",
+    "CriteriaSettings",
+    "EmdSettings",
+    "HighRiskSettings",
+    "ResponseSettings",
+    "StagingSettings",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class CriteriaSettings:
+    """The settings of every criterion the engine applies (all defaults follow clinical-criteria.md)."""
+
+    emd: EmdSettings = DEFAULT_EMD_SETTINGS
+    staging: StagingSettings = DEFAULT_STAGING_SETTINGS
+    high_risk: HighRiskSettings = DEFAULT_HIGH_RISK_SETTINGS
+    response: ResponseSettings = DEFAULT_RESPONSE_SETTINGS
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        """``{"emd": {...}, "staging": {...}, ...}`` with every setting's value."""
+        out: dict[str, dict[str, Any]] = {}
+        for f in fields(self):
+            group = getattr(self, f.name)
+            if is_dataclass(group):
+                out[f.name] = {g.name: getattr(group, g.name) for g in fields(group)}
+        return out
+
+
+DEFAULT_CRITERIA_SETTINGS: Final = CriteriaSettings()

@@ -1,0 +1,68 @@
+"""The composed mmemd.assessment/1 (clinical sections + work-up, prognosis, options) and `mmemd explain`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from mmemd.advice import assess_with_advice
+from mmemd.cli._app import build_app
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.stem)
+def test_every_example_gets_a_complete_document_whose_citations_resolve(kb, path):
+    doc, _trace = assess_with_advice(json.loads(path.read_text(encoding="utf-8")), kb)
+    out = json.loads(doc.model_dump_json(by_alias=True))
+    assert out["schema"] == "mmemd.assessment/1"
+    assert {"emd", "staging", "response", "workup", "prognosis", "options"} <= set(out)
+    assert out["versions"]["knowledge_base"] == kb.version
+    cited = [c for o in out["options"] for c in o["claims"]]
+    cited += [c for o in out["options"] for caution in o["cautions"] for c in caution["claims"]]
+    cited += [c for w in out["workup"] for c in w["claims"]] + [
+        c for p in out["prognosis"] for c in p["claims"]
+    ]
+    for cid in cited:
+        assert cid in kb, cid
+    assert out["options"] == sorted(out["options"], key=lambda o: (-o["score"], o["id"]))
+
+
+def test_extramedullary_relapse_example_gets_emd_prognosis_and_car_t_caution(kb):
+    record = json.loads((EXAMPLES / "emd-liver-rrmm-pr.json").read_text(encoding="utf-8"))
+    doc, _ = assess_with_advice(record, kb)
+    assert doc.emd.category == "extramedullary"
+    assert {"emd_vs_no_emd", "relapse_with_emd"} <= {p.id for p in doc.prognosis}
+    car_t = next(o for o in doc.options if o.id == "bcma_car_t")
+    assert any("emdtx-7-08" in c.claims for c in car_t.cautions)
+    # line 2 (daratumumab, pomalidomide) was refractory: the plain daratumumab option must not be offered
+    assert "daratumumab_based" not in {o.id for o in doc.options}
+    assert "daratumumab_retreatment_new_class" in {o.id for o in doc.options}
+
+
+def test_explain_lists_every_rule_with_its_outcome():
+    from mmemd.advice import load_rules
+
+    app = build_app()
+    result = runner.invoke(app, ["explain", str(EXAMPLES / "emd-liver-rrmm-pr.json"), "--json"])
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    rules = load_rules()
+    assert {r["id"] for r in doc["rules"]} == {
+        r.id for r in (*rules.options, *rules.workup, *rules.prognosis)
+    }
+    outcomes = {r["id"]: r["outcome"] for r in doc["rules"]}
+    assert outcomes["daratumumab_based"] == "not fired" and outcomes["bcma_car_t"] == "fired"
+    why_not = next(r for r in doc["rules"] if r["id"] == "daratumumab_based")["conditions"]
+    assert any(c["outcome"] == "not_met" and "refractory to daratumumab" in c["reason"] for c in why_not)
+
+
+def test_explain_rejects_malformed_json_with_exit_2(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    result = runner.invoke(build_app(), ["explain", str(bad)])
+    assert result.exit_code == 2 and "malformed JSON" in result.stderr
