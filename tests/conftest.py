@@ -5,6 +5,16 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
+
+# CI runs must be reproducible: the same examples every run (a failure found while developing is fixed, not left to
+# surface at random in CI), and no per-example deadline on a loaded 2-core runner. Locally, hypothesis explores anew.
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+settings.register_profile("explore", max_examples=2000, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
+elif os.environ.get("MMEMD_HYPOTHESIS_PROFILE"):
+    settings.load_profile(os.environ["MMEMD_HYPOTHESIS_PROFILE"])
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
