@@ -128,10 +128,19 @@ def _exposed_to_any(ctx: PatientContext, arg: Any) -> Check:
     )
 
 
-def _not_exposed_to_any(ctx: PatientContext, arg: Any) -> Check:
-    c = _exposed_to_any(ctx, arg)
-    flipped: Outcome = {"met": "not_met", "not_met": "met", "undecided": "undecided"}[c.outcome]  # type: ignore[assignment]
-    return Check("not_exposed_to_any", flipped, c.en, c.zh)
+_NEGATED: Final[dict[Outcome, Outcome]] = {"met": "not_met", "not_met": "met", "undecided": "undecided"}
+
+
+def _negation(
+    name: str, positive: Callable[[PatientContext, Any], Check]
+) -> Callable[[PatientContext, Any], Check]:
+    """``not_<x>``: the opposite outcome with the same reason (an unknown stays undecided)."""
+
+    def check(ctx: PatientContext, arg: Any) -> Check:
+        c = positive(ctx, arg)
+        return Check(name, _NEGATED[c.outcome], c.en, c.zh)
+
+    return check
 
 
 def _refractory_to_any(ctx: PatientContext, arg: Any) -> Check:
@@ -145,12 +154,6 @@ def _refractory_to_any(ctx: PatientContext, arg: Any) -> Check:
         f"refractory to {_names(hit)}" if hit else f"not refractory to {_names(ids)}",
         f"对{_names(hit)}耐药" if hit else f"对{_names(ids)}无耐药",
     )
-
-
-def _not_refractory_to_any(ctx: PatientContext, arg: Any) -> Check:
-    c = _refractory_to_any(ctx, arg)
-    flipped: Outcome = {"met": "not_met", "not_met": "met", "undecided": "undecided"}[c.outcome]  # type: ignore[assignment]
-    return Check("not_refractory_to_any", flipped, c.en, c.zh)
 
 
 def _lesion_not_tissue_confirmed(ctx: PatientContext, arg: Any) -> Check:
@@ -256,9 +259,9 @@ CONDITIONS: Final[dict[str, Callable[[PatientContext, Any], Check]]] = {
     ),
     "exposed_to_all": _exposed_to_all,
     "exposed_to_any": _exposed_to_any,
-    "not_exposed_to_any": _not_exposed_to_any,
+    "not_exposed_to_any": _negation("not_exposed_to_any", _exposed_to_any),
     "refractory_to_any": _refractory_to_any,
-    "not_refractory_to_any": _not_refractory_to_any,
+    "not_refractory_to_any": _negation("not_refractory_to_any", _refractory_to_any),
     "lesion_not_tissue_confirmed": _lesion_not_tissue_confirmed,
     "lesion_near_spine": _lesion_near_spine,
     "no_pet_ct": _no_pet_ct,
