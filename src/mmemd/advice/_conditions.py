@@ -102,10 +102,25 @@ def _emd_timing(ctx: PatientContext, arg: Any) -> Check:
     return Check("emd_timing", "met" if ctx.emd_timing == arg else "not_met", en, zh)
 
 
+def _needs_history(
+    name: str,
+) -> Callable[[Callable[[PatientContext, Any], Check]], Callable[[PatientContext, Any], Check]]:
+    """Conditions on prior therapy are undecided when the therapy history is unknown (see :func:`_history_known`)."""
+
+    def wrap(check: Callable[[PatientContext, Any], Check]) -> Callable[[PatientContext, Any], Check]:
+        def guarded(ctx: PatientContext, arg: Any) -> Check:
+            if not _history_known(ctx):
+                return Check(name, "undecided", "therapy history not recorded", "既往治疗史未记录")
+            return check(ctx, arg)
+
+        return guarded
+
+    return wrap
+
+
+@_needs_history("exposed_to_all")
 def _exposed_to_all(ctx: PatientContext, arg: Any) -> Check:
     ids = [str(a) for a in arg]
-    if not _history_known(ctx):
-        return Check("exposed_to_all", "undecided", "therapy history not recorded", "既往治疗史未记录")
     met = all(i in ctx.exposed for i in ids)
     return Check(
         "exposed_to_all",
@@ -115,10 +130,9 @@ def _exposed_to_all(ctx: PatientContext, arg: Any) -> Check:
     )
 
 
+@_needs_history("exposed_to_any")
 def _exposed_to_any(ctx: PatientContext, arg: Any) -> Check:
     ids = [str(a) for a in arg]
-    if not _history_known(ctx):
-        return Check("exposed_to_any", "undecided", "therapy history not recorded", "既往治疗史未记录")
     hit = [i for i in ids if i in ctx.exposed]
     return Check(
         "exposed_to_any",
@@ -143,10 +157,9 @@ def _negation(
     return check
 
 
+@_needs_history("refractory_to_any")
 def _refractory_to_any(ctx: PatientContext, arg: Any) -> Check:
     ids = [str(a) for a in arg]
-    if not _history_known(ctx):
-        return Check("refractory_to_any", "undecided", "therapy history not recorded", "既往治疗史未记录")
     hit = [i for i in ids if i in ctx.refractory]
     return Check(
         "refractory_to_any",

@@ -172,33 +172,23 @@ def run(
 
         # ---- progression (§1.3 PD), against nadirs of the earlier assessments
         info: list[PdInfo] = []
-        if serum_v is not None and serum_n.value is not None and serum_progression(serum_n.value, serum_v, s):
-            info.append(PdInfo("serum", serum_n.value, serum_n.date, serum_v))
-        if urine_v is not None and urine_n.value is not None and urine_progression(urine_n.value, urine_v, s):
-            info.append(PdInfo("urine", urine_n.value, urine_n.date, urine_v))
-        if (
-            base.dflc_pd
-            and dflc_v is not None
-            and dflc_n.value is not None
-            and dflc_progression(dflc_n.value, dflc_v, s)
-        ):
-            info.append(PdInfo("dflc", dflc_n.value, dflc_n.date, dflc_v))
+        # Each laboratory parameter: (code, applies to this patient, current value, nadir, the §1.3 PD test).
         bmpc = sn.bone_marrow_plasma_cells_pct
-        if (
-            base.marrow_pd
-            and bmpc is not None
-            and marrow_n.value is not None
-            and marrow_progression(marrow_n.value, bmpc, s)
-        ):
-            info.append(PdInfo("marrow", marrow_n.value, marrow_n.date, bmpc))
         cpc = sn.circulating_plasma_cells_per_ul
-        if (
-            base.cpc_pd
-            and cpc is not None
-            and cpc_n.value is not None
-            and cpc_progression(cpc_n.value, cpc, s)
+        for code, applies, value, nadir, progressed in (
+            ("serum", True, serum_v, serum_n, serum_progression),
+            ("urine", True, urine_v, urine_n, urine_progression),
+            ("dflc", base.dflc_pd, dflc_v, dflc_n, dflc_progression),
+            ("marrow", base.marrow_pd, bmpc, marrow_n, marrow_progression),
+            ("cpc", base.cpc_pd, cpc, cpc_n, cpc_progression),
         ):
-            info.append(PdInfo("cpc", cpc_n.value, cpc_n.date, cpc))
+            if (
+                applies
+                and value is not None
+                and nadir.value is not None
+                and progressed(nadir.value, value, s)
+            ):
+                info.append(PdInfo(code, nadir.value, nadir.date, value))
         info.extend(imaging_progression(base, actual, sn.new_lesion, tracker, s))
         pd = tuple(p.code for p in info)
         needs_conf = bool(pd) and all(
