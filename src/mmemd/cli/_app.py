@@ -28,9 +28,23 @@ def build_app() -> typer.Typer:
     ) -> None:
         """mmemd: decision support, never prescription."""
 
-    from mmemd.cli import _advice, _clinical, _evidence
+    import importlib
 
-    _evidence.register(app)
-    _clinical.register(app)
-    _advice.register(app)
+    # One module per command family; each owns its commands and imports its heavy dependencies lazily, so
+    # `mmemd --help` stays fast.
+    for name in _COMMAND_MODULES:
+        importlib.import_module(f"mmemd.cli.{name}").register(app)
     return app
+
+
+_COMMAND_MODULES = (
+    "_evidence",
+    "_clinical",
+    "_advice",
+    "_report",
+    "_serve",
+    "_fhir",
+    "_meta",
+    "_survival",
+    "_cohort",
+)
