@@ -1,7 +1,7 @@
 """Batch benchmark: ``mmemd assess --batch`` throughput and peak memory (targets: >= 2000 records/s on 2 cores,
 peak RSS < 200 MB for a 1M-line file).
 
-Run: ``python3 benchmarks/bench_batch.py [--lines N] [--workers W]`` (default 100 000 lines; ``--lines 1000000`` for
+Run: ``python3 benchmarks/bench_batch.py [--lines N] [--workers W] [--no-advice]`` (default 100 000 lines; ``--lines 1000000`` for
 the memory target). The input is generated on the fly into a temporary file; the CLI runs as a subprocess and the
 resident memory of its whole process tree (main process + workers) is sampled from /proc (Linux only).
 Not a test: it prints figures and never fails on speed.
@@ -59,6 +59,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument(
+        "--no-advice", action="store_true", help="clinical sections only (the issue-3 figure); default: with advice"
+    )
     args = parser.parse_args()
 
     base = make_record()
@@ -72,6 +75,8 @@ def main() -> None:
         cmd = [sys.executable, "-c", "from mmemd.cli import main; main()", "assess", "--batch", str(src)]
         if args.workers:
             cmd += ["--workers", str(args.workers)]
+        if args.no_advice:
+            cmd.append("--no-advice")
         peak = 0
         t0 = time.perf_counter()
         with open(os.devnull, "wb") as sink:

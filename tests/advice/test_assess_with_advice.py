@@ -66,3 +66,47 @@ def test_explain_rejects_malformed_json_with_exit_2(tmp_path):
     bad.write_text("{not json", encoding="utf-8")
     result = runner.invoke(build_app(), ["explain", str(bad)])
     assert result.exit_code == 2 and "malformed JSON" in result.stderr
+
+
+def test_mmemd_assess_includes_decision_support_by_default_and_no_advice_drops_it():
+    app = build_app()
+    path = str(EXAMPLES / "emd-liver-rrmm-pr.json")
+    full = runner.invoke(app, ["assess", path])
+    bare = runner.invoke(app, ["assess", path, "--no-advice"])
+    assert full.exit_code == 0 and bare.exit_code == 0, (full.stderr, bare.stderr)
+    full_doc, bare_doc = json.loads(full.stdout), json.loads(bare.stdout)
+    assert {"workup", "prognosis", "options"} <= set(full_doc)
+    assert not {"workup", "prognosis", "options"} & set(bare_doc)
+    # the clinical sections do not depend on whether advice was asked for
+    for key in ("emd", "staging", "response", "versions"):
+        assert full_doc[key] == bare_doc[key]
+
+
+def test_batch_assessment_carries_options_per_line(tmp_path):
+    lines = [
+        json.dumps(json.loads((EXAMPLES / name).read_text(encoding="utf-8")))
+        for name in ("emd-liver-rrmm-pr.json", "ndmm-mrd-negative-cr.json")
+    ]
+    src = tmp_path / "in.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = runner.invoke(build_app(), ["assess", "--batch", str(src), "--workers", "1"])
+    assert result.exit_code == 0, result.stderr
+    docs = [json.loads(x) for x in result.stdout.splitlines()]
+    assert [d["patient_id"] for d in docs] == ["emd-liver-rrmm-pr", "ndmm-mrd-negative-cr"]
+    assert all(d["options"] for d in docs)
+
+
+def test_assessment_schema_describes_the_decision_support_sections():
+    result = runner.invoke(build_app(), ["schema", "assessment"])
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    assert {"workup", "prognosis", "options"} <= set(schema["properties"])
+    assert "TreatmentOption" in schema["$defs"]
+
+
+def test_text_summary_lists_options_in_chinese():
+    result = runner.invoke(
+        build_app(), ["assess", str(EXAMPLES / "emd-liver-rrmm-pr.json"), "--format", "text", "--lang", "zh"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "治疗选项" in result.stdout and "CAR-T" in result.stdout

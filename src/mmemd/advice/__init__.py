@@ -36,6 +36,7 @@ __all__ = [
     "WorkupItem",
     "advise",
     "assess_with_advice",
+    "assessment_json_schema",
     "build_context",
     "check_rules",
     "load_rules",
@@ -47,6 +48,13 @@ def assess_with_advice(record: Any, kb: KnowledgeBase | None = None) -> tuple[An
     from mmemd.advice._assess import assess_with_advice as _impl
 
     return _impl(record, kb)
+
+
+def assessment_json_schema() -> dict[str, Any]:
+    """JSON Schema of ``mmemd.assessment/1`` including the decision-support sections."""
+    from mmemd.advice._assess import assessment_json_schema as _impl
+
+    return _impl()
 
 
 def advise(record: Any, assessment: Any, kb: KnowledgeBase) -> Advice:

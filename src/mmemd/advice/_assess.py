@@ -45,3 +45,8 @@ def assess_with_advice(
         **fields, workup=advice.workup, prognosis=advice.prognosis, options=advice.options
     )
     return full, advice
+
+
+def assessment_json_schema() -> dict[str, Any]:
+    """JSON Schema of ``mmemd.assessment/1`` with the decision-support sections, generated from the models."""
+    return AdvisedAssessment.model_json_schema(by_alias=True, mode="serialization")

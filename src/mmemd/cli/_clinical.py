@@ -95,16 +95,26 @@ def _load_record(path: str, fmt: OutputFormat) -> Any:
 # --- batch -----------------------------------------------------------------------------------------------------
 
 
-def _assess_line(line: bytes, lineno: int) -> tuple[bool, str, str]:
+def _assess_one(record: Any, advice: bool) -> Any:
+    """The assessment document: with the decision-support sections (issue 4) unless ``advice`` is off."""
+    if not advice:
+        from mmemd.clinical.assessment import assess
+
+        return assess(record)
+    from mmemd.advice import assess_with_advice
+
+    return assess_with_advice(record)[0]
+
+
+def _assess_line(line: bytes, lineno: int, advice: bool = True) -> tuple[bool, str, str]:
     """(valid, stdout line, stderr text) for one JSON Lines record."""
     import json
 
-    from mmemd.clinical.assessment import assess
     from mmemd.clinical.errors import RecordError
     from mmemd.clinical.record import parse_record_json
 
     try:
-        out = assess(parse_record_json(line)).model_dump_json(by_alias=True)
+        out = _assess_one(parse_record_json(line), advice).model_dump_json(by_alias=True)
     except RecordError as exc:
         report = exc.report()
         report["line"] = lineno
@@ -116,7 +126,9 @@ def _assess_line(line: bytes, lineno: int) -> tuple[bool, str, str]:
     return True, out, ""
 
 
-def _assess_chunk(chunk: tuple[int, list[bytes]]) -> tuple[list[str], list[str], list[str]]:
+def _assess_chunk(
+    chunk: tuple[int, list[bytes]], advice: bool = True
+) -> tuple[list[str], list[str], list[str]]:
     """Assess a chunk of lines: (stdout lines, JSON error reports, text error reports). Blank lines are skipped."""
     first, lines = chunk
     outs: list[str] = []
@@ -125,7 +137,7 @@ def _assess_chunk(chunk: tuple[int, list[bytes]]) -> tuple[list[str], list[str],
     for i, line in enumerate(lines):
         if not line.strip():
             continue
-        ok, out, err = _assess_line(line, first + i)
+        ok, out, err = _assess_line(line, first + i, advice)
         outs.append(out)
         if not ok:
             errs_json.append(out)
@@ -154,14 +166,21 @@ def _default_workers() -> int:
     return max(1, n)
 
 
-def _run_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat) -> int:
+def _run_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, advice: bool = True) -> int:
     """Stream assessments, one JSON document per input line, in input order. Returns the number of invalid lines."""
-    # Warm the engine before any fork, so worker processes inherit the imported modules and the cached vocabulary.
+    # Warm the engine before any fork, so worker processes inherit the imported modules, the cached vocabulary and
+    # (with advice) the loaded knowledge base and rules.
     from mmemd.clinical import assessment  # noqa: F401
     from mmemd.knowledge import kb_version, vocabulary
 
     vocabulary()
     kb_version()
+    if advice:
+        from mmemd.advice import load_rules
+        from mmemd.knowledge import load
+
+        load()
+        load_rules()
 
     out = sys.stdout
     err = sys.stderr
@@ -190,11 +209,11 @@ def _run_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat) -> int
     n_workers = _default_workers() if workers is None else workers
     if second is None or n_workers <= 1:
         # Small input (or one worker asked for): a process pool would cost more than it saves.
-        emit(_assess_chunk(first))
+        emit(_assess_chunk(first, advice))
         if second is not None:
-            emit(_assess_chunk(second))
+            emit(_assess_chunk(second, advice))
             for c in chunks:
-                emit(_assess_chunk(c))
+                emit(_assess_chunk(c, advice))
         out.flush()
         return bad
 
@@ -206,7 +225,7 @@ def _run_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat) -> int
     limit = n_workers * _INFLIGHT_PER_WORKER
     with ctx.Pool(n_workers) as pool:
         for c in _prepend(first, second, chunks):
-            pending.append(pool.apply_async(_assess_chunk, (c,)))
+            pending.append(pool.apply_async(_assess_chunk, (c, advice)))
             while len(pending) >= limit:
                 emit(pending.popleft().get())
         while pending:
@@ -388,6 +407,8 @@ def _render_text(a: Assessment, lang: Lang) -> None:
         t.add_row(lab["timeline"], " → ".join(f"{p.date.isoformat()} {val(p.category)}" for p in r.timeline))
     console.print(Panel(t, title=lab["response"], title_align="left"))
 
+    _render_advice_text(console, a, lang)
+
     reasons = [*e.reasons, *s.reasons, *r.reasons]
     if reasons:
         console.print(f"[bold]{lab['reasons']}[/bold]")
@@ -399,6 +420,42 @@ def _render_text(a: Assessment, lang: Lang) -> None:
         f"{v.high_risk_definition}[/dim]"
     )
     console.print(f"[dim]{lab['disclaimer']}[/dim]")
+
+
+def _render_advice_text(console: Any, a: Assessment, lang: Lang) -> None:
+    """Work-up and options in brief; the full evidence is in ``mmemd report``."""
+    from rich.table import Table
+
+    workup = getattr(a, "workup", None)
+    options = getattr(a, "options", None)
+    if workup is None or options is None:
+        return
+    zh = lang is Lang.zh
+    if workup:
+        console.print(f"[bold]{'待完善检查' if zh else 'Open work-up'}[/bold]")
+        for w in workup:
+            console.print(
+                f"  • {w.title_zh if zh else w.title_en}  [dim]{', '.join(w.claims)}[/dim]", markup=True
+            )
+    if options:
+        t = Table(title="治疗选项（证据支持，非处方）" if zh else "Options (evidence, not a prescription)")
+        for col in (
+            "#",
+            "选项" if zh else "option",
+            "证据" if zh else "grade",
+            "EMD",
+            "分" if zh else "score",
+        ):
+            t.add_column(col)
+        for n, o in enumerate(options, start=1):
+            t.add_row(
+                str(n),
+                o.title_zh if zh else o.title_en,
+                o.grade,
+                o.emd_evidence_grade or "—",
+                str(o.score),
+            )
+        console.print(t)
 
 
 # --- commands --------------------------------------------------------------------------------------------------
@@ -423,8 +480,17 @@ def assess_command(
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Batch worker processes (default: available CPUs).")
     ] = None,
+    advice: Annotated[
+        bool,
+        typer.Option(
+            "--advice/--no-advice",
+            help="Include the decision-support sections (work-up, prognosis, options); --no-advice gives only "
+            "the clinical engine's sections.",
+        ),
+    ] = True,
 ) -> None:
-    """Assess a patient record: EMD classification, ISS/R-ISS/R2-ISS, high risk, IMWG response."""
+    """Assess a patient record: EMD classification, ISS/R-ISS/R2-ISS, high risk, IMWG response, and the
+    work-up, prognosis and evidence-graded options (decision support, never a prescription)."""
     if (file is None) == (batch is None):
         sys.stderr.write("error: give either a record FILE (or -) or --batch FILE.jsonl\n")
         raise typer.Exit(EXIT_INVALID)
@@ -435,10 +501,10 @@ def assess_command(
             )
         try:
             if batch == "-":
-                bad = _run_batch(sys.stdin.buffer, workers, fmt)
+                bad = _run_batch(sys.stdin.buffer, workers, fmt, advice)
             else:
                 with open(batch, "rb", buffering=1 << 20) as fh:
-                    bad = _run_batch(fh, workers, fmt)
+                    bad = _run_batch(fh, workers, fmt, advice)
         except OSError as exc:
             raise _fail_io(batch, exc, fmt) from None
         if bad:
@@ -448,9 +514,7 @@ def assess_command(
 
     assert file is not None
     record = _load_record(file, fmt)
-    from mmemd.clinical.assessment import assess
-
-    result = assess(record)
+    result = _assess_one(record, advice)
     if fmt is OutputFormat.json:
         sys.stdout.write(result.model_dump_json(by_alias=True, indent=2) + "\n")
     else:
@@ -485,7 +549,7 @@ def schema_command(
 
         schema = patient_json_schema()
     else:
-        from mmemd.clinical.assessment import assessment_json_schema
+        from mmemd.advice import assessment_json_schema
 
         schema = assessment_json_schema()
     sys.stdout.write(json.dumps(schema, ensure_ascii=False, indent=2) + "\n")
