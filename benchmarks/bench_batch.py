@@ -60,7 +60,9 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument(
-        "--no-advice", action="store_true", help="clinical sections only (the issue-3 figure); default: with advice"
+        "--no-advice",
+        action="store_true",
+        help="clinical sections only (the issue-3 figure); default: with advice",
     )
     args = parser.parse_args()
 
