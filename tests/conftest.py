@@ -38,7 +38,9 @@ def curated():  # type: ignore[no-untyped-def]
     return load_curated()
 
 
-def seeds_or_skip() -> Path:
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    """The shared seed texts; a fixture (not an importable helper) because every test dir may have a conftest."""
     if not SEEDS.is_dir():
         pytest.skip(f"{SEEDS} not present (the shared reference material sits beside the repository in CI)")
     return SEEDS

@@ -7,7 +7,6 @@ import re
 from collections import Counter
 from decimal import Decimal
 
-from conftest import seeds_or_skip
 from mmemd.knowledge import Category, Flag, load_curated
 from mmemd.knowledge._load import QUOTED_NUMBER_FIELDS, number_in_text
 
@@ -17,15 +16,15 @@ def test_curated_files_validate_without_a_single_problem(curated):
     assert len(curated.claims) > 200
 
 
-def test_every_quote_is_a_verbatim_substring_of_the_shared_seed_at_its_offset(curated):
-    seeds = seeds_or_skip()
+def test_every_quote_is_a_verbatim_substring_of_the_shared_seed_at_its_offset(curated, seeds_dir):
+    seeds = seeds_dir
     for claim in curated.claims:
         text = (seeds / f"{claim.source}.txt").read_text(encoding="utf-8")
         assert text[claim.offset : claim.offset + len(claim.quote)] == claim.quote, claim.id
 
 
-def test_packaged_sources_are_byte_identical_to_the_shared_seeds(curated):
-    seeds = seeds_or_skip()
+def test_packaged_sources_are_byte_identical_to_the_shared_seeds(curated, seeds_dir):
+    seeds = seeds_dir
     for source in curated.sources.values():
         digest = hashlib.sha256((seeds / f"{source.id}.txt").read_bytes()).hexdigest()
         assert digest == source.sha256, f"{source.id}: the seed changed; re-check every quote"
