@@ -1,0 +1,373 @@
+"""Code tables of the FHIR adapter: LOINC, ICD-10, SNOMED CT, ATC, UCUM and the mmemd code system (docs/fhir.md).
+
+Provenance: LOINC, ICD-10 and ATC codes are those of clinical-criteria.md §4 (ATC through the knowledge-base
+vocabulary, which carries the §4.4 codes and their pre-2022 forms); ECOG 89247-1, the tumour-size LOINC codes and the
+NCIt staging codes are those of HL7 mCODE (ECOG Performance Status, Tumor Size, Myeloma ISS/RISS Stage profiles).
+SNOMED CT body-site codes are [M] (from memory; clinical-criteria.md §4.3 verified only 109989006): each is also
+matched by its text, so a wrong code fails safe (no site, with a reason) rather than mapping to a wrong site.
+What no standard code covers (IFE result, MRD, lesion attributes, therapy lines, cytogenetics by FISH) uses the
+mmemd code system below, each code named exactly as the ``mmemd.patient/1`` field it fills.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Final
+
+LOINC: Final = "http://loinc.org"
+SNOMED: Final = "http://snomed.info/sct"
+UCUM: Final = "http://unitsofmeasure.org"
+ICD10: Final = "http://hl7.org/fhir/sid/icd-10"
+ICD10_CM: Final = "http://hl7.org/fhir/sid/icd-10-cm"
+ATC: Final = "http://www.whocc.no/atc"
+NCIT: Final = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
+CONDITION_CLINICAL: Final = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+DATA_ABSENT: Final = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+# The mmemd code system and extensions: URNs, so nothing suggests a resolvable web address mmemd does not own.
+MMEMD: Final = "urn:mmemd:fhir:CodeSystem:mmemd"
+EXT_LESION: Final = "urn:mmemd:fhir:StructureDefinition:lesion"
+EXT_THERAPY_LINE: Final = "urn:mmemd:fhir:StructureDefinition:therapy-line"
+
+# A staging lab or cytogenetic finding counts as "at diagnosis" (patient-record.md: labs and cytogenetics are the
+# values at diagnosis) when measured within this many days of the diagnosis date, before or after; the one closest to
+# the date wins. [I] — the spec gives no window; 30 days covers a diagnostic work-up. Same window as a value's
+# "diagnosis" side of the record (clonal marrow plasma cells, circulating plasma cells).
+DIAGNOSIS_WINDOW_DAYS: Final = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What an Observation code fills: ``kind`` selects the mapping rule, ``field`` the record field."""
+
+    kind: str
+    field: str
+
+
+def _t(kind: str, field: str) -> Target:
+    return Target(kind, field)
+
+
+# --- Observation codes ------------------------------------------------------------------------------------------
+
+# LOINC (clinical-criteria.md §4.2; ECOG and tumour size from mCODE).
+LOINC_CODES: Final[Mapping[str, Target]] = MappingProxyType(
+    {
+        "33358-3": _t("quantity", "serum_m_protein"),
+        "51435-6": _t("quantity", "serum_m_protein"),
+        "42482-0": _t("quantity", "urine_m_protein"),
+        "36916-5": _t("quantity", "kappa"),
+        "104544-2": _t("quantity", "kappa"),
+        "80515-0": _t("quantity", "kappa"),
+        "33944-0": _t("quantity", "lambda"),
+        "80516-8": _t("quantity", "lambda"),
+        "1952-1": _t("lab", "beta2_microglobulin"),
+        "1751-7": _t("lab", "albumin"),
+        "2532-0": _t("lab", "ldh"),
+        "14804-9": _t("lab", "ldh"),
+        "2160-0": _t("lab", "creatinine"),
+        "17861-6": _t("lab", "calcium"),
+        "718-7": _t("lab", "hemoglobin"),
+        "11118-7": _t("percent", "bone_marrow_plasma_cells_pct"),
+        "89247-1": _t("ecog", "ecog"),
+        "21889-1": _t("tumor_size", "plasmacytomas"),
+        # κ/λ ratio: mmemd recomputes it from κ and λ (clinical-criteria.md §1.2).
+        "48378-4": _t("derived", "kappa/lambda ratio"),
+        "104546-7": _t("derived", "kappa/lambda ratio"),
+        "80517-6": _t("derived", "kappa/lambda ratio"),
+        "93021-4": _t("other_method", "abnormal plasma cells by flow cytometry"),
+    }
+)
+# Tumour-size components (mCODE Tumor Size): longest and additional (perpendicular) dimension.
+LOINC_LONGEST: Final = "33728-7"
+LOINC_PERPENDICULAR: Final = "33729-5"
+
+# Codes the spec says must not be accepted (clinical-criteria.md §4.2).
+REJECTED_LOINC: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "32730-5": "urine M-protein code found in one repository only, unverified (clinical-criteria.md §4.2)",
+        "33944-8": "not a LOINC code (seeded demo concept), never a free light chain (clinical-criteria.md §4.2)",
+        "33945-5": "not a LOINC code (seeded demo concept), never a free light chain (clinical-criteria.md §4.2)",
+    }
+)
+
+CYTOGENETIC_FIELDS: Final = ("del_17p", "tp53_mutation", "t_4_14", "t_14_16", "t_14_20", "t_11_14", "gain_1q")
+
+MMEMD_CODES: Final[Mapping[str, Target]] = MappingProxyType(
+    {
+        "serum_ife": _t("ife", "serum_ife"),
+        "urine_ife": _t("ife", "urine_ife"),
+        "flc_involved_chain": _t("involved", "involved"),
+        "bone_marrow_clonal_by_ihc": _t("bool", "bone_marrow_clonal_by_ihc"),
+        "bone_marrow_kappa_lambda_ratio_ihc": _t("ratio", "bone_marrow_kappa_lambda_ratio_ihc"),
+        "bone_marrow_plasma_cells_counted": _t("count", "bone_marrow_plasma_cells_counted"),
+        "circulating_plasma_cells_per_ul": _t("quantity", "circulating_plasma_cells_per_ul"),
+        "circulating_plasma_cells_pct": _t("percent", "circulating_plasma_cells_pct"),
+        "new_lesion": _t("bool", "new_lesion"),
+        "pet_negative": _t("bool", "pet_negative"),
+        "response_baseline": _t("bool", "baseline"),
+        "mrd": _t("mrd", "mrd"),
+        "plasmacytoma_size": _t("tumor_size", "plasmacytomas"),
+        "no_plasmacytoma": _t("no_plasmacytoma", "lesions"),
+        "transplant_eligible": _t("patient_bool", "transplant_eligible"),
+        "myeloma_defining_events": _t("mde", "myeloma_defining_events"),
+        "del_17p_clonal_fraction_pct": _t("cyto_fraction", "del_17p_clonal_fraction_pct"),
+        "del_1p32": _t("del_1p32", "del_1p32"),
+        "cytogenetics": _t("cyto_panel", "cytogenetics"),
+        **{f: _t("cyto", f) for f in CYTOGENETIC_FIELDS},
+    }
+)
+MRD_SENSITIVITY: Final = "mrd_sensitivity"
+
+# The text convention for cytogenetic findings (Observation.code.text or a coding's display, e.g. a FISH panel
+# component "t(4;14)" or "del(17p13)"): one pattern per record field, matched case-insensitively.
+CYTOGENETIC_TEXT: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
+    ("del_1p32", re.compile(r"del\s*\(?\s*1p32|1p32\s*del", re.I)),
+    ("del_17p_clonal_fraction_pct", re.compile(r"17p.*(clonal fraction|ccf|% of clonal)", re.I)),
+    ("del_17p", re.compile(r"del\s*\(?\s*17p|17p1?3?\s*(del|-|loss)|monosomy\s*17p", re.I)),
+    ("tp53_mutation", re.compile(r"tp53\s*mut", re.I)),
+    ("t_4_14", re.compile(r"t\s*\(\s*4\s*;\s*14\s*\)", re.I)),
+    ("t_14_16", re.compile(r"t\s*\(\s*14\s*;\s*16\s*\)", re.I)),
+    ("t_14_20", re.compile(r"t\s*\(\s*14\s*;\s*20\s*\)", re.I)),
+    ("t_11_14", re.compile(r"t\s*\(\s*11\s*;\s*14\s*\)", re.I)),
+    ("gain_1q", re.compile(r"(gain|amp\w*)\s*\(?\s*1q|1q2?1?\s*(gain|amp|\+)|\+\s*1q", re.I)),
+)
+
+# Finding values: detected / not detected. SNOMED 260373001 Detected, 260415000 Not detected, 10828004 Positive,
+# 260385009 Negative; LOINC answers LA11882-0 Detected, LA11883-8 Not detected, LA6576-8 Positive, LA6577-6
+# Negative [M].
+POSITIVE_CODES: Final = frozenset(
+    {(SNOMED, "260373001"), (SNOMED, "10828004"), (LOINC, "LA11882-0"), (LOINC, "LA6576-8")}
+)
+NEGATIVE_CODES: Final = frozenset(
+    {(SNOMED, "260415000"), (SNOMED, "260385009"), (LOINC, "LA11883-8"), (LOINC, "LA6577-6")}
+)
+POSITIVE_TEXT: Final = frozenset({"detected", "positive", "present", "yes", "阳性", "pos"})
+NEGATIVE_TEXT: Final = frozenset({"not detected", "negative", "absent", "no", "阴性", "neg", "none detected"})
+
+# --- Conditions ---------------------------------------------------------------------------------------------------
+
+SNOMED_MULTIPLE_MYELOMA: Final = "109989006"  # clinical-criteria.md §4.3
+PLASMACYTOMA_CODE: Final = (
+    "plasmacytoma"  # mmemd code of a lesion Condition (a structured finding, §4.1 note)
+)
+
+
+def icd10_kind(code: str) -> tuple[str, str | None] | None:
+    """``(kind, remission digit)`` of an ICD-10(-CM) C90 code: kind myeloma | pcl | extramedullary_plasmacytoma |
+    solitary_plasmacytoma; the ICD-10-CM 5th character (0 not in remission, 1 in remission, 2 in relapse)."""
+    c = code.replace(".", "").strip().upper()
+    kinds = {
+        "C900": "myeloma",
+        "C901": "pcl",
+        "C902": "extramedullary_plasmacytoma",
+        "C903": "solitary_plasmacytoma",
+    }
+    kind = kinds.get(c[:4])
+    if kind is None or len(c) > 5:
+        return None
+    return kind, (c[4] if len(c) == 5 else None)
+
+
+# --- body sites (SNOMED CT, [M]) -> knowledge-base site ids -------------------------------------------------------
+
+SNOMED_SITES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "39937001": "skin",
+        "87784001": "soft_tissue",
+        "3120008": "pleura",
+        "59441001": "lymph_node",
+        "10200004": "liver",
+        "64033007": "kidney",
+        "76752008": "breast",
+        "21483005": "cns",
+        "12738006": "cns",
+        "76848001": "pericardium",
+        "39607008": "lung",
+        "78961009": "spleen",
+        "15776009": "pancreas",
+        "40689003": "testis",
+        "272673000": "bone",
+    }
+)
+SITE_SNOMED: Final[Mapping[str, str]] = MappingProxyType(
+    {site: code for code, site in reversed(list(SNOMED_SITES.items()))}
+)
+
+
+def _norm(text: str) -> str:
+    t = text.strip().lower()
+    t = re.sub(r"\s*\((body structure|disorder|procedure|substance|product)\)$", "", t)
+    t = re.sub(r"^(structure of|entire)\s+|\s+structure$", "", t)
+    return re.sub(r"[\s_-]+", " ", t).strip()
+
+
+@lru_cache(maxsize=1)
+def site_names() -> Mapping[str, str]:
+    """Normalised site names (id, English, Chinese, aliases) -> site id, from the knowledge-base vocabulary."""
+    from mmemd.knowledge import vocabulary
+
+    out: dict[str, str] = {}
+    for s in vocabulary().sites.values():
+        for name in s.names():
+            out.setdefault(_norm(name), s.id)
+    return MappingProxyType(out)
+
+
+def site_from_text(text: str) -> str | None:
+    return site_names().get(_norm(text))
+
+
+# --- agents and procedures ---------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def atc_agents() -> tuple[Mapping[str, str], Mapping[str, str]]:
+    """(current ATC -> agent id, pre-2022 ATC -> agent id) from the vocabulary (clinical-criteria.md §4.4)."""
+    from mmemd.knowledge import vocabulary
+
+    cur: dict[str, str] = {}
+    legacy: dict[str, str] = {}
+    for a in vocabulary().agents.values():
+        if a.atc:
+            cur[a.atc] = a.id
+        if a.atc_legacy:
+            legacy[a.atc_legacy] = a.id
+    return MappingProxyType(cur), MappingProxyType(legacy)
+
+
+@lru_cache(maxsize=1)
+def therapy_names() -> Mapping[str, str]:
+    """Normalised names of agents and procedures -> therapy id. Aliases shorter than 3 characters (regimen letters
+    such as ``d``, ``R``, ``P``) are left out: as a medication's whole name they would be guesses."""
+    from mmemd.knowledge import vocabulary
+
+    v = vocabulary()
+    out: dict[str, str] = {}
+    for table in (v.agents, v.procedures):
+        for t in table.values():
+            for name in t.names():
+                if len(name) >= 3 or name == t.id:
+                    out.setdefault(_norm(name), t.id)
+    return MappingProxyType(out)
+
+
+def therapy_from_text(text: str) -> str | None:
+    return therapy_names().get(_norm(text))
+
+
+# --- units (UCUM) -------------------------------------------------------------------------------------------------
+
+# Mass concentration in g/L per unit: conversions between them are exact powers of ten.
+_MASS_G_PER_L: Final[Mapping[str, Decimal]] = MappingProxyType(
+    {
+        "g/L": Decimal(1),
+        "g/dL": Decimal(10),
+        "mg/mL": Decimal(1),
+        "mg/dL": Decimal("0.01"),
+        "mg/L": Decimal("0.001"),
+        "ug/mL": Decimal("0.001"),
+    }
+)
+# UCUM spellings that are the record's own units under another spelling (patient-record.md units; units.py).
+_SPELLING: Final[Mapping[str, str]] = MappingProxyType(
+    {"mg/(24.h)": "mg/24h", "mg/24.h": "mg/24h", "mg/d": "mg/24h", "umol/L": "µmol/L"}
+)
+# Other exact conversions to a record unit: unit -> (record unit, factor).
+_EXTRA: Final[Mapping[str, Mapping[str, tuple[str, Decimal]]]] = MappingProxyType(
+    {
+        "urine_m_protein": {"g/(24.h)": ("mg/24h", Decimal(1000)), "g/d": ("mg/24h", Decimal(1000))},
+        "creatinine": {"mmol/L": ("µmol/L", Decimal(1000))},
+        "calcium": {"umol/L": ("mmol/L", Decimal("0.001"))},
+    }
+)
+# Cells per µL: 1 mm3 = 1 µL; 10*9/L = 10*3/uL.
+_PER_UL: Final[Mapping[str, Decimal]] = MappingProxyType(
+    {
+        "/uL": Decimal(1),
+        "{cells}/uL": Decimal(1),
+        "/mm3": Decimal(1),
+        "10*6/L": Decimal(1),
+        "10*3/uL": Decimal(1000),
+        "10*9/L": Decimal(1000),
+    }
+)
+LENGTH_CM: Final[Mapping[str, Decimal]] = MappingProxyType({"cm": Decimal(1), "mm": Decimal("0.1")})
+
+# Record field -> analyte of mmemd.clinical.units.
+FIELD_ANALYTE: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "serum_m_protein": "serum_m_protein",
+        "urine_m_protein": "urine_m_protein",
+        "kappa": "free_light_chain",
+        "lambda": "free_light_chain",
+        "beta2_microglobulin": "beta2_microglobulin",
+        "albumin": "albumin",
+        "ldh": "ldh",
+        "creatinine": "creatinine",
+        "calcium": "calcium",
+        "hemoglobin": "hemoglobin",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitMapping:
+    unit: str  # the record's unit spelling
+    factor: Decimal  # record value = FHIR value * factor (exact)
+
+
+def record_unit(field: str, ucum: str) -> UnitMapping | None:
+    """How a FHIR quantity in ``ucum`` becomes a record quantity of ``field``; None when not exactly convertible.
+
+    Units the record accepts are kept as they are (the record converts them itself, units.py); other units are
+    converted only by exact powers of ten between units of the same dimension. Nothing else is assumed: molar units
+    of mass analytes (need a molar mass), IU/L for LDH, concentrations for a 24-hour urine amount are refused.
+    """
+    from mmemd.clinical.units import ANALYTES
+
+    if field == "circulating_plasma_cells_per_ul":
+        f = _PER_UL.get(ucum)
+        return None if f is None else UnitMapping("/uL", f)
+    spec = ANALYTES[FIELD_ANALYTE[field]]
+    unit = _SPELLING.get(ucum, ucum)
+    if unit in spec.conversions:
+        return UnitMapping(unit, Decimal(1))
+    extra = _EXTRA.get(spec.field, {}).get(ucum)
+    if extra is not None:
+        return UnitMapping(extra[0], extra[1])
+    if ucum in _MASS_G_PER_L and spec.canonical in _MASS_G_PER_L:
+        return UnitMapping(spec.canonical, _MASS_G_PER_L[ucum] / _MASS_G_PER_L[spec.canonical])
+    return None
+
+
+def accepted_units(field: str) -> str:
+    from mmemd.clinical.units import ANALYTES
+
+    if field == "circulating_plasma_cells_per_ul":
+        return ", ".join(_PER_UL)
+    spec = ANALYTES[FIELD_ANALYTE[field]]
+    units = [*spec.conversions, *(u for u, r in _SPELLING.items() if r in spec.conversions)]
+    units += list(_EXTRA.get(spec.field, {}))
+    if spec.canonical in _MASS_G_PER_L:
+        units += list(_MASS_G_PER_L)
+    return ", ".join(dict.fromkeys(units))
+
+
+# Record unit -> UCUM (for record_to_bundle and the export).
+UCUM_OF: Final[Mapping[str, str]] = MappingProxyType(
+    {"mg/24h": "mg/(24.h)", "mg/24 h": "mg/(24.h)", "µmol/L": "umol/L", "μmol/L": "umol/L", "/uL": "/uL"}
+)
+
+# --- export ------------------------------------------------------------------------------------------------------
+
+NCIT_ISS: Final = "C139007"  # International Staging System Stage (mCODE Myeloma ISS Stage)
+NCIT_RISS: Final = "C141392"  # Revised International Staging System Stage (mCODE Myeloma RISS Stage)
+NCIT_ISS_STAGES: Final[Mapping[str, str]] = MappingProxyType({"I": "C70658", "II": "C70659", "III": "C70660"})
+NCIT_RISS_STAGES: Final[Mapping[str, str]] = MappingProxyType(
+    {"I": "C141394", "II": "C141395", "III": "C141396"}
+)

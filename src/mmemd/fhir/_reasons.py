@@ -1,0 +1,173 @@
+"""Reason codes of the FHIR import and their bilingual messages (docs/fhir.md, "Reasons").
+
+A reason is either a *skip* (the element was not mapped: unknown code, unconvertible unit, ...) or an *inference*
+(the element was mapped by a documented rule the reader should know about: a unit converted, a therapy line grouped
+by date, ...). Messages name codes, units and record fields — never a patient's measured values.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from mmemd.fhir._models import Reason
+
+# code -> (English template, Chinese template); templates use str.format fields.
+MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    "unmapped_resource": (
+        "{rtype} resources are not used by mmemd",
+        "mmemd 不使用 {rtype} 资源",
+    ),
+    "unknown_code": (
+        "no mapping for code {code}; the element was not used",
+        "代码 {code} 无映射，未使用该条目",
+    ),
+    "unverified_code": (
+        "code {code} is not accepted: {why}",
+        "不接受代码 {code}：{why}",
+    ),
+    "derived_value": (
+        "{what} is not imported: mmemd computes it from its components",
+        "未导入 {what}：mmemd 由其组成部分计算",
+    ),
+    "not_used_method": (
+        "{what} is not used: {why}",
+        "未使用 {what}：{why}",
+    ),
+    "unknown_unit": (
+        "unit {unit!r} is not accepted for {field} and cannot be converted exactly; accepted: {accepted}",
+        "{field} 不接受单位 {unit!r}，且无法精确换算；可接受：{accepted}",
+    ),
+    "unit_converted": (
+        "{field}: converted exactly from {src} to {dst}",
+        "{field}：已由 {src} 精确换算为 {dst}",
+    ),
+    "no_value": (
+        "no value (or a dataAbsentReason): nothing to map",
+        "无数值（或有 dataAbsentReason）：无可映射内容",
+    ),
+    "value_type": (
+        "{field} needs {expected}",
+        "{field} 需要 {expected}",
+    ),
+    "comparator": (
+        "value with comparator {comparator!r} is not an exact value and was not used",
+        "带比较符 {comparator!r} 的数值不是确切值，未使用",
+    ),
+    "no_date": (
+        "no effective date: a measurement cannot be placed in time",
+        "无生效日期：无法确定测量时间",
+    ),
+    "partial_date": (
+        "date {value!r} is not a full calendar date (YYYY-MM-DD)",
+        "日期 {value!r} 不是完整日期（YYYY-MM-DD）",
+    ),
+    "status_excluded": (
+        "status {status!r}: not a usable result",
+        "状态 {status!r}：不是可用结果",
+    ),
+    "other_patient": (
+        "refers to {ref}, not the bundle's patient",
+        "指向 {ref}，不是本 Bundle 的患者",
+    ),
+    "conflicting_values": (
+        "{field}: several different values on {date}; none was used",
+        "{field}：{date} 有多个不同数值，均未使用",
+    ),
+    "superseded": (
+        "{field}: serial value neither at diagnosis nor the latest; the record keeps only those two",
+        "{field}：既非诊断时也非最近一次的序列数值；患者记录仅保留这两者",
+    ),
+    "outside_diagnosis_window": (
+        "{field}: measured more than {days} days before the diagnosis date; not a value at diagnosis",
+        "{field}：测量时间早于诊断日期超过 {days} 天，不是诊断时数值",
+    ),
+    "no_diagnosis_date": (
+        "{field}: no diagnosis date, so a value at diagnosis cannot be chosen",
+        "{field}：无诊断日期，无法选定诊断时数值",
+    ),
+    "no_diagnosis": (
+        "no myeloma Condition (ICD-10 C90.x or SNOMED 109989006): phase and diagnosis date unknown",
+        "无骨髓瘤诊断（ICD-10 C90.x 或 SNOMED 109989006）：分期阶段和诊断日期未知",
+    ),
+    "multiple_diagnoses": (
+        "another myeloma Condition; the earliest onset was used as the diagnosis",
+        "另有骨髓瘤诊断条目；以最早发病日期作为诊断",
+    ),
+    "phase_default": (
+        "phase set to newly_diagnosed: no relapse recorded (ICD-10-CM 5th character 2, clinicalStatus relapse/recurrence)",
+        "阶段设为 newly_diagnosed：未记录复发（ICD-10-CM 第5位为2，或 clinicalStatus 为 relapse/recurrence）",
+    ),
+    "pcl_coded": (
+        "plasma cell leukaemia is coded; mmemd classifies PCL from the circulating plasma cell percentage (PCL21)",
+        "已编码浆细胞白血病；mmemd 依据外周血浆细胞百分比判定 PCL（PCL21）",
+    ),
+    "out_of_scope_condition": (
+        "Condition {code} is not a plasma cell neoplasm or plasmacytoma; not used",
+        "诊断 {code} 不是浆细胞肿瘤或浆细胞瘤，未使用",
+    ),
+    "gender_unmapped": (
+        "gender {gender!r} has no counterpart in the record (female | male); sex left unknown",
+        "性别 {gender!r} 在记录中无对应值（female | male）；性别未知",
+    ),
+    "no_birth_date": (
+        "{why}; age left unknown",
+        "{why}；年龄未知",
+    ),
+    "no_patient_id": (
+        "no Patient.id or identifier; the record id is {id!r}",
+        "无 Patient.id 或标识符；记录 id 设为 {id!r}",
+    ),
+    "multiple_patients": (
+        "a second Patient resource; only the first patient is imported",
+        "存在第二个 Patient 资源；仅导入第一位患者",
+    ),
+    "unknown_site": (
+        "body site {site} has no mmemd site id; the lesion's site is left unknown",
+        "部位 {site} 无 mmemd 部位 id；病灶部位未知",
+    ),
+    "unknown_agent": (
+        "medication or procedure {what} has no mmemd agent id",
+        "药物或操作 {what} 无 mmemd 药物 id",
+    ),
+    "legacy_atc": (
+        "pre-2022 ATC code {code} read as {agent}",
+        "2022 年前的 ATC 代码 {code} 视为 {agent}",
+    ),
+    "therapy_line_inferred": (
+        "no therapy-line extension: line {line} inferred from the start date",
+        "无治疗线扩展：根据开始日期推断为第 {line} 线",
+    ),
+    "no_start_date": (
+        "therapy without a start date and without a therapy-line extension cannot be placed in a line",
+        "治疗无开始日期且无治疗线扩展，无法归入治疗线",
+    ),
+    "unresolved_reference": (
+        "reference {ref} is not in the bundle",
+        "引用 {ref} 不在 Bundle 中",
+    ),
+    "unknown_lesion": (
+        "measurement of {ref}, which is not a plasmacytoma in the bundle",
+        "测量对象 {ref} 不是 Bundle 中的浆细胞瘤",
+    ),
+    "incomplete_measurement": (
+        "plasmacytoma size needs both the longest and the perpendicular diameter",
+        "浆细胞瘤大小需要最长径和垂直径",
+    ),
+    "involved_chain_inferred": (
+        "involved light chain {chain} inferred from the abnormal kappa/lambda ratio on {date}",
+        "根据 {date} 异常的 κ/λ 比值推断受累轻链为 {chain}",
+    ),
+    "involved_chain_unknown": (
+        "free light chains without the involved chain (no explicit code, ratio not abnormal)",
+        "游离轻链缺少受累轻链（无明确编码，比值不异常）",
+    ),
+    "unknown_value": (
+        "{field}: value {value!r} is not one of {accepted}",
+        "{field}：值 {value!r} 不属于 {accepted}",
+    ),
+}
+
+
+def reason(rcode: str, path: str, /, **fields: object) -> Reason:
+    en, zh = MESSAGES[rcode]
+    return Reason(code=rcode, path=path, message_en=en.format(**fields), message_zh=zh.format(**fields))
