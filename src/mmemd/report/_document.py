@@ -1,0 +1,581 @@
+"""The report as a localized document: a title, sections of simple blocks (headings, paragraphs, lists, fact lists,
+tables, figures) and a footer. Text, Markdown and HTML are thin serializers of this one structure, so the three
+formats say the same things in the same order.
+
+Page one (section ``summary``) is what a clinician reads in a minute; section ``details`` follows on a new page.
+Every statement carries its claim ids in brackets (``[emdtx-7-05]``) or its source key (``GREIPP05``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar, Final
+
+from mmemd.advice._models import Caution, TreatmentOption
+from mmemd.knowledge import vocabulary
+from mmemd.report._charts import short_title
+from mmemd.report._citations import spec_source
+from mmemd.report._i18n import FIELDS, Lang, label, pick, value
+from mmemd.report._model import EvidenceRow, Report, num
+
+#: Options on page one; the rest are listed, with the same details, after it.
+TOP_OPTIONS: Final = 3
+#: Key numbers per option on page one.
+TOP_KEY_RESULTS: Final = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    kind: ClassVar[str] = "heading"
+    level: int
+    text: str
+    anchor: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Para:
+    kind: ClassVar[str] = "para"
+    text: str
+    #: "" | "note" (muted) | "warn" (highlighted) | "small"
+    style: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Bullets:
+    kind: ClassVar[str] = "bullets"
+    items: tuple[str, ...]
+    style: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Facts:
+    """Label/value pairs (a two-column table with the label as row header)."""
+
+    kind: ClassVar[str] = "facts"
+    rows: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    kind: ClassVar[str] = "table"
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    caption: str = ""
+    #: claim id of each row (HTML anchors), empty when rows are not claims
+    row_ids: tuple[str, ...] = ()
+    #: column indexes holding verbatim Chinese quotes (HTML marks them lang="zh")
+    quote_cols: tuple[int, ...] = ()
+    #: column indexes of long text (layout hint for text output)
+    wide_cols: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Figure:
+    """A chart: HTML/PDF draw it (``chart`` names it for :mod:`._charts`); text and Markdown show its data table."""
+
+    kind: ClassVar[str] = "figure"
+    chart: str
+    title: str
+    caption: str
+    data: Table | None
+    omitted: tuple[str, ...] = ()
+
+
+Block = Heading | Para | Bullets | Facts | Table | Figure
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    id: str
+    title: str
+    blocks: tuple[Block, ...]
+    page_break_before: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    lang: Lang
+    title: str
+    subtitle: str
+    meta: tuple[tuple[str, str], ...]
+    sections: tuple[Section, ...]
+    footer: tuple[str, ...]
+    cited_claims: frozenset[str] = field(default_factory=frozenset)
+
+
+# ---- helpers -----------------------------------------------------------------------------------------------------
+
+
+def paren(lang: Lang, text: str) -> str:
+    """A parenthetical in the language's own punctuation (full-width in Chinese)."""
+    return f"（{text}）" if lang == "zh" else f" ({text})"
+
+
+def cite(ids: list[str] | tuple[str, ...]) -> str:
+    ids = list(dict.fromkeys(ids))
+    return f"[{', '.join(ids)}]" if ids else ""
+
+
+def _join(lang: Lang, items: list[str]) -> str:
+    return ("、" if lang == "zh" else ", ").join(items)
+
+
+def _with_cite(text: str, ids: list[str] | tuple[str, ...], keys: list[str] | tuple[str, ...] = ()) -> str:
+    tail = " ".join(x for x in (cite(ids), ", ".join(dict.fromkeys(keys))) if x)
+    return f"{text} {tail}".strip()
+
+
+def _stage(lang: Lang, v: str | None, possible: list[str]) -> str:
+    if v is not None:
+        return v
+    poss = _join(lang, possible) if possible else "—"
+    sep = "：" if lang == "zh" else ": "
+    return label(lang, "indeterminate") + paren(lang, f"{label(lang, 'possible')}{sep}{poss}")
+
+
+def _caution_text(lang: Lang, c: Caution) -> str:
+    text = pick(lang, c.en, c.zh)
+    if c.because:
+        text += f" ({'; '.join(c.because)})"
+    sev = label(lang, c.severity)
+    return _with_cite(f"[{sev}] {text}" if c.severity == "major" else text, c.claims)
+
+
+def _missing_names(lang: Lang, fields: list[str]) -> str:
+    return _join(lang, [pick(lang, *FIELDS[f]) if f in FIELDS else f for f in fields])
+
+
+def _option_thin(lang: Lang, o: TreatmentOption) -> str:
+    if not o.emd_specific_evidence or o.emd_evidence_grade is None:
+        return label(lang, "thin_option_none")
+    if o.emd_evidence_grade in ("C", "D"):
+        return label(lang, "thin_option_grade").format(grade=o.emd_evidence_grade)
+    return ""
+
+
+def _emd_evidence(lang: Lang, o: TreatmentOption) -> str:
+    if not o.emd_specific_evidence or o.emd_evidence_grade is None:
+        return label(lang, "no")
+    return label(lang, "yes") + paren(lang, f"{label(lang, 'grade')} {o.emd_evidence_grade}")
+
+
+def _n(row: EvidenceRow, lang: Lang) -> str:
+    if row.n_total is None and row.n_emd is None:
+        return "—"
+    if row.n_emd is not None and row.n_total is not None and row.n_emd != row.n_total:
+        return f"{row.n_total} (EMD {row.n_emd})"
+    return str(row.n_total if row.n_total is not None else row.n_emd)
+
+
+def _source(row: EvidenceRow, lang: Lang) -> str:
+    title = pick(lang, row.section_en, row.section_zh)
+    return f"{row.source} §{row.section}" + (f" {title}" if title else "")
+
+
+def _evidence_table(lang: Lang, rows: tuple[EvidenceRow, ...], caption: str) -> Table:
+    header = tuple(
+        label(lang, k)
+        for k in ("claim", "grade", "study", "design", "n", "endpoint", "value", "quote", "source")
+    )
+    body = tuple(
+        (
+            r.claim,
+            r.grade + ("" if r.emd_specific else "*"),
+            r.study or "—",
+            value(lang, r.design),
+            _n(r, lang),
+            pick(lang, r.endpoint_en, r.endpoint_zh),
+            pick(lang, r.value_en, r.value_zh),
+            r.quote,
+            _source(r, lang),
+        )
+        for r in rows
+    )
+    return Table(
+        header=header,
+        rows=body,
+        caption=caption,
+        row_ids=tuple(r.claim for r in rows),
+        quote_cols=(7,),
+        wide_cols=(7,),
+    )
+
+
+def _general_note(lang: Lang) -> str:
+    return (
+        "* 一般MM证据（非EMD特异性），外推至EMD时证据等级已下调一级。"
+        if lang == "zh"
+        else "* general MM evidence (not EMD-specific), graded one level down for indirectness."
+    )
+
+
+# ---- sections ----------------------------------------------------------------------------------------------------
+
+
+def _summary(r: Report, lang: Lang) -> Section:
+    a = r.assessment
+    vocab = vocabulary()
+    e, s, resp = a.emd, a.staging, a.response
+    blocks: list[Block] = []
+
+    blocks.append(Heading(3, label(lang, "emd")))
+    emd_rows = [(label(lang, "category"), value(lang, e.category))]
+    if e.timing is not None:
+        emd_rows.append((label(lang, "timing"), value(lang, e.timing)))
+    emd_rows.append((label(lang, "cns"), value(lang, e.cns)))
+    if e.sites:
+        emd_rows.append((label(lang, "sites"), _join(lang, [vocab.label(x, lang) for x in e.sites])))
+    # What the classification could not be decided without goes with it; the rest with staging and risk.
+    emd_missing = [f for f in r.missing_fields if f.startswith("diagnosis.")]
+    stage_missing = [f for f in r.missing_fields if not f.startswith("diagnosis.")]
+    if emd_missing:
+        emd_rows.append((label(lang, "missing"), _missing_names(lang, emd_missing)))
+    blocks.append(Facts(tuple(emd_rows)))
+
+    blocks.append(Heading(3, label(lang, "staging")))
+    r2 = s.r2_iss
+    if r2.group is not None:
+        pts = f"{r2.points:g}" if r2.points is not None else f"{r2.points_min:g}–{r2.points_max:g}"
+        r2_text = r2.group + paren(lang, f"{pts} {label(lang, 'points')}")
+    else:
+        r2_text = label(lang, "indeterminate") + paren(
+            lang, f"{r2.points_min:g}–{r2.points_max:g} {label(lang, 'points')}"
+        )
+    st_rows = [
+        (label(lang, "iss"), _stage(lang, s.iss, list(s.iss_possible))),
+        (label(lang, "r_iss"), _stage(lang, s.r_iss, list(s.r_iss_possible))),
+        (label(lang, "r2_iss"), r2_text),
+        (
+            label(lang, "high_risk"),
+            value(lang, s.high_risk) if s.high_risk is not None else label(lang, "indeterminate"),
+        ),
+    ]
+    if s.high_risk_features:
+        st_rows.append((label(lang, "high_risk_features"), "; ".join(s.high_risk_features)))
+    if stage_missing:
+        st_rows.append((label(lang, "missing"), _missing_names(lang, stage_missing)))
+    blocks.append(Facts(tuple(st_rows)))
+
+    blocks.append(Heading(3, label(lang, "response")))
+    conf = label(lang, "confirmed") if resp.confirmed else label(lang, "unconfirmed")
+    cur = value(lang, resp.current)
+    if resp.current != "not_evaluable":
+        cur += paren(lang, conf)
+    rs_rows = [(label(lang, "current"), cur), (label(lang, "best"), value(lang, resp.best))]
+    if resp.mrd is not None:
+        rs_rows.append((label(lang, "mrd"), value(lang, resp.mrd)))
+    if resp.timeline:
+        rs_rows.append(
+            (
+                label(lang, "timeline"),
+                " → ".join(
+                    f"{t.date.isoformat()} {value(lang, t.category).split('（')[0]}" for t in resp.timeline
+                ),
+            )
+        )
+    blocks.append(Facts(tuple(rs_rows)))
+
+    blocks.append(Heading(3, label(lang, "top_options")))
+    if not a.options:
+        blocks.append(Para(label(lang, "no_options"), "warn"))
+    else:
+        rows = []
+        for o in a.options[:TOP_OPTIONS]:
+            keys = "; ".join(
+                _with_cite(f"{pick(lang, k.en, k.zh)} ({k.grade})", [k.claim])
+                for k in o.key_results[:TOP_KEY_RESULTS]
+            )
+            if not keys:
+                keys = _with_cite("—", o.claims[:2], o.citations)
+            rows.append(
+                (
+                    pick(lang, o.title_en, o.title_zh),
+                    o.grade,
+                    _emd_evidence(lang, o),
+                    keys,
+                    str(len(o.cautions)),
+                )
+            )
+        blocks.append(
+            Table(
+                header=(
+                    label(lang, "option"),
+                    label(lang, "grade"),
+                    label(lang, "emd_evidence"),
+                    label(lang, "key_numbers"),
+                    label(lang, "cautions"),
+                ),
+                rows=tuple(rows),
+                wide_cols=(3,),
+            )
+        )
+        if r.thin_evidence:
+            blocks.append(Para(label(lang, "thin_all"), "warn"))
+
+    blocks.append(Heading(3, label(lang, "workup")))
+    if a.workup:
+        blocks.append(
+            Bullets(
+                tuple(_with_cite(pick(lang, w.title_en, w.title_zh), w.claims, w.citations) for w in a.workup)
+            )
+        )
+    else:
+        blocks.append(Para(label(lang, "no_workup")))
+
+    cautions: dict[str, str] = {}
+    for o in a.options[:TOP_OPTIONS]:
+        for c in o.cautions:
+            if c.severity == "major":
+                text = _caution_text(lang, c)
+                cautions.setdefault(text, f"{short(o, lang)}: {text}")
+    if cautions:
+        blocks.append(Heading(3, label(lang, "main_cautions")))
+        blocks.append(Bullets(tuple(cautions.values()), "warn"))
+    blocks.append(Para(label(lang, "grade_line"), "small"))
+    return Section("summary", label(lang, "summary"), tuple(blocks))
+
+
+def short(o: TreatmentOption, lang: Lang) -> str:
+    return short_title(pick(lang, o.title_en, o.title_zh))
+
+
+def _options_detail(r: Report, lang: Lang) -> Section:
+    blocks: list[Block] = []
+    if not r.options:
+        blocks.append(Para(label(lang, "no_options")))
+    for i, oe in enumerate(r.options, 1):
+        o = oe.option
+        blocks.append(Heading(3, f"{i}. {pick(lang, o.title_en, o.title_zh)}", anchor=f"option-{o.id}"))
+        sb = o.score_breakdown
+        facts = [
+            (label(lang, "grade"), o.grade),
+            (label(lang, "emd_evidence"), _emd_evidence(lang, o)),
+            (
+                label(lang, "score"),
+                f"{o.score} ("
+                + label(lang, "score_parts").format(
+                    evidence=sb.evidence, emd_specific=sb.emd_specific, match=sb.match, cautions=sb.cautions
+                )
+                + ")",
+            ),
+            (
+                label(lang, "applies_because"),
+                "; ".join(pick(lang, b.en, b.zh) for b in o.applies_because) or "—",
+            ),
+        ]
+        blocks.append(Facts(tuple(facts)))
+        if o.key_results:
+            blocks.append(
+                Bullets(
+                    tuple(
+                        _with_cite(f"{pick(lang, k.en, k.zh)} ({k.grade})", [k.claim]) for k in o.key_results
+                    )
+                )
+            )
+        thin = _option_thin(lang, o)
+        if thin:
+            blocks.append(Para(thin, "note"))
+        note = pick(lang, o.note_en, o.note_zh)
+        if note:
+            blocks.append(Para(_with_cite(f"{label(lang, 'note')}: {note}", [], o.citations), "note"))
+        elif o.citations:
+            blocks.append(Para(f"{label(lang, 'sources')}: {', '.join(o.citations)}", "note"))
+        if o.cautions:
+            blocks.append(Para(label(lang, "cautions") + ":"))
+            blocks.append(Bullets(tuple(_caution_text(lang, c) for c in o.cautions), "warn"))
+        blocks.append(_evidence_table(lang, oe.rows, f"{label(lang, 'evidence_table')}: {short(o, lang)}"))
+    if r.options:
+        blocks.append(Para(_general_note(lang), "small"))
+    return Section("options", label(lang, "options_detail"), tuple(blocks), page_break_before=True)
+
+
+def _fig_value(lang: Lang, unit: str | None, v: object) -> str:
+    if v is None:
+        return ""
+    text = num(v) if not isinstance(v, str) else v  # type: ignore[arg-type]
+    units = {
+        "%": "%",
+        "months": " months" if lang == "en" else "个月",
+        "years": " years" if lang == "en" else "年",
+    }
+    return text + units.get(unit or "", "")
+
+
+def _prognosis(r: Report, lang: Lang) -> Section:
+    a = r.assessment
+    blocks: list[Block] = []
+    if not a.prognosis:
+        blocks.append(Para(label(lang, "no_prognosis")))
+    else:
+        rows = []
+        for p in a.prognosis:
+            val = _fig_value(lang, p.unit, p.value)
+            if p.value_max is not None:
+                val += f"–{_fig_value(lang, p.unit, p.value_max)}"
+            if p.comparator_value is not None:
+                val += f" vs {_fig_value(lang, p.unit, p.comparator_value)}"
+            rows.append(
+                (
+                    pick(lang, p.en, p.zh),
+                    val or "—",
+                    p.population,
+                    " ".join(x for x in (cite(p.claims), ", ".join(p.citations)) if x) or "—",
+                )
+            )
+        blocks.append(
+            Table(
+                header=(
+                    label(lang, "figure"),
+                    label(lang, "value"),
+                    label(lang, "population"),
+                    label(lang, "sources"),
+                ),
+                rows=tuple(rows),
+                wide_cols=(0,),
+            )
+        )
+    return Section("prognosis", label(lang, "prognosis"), tuple(blocks))
+
+
+def _workup(r: Report, lang: Lang) -> Section:
+    a = r.assessment
+    blocks: list[Block] = []
+    if not a.workup:
+        blocks.append(Para(label(lang, "no_workup")))
+    for w in a.workup:
+        because = "; ".join(pick(lang, b.en, b.zh) for b in w.because)
+        detail = pick(lang, w.detail_en, w.detail_zh)
+        text = _with_cite(pick(lang, w.title_en, w.title_zh), w.claims, w.citations)
+        items = [f"{label(lang, 'because')}: {because}"] if because else []
+        if detail:
+            items.append(detail)
+        blocks.append(Para(text))
+        if items:
+            blocks.append(Bullets(tuple(items)))
+    return Section("workup", label(lang, "workup_detail"), tuple(blocks))
+
+
+def _fmt(v: object) -> str:
+    return "—" if v is None else num(v)  # type: ignore[arg-type]
+
+
+def _charts(r: Report, lang: Lang) -> Section:
+    blocks: list[Block] = []
+    pts = r.series
+    if not pts:
+        blocks.append(Figure("response", label(lang, "response_chart"), label(lang, "no_assessments"), None))
+    else:
+        omitted = []
+        if not any(p.serum_m_g_dl is not None or p.flc_involved_mg_dl is not None for p in pts):
+            omitted.append(label(lang, "no_mprotein"))
+        if not any(p.spd_cm2 is not None for p in pts):
+            omitted.append(label(lang, "no_spd"))
+        data = Table(
+            header=(
+                label(lang, "date"),
+                label(lang, "response_cat"),
+                label(lang, "serum_m"),
+                label(lang, "urine_m"),
+                label(lang, "flc"),
+                label(lang, "spd"),
+            ),
+            rows=tuple(
+                (
+                    p.date.isoformat(),
+                    value(lang, p.category).split("（")[0] if p.category else "—",
+                    _fmt(p.serum_m_g_dl),
+                    _fmt(p.urine_m_mg_24h),
+                    _fmt(p.flc_involved_mg_dl),
+                    _fmt(p.spd_cm2),
+                )
+                for p in pts
+            ),
+            caption=label(lang, "chart_data"),
+        )
+        blocks.append(Figure("response", label(lang, "response_chart"), "", data, tuple(omitted)))
+    if not r.rates:
+        blocks.append(Figure("rates", label(lang, "evidence_chart"), label(lang, "no_rates"), None))
+    else:
+        nr = label(lang, "not_reported")
+        data = Table(
+            header=(
+                label(lang, "option"),
+                label(lang, "endpoint"),
+                label(lang, "value"),
+                label(lang, "study"),
+                label(lang, "n"),
+                label(lang, "grade"),
+                label(lang, "claim"),
+            ),
+            rows=tuple(
+                (
+                    short_title(pick(lang, b.option_en, b.option_zh)),
+                    pick(lang, b.endpoint_en, b.endpoint_zh),
+                    f"{num(b.value)}%",
+                    b.study or value(lang, b.design),
+                    str(b.n) if b.n is not None else nr,
+                    b.grade + ("" if b.emd_specific else "*"),
+                    b.claim,
+                )
+                for b in r.rates
+            ),
+            caption=label(lang, "chart_data"),
+        )
+        blocks.append(
+            Figure("rates", label(lang, "evidence_chart"), label(lang, "evidence_chart_note"), data)
+        )
+    return Section("charts", label(lang, "charts"), tuple(blocks), page_break_before=True)
+
+
+def _reasons_and_sources(r: Report, lang: Lang) -> Section:
+    a = r.assessment
+    blocks: list[Block] = []
+    if r.other_claims:
+        blocks.append(Heading(3, label(lang, "cited_claims")))
+        blocks.append(_evidence_table(lang, r.other_claims, ""))
+    if r.spec_citations:
+        blocks.append(Heading(3, label(lang, "other_sources")))
+        blocks.append(Bullets(tuple(f"{k}: {spec_source(k)}" for k in r.spec_citations)))
+    reasons = [*a.emd.reasons, *a.staging.reasons, *a.response.reasons]
+    if reasons:
+        blocks.append(Heading(3, label(lang, "engine_reasons")))
+        blocks.append(Bullets(tuple(reasons), "small"))
+    title = "证据与依据" if lang == "zh" else "Evidence and reasons"
+    return Section("sources", title, tuple(blocks))
+
+
+def build_document(r: Report, lang: Lang) -> Document:
+    a = r.assessment
+    rec = r.record
+    meta = [
+        (label(lang, "patient"), a.patient_id),
+        (label(lang, "age"), str(rec.age) if rec.age is not None else label(lang, "unknown")),
+        (label(lang, "phase"), value(lang, rec.phase)),
+        (label(lang, "transplant_eligible"), value(lang, rec.transplant_eligible)),
+        (label(lang, "generated"), r.generated.isoformat()),
+    ]
+    v = r.versions
+    footer = (
+        f"{label(lang, 'versions')}: mmemd {v.mmemd} · {label(lang, 'knowledge_base')} {v.knowledge_base} · "
+        f"{label(lang, 'criteria')} {v.response_criteria}, {v.high_risk_definition}, "
+        "ISS (GREIPP05), R-ISS (PALUMBO15), R2-ISS (DAGOSTINO22)",
+        label(lang, "cite_hint"),
+        label(lang, "disclaimer"),
+    )
+    sections = (
+        _summary(r, lang),
+        _options_detail(r, lang),
+        _prognosis(r, lang),
+        _workup(r, lang),
+        _charts(r, lang),
+        _reasons_and_sources(r, lang),
+    )
+    return Document(
+        lang=lang,
+        title=label(lang, "title"),
+        subtitle=label(lang, "subtitle"),
+        meta=tuple(meta),
+        sections=sections,
+        footer=footer,
+        cited_claims=r.cited_claims,
+    )

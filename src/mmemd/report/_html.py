@@ -1,0 +1,132 @@
+"""Self-contained HTML: one file, inline CSS, charts as data-URI SVG images, no external URL anywhere.
+
+Rendered with Jinja2 (autoescaped) from ``templates/``; the CSS carries print rules (A4 pages, page one alone, no row
+or figure split across pages) used by both browsers and WeasyPrint (:mod:`._pdf`).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from mmemd._version import __version__
+from mmemd.report._charts import ChartFormat
+from mmemd.report._document import Document, Figure, Table, build_document
+from mmemd.report._i18n import Lang
+from mmemd.report._model import Report
+
+_CITE = re.compile(r"\[([a-z]+-[a-z0-9.]+-\d{2}(?:, [a-z]+-[a-z0-9.]+-\d{2})*)\]")
+#: BCP 47 tags: Simplified Chinese script, so browsers and WeasyPrint pick Simplified glyph forms.
+HTML_LANG = {"en": "en", "zh": "zh-Hans"}
+QUOTE_LANG = "zh-Hans"  # the verbatim quotes are from the Chinese reviews, whatever the report's language
+#: Evidence-table column widths (%): claim, grade, study, design, n, endpoint, value, quote, source. A fixed table
+#: layout takes them from <col> instead of measuring every quote (faster, and stable across pages in print).
+EVIDENCE_WIDTHS = (10, 5, 8, 8, 6, 9, 9, 31, 14)
+
+
+@dataclass(frozen=True, slots=True)
+class ChartImage:
+    src: str
+    alt: str
+    width: int
+    height: int
+    note: str
+
+
+@lru_cache(maxsize=1)
+def _env() -> Any:
+    import jinja2
+
+    here = resources.files("mmemd.report") / "templates"
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(here)),
+        autoescape=True,
+        trim_blocks=False,
+        lstrip_blocks=False,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env
+
+
+@lru_cache(maxsize=1)
+def _css() -> str:
+    return (resources.files("mmemd.report") / "templates" / "report.css").read_text(encoding="utf-8")
+
+
+def _linker(targets: frozenset[str]) -> Callable[[str], Markup]:
+    def cite(text: str) -> Markup:
+        safe = str(escape(text))
+
+        def one(m: re.Match[str]) -> str:
+            ids = m.group(1).split(", ")
+            parts = [f'<a class="cite" href="#claim-{i}">{i}</a>' if i in targets else i for i in ids]
+            return "[" + ", ".join(parts) + "]"
+
+        return Markup(_CITE.sub(one, safe))
+
+    return cite
+
+
+def _row_targets(doc: Document) -> frozenset[str]:
+    ids: set[str] = set()
+    for sec in doc.sections:
+        for b in sec.blocks:
+            if isinstance(b, Table):
+                ids.update(b.row_ids)
+    return frozenset(ids)
+
+
+def chart_image(report: Report, kind: str, lang: Lang, fmt: ChartFormat = "svg") -> ChartImage | None:
+    from mmemd.report._charts import rates_chart, response_chart
+
+    out = response_chart(report, lang, fmt) if kind == "response" else rates_chart(report, lang, fmt)
+    if out is None:
+        return None
+    note = "图表标签以英文显示：未找到中文字体。" if out.lang != lang else ""
+    src = f"data:{out.mime};base64," + base64.b64encode(out.data).decode("ascii")
+    return ChartImage(src=src, alt=out.alt, width=out.width, height=out.height, note=note)
+
+
+def render_html(report: Report, lang: Lang, *, charts: bool = True, chart_format: ChartFormat = "svg") -> str:
+    """The report as one HTML document; ``chart_format="jpeg"`` is what the PDF uses (see :mod:`._pdf`)."""
+    doc = build_document(report, lang)
+    targets = _row_targets(doc)
+    env = _env()
+    seen: set[str] = set()
+
+    def row_anchor(claim_id: str) -> str:
+        # An id once per document: a claim listed under several options is anchored at its first table row.
+        if claim_id in seen:
+            return ""
+        seen.add(claim_id)
+        return f"claim-{claim_id}"
+
+    def chart(kind: str) -> ChartImage | None:
+        return chart_image(report, kind, lang, chart_format) if charts else None
+
+    tmpl = env.get_template("report.html.j2")
+    return str(
+        tmpl.render(
+            doc=doc,
+            html_lang=HTML_LANG[lang],
+            quote_lang=QUOTE_LANG,
+            evidence_widths=EVIDENCE_WIDTHS,
+            css=Markup(_css()),
+            version=__version__,
+            patient_id=report.assessment.patient_id,
+            row_anchor=row_anchor,
+            chart=chart,
+            cite=_linker(targets),
+        )
+    )
+
+
+__all__ = ["ChartImage", "Figure", "render_html"]

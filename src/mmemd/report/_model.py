@@ -1,0 +1,322 @@
+"""The report's content, language-neutral: the advised assessment plus what the renderers need beside it — each
+cited claim's evidence row, the serial measurements behind the response chart, and the reported response rates
+behind the evidence chart. Pure: no I/O, no rendering."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from mmemd.advice._assess import AdvisedAssessment, assess_with_advice
+from mmemd.advice._models import TreatmentOption
+from mmemd.clinical.assessment import Versions
+from mmemd.clinical.record import PatientRecord, parse_record
+from mmemd.knowledge import Claim, KnowledgeBase
+
+#: Endpoints drawn on the evidence chart: the vocabulary's response endpoints reported as a percentage.
+RATE_KIND = "response"
+
+_CLAIM_ID = re.compile(r"^[a-z]+-[a-z0-9.]+-\d{2}$")
+_MISSING_FIELD = re.compile(
+    r"\b((?:cytogenetics|labs|diagnosis)\.[a-z0-9_]+|transplant_eligible|therapy_history)\b"
+)
+_CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
+_BREAK_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s*\n\s*(?=[{_CJK}])")
+_BREAK = re.compile(r"\s*\n\s*")
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceRow:
+    """One cited claim as the evidence table shows it."""
+
+    claim: str
+    study: str | None
+    design: str
+    n_total: int | None
+    n_emd: int | None
+    endpoint: str
+    endpoint_en: str
+    endpoint_zh: str
+    value_en: str
+    value_zh: str
+    quote: str
+    source: str  # the review's alias (emdtx, emdrev)
+    section: str
+    section_en: str
+    section_zh: str
+    grade: str
+    emd_specific: bool
+    statement_en: str
+    statement_zh: str
+
+
+@dataclass(frozen=True, slots=True)
+class OptionEvidence:
+    option: TreatmentOption
+    #: the option's claims, then its cautions' claims not already listed
+    rows: tuple[EvidenceRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesPoint:
+    """One response assessment in canonical units (clinical-criteria.md §1.1)."""
+
+    date: _dt.date
+    category: str | None
+    serum_m_g_dl: Decimal | None
+    urine_m_mg_24h: Decimal | None
+    flc_involved_mg_dl: Decimal | None
+    spd_cm2: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class RateBar:
+    """A reported response rate of one option's claim (evidence chart)."""
+
+    option: str
+    option_en: str
+    option_zh: str
+    claim: str
+    endpoint: str
+    endpoint_en: str
+    endpoint_zh: str
+    value: Decimal
+    study: str | None
+    design: str
+    n: int | None
+    emd_specific: bool
+    grade: str
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    record: PatientRecord
+    assessment: AdvisedAssessment
+    options: tuple[OptionEvidence, ...]
+    #: claims cited by work-up and prognosis items that no option table lists (shown once, in their own table)
+    other_claims: tuple[EvidenceRow, ...]
+    series: tuple[SeriesPoint, ...]
+    rates: tuple[RateBar, ...]
+    missing_fields: tuple[str, ...]
+    spec_citations: tuple[str, ...]
+    thin_evidence: bool
+    generated: _dt.datetime
+    versions: Versions
+
+    @property
+    def cited_claims(self) -> frozenset[str]:
+        """Every claim id the report cites (options, cautions, key results, work-up, prognosis)."""
+        a = self.assessment
+        ids: set[str] = set()
+        for o in a.options:
+            ids.update(o.claims)
+            ids.update(k.claim for k in o.key_results)
+            for c in o.cautions:
+                ids.update(c.claims)
+        for w in a.workup:
+            ids.update(w.claims)
+        for p in a.prognosis:
+            ids.update(p.claims)
+        return frozenset(ids)
+
+
+def normalize_quote(text: str) -> str:
+    """The verbatim quote on one line: the source's line breaks are layout (OCR of a two-column print), so a break
+    between two Chinese characters is removed and any other becomes one space; no character is otherwise changed."""
+    return _BREAK.sub(" ", _BREAK_BETWEEN_CJK.sub("", text.strip()))
+
+
+def num(d: Decimal) -> str:
+    """A Decimal without exponent or trailing zeros (85.2, 47, 0.5)."""
+    s = format(d.normalize(), "f")
+    return s
+
+
+def _claim_value(c: Claim) -> tuple[str, str]:
+    units_en = {
+        "%": "%",
+        "months": " months",
+        "years": " years",
+        "patients": " patients",
+        "cycles": " cycles",
+    }
+    units_zh = {"%": "%", "months": "个月", "years": "年", "patients": "例", "cycles": "个周期"}
+    if c.value is None:
+        d = c.direction.value if c.direction else ""
+        from mmemd.advice._engine import DIRECTION_ZH
+
+        return d.replace("_", " "), DIRECTION_ZH.get(d, d)
+    ue, uz = units_en.get(c.unit or "", ""), units_zh.get(c.unit or "", "")
+    q = c.value_qualifier or ""
+    rng = f"–{num(c.value_max)}" if c.value_max is not None else ""
+    en, zh = f"{q}{num(c.value)}{rng}{ue}", f"{q}{num(c.value)}{rng}{uz}"
+    if c.comparator_value is not None:
+        en += f" vs {num(c.comparator_value)}{ue}"
+        zh += f" vs {num(c.comparator_value)}{uz}"
+    if c.timepoint:
+        en += f" ({c.timepoint})"
+        zh += f"（{c.timepoint}）"
+    if c.p:
+        en += f"; P{c.p}"
+        zh += f"；P{c.p}"
+    return en, zh
+
+
+def evidence_row(c: Claim, kb: KnowledgeBase) -> EvidenceRow:
+    src = kb.source(c.source)
+    sec = next((s for s in src.sections if s.number == c.section), None)
+    ep = kb.vocabulary.endpoints.get(c.endpoint)
+    v_en, v_zh = _claim_value(c)
+    return EvidenceRow(
+        claim=c.id,
+        study=c.study,
+        design=c.design.value,
+        n_total=c.n_total,
+        n_emd=c.n_emd,
+        endpoint=c.endpoint,
+        endpoint_en=ep.en if ep else c.endpoint.replace("_", " "),
+        endpoint_zh=ep.zh if ep else c.endpoint,
+        value_en=v_en,
+        value_zh=v_zh,
+        quote=normalize_quote(c.quote),
+        source=src.alias,
+        section=c.section,
+        section_en=sec.title_en if sec else "",
+        section_zh=sec.title_zh if sec else "",
+        grade=c.grade,
+        emd_specific=c.emd_specific,
+        statement_en=c.statement_en,
+        statement_zh=c.statement_zh,
+    )
+
+
+def _series(record: PatientRecord, a: AdvisedAssessment) -> tuple[SeriesPoint, ...]:
+    cats = {t.date: t.category for t in a.response.timeline}
+    out: list[SeriesPoint] = []
+    for x in sorted(record.assessments or (), key=lambda x: x.date):
+        flc: Decimal | None = None
+        f = x.free_light_chains
+        if f is not None and f.involved is not None:
+            q = f.kappa if f.involved == "kappa" else f.lambda_
+            flc = q.canonical() if q is not None else None
+        spd: Decimal | None = None
+        if x.plasmacytomas is not None:
+            # SPD: sum of the products of the two diameters (clinical-criteria.md §1.1).
+            spd = sum((p.longest_cm * p.perpendicular_cm for p in x.plasmacytomas), Decimal(0))
+        out.append(
+            SeriesPoint(
+                date=x.date,
+                category=cats.get(x.date),
+                serum_m_g_dl=x.serum_m_protein.canonical() if x.serum_m_protein else None,
+                urine_m_mg_24h=x.urine_m_protein.canonical() if x.urine_m_protein else None,
+                flc_involved_mg_dl=flc,
+                spd_cm2=spd,
+            )
+        )
+    return tuple(out)
+
+
+def _rates(options: Iterable[TreatmentOption], kb: KnowledgeBase) -> tuple[RateBar, ...]:
+    bars: list[RateBar] = []
+    for o in options:
+        key = [k.claim for k in o.key_results]
+        for cid in [*key, *(c for c in o.claims if c not in key)]:
+            c = kb.get(cid)
+            ep = kb.vocabulary.endpoints.get(c.endpoint)
+            if ep is None or ep.kind != RATE_KIND or c.unit != "%" or c.value is None:
+                continue
+            bars.append(
+                RateBar(
+                    option=o.id,
+                    option_en=o.title_en,
+                    option_zh=o.title_zh,
+                    claim=c.id,
+                    endpoint=c.endpoint,
+                    endpoint_en=ep.en,
+                    endpoint_zh=ep.zh,
+                    value=c.value,
+                    study=c.study,
+                    design=c.design.value,
+                    n=c.n_emd if (c.emd_specific and c.n_emd) else c.n_total,
+                    emd_specific=c.emd_specific,
+                    grade=c.grade,
+                )
+            )
+    return tuple(bars)
+
+
+def _missing(a: AdvisedAssessment) -> tuple[str, ...]:
+    """Record fields the engine could not decide without (named in its reasons), in order of first mention."""
+    seen: dict[str, None] = {}
+    for line in (*a.emd.reasons, *a.staging.reasons):
+        if "missing" in line or "unknown" in line or "not recorded" in line or "undecided" in line:
+            for m in _MISSING_FIELD.finditer(line):
+                seen.setdefault(m.group(1), None)
+    return tuple(seen)
+
+
+def build_report(
+    record: PatientRecord | Mapping[str, Any],
+    kb: KnowledgeBase | None = None,
+    generated: _dt.datetime | None = None,
+) -> Report:
+    """Assess the record (with decision support) and gather everything the report shows."""
+    if kb is None:
+        from mmemd.knowledge import load
+
+        kb = load()
+    rec = parse_record(record)
+    a, _trace = assess_with_advice(rec, kb)
+    rows_cache: dict[str, EvidenceRow] = {}
+
+    def row(cid: str) -> EvidenceRow:
+        r = rows_cache.get(cid)
+        if r is None:
+            r = rows_cache[cid] = evidence_row(kb.get(cid), kb)
+        return r
+
+    options: list[OptionEvidence] = []
+    in_tables: set[str] = set()
+    for o in a.options:
+        ids = list(dict.fromkeys([*o.claims, *(c for caution in o.cautions for c in caution.claims)]))
+        in_tables.update(ids)
+        options.append(OptionEvidence(option=o, rows=tuple(row(c) for c in ids)))
+    other = [
+        c
+        for c in dict.fromkeys(
+            [*(c for w in a.workup for c in w.claims), *(c for p in a.prognosis for c in p.claims)]
+        )
+    ]
+    spec = dict.fromkeys(
+        [
+            *(k for o in a.options for k in o.citations),
+            *(k for w in a.workup for k in w.citations),
+            *(k for p in a.prognosis for k in p.citations),
+        ]
+    )
+    thin = bool(a.options) and not any(
+        o.emd_evidence_grade is not None and o.emd_evidence_grade in ("A", "B") for o in a.options
+    )
+    if generated is None:
+        generated = _dt.datetime.now(_dt.UTC).replace(microsecond=0)
+    return Report(
+        record=rec,
+        assessment=a,
+        options=tuple(options),
+        other_claims=tuple(row(c) for c in other if c not in in_tables),
+        series=_series(rec, a),
+        rates=_rates(a.options, kb),
+        missing_fields=_missing(a),
+        spec_citations=tuple(spec),
+        thin_evidence=thin,
+        generated=generated,
+        versions=a.versions,
+    )
+
+
+def is_claim_id(text: str) -> bool:
+    return bool(_CLAIM_ID.match(text))

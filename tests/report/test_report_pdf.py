@@ -1,0 +1,73 @@
+"""PDF through WeasyPrint: page one rendered to PNG is not blank, and the Chinese classification label is real text
+in the PDF (so CJK glyphs are embedded with a ToUnicode map, not drawn as boxes)."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from _report_helpers import example
+
+from mmemd.report import render_report
+
+
+@pytest.fixture(scope="module")
+def zh_pdf(kb, generated) -> bytes:  # type: ignore[no-untyped-def]
+    out = render_report(example("emd-liver-rrmm-pr"), lang="zh", fmt="pdf", kb=kb, generated=generated)
+    assert isinstance(out, bytes)
+    return out
+
+
+def test_pdf_is_a_pdf_with_text_in_chinese(zh_pdf: bytes) -> None:
+    from pypdf import PdfReader
+
+    assert zh_pdf.startswith(b"%PDF-")
+    reader = PdfReader(io.BytesIO(zh_pdf))
+    assert len(reader.pages) >= 2  # summary page, then details
+    first = reader.pages[0].extract_text()
+    assert "髓外（EM-E，无骨接触）" in first  # classification label
+    assert "多发性骨髓瘤髓外病变" in first  # title
+    last = reader.pages[-1].extract_text()
+    assert "不构成处方" in last  # disclaimer in the footer
+    fonts: set[str] = set()
+    for page in reader.pages[:1]:
+        res = page["/Resources"]["/Font"]
+        for ref in res.values():
+            fonts.add(str(ref.get_object()["/BaseFont"]))
+    assert any("CJK" in f for f in fonts), fonts
+
+
+def test_pdf_page_one_renders_to_a_non_blank_png(zh_pdf: bytes, tmp_path: Path) -> None:
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed: cannot rasterise the PDF")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(zh_pdf)
+    subprocess.run(
+        [exe, "-r", "60", "-png", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")], check=True
+    )
+    pngs = sorted(tmp_path.glob("page*.png"))
+    assert len(pngs) == 1
+    from PIL import Image
+
+    img = Image.open(pngs[0]).convert("L")
+    w, h = img.size
+    assert 400 < w < 600 and 600 < h < 800  # A4 at 60 dpi: 496 x 702
+    dark = sum(img.histogram()[:128])
+    # A blank page has none; a page of text has thousands of dark pixels at 60 dpi.
+    assert dark > 5000, dark
+
+
+def test_english_pdf(kb, generated) -> None:  # type: ignore[no-untyped-def]
+    from pypdf import PdfReader
+
+    out = render_report(
+        example("emd-skin-new-lesion-progression"), lang="en", fmt="pdf", kb=kb, generated=generated
+    )
+    assert isinstance(out, bytes)
+    text = PdfReader(io.BytesIO(out)).pages[0].extract_text()
+    assert "extramedullary (EM-E, no bone contact)" in text
+    assert "Open work-up" in text
