@@ -99,6 +99,7 @@ CASES: list[tuple[str, PatientContext, PatientContext]] = [
     ("asct", BASE, replace(BASE, transplant_eligible=False)),
     ("tandem_asct", replace(BASE, high_risk=True), BASE),
     ("allogeneic_sct", BASE, replace(BASE, age=65)),  # age_below 65 is strict: 64 yes, 65 no
+    ("allogeneic_sct", BASE, replace(BASE, emd_category="none", sites=())),  # evidence is EMD cohorts only
     ("ird", BASE, replace(BASE, emd_category="none", sites=())),
     ("carfilzomib_based", RRMM, BASE),
     ("isa_kd", RRMM, BASE),
