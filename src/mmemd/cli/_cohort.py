@@ -1,9 +1,186 @@
-"""`mmemd cohort analyze|synth` (issue 6)."""
+"""`mmemd cohort analyze|synth|schema` (issue 6, "Cohort analytics"; docs/cohort.md).
+
+Importing this module stays cheap: ibis, numpy, matplotlib and rich are imported inside the commands. Invalid
+input (a missing table, a bad column, a bad option) exits with code 2 and every problem on stderr.
+"""
 
 from __future__ import annotations
 
+import enum
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+EXIT_INVALID = 2
+
+
+class BackendName(enum.StrEnum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+class SynthFormat(enum.StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+
+
+def _progress() -> Progress:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    # On stderr, so stdout stays clean for --json; rich hides it when stderr is not a terminal.
+    return Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def _fail(message: str) -> typer.Exit:
+    sys.stderr.write(f"error: {message}\n")
+    return typer.Exit(EXIT_INVALID)
+
+
+def analyze(
+    data: Annotated[
+        str,
+        typer.Argument(
+            help="Cohort: a directory of <table>.parquet/.csv files, a DuckDB file, or a postgresql:// URL.",
+            show_default=False,
+        ),
+    ],
+    report: Annotated[
+        Path | None, typer.Option("--report", help="Write the self-contained HTML report here.")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON on stdout.")] = False,
+    backend: Annotated[BackendName, typer.Option("--backend", help="Query engine.")] = BackendName.duckdb,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, help="Processes for the response step (default: all CPUs)."),
+    ] = None,
+    conf_level: Annotated[
+        float, typer.Option("--conf-level", help="Confidence level of every interval.")
+    ] = 0.95,
+) -> None:
+    """EMD incidence, response by line and EMD status, PFS/OS by EMD status, Cox models; optional HTML report."""
+    from mmemd.research.cohort import CohortError
+    from mmemd.research.cohort._analyze import STEPS, analyze_cohort
+
+    if not 0 < conf_level < 1:
+        raise _fail(f"--conf-level: must be between 0 and 1 (got {conf_level})")
+    tasks: dict[str, Any] = {}
+    with _progress() as bar:
+        for s in STEPS:
+            tasks[s] = bar.add_task(s, total=1, start=False)
+
+        def on_progress(step: str, done: int, total: int) -> None:
+            task = tasks[step]
+            bar.start_task(task)
+            bar.update(task, completed=done, total=max(total, 1))
+
+        try:
+            result = analyze_cohort(
+                data, backend.value, conf_level=conf_level, workers=workers, progress=on_progress
+            )
+        except CohortError as exc:
+            bar.stop()
+            sys.stderr.write(f"{data}: {exc.report_text()}\n")
+            raise typer.Exit(EXIT_INVALID) from None
+    if report is not None:
+        from mmemd.research.cohort._report import render_html
+
+        report.write_text(render_html(result), encoding="utf-8")
+        sys.stderr.write(f"report written to {report}\n")
+    if json_out:
+        sys.stdout.write(result.to_json() + "\n")
+    elif report is None:
+        _print_summary(result)
+
+
+def _print_summary(result: Any) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+
+    def pct(x: float | None) -> str:
+        return "–" if x is None else f"{100 * x:.1f}%"
+
+    t = Table(title="EMD incidence (exact 95% CI)")
+    for c in ("when", "EMD", "n/N", "incidence", "CI"):
+        t.add_column(c)
+    for when, parts in result.incidence.items():
+        for kind, p in parts.items():
+            t.add_row(
+                when.replace("_", " "),
+                kind,
+                f"{p.events}/{p.n}",
+                pct(p.estimate),
+                f"{pct(p.lower)}–{pct(p.upper)}",
+            )
+    console.print(t)
+    r = Table(title="Best response by line and EMD status")
+    for c in ("line", "EMD", "lines", "ORR", "≥VGPR"):
+        r.add_column(c)
+    for row in result.response:
+        r.add_row(row.line, row.emd, str(row.lines), pct(row.orr.estimate), pct(row.vgpr_or_better.estimate))
+    console.print(r)
+    s = Table(title="Survival by EMD status at diagnosis (months)")
+    for c in ("end point", "EMD", "n", "events", "median", "log-rank p"):
+        s.add_column(c)
+    for summ in result.survival:
+        p = "" if summ.logrank is None else f"{summ.logrank['p']:.3g}"
+        for g in summ.groups:
+            med = "not reached" if g.median is None else f"{g.median:.1f}"
+            s.add_row(summ.endpoint, g.name, str(g.n), str(g.events), med, p)
+    console.print(s)
+    console.print(f"[dim]{result.versions.mmemd} · {result.versions.knowledge_base}[/dim]")
+
+
+def synth(
+    n: Annotated[int, typer.Option("--n", min=1, help="Number of patients.")],
+    out: Annotated[Path, typer.Option("--out", help="Output directory (created).")],
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Random seed: same seed, same cohort.")] = 0,
+    fmt: Annotated[
+        SynthFormat, typer.Option("--format", help="File format of the tables.")
+    ] = SynthFormat.parquet,
+) -> None:
+    """Write a synthetic cohort calibrated to knowledge-base figures (EMD incidence, survival by EMD status)."""
+    from mmemd.research.cohort import synth_cohort
+
+    if out.exists() and not out.is_dir():
+        raise _fail(f"--out: {out} exists and is not a directory")
+    with _progress() as bar:
+        task = bar.add_task("synth", total=n)
+        summary = synth_cohort(
+            n, out, seed=seed, fmt=fmt.value, progress=lambda done: bar.update(task, completed=done)
+        )
+    rows = ", ".join(f"{k} {v}" for k, v in summary.rows.items())
+    sys.stderr.write(f"wrote {summary.out} ({fmt.value}): {rows}\n")
+
+
+def schema() -> None:
+    """Print the cohort schema (tables, columns, types, units, keys) as Markdown."""
+    from mmemd.research.cohort import schema_markdown
+
+    sys.stdout.write(schema_markdown())
 
 
 def register(app: typer.Typer) -> None:
-    """Placeholder until the command lands."""
+    cohort = typer.Typer(
+        name="cohort",
+        help="Cohort analytics on registry data: EMD incidence, response by line, survival by EMD status.",
+        no_args_is_help=True,
+    )
+    cohort.command("analyze")(analyze)
+    cohort.command("synth")(synth)
+    cohort.command("schema")(schema)
+    app.add_typer(cohort, name="cohort")

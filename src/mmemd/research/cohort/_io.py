@@ -1,0 +1,142 @@
+"""Open a cohort through Ibis: a directory of Parquet or CSV files, a DuckDB file, or a PostgreSQL database.
+
+DuckDB is the default engine (files are read in place, nothing is loaded into Python); ``backend="spark"`` runs the
+same Ibis expressions on PySpark in local mode. A database holds the tables under their schema names
+(``patients``, ``assessments``, ...), as tables or views.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from mmemd.research.cohort._errors import CohortError, CohortProblem
+from mmemd.research.cohort._schema import OPTIONAL_TABLES, TABLES
+
+__all__ = ["Backend", "CohortSource", "open_cohort"]
+
+Backend = Literal["duckdb", "spark"]
+
+_DB_SUFFIXES = (".duckdb", ".ddb", ".db")
+
+
+@dataclass(slots=True)
+class CohortSource:
+    """The cohort's tables as (unexecuted) Ibis table expressions on one connection."""
+
+    con: Any
+    tables: dict[str, Any]
+    backend: str
+    location: str
+    notes: list[str] = field(default_factory=list)
+
+    def has(self, name: str) -> bool:
+        return name in self.tables
+
+
+def _files_for(directory: Path, name: str) -> tuple[str, Path] | None:
+    for kind, candidates in (
+        ("parquet", (directory / f"{name}.parquet", directory / name)),
+        ("csv", (directory / f"{name}.csv", directory / f"{name}.csv.gz")),
+    ):
+        for p in candidates:
+            if p.is_file() or (kind == "parquet" and p.is_dir() and any(p.glob("*.parquet"))):
+                return kind, p
+    return None
+
+
+def _spark_connection() -> Any:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise CohortError(
+            [CohortProblem("<backend>", None, "--backend spark needs pyspark (pip install 'mmemd[spark]')")]
+        ) from exc
+    import ibis  # type: ignore[import-untyped,unused-ignore]  # no py.typed marker / stubs
+
+    from mmemd.research.survival import spark_session
+
+    return ibis.pyspark.connect(spark_session("mmemd-cohort"))
+
+
+def open_cohort(location: str | os.PathLike[str], backend: Backend = "duckdb") -> CohortSource:
+    """Open the cohort at ``location``: a directory of ``<table>.parquet`` / ``<table>.csv`` files, a DuckDB
+    database file, or a ``postgresql://`` URL. Raises :class:`CohortError` naming every missing table."""
+    import ibis  # type: ignore[import-untyped,unused-ignore]  # no py.typed marker / stubs
+
+    loc = os.fspath(location)
+    tables: dict[str, Any] = {}
+    problems: list[CohortProblem] = []
+    if loc.startswith(("postgres://", "postgresql://")):
+        con = ibis.connect(loc)
+        present = set(con.list_tables())
+        for t in TABLES:
+            if t.name in present:
+                tables[t.name] = con.table(t.name)
+        backend_name = "postgres"
+        where = loc.split("@")[-1]  # never echo credentials
+    else:
+        path = Path(loc)
+        if not path.exists():
+            raise CohortError([CohortProblem("<cohort>", None, f"{loc} does not exist")])
+        if path.is_file() and path.suffix in _DB_SUFFIXES:
+            if backend != "duckdb":
+                raise CohortError(
+                    [CohortProblem("<cohort>", None, "a DuckDB database file needs --backend duckdb")]
+                )
+            con = ibis.duckdb.connect(str(path), read_only=True)
+            present = set(con.list_tables())
+            for t in TABLES:
+                if t.name in present:
+                    tables[t.name] = con.table(t.name)
+        elif path.is_dir():
+            con = _spark_connection() if backend == "spark" else ibis.duckdb.connect()
+            for t in TABLES:
+                found = _files_for(path, t.name)
+                if found is None:
+                    continue
+                kind, p = found
+                src = str(p / "*.parquet") if p.is_dir() else str(p)
+                if kind == "parquet":
+                    tables[t.name] = con.read_parquet(src, table_name=f"mmemd_{t.name}")
+                elif backend == "duckdb":
+                    # Every column as text, loaded into a temporary table: validation applies the schema's types
+                    # with TRY_CAST and reports a bad value with its column and row. (Reading in place, DuckDB 2.0
+                    # pushes the cast into the CSV scan, which then fails on the first bad value instead.)
+                    name = f"mmemd_{t.name}"
+                    literal = src.replace("'", "''")
+                    con.raw_sql(
+                        f"CREATE TEMP TABLE \"{name}\" AS SELECT * FROM read_csv('{literal}', all_varchar = true)"
+                    )
+                    tables[t.name] = con.table(name)
+                else:
+                    tables[t.name] = con.read_csv(src, table_name=f"mmemd_{t.name}")
+        else:
+            raise CohortError(
+                [
+                    CohortProblem(
+                        "<cohort>",
+                        None,
+                        f"{loc}: expected a directory of Parquet/CSV files, a DuckDB file "
+                        f"({', '.join(_DB_SUFFIXES)}) or a postgresql:// URL",
+                    )
+                ]
+            )
+        backend_name = backend
+        where = str(path)
+    for t in TABLES:
+        if t.name not in tables and t.name not in OPTIONAL_TABLES:
+            problems.append(
+                CohortProblem(
+                    t.name, None, "table not found (expected <name>.parquet, <name>.csv or a table/view)"
+                )
+            )
+    if problems:
+        raise CohortError(problems)
+    if backend_name == "duckdb":
+        # DuckDB draws its own progress bar on stdout for long queries: that would corrupt --json output (the CLI
+        # draws its bars on stderr).
+        con.raw_sql("SET enable_progress_bar = false")
+    return CohortSource(con=con, tables=tables, backend=backend_name, location=where)
