@@ -441,3 +441,25 @@ def test_by_parameter_sub_responses() -> None:
     assert r2.by_parameter.marrow == "sCR"  # carried forward: BMPC 2% and no clonal cells
     assert r2.by_parameter.urine is None  # urine (measurable at baseline) not measured at 04-01
     assert r2.by_parameter.serum == "VGPR"
+
+
+def test_imwg_best_response_is_the_best_of_the_full_assessment():
+    # the cohort fast path (issue 6) must never disagree with the full response assessment
+    import json
+    from pathlib import Path
+
+    from mmemd.clinical import parse_record
+    from mmemd.clinical.assessment import assess, baseline_lesions, to_snapshots
+    from mmemd.clinical.response import imwg_best_response
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    checked = 0
+    for path in sorted(examples.glob("*.json")):
+        record = parse_record(json.loads(path.read_text(encoding="utf-8")))
+        full = assess(record).response.best
+        fast = imwg_best_response(
+            to_snapshots(record), baseline_lesions=baseline_lesions(record), phase=record.phase
+        )
+        assert fast == full, path.stem
+        checked += 1
+    assert checked >= 10

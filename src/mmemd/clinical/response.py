@@ -277,6 +277,23 @@ def imwg_response(
     return _build(snapshots, result, settings, phase)
 
 
+def imwg_best_response(
+    snapshots: Sequence[Snapshot],
+    settings: ResponseSettings = DEFAULT_RESPONSE_SETTINGS,
+    baseline_lesions: Collection[str] = (),
+    *,
+    phase: Literal["newly_diagnosed", "relapsed_refractory"] | None = None,
+) -> ResponseCategory:
+    """Only the ``best`` category of :func:`imwg_response` — the same engine run, without building the timeline,
+    reasons and per-parameter detail (about a third of the cost), for cohort-scale work (issue 6)."""
+    for k in range(1, len(snapshots)):
+        if not snapshots[k - 1].date < snapshots[k].date:
+            raise ValueError("assessments must be sorted by date with unique dates")
+    if not snapshots:
+        return NOT_EVALUABLE
+    return run(snapshots, baseline_lesions, settings, phase == "relapsed_refractory").best
+
+
 def _build(
     snaps: Sequence[Snapshot], r: EngineResult, s: ResponseSettings, phase: str | None
 ) -> ImwgResponse:

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -78,8 +78,7 @@ def _ife(values: list[str | None]) -> list[bool | None]:
 
 
 def _assess_range(bounds: tuple[int, int]) -> npt.NDArray[np.int8]:
-    from mmemd.clinical._response_engine import run
-    from mmemd.clinical.response import DEFAULT_RESPONSE_SETTINGS
+    from mmemd.clinical.response import DEFAULT_RESPONSE_SETTINGS, imwg_best_response
     from mmemd.clinical.snapshot import Snapshot
 
     lo, hi = bounds  # line indices
@@ -134,9 +133,12 @@ def _assess_range(bounds: tuple[int, int]) -> npt.NDArray[np.int8]:
             )
         base_pcs = snaps[0].plasmacytomas
         baseline_lesions = tuple(m.lesion for m in base_pcs if m.longest_cm > 0 or m.perpendicular_cm > 0)
-        # run() is imwg_response() without building the timeline and reasons: its ``best`` is the very value
-        # imwg_response reports (tests compare the two on every line of a synthetic cohort).
-        out[k - lo] = _CODE[run(snaps, baseline_lesions, settings, lines[a] != 1).best]
+        # imwg_best_response is imwg_response without the timeline and reasons (tests compare the two on every
+        # line of a synthetic cohort).
+        phase: Literal["newly_diagnosed", "relapsed_refractory"] = (
+            "newly_diagnosed" if lines[a] == 1 else "relapsed_refractory"
+        )
+        out[k - lo] = _CODE[imwg_best_response(snaps, settings, baseline_lesions, phase=phase)]
     return out
 
 
