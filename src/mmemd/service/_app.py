@@ -1,4 +1,10 @@
-"""The FastAPI application: routers for REST (``/v1``), CDS Hooks (``/cds-services``) and the web page (``/``)."""
+"""The FastAPI application: routers for REST (``/v1``), CDS Hooks (``/cds-services``) and the web page (``/``).
+
+``create_app`` loads the knowledge base once (``app.state.kb``; routers read it from ``request.app.state.kb``) and
+runs one assessment so the first real request does not pay for imports and caches. Layers, outermost first:
+Starlette's error guard, :class:`~._middleware.ServiceMiddleware` (request id, body limit, access log, 500), CORS
+(only when origins are configured), exception handlers turning every error into problem+json, the routers.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,63 @@ from fastapi import FastAPI
 from mmemd._version import __version__
 from mmemd.service._config import ServiceConfig
 
+_DESCRIPTION = """\
+Decision support for multiple myeloma with extramedullary disease (MM-EMD): patient record in, assessment with
+evidence-graded options out. **Decision support, never a prescription.**
+
+Authentication: `Authorization: Bearer <API key>` or `X-API-Key: <API key>` on `/v1` (not on `/healthz`).
+Errors: RFC 9457 `application/problem+json`, with the JSON path of every bad field in `errors`.
+"""
+
 
 def create_app(config: ServiceConfig | None = None) -> FastAPI:
     config = config or ServiceConfig()
-    app = FastAPI(title="mmemd", version=__version__, docs_url="/docs", openapi_url="/openapi.json")
+    app = FastAPI(
+        title="mmemd",
+        version=__version__,
+        description=_DESCRIPTION,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
     app.state.config = config
 
-    from mmemd.service import _cds_hooks, _rest, _web
+    from mmemd import knowledge
 
+    app.state.kb = knowledge.load()
+    _warm_up(app)
+
+    from mmemd.service import _cds_hooks, _rest, _web
+    from mmemd.service._middleware import ServiceMiddleware
+    from mmemd.service._openapi import install_openapi
+    from mmemd.service._problem import install_problem_handlers
+
+    install_problem_handlers(app)
     app.include_router(_rest.build_router(config))
     app.include_router(_cds_hooks.build_router(config))
     app.include_router(_web.build_router(config))
+    install_openapi(app)
+
+    if config.cors_origins:
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(config.cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+            allow_credentials=False,
+            max_age=600,
+        )
+    # Added last = outermost of the user middleware: it must see (and time, and log) everything, CORS included.
+    app.add_middleware(ServiceMiddleware, max_body_bytes=config.max_body_bytes)
     return app
+
+
+def _warm_up(app: FastAPI) -> None:
+    from mmemd.advice import assess_with_advice
+    from mmemd.service._openapi import EXAMPLE_RECORD
+
+    doc, _ = assess_with_advice(EXAMPLE_RECORD, app.state.kb)
+    doc.model_dump_json(by_alias=True)

@@ -1,11 +1,734 @@
-"""Placeholder router until this part lands."""
+"""CDS Hooks 2.0 endpoints (clinical-criteria.md §5): discovery, the ``patient-view`` service and its feedback.
+
+- ``GET /cds-services`` — discovery, with prefetch templates for the patient, conditions, observations,
+  medications and procedures.
+- ``POST /cds-services/mmemd-patient-view`` — prefetch (or, for keys the client did not send, a fetch from
+  ``fhirServer`` with ``fhirAuthorization``; otherwise 412) → FHIR import (:mod:`mmemd.fhir`) → assessment with
+  decision support (:func:`mmemd.advice.assess_with_advice`) → one card (:mod:`._cards`).
+- ``POST /cds-services/mmemd-patient-view/feedback`` — records outcomes (card uuid, outcome, reason code; no
+  patient data, no free-text comment).
+- ``GET /cds-services/mmemd-patient-view/report/{token}`` — the full report behind a card's link: a capability
+  URL (unguessable, short-lived, in memory only), because a browser click from the EHR carries no JWT.
+
+Every call except the report link carries a client JWT verified by :mod:`._jwt` when ``auth_required`` (§5 "Every
+call (discovery and service)"). The JWT is checked before the body is read, so an unauthenticated caller learns
+nothing about the body's validity. Errors are RFC 9457 problem+json (:mod:`._problem`).
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import asyncio
+import json
+import logging
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
 
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.responses import HTMLResponse, JSONResponse, Response
+
+from mmemd._version import __version__
+from mmemd.service._cards import ImportNote, Lang, assessment_card, message_card
+from mmemd.service._cds_config import CdsHooksConfig
+from mmemd.service._cds_models import (
+    CdsResponse,
+    Discovery,
+    FeedbackRequest,
+    HookRequest,
+    ServiceDescription,
+    dump,
+)
 from mmemd.service._config import ServiceConfig
+from mmemd.service._fhir_fetch import FetchFailed, FhirSource, fetch_keys, render_template
+from mmemd.service._jwt import JwtRejected, JwtVerifier, ReplayCacheFull
+from mmemd.service._problem import ApiProblem, problem_responses
+
+log = logging.getLogger("mmemd.service.cds")
+
+SERVICE_ID: Final = "mmemd-patient-view"
+HOOK: Final = "patient-view"
+#: problem ``type`` URIs of this router (see docs/cds-hooks.md)
+JWT_REJECTED: Final = "urn:mmemd:problem:cds-jwt-rejected"
+PRECONDITION_FAILED: Final = "urn:mmemd:problem:cds-prefetch-unavailable"
+INVALID_HOOK_REQUEST: Final = "urn:mmemd:problem:cds-invalid-request"
+UNKNOWN_CARD: Final = "urn:mmemd:problem:cds-unknown-card"
+
+#: Prefetch templates (spec "Prefetch Template"; only instance reads and type searches by patient — the recommended
+#: query subset). Observations are not filtered by code: the FHIR import also reads cytogenetic findings coded in the
+#: mmemd code system or by text, which a LOINC filter would drop; an EHR may narrow the query by agreement.
+PREFETCH: Final[dict[str, str]] = {
+    "patient": "Patient/{{context.patientId}}",
+    "conditions": "Condition?patient={{context.patientId}}",
+    "observations": "Observation?patient={{context.patientId}}",
+    "medications": "MedicationStatement?patient={{context.patientId}}",
+    "procedures": "Procedure?patient={{context.patientId}}",
+    "bodyStructures": "BodyStructure?patient={{context.patientId}}",
+}
+#: keys without which no safe assessment is possible (therapy history decides refractoriness cautions): missing and
+#: not fetchable → 412. ``bodyStructures`` is optional: lesion sites may also be on the Conditions.
+REQUIRED: Final = ("patient", "conditions", "observations", "medications", "procedures")
+#: ICD-10 C90.x (clinical-criteria.md §4.1) or SNOMED CT 109989006 multiple myeloma (§4.3): without one of these the
+#: patient is not a myeloma patient and the service answers ``{"cards": []}``.
+_ICD10_MYELOMA_PREFIX: Final = "C90"
+_SNOMED_MYELOMA: Final = "109989006"
 
 
-def build_router(config: ServiceConfig) -> APIRouter:
-    return APIRouter()
+def inline_schema(model: type[Any]) -> dict[str, Any]:
+    """A model's JSON Schema with its ``$defs`` inlined, for ``openapi_extra`` (a ``#/$defs/..`` reference would not
+    resolve inside the OpenAPI document). The request models are not recursive."""
+    schema = model.model_json_schema(by_alias=True)
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    out: dict[str, Any] = resolve(schema)
+    return out
+
+
+def _ok(model: type[Any], description: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {"description": description, "content": {"application/json": {"schema": inline_schema(model)}}}
+    }
+
+
+def _versions(kb_version: str) -> dict[str, str]:
+    from mmemd.clinical.response import RESPONSE_CRITERIA_VERSION
+    from mmemd.clinical.risk import HIGH_RISK_DEFINITION
+
+    return {
+        "mmemd": __version__,
+        "knowledge_base": kb_version,
+        "response_criteria": RESPONSE_CRITERIA_VERSION,
+        "high_risk_definition": HIGH_RISK_DEFINITION,
+    }
+
+
+class _TtlMap:
+    """A bounded, thread-safe map whose entries expire (oldest evicted first when full)."""
+
+    def __init__(self, ttl_seconds: float, max_entries: int) -> None:
+        self._ttl = ttl_seconds
+        self._max = max_entries
+        self._items: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def put(self, key: str, value: Any, now: float) -> None:
+        with self._lock:
+            self._purge(now)
+            self._items[key] = (now + self._ttl, value)
+            while len(self._items) > self._max:
+                self._items.popitem(last=False)
+
+    def get(self, key: str, now: float) -> Any:
+        with self._lock:
+            self._purge(now)
+            item = self._items.get(key)
+            return None if item is None else item[1]
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def _purge(self, now: float) -> None:
+        while self._items:
+            first = next(iter(self._items.values()))
+            if first[0] > now:
+                break
+            self._items.popitem(last=False)
+
+
+@dataclass
+class FeedbackLog:
+    """Outcomes per card, without patient data: what was done, the override reason's code, whether a comment was
+    written (not the comment: free text may hold patient data)."""
+
+    entries: list[dict[str, Any]] = field(default_factory=list)
+    max_entries: int = 100_000
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, entry: dict[str, Any]) -> None:
+        with self.lock:
+            self.entries.append(entry)
+            if len(self.entries) > self.max_entries:
+                del self.entries[: len(self.entries) - self.max_entries]
+
+
+@dataclass
+class CdsState:
+    """Per-app state of the CDS Hooks router (exposed as ``app.state.cds`` for tests and operators)."""
+
+    config: ServiceConfig
+    verifier: JwtVerifier | None
+    cards: _TtlMap
+    reports: _TtlMap
+    feedback: FeedbackLog
+    lang: Lang = "en"
+    fhir_transport: Any = None  # an httpx.AsyncBaseTransport in tests (httpx.MockTransport)
+    clock: Any = time.time
+
+
+# ---- helpers ---------------------------------------------------------------------------------------------------
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise JwtRejected("missing_token")
+    return token.strip()
+
+
+def endpoint_url(config: ServiceConfig, request: Request) -> str:
+    """The exact endpoint URL the client called, for ``aud`` (§5): ``public_base_url`` + path when configured
+    (behind a proxy the request's own URL is the internal one), else the request URL without its query."""
+    if config.public_base_url:
+        return config.public_base_url.rstrip("/") + request.url.path
+    return str(request.url.replace(query=None, fragment=None))
+
+
+def _base_url(config: ServiceConfig, request: Request) -> str:
+    if config.public_base_url:
+        return config.public_base_url.rstrip("/")
+    return str(request.base_url).rstrip("/")
+
+
+def _authenticate(state: CdsState, request: Request) -> None:
+    if state.verifier is None:
+        return
+    try:
+        token = _bearer(request)
+        verified = state.verifier.verify(token, endpoint_url(state.config, request))
+    except JwtRejected as exc:
+        # The reason code names the failed check; the token itself is never logged or echoed.
+        log.info("cds jwt rejected", extra={"route": request.url.path, "reason": exc.reason})
+        raise ApiProblem(
+            401,
+            type=JWT_REJECTED,
+            title="CDS Hooks JWT rejected",
+            detail=exc.detail,
+            errors=[{"path": "header.authorization", "message": exc.detail, "code": exc.reason}],
+            headers={
+                "WWW-Authenticate": f'Bearer realm="mmemd-cds", error="invalid_token", reason="{exc.reason}"'
+            },
+            extra={"reason": exc.reason},
+        ) from None
+    except ReplayCacheFull:
+        raise ApiProblem(
+            503,
+            title="Replay cache full",
+            detail="too many unexpired tokens to remember; retry shortly",
+            headers={"Retry-After": "5"},
+        ) from None
+    request.scope["mmemd.auth"] = "cds_jwt"
+    request.scope["mmemd.cds_iss"] = verified.iss
+
+
+async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiProblem(
+            400,
+            type="urn:mmemd:problem:malformed-json",
+            title="Malformed JSON",
+            detail="the request body is not valid JSON",
+            errors=[{"path": "$", "message": "malformed JSON", "code": "malformed_json"}],
+        ) from None
+
+
+def _validation_problem(exc: ValidationError, title: str) -> ApiProblem:
+    from mmemd.clinical.errors import json_path
+
+    errors = [
+        {"path": json_path(tuple(e["loc"])), "message": e["msg"], "code": e["type"]}
+        for e in exc.errors(include_input=False, include_url=False)
+    ]
+    return ApiProblem(
+        422,
+        type=INVALID_HOOK_REQUEST,
+        title=title,
+        detail=f"{len(errors)} problem{'s' if len(errors) != 1 else ''} in the request",
+        errors=errors,
+    )
+
+
+def _entries(value: Any) -> list[dict[str, Any]]:
+    """Resources of one prefetch value: a resource, or a Bundle's entries (search outcome entries left out)."""
+    if not isinstance(value, dict):
+        return []
+    if value.get("resourceType") != "Bundle":
+        return [value]
+    out = []
+    for entry in value.get("entry") or []:
+        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+            continue
+        if (entry.get("search") or {}).get("mode") == "outcome":
+            continue  # a searchset's OperationOutcome about the search, not patient data
+        out.append(entry["resource"])
+    return out
+
+
+def _strip_outcomes(value: Any) -> Any:
+    """A searchset without its ``search.mode = outcome`` entries (OperationOutcomes about the search itself)."""
+    if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
+        return value
+    entries = [
+        e
+        for e in value.get("entry") or []
+        if not (isinstance(e, dict) and (e.get("search") or {}).get("mode") == "outcome")
+    ]
+    out = {k: v for k, v in value.items() if k != "entry"}
+    if entries:
+        out["entry"] = entries
+    return out
+
+
+def is_myeloma_patient(conditions: list[dict[str, Any]]) -> bool:
+    for cond in conditions:
+        for coding in (cond.get("code") or {}).get("coding") or []:
+            system = str(coding.get("system", "")).lower()
+            code = str(coding.get("code", ""))
+            if "icd-10" in system and code.upper().startswith(_ICD10_MYELOMA_PREFIX):
+                return True
+            if system == "http://snomed.info/sct" and code == _SNOMED_MYELOMA:
+                return True
+    return False
+
+
+def split_prefetch(prefetch: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
+    """Usable prefetch values and the keys still missing.
+
+    Spec: an unsatisfied key is omitted, a key with no data is ``null`` (treated as "no resources"), an error is an
+    OperationOutcome (treated as missing: fetch it or 412).
+    """
+    have: dict[str, Any] = {}
+    missing: list[str] = []
+    for key in PREFETCH:
+        if prefetch is None or key not in prefetch:
+            missing.append(key)
+            continue
+        value = prefetch[key]
+        if value is None:
+            have[key] = None
+        elif isinstance(value, dict) and value.get("resourceType") == "OperationOutcome":
+            missing.append(key)
+        elif isinstance(value, dict) and "resourceType" in value:
+            have[key] = _strip_outcomes(value)
+        else:
+            missing.append(key)
+    return have, missing
+
+
+#: prefetch key → the argument of :func:`mmemd.fhir.bundle_to_record_from_parts` that takes it
+_PARTS: Final[dict[str, str]] = {
+    "patient": "patient",
+    "conditions": "conditions",
+    "observations": "observations",
+    "medications": "medications",
+    "procedures": "procedures",
+    "bodyStructures": "body_structures",
+}
+_KEY_OF_PART: Final = {v: k for k, v in _PARTS.items()}
+_ENTRY: Final = re.compile(r"^(?P<part>[a-z_]+)(?:\.entry\[(?P<i>\d+)\])?(?P<rest>.*)$")
+
+
+def where(path: str, values: Mapping[str, Any]) -> str:
+    """A FHIR import path (``observations.entry[2].resource.valueQuantity``) as the EHR sees it:
+    ``prefetch.observations Observation/ab1 .valueQuantity``."""
+    m = _ENTRY.match(path)
+    if m is None or m["part"] not in _KEY_OF_PART:
+        return path
+    key = _KEY_OF_PART[m["part"]]
+    rest = m["rest"].removeprefix(".resource")
+    value = values.get(key)
+    resource: Any = value
+    if m["i"] is not None and isinstance(value, dict):
+        entries = value.get("entry") or []
+        i = int(m["i"])
+        resource = entries[i].get("resource") if i < len(entries) and isinstance(entries[i], dict) else None
+    ref = ""
+    if isinstance(resource, dict) and resource.get("id"):
+        ref = f" {resource.get('resourceType')}/{resource['id']}"
+    return f"prefetch.{key}{ref}{(' ' + rest) if rest else ''}"
+
+
+# ---- the service -----------------------------------------------------------------------------------------------
+def _not_provided(key: str) -> ImportNote:
+    return ImportNote(
+        f"prefetch.{key}",
+        "not provided by the EHR (optional; lesions may be missing)",
+        "电子病历未提供（可选；病灶信息可能缺失）",
+    )
+
+
+def _assess_patient(
+    state: CdsState,
+    values: Mapping[str, Any],
+    request: Request,
+    card_id: str,
+    kb: Any,
+    extra_notes: list[ImportNote],
+) -> CdsResponse:
+    conditions = _entries(values.get("conditions"))
+    if not is_myeloma_patient(conditions):
+        return CdsResponse(cards=[])
+    from mmemd.advice import assess_with_advice
+    from mmemd.clinical.errors import RecordError
+    from mmemd.fhir import bundle_to_record_from_parts
+
+    parts = {_PARTS[k]: v for k, v in values.items() if k in _PARTS and v is not None}
+    try:
+        imported = bundle_to_record_from_parts(**parts)
+    except ValueError as exc:  # BundleError: a malformed resource in the prefetch
+        problems = getattr(exc, "problems", [])
+        raise ApiProblem(
+            422,
+            type=INVALID_HOOK_REQUEST,
+            title="Invalid FHIR data in prefetch",
+            detail=f"{len(problems) or 1} malformed FHIR element(s)",
+            errors=[
+                {"path": where(str(p.path), values), "message": str(p.message), "code": "fhir_invalid"}
+                for p in problems
+            ]
+            or None,
+        ) from None
+    notes = extra_notes + [
+        ImportNote(where(r.path, values), r.message_en, r.message_zh) for r in imported.reasons
+    ]
+    lang = state.lang
+    try:
+        assessment, _ = assess_with_advice(imported.record, kb)
+    except RecordError as exc:
+        lines = [f"- `{p.path}`: {p.message}" for p in exc.problems]
+        lines += [f"- `{n.where}`: {n.message_zh if lang == 'zh' else n.message_en}" for n in notes]
+        text = (
+            "mmemd: myeloma record incomplete — no assessment"
+            if lang == "en"
+            else "mmemd：骨髓瘤病历数据不完整，未能评估"
+        )
+        return CdsResponse(cards=[message_card(text, "\n".join(lines), card_uuid=card_id, lang=lang)])
+
+    links: list[tuple[str, str]] = []
+    source_url: str | None = None
+    base = _base_url(state.config, request)
+    cds = state.config.cds_hooks
+    if cds.report_links:
+        token = secrets.token_urlsafe(32)
+        state.reports.put(token, imported.record, state.clock())
+        url = f"{base}/cds-services/{SERVICE_ID}/report/{token}"
+        links = [("Full report (English)", f"{url}?lang=en"), ("完整报告（中文）", f"{url}?lang=zh")]
+        source_url = f"{url}?lang={lang}"
+    else:
+        source_url = f"{base}/"
+    card = assessment_card(
+        imported.record,
+        assessment,
+        card_uuid=card_id,
+        lang=lang,
+        source_url=source_url,
+        report_links=links,
+        import_notes=notes,
+    )
+    return CdsResponse(cards=[card])
+
+
+def new_state(
+    config: ServiceConfig,
+    *,
+    lang: Lang | None = None,
+    clock: Any = time.time,
+    fhir_transport: Any = None,
+) -> CdsState:
+    """The router's state; ``clock`` (JWT times, caches) and ``fhir_transport`` (an ``httpx`` transport) are for
+    tests and benchmarks."""
+    cds = config.cds_hooks
+    return CdsState(
+        config=config,
+        verifier=JwtVerifier(cds, clock=clock) if config.auth_required else None,
+        cards=_TtlMap(cds.card_registry_ttl_seconds, cds.card_registry_max_entries),
+        reports=_TtlMap(cds.report_link_ttl_seconds, cds.report_link_max_entries),
+        feedback=FeedbackLog(),
+        lang=lang or cds.card_language,
+        fhir_transport=fhir_transport,
+        clock=clock,
+    )
+
+
+def build_router(config: ServiceConfig, state: CdsState | None = None) -> APIRouter:
+    cds: CdsHooksConfig = config.cds_hooks
+    state = state or new_state(config)
+    router = APIRouter(tags=["CDS Hooks"])
+    kb_holder: dict[str, Any] = {}
+    kb_lock = threading.Lock()
+
+    def knowledge_base() -> Any:
+        with kb_lock:
+            if "kb" not in kb_holder:
+                from mmemd.knowledge import load
+
+                kb_holder["kb"] = load()
+            return kb_holder["kb"]
+
+    def _state(request: Request) -> CdsState:
+        return state
+
+    @router.get(
+        "/cds-services",
+        summary="CDS Hooks discovery",
+        responses={**_ok(Discovery, "The CDS services"), **problem_responses(401, 503)},
+        response_model=None,
+    )
+    def discovery(request: Request) -> JSONResponse:
+        _authenticate(_state(request), request)
+        kb = knowledge_base()
+        doc = Discovery(
+            services=[
+                ServiceDescription(
+                    hook=HOOK,
+                    id=SERVICE_ID,
+                    title="mmemd: multiple myeloma with extramedullary disease",
+                    description=(
+                        "Decision support for multiple myeloma with extramedullary disease (MM-EMD): EMD "
+                        "classification, stage and risk, IMWG response, and evidence-graded treatment options with "
+                        "their claims. Evidence, not a prescription."
+                    ),
+                    prefetch=dict(PREFETCH),
+                    extension={"org.mmemd.versions": _versions(kb.version)},
+                )
+            ]
+        )
+        return JSONResponse(dump(doc))
+
+    @router.post(
+        f"/cds-services/{SERVICE_ID}",
+        summary="patient-view hook: cards for a myeloma patient",
+        responses={
+            **_ok(CdsResponse, 'Cards ({"cards": []} when not a myeloma patient)'),
+            **problem_responses(400, 401, 412, 422, 503),
+        },
+        response_model=None,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": inline_schema(HookRequest)}},
+            }
+        },
+    )
+    async def patient_view(request: Request) -> JSONResponse:
+        st = _state(request)
+        _authenticate(st, request)
+        started = time.perf_counter()
+        body = await _json_body(request)
+        try:
+            hook = HookRequest.model_validate(body)
+        except ValidationError as exc:
+            raise _validation_problem(exc, "Invalid CDS Hooks request") from None
+        if hook.hook != HOOK:
+            raise ApiProblem(
+                422,
+                type=INVALID_HOOK_REQUEST,
+                title="Wrong hook",
+                detail=f"this service answers the {HOOK} hook",
+                errors=[{"path": "$.hook", "message": f"must be {HOOK!r}", "code": "wrong_hook"}],
+            )
+        values, missing = split_prefetch(hook.prefetch)
+        context = {"patientId": hook.context.patient_id, "userId": hook.context.user_id}
+        if hook.context.encounter_id:
+            context["encounterId"] = hook.context.encounter_id
+        notes: list[ImportNote] = []
+        required_missing = [k for k in missing if k in REQUIRED]
+        if missing and (hook.fhir_server is None or hook.fhir_authorization is None):
+            if required_missing:
+                raise ApiProblem(
+                    412,
+                    type=PRECONDITION_FAILED,
+                    title="Required FHIR data not available",
+                    detail=(
+                        f"prefetch key(s) {', '.join(required_missing)} missing and no fhirServer with "
+                        "fhirAuthorization to fetch them"
+                    ),
+                    errors=[
+                        {"path": f"$.prefetch.{k}", "message": "missing", "code": "prefetch_missing"}
+                        for k in required_missing
+                    ],
+                )
+            notes += [_not_provided(k) for k in missing]
+        elif missing:
+            assert hook.fhir_server is not None and hook.fhir_authorization is not None
+            if hook.fhir_server.scheme != "https" and not cds.fhir_allow_http:
+                raise ApiProblem(
+                    412,
+                    type=PRECONDITION_FAILED,
+                    title="Required FHIR data not available",
+                    detail="fhirServer is not https: the access token is not sent over plain http",
+                    errors=[
+                        {"path": "$.fhirServer", "message": "must be https", "code": "fhir_server_not_https"}
+                    ],
+                )
+            source = FhirSource(
+                base_url=str(hook.fhir_server),
+                access_token=hook.fhir_authorization.access_token,
+                timeout_seconds=cds.fhir_timeout_seconds,
+                max_pages=cds.fhir_max_pages,
+                transport=st.fhir_transport,
+            )
+            try:
+                fetched = await fetch_keys(
+                    source, {k: render_template(PREFETCH[k], context) for k in required_missing}
+                )
+                values.update({k: _strip_outcomes(v) for k, v in fetched.items()})
+            except FetchFailed as exc:
+                raise ApiProblem(
+                    412,
+                    type=PRECONDITION_FAILED,
+                    title="Required FHIR data not available",
+                    detail=f"fetching {exc.key} from fhirServer failed: {exc.reason}",
+                    errors=[{"path": f"$.prefetch.{exc.key}", "message": exc.reason, "code": "fetch_failed"}],
+                ) from None
+            for key in (k for k in missing if k not in REQUIRED):
+                try:
+                    fetched = await fetch_keys(source, {key: render_template(PREFETCH[key], context)})
+                    values.update({k: _strip_outcomes(v) for k, v in fetched.items()})
+                except FetchFailed:
+                    notes.append(_not_provided(key))
+        patient = values.get("patient")
+        if isinstance(patient, dict) and patient.get("resourceType") == "Bundle":
+            # a search (Patient?_id=…) instead of a read: the first Patient entry
+            patient = next((r for r in _entries(patient) if r.get("resourceType") == "Patient"), None)
+            values["patient"] = patient
+        if not isinstance(patient, dict) or patient.get("resourceType") != "Patient":
+            raise ApiProblem(
+                412,
+                type=PRECONDITION_FAILED,
+                title="Required FHIR data not available",
+                detail="no Patient resource for context.patientId",
+                errors=[
+                    {"path": "$.prefetch.patient", "message": "no Patient resource", "code": "no_patient"}
+                ],
+            )
+        card_id = str(uuid.uuid4())
+        kb = knowledge_base()
+        # The assessment is CPU-bound (~ms): run it off the event loop so slow calls never stall other requests.
+        response = await asyncio.to_thread(_assess_patient, st, values, request, card_id, kb, notes)
+        now = st.clock()
+        for card in response.cards:
+            if card.uuid:
+                st.cards.put(card.uuid, {"indicator": card.indicator}, now)
+        if not response.cards:
+            response.extension = None
+        else:
+            response.extension = {"org.mmemd.versions": _versions(kb.version)}
+        log.info(
+            "cds patient-view",
+            extra={
+                "cards": len(response.cards),
+                "indicator": response.cards[0].indicator if response.cards else None,
+                "fetched_keys": missing,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return JSONResponse(dump(response))
+
+    @router.post(
+        f"/cds-services/{SERVICE_ID}/feedback",
+        summary="Feedback on cards (accepted / overridden)",
+        responses=problem_responses(400, 401, 404, 422, 503),
+        response_model=None,
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": inline_schema(FeedbackRequest)}},
+            }
+        },
+    )
+    async def feedback(request: Request) -> JSONResponse:
+        st = _state(request)
+        _authenticate(st, request)
+        body = await _json_body(request)
+        try:
+            fb = FeedbackRequest.model_validate(body)
+        except ValidationError as exc:
+            raise _validation_problem(exc, "Invalid feedback") from None
+        now = st.clock()
+        errors = []
+        for i, item in enumerate(fb.feedback):
+            if st.cards.get(item.card, now) is None:
+                errors.append(
+                    {
+                        "path": f"$.feedback[{i}].card",
+                        "message": "no card with this uuid",
+                        "code": "unknown_card",
+                    }
+                )
+            elif item.accepted_suggestions:
+                # mmemd cards carry no suggestions, so no suggestion uuid can be accepted.
+                errors.append(
+                    {
+                        "path": f"$.feedback[{i}].acceptedSuggestions",
+                        "message": "this card has no suggestions",
+                        "code": "unknown_suggestion",
+                    }
+                )
+        if any(e["code"] == "unknown_card" for e in errors):
+            raise ApiProblem(
+                404,
+                type=UNKNOWN_CARD,
+                title="Unknown card",
+                detail="feedback names a card this service did not issue (or has forgotten)",
+                errors=errors,
+            )
+        if errors:
+            raise ApiProblem(422, type=INVALID_HOOK_REQUEST, title="Invalid feedback", errors=errors)
+        for item in fb.feedback:
+            reason = item.override_reason.reason if item.override_reason else None
+            st.feedback.add(
+                {
+                    "card": item.card,
+                    "outcome": item.outcome,
+                    "override_reason": None if reason is None else f"{reason.system or ''}|{reason.code}",
+                    "has_comment": bool(item.override_reason and item.override_reason.user_comment),
+                    "outcome_timestamp": item.outcome_timestamp.isoformat(),
+                }
+            )
+        log.info(
+            "cds feedback",
+            extra={"items": len(fb.feedback), "outcomes": sorted({f.outcome for f in fb.feedback})},
+        )
+        return JSONResponse({"recorded": len(fb.feedback)})
+
+    @router.get(
+        f"/cds-services/{SERVICE_ID}/report/{{token}}",
+        summary="The full report behind a card link (capability URL, short-lived)",
+        responses=problem_responses(404),
+        response_class=HTMLResponse,
+    )
+    def report(request: Request, token: str, lang: str = "en") -> Response:
+        st = _state(request)
+        record = st.reports.get(token, st.clock())
+        if record is None or lang not in ("en", "zh"):
+            raise ApiProblem(404, detail="no such report (links expire)")
+        return HTMLResponse(
+            _render_report(record, lang, knowledge_base()), headers={"Cache-Control": "no-store"}
+        )
+
+    return router
+
+
+def _render_report(record: dict[str, Any], lang: str, kb: Any) -> str:
+    from mmemd.report import render_report
+
+    out = render_report(record, lang=lang, fmt="html", kb=kb)
+    return out if isinstance(out, str) else out.decode("utf-8")

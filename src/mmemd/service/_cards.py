@@ -1,0 +1,373 @@
+"""An ``mmemd.assessment/1`` (with decision support) → one CDS Hooks card (clinical-criteria.md §5, issue 5 "Cards").
+
+Pure: no I/O. The card is built as the :class:`~._cds_models.Card` model, so a card that breaks the spec (summary
+of 140 characters or more, a null or empty field, an unknown indicator) cannot be emitted.
+
+Indicator (issue 5): ``critical`` for new extramedullary disease, progression or CNS involvement; ``warning`` for
+high-risk status (IMS/IMWG 2025, clinical-criteria.md §2.4); ``info`` otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, Final, Literal
+
+from mmemd.service._cds_models import Card, Coding, Indicator, Link, Source
+
+Lang = Literal["en", "zh"]
+
+#: [I] a soft-tissue lesion counts as *new* extramedullary disease when it was detected at most this many days before
+#: the latest date in the record (assessment dates, lesion detection dates, diagnosis date). The issue asks for
+#: "critical for new extramedullary disease" without a time bound; 90 days is about one treatment-response interval
+#: (IMWG assessments are typically every 1-3 months) and is documented in docs/cds-hooks.md.
+NEW_EMD_WINDOW_DAYS: Final = 90
+#: how many treatment options the card's detail lists (the full report has all of them)
+TOP_OPTIONS: Final = 3
+#: spec: "One-sentence, <140-character summary"
+SUMMARY_MAX: Final = 139
+
+OVERRIDE_REASON_SYSTEM: Final = "urn:mmemd:cds:override-reason"
+OVERRIDE_REASONS: Final = (
+    ("not-relevant", "Not relevant to this patient", "与该患者无关"),
+    ("data-outdated", "Patient data incomplete or outdated", "患者数据不完整或已过时"),
+    ("already-considered", "Already considered", "已考虑"),
+)
+
+_MD_SPECIAL: Final = re.compile(r"([\\`*_{}\[\]<>#|~])")
+
+
+def md(text: str) -> str:
+    """Escape text for GitHub-Flavored Markdown (knowledge-base and patient text must not become markup or HTML)."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+@dataclass(frozen=True, slots=True)
+class ImportNote:
+    """A FHIR element that could not be mapped (issue 5: listed in the detail, never dropped silently)."""
+
+    where: str
+    message_en: str
+    message_zh: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndicatorDecision:
+    indicator: Indicator
+    #: why (English and Chinese), in the order new EMD, progression, CNS, high risk
+    because_en: tuple[str, ...]
+    because_zh: tuple[str, ...]
+    new_lesions: tuple[str, ...]
+
+
+def _get(obj: Any, *path: str) -> Any:
+    for key in path:
+        if obj is None:
+            return None
+        obj = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
+    return getattr(obj, "value", obj)
+
+
+def _as_date(value: Any) -> date | None:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def new_emd_lesions(record: Any, assessment: Any, window_days: int = NEW_EMD_WINDOW_DAYS) -> tuple[str, ...]:
+    """Ids of soft-tissue lesions detected within ``window_days`` of the record's latest date (see the constant).
+
+    Only when the assessment classifies extramedullary disease (``extramedullary`` or ``paraskeletal``, §3.3);
+    intraosseous lesions are bone disease, not EMD. A lesion without ``detected_on`` but ``detected_at`` diagnosis is
+    dated by the diagnosis date; a lesion with no usable date is not called new.
+    """
+    if _get(assessment, "emd", "category") not in ("extramedullary", "paraskeletal"):
+        return ()
+    dx = _as_date(_get(record, "diagnosis", "date"))
+    dated: list[tuple[str, date]] = []
+    for lesion in _get(record, "lesions") or ():
+        if _get(lesion, "relation_to_bone") == "intraosseous":
+            continue
+        when = _as_date(_get(lesion, "detected_on"))
+        if when is None and _get(lesion, "detected_at") == "diagnosis":
+            when = dx
+        if when is not None:
+            dated.append((str(_get(lesion, "id")), when))
+    dates = [d for _, d in dated]
+    dates += [d for a in _get(record, "assessments") or () if (d := _as_date(_get(a, "date"))) is not None]
+    if dx is not None:
+        dates.append(dx)
+    if not dated or not dates:
+        return ()
+    cutoff = max(dates) - timedelta(days=window_days)
+    return tuple(sorted(lid for lid, when in dated if when >= cutoff))
+
+
+def decide_indicator(record: Any, assessment: Any) -> IndicatorDecision:
+    en: list[str] = []
+    zh: list[str] = []
+    new = new_emd_lesions(record, assessment)
+    if new:
+        en.append(f"new extramedullary disease ({', '.join(new)})")
+        zh.append(f"新发髓外病变（{', '.join(new)}）")
+    if (
+        _get(assessment, "response", "progressive_disease") is True
+        or _get(assessment, "response", "current") == "PD"
+    ):
+        en.append("progressive disease")
+        zh.append("疾病进展")
+    if _get(assessment, "emd", "cns") is True:
+        en.append("CNS involvement")
+        zh.append("中枢神经系统受累")
+    if en:
+        return IndicatorDecision("critical", tuple(en), tuple(zh), new)
+    if _get(assessment, "staging", "high_risk") is True:
+        return IndicatorDecision("warning", ("high-risk disease",), ("高危",), new)
+    return IndicatorDecision("info", (), (), new)
+
+
+_CATEGORY: Final[dict[str, tuple[str, str]]] = {
+    "extramedullary": ("extramedullary disease", "髓外病变"),
+    "paraskeletal": ("paraskeletal plasmacytoma", "骨旁浆细胞瘤"),
+    "none": ("no EMD", "无髓外病变"),
+    "solitary_bone_plasmacytoma": ("solitary bone plasmacytoma", "孤立性骨浆细胞瘤"),
+    "solitary_extramedullary_plasmacytoma": ("solitary extramedullary plasmacytoma", "孤立性髓外浆细胞瘤"),
+    "plasma_cell_leukemia": ("plasma cell leukemia", "浆细胞白血病"),
+    "indeterminate": ("EMD indeterminate", "髓外病变无法判定"),
+}
+_TIMING: Final[dict[str, tuple[str, str]]] = {
+    "primary": ("primary", "原发"),
+    "secondary": ("secondary", "继发"),
+}
+
+
+def _t(lang: Lang, en: str, zh: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def _category(assessment: Any, lang: Lang) -> str:
+    cat = str(_get(assessment, "emd", "category"))
+    en, zh = _CATEGORY.get(cat, (cat, cat))
+    timing = _get(assessment, "emd", "timing")
+    if timing in _TIMING:
+        ten, tzh = _TIMING[timing]
+        return _t(lang, f"{en} ({ten})", f"{tzh}{zh}")
+    return _t(lang, en, zh)
+
+
+def _stage(assessment: Any) -> str | None:
+    for name, key in (("R-ISS", ("staging", "r_iss")), ("ISS", ("staging", "iss"))):
+        value = _get(assessment, *key)
+        if value is not None:
+            return f"{name} {value}"
+    return None
+
+
+def summary(record: Any, assessment: Any, decision: IndicatorDecision, lang: Lang) -> str:
+    """One sentence under 140 characters: the urgent findings first, then class, stage/risk, response, options."""
+    parts: list[str] = []
+    because = decision.because_zh if lang == "zh" else decision.because_en
+    if decision.indicator == "critical":
+        parts.extend(because)
+    parts.append(_category(assessment, lang))
+    stage = _stage(assessment)
+    if stage:
+        parts.append(stage)
+    if _get(assessment, "staging", "high_risk") is True:
+        parts.append(_t(lang, "high risk", "高危"))
+    current = _get(assessment, "response", "current")
+    if (
+        current
+        and current not in ("not_evaluable", "baseline")
+        and "progressive disease" not in decision.because_en
+    ):
+        parts.append(_t(lang, f"response {current}", f"疗效 {current}"))
+    options = list(_get(assessment, "options") or ())
+    if options:
+        parts.append(_t(lang, f"{len(options)} evidence-graded options", f"{len(options)}项循证方案"))
+    head = "mmemd: "
+    sep = _t(lang, "; ", "；")
+    out = head + parts[0]
+    for part in parts[1:]:
+        candidate = out + sep + part
+        if len(candidate) > SUMMARY_MAX:
+            break
+        out = candidate
+    if len(out) > SUMMARY_MAX:
+        out = out[: SUMMARY_MAX - 1] + "…"
+    return out
+
+
+def _key_result_line(kr: Any, lang: Lang) -> str:
+    text = _get(kr, "zh") if lang == "zh" else _get(kr, "en")
+    emd = _t(lang, ", EMD-specific", "，EMD专属") if _get(kr, "emd_specific") else ""
+    return (
+        f"{md(str(text))} (`{_get(kr, 'claim')}`, {_t(lang, 'grade', '证据等级')} {_get(kr, 'grade')}{emd})"
+    )
+
+
+def detail(
+    record: Any,
+    assessment: Any,
+    decision: IndicatorDecision,
+    lang: Lang,
+    import_notes: Sequence[ImportNote] = (),
+) -> str:
+    """GitHub-Flavored Markdown: findings, the top options with key numbers and claim ids, open work-up, data notes."""
+    lines: list[str] = []
+    if decision.indicator != "info":
+        because = decision.because_zh if lang == "zh" else decision.because_en
+        level = _t(lang, decision.indicator, {"critical": "紧急", "warning": "警示"}[decision.indicator])
+        label = _t(lang, f"Why this card is {level}", f"提示级别：{level}")
+        lines += [f"**{label}:** {md(', '.join(because))}", ""]
+    sites = [str(s) for s in _get(assessment, "emd", "sites") or ()]
+    emd_line = f"**{_t(lang, 'EMD', '髓外病变')}:** {md(_category(assessment, lang))}"
+    if sites:
+        emd_line += f"; {_t(lang, 'sites', '部位')}: {md(', '.join(sites))}"
+    cns = _get(assessment, "emd", "cns")
+    if cns is not None:
+        emd_line += f"; CNS: {_t(lang, 'yes', '是') if cns else _t(lang, 'no', '否')}"
+    lines.append(emd_line + "  ")
+    staging = [
+        f"ISS {_get(assessment, 'staging', 'iss') or '?'}",
+        f"R-ISS {_get(assessment, 'staging', 'r_iss') or '?'}",
+    ]
+    r2 = _get(assessment, "staging", "r2_iss", "group")
+    staging.append(f"R2-ISS {r2 or '?'}")
+    hr = _get(assessment, "staging", "high_risk")
+    hr_text = {True: _t(lang, "high risk", "高危"), False: _t(lang, "not high risk", "非高危")}.get(
+        hr, _t(lang, "risk unknown", "风险未知")
+    )
+    features = [str(f) for f in _get(assessment, "staging", "high_risk_features") or ()]
+    if features:
+        hr_text += f" ({md(', '.join(features))})"
+    lines.append(f"**{_t(lang, 'Stage and risk', '分期与风险')}:** {' · '.join(staging)} · {hr_text}  ")
+    resp = str(_get(assessment, "response", "current")).replace("_", " ")
+    best = str(_get(assessment, "response", "best")).replace("_", " ")
+    confirmed = _get(assessment, "response", "confirmed")
+    conf = _t(lang, " (confirmed)", "（已确认）") if confirmed else ""
+    lines.append(
+        f"**{_t(lang, 'Response', '疗效')} (IMWG-2016):** {resp}{conf}; {_t(lang, 'best', '最佳')} {best}"
+    )
+
+    options = list(_get(assessment, "options") or ())[:TOP_OPTIONS]
+    if options:
+        lines += [
+            "",
+            f"### {_t(lang, 'Top treatment options (evidence, not a prescription)', '主要治疗方案（证据，非处方）')}",
+        ]
+        for i, opt in enumerate(options, 1):
+            title = _get(opt, "title_zh") if lang == "zh" else _get(opt, "title_en")
+            emd = (
+                _t(lang, "EMD-specific evidence", "有EMD专属证据")
+                if _get(opt, "emd_specific_evidence")
+                else ""
+            )
+            head = f"{i}. **{md(str(title))}** — {_t(lang, 'grade', '证据等级')} {_get(opt, 'grade')}"
+            head += f", {_t(lang, 'score', '评分')} {_get(opt, 'score')}" + (f", {emd}" if emd else "")
+            lines.append(head)
+            for kr in list(_get(opt, "key_results") or ())[:3]:
+                lines.append(f"   - {_key_result_line(kr, lang)}")
+            for caution in _get(opt, "cautions") or ():
+                if _get(caution, "severity") != "major":
+                    continue
+                text = _get(caution, "zh") if lang == "zh" else _get(caution, "en")
+                cites = ", ".join(f"`{c}`" for c in _get(caution, "claims") or ())
+                lines.append(f"   - ⚠ {md(str(text))}" + (f" ({cites})" if cites else ""))
+            claims = ", ".join(f"`{c}`" for c in _get(opt, "claims") or ())
+            lines.append(f"   - {_t(lang, 'Claims', '证据条目')}: {claims}")
+
+    workup = list(_get(assessment, "workup") or ())
+    if workup:
+        lines += ["", f"### {_t(lang, 'Work-up still needed', '尚需完善的检查')}"]
+        for item in workup:
+            title = _get(item, "title_zh") if lang == "zh" else _get(item, "title_en")
+            cites = ", ".join(f"`{c}`" for c in _get(item, "claims") or ())
+            lines.append(f"- {md(str(title))}" + (f" ({cites})" if cites else ""))
+
+    if import_notes:
+        lines += ["", f"### {_t(lang, 'EHR data that could not be used', '未能使用的电子病历数据')}"]
+        for note in import_notes:
+            msg = note.message_zh if lang == "zh" else note.message_en
+            lines.append(f"- `{note.where.replace('`', '')}`: {md(msg)}")
+
+    versions = _get(assessment, "versions")
+    lines += [
+        "",
+        "---",
+        md(
+            _t(
+                lang,
+                "Decision support: evidence and its strength, not a prescription.",
+                "决策支持：展示证据及其强度，不构成处方。",
+            )
+        )
+        + f" mmemd {_get(versions, 'mmemd')} · {_get(versions, 'knowledge_base')} · "
+        f"{_get(versions, 'response_criteria')} · {_get(versions, 'high_risk_definition')}",
+    ]
+    return "\n".join(lines)
+
+
+def versions_dict(assessment: Any) -> dict[str, str]:
+    versions = _get(assessment, "versions")
+    names = ("mmemd", "knowledge_base", "response_criteria", "high_risk_definition")
+    return {n: str(_get(versions, n)) for n in names if _get(versions, n)}
+
+
+def assessment_card(
+    record: Any,
+    assessment: Any,
+    *,
+    card_uuid: str,
+    lang: Lang = "en",
+    source_url: str | None = None,
+    report_links: Sequence[tuple[str, str]] = (),
+    import_notes: Sequence[ImportNote] = (),
+) -> Card:
+    """The card for one assessed patient; ``report_links`` are ``(label, absolute url)`` pairs."""
+    decision = decide_indicator(record, assessment)
+    label = _t(
+        lang, "mmemd — MM-EMD evidence (decision support)", "mmemd — 多发性骨髓瘤髓外病变证据（决策支持）"
+    )
+    return Card(
+        uuid=card_uuid,
+        summary=summary(record, assessment, decision, lang),
+        detail=detail(record, assessment, decision, lang, import_notes),
+        indicator=decision.indicator,
+        source=Source(
+            label=label,
+            url=source_url,
+            topic=Coding(
+                system="urn:mmemd:cds:topic",
+                code="mm-emd",
+                display="Multiple myeloma with extramedullary disease",
+            ),
+        ),
+        links=[Link(label=text, url=url, type="absolute") for text, url in report_links] or None,
+        override_reasons=[
+            Coding(system=OVERRIDE_REASON_SYSTEM, code=code, display=zh if lang == "zh" else en)
+            for code, en, zh in OVERRIDE_REASONS
+        ],
+        extension={"org.mmemd.versions": versions_dict(assessment)},
+    )
+
+
+def message_card(summary_text: str, detail_text: str, *, card_uuid: str, lang: Lang = "en") -> Card:
+    """An ``info`` card when the patient has myeloma but the data do not allow an assessment (which fields, why)."""
+    label = _t(
+        lang, "mmemd — MM-EMD evidence (decision support)", "mmemd — 多发性骨髓瘤髓外病变证据（决策支持）"
+    )
+    return Card(
+        uuid=card_uuid,
+        summary=summary_text[:SUMMARY_MAX],
+        detail=detail_text,
+        indicator="info",
+        source=Source(label=label),
+    )
