@@ -590,8 +590,9 @@ def _effective(r: Mapping[str, Any]) -> tuple[date | None, Any]:
     return None, None
 
 
-def _quantity(q: object, path: str, fld: str, st: _State) -> dict[str, Any] | None:
-    """A FHIR Quantity as a record quantity of ``fld`` (exact; units per ``_codes.record_unit``)."""
+def _quantity_value(q: object, path: str, fld: str, st: _State) -> Decimal | None:
+    """The exact value of a FHIR Quantity, or a reason why there is none (not a Quantity, a comparator such as
+    "<0.5" that is not a value, no value)."""
     if not isinstance(q, Mapping):
         st.why("value_type", path, field=fld, expected="valueQuantity")
         return None
@@ -601,6 +602,14 @@ def _quantity(q: object, path: str, fld: str, st: _State) -> dict[str, Any] | No
     value = to_decimal(q.get("value"))
     if value is None:
         st.why("no_value", f"{path}.value")
+        return None
+    return value
+
+
+def _quantity(q: object, path: str, fld: str, st: _State) -> dict[str, Any] | None:
+    """A FHIR Quantity as a record quantity of ``fld`` (exact; units per ``_codes.record_unit``)."""
+    value = _quantity_value(q, path, fld, st)
+    if value is None or not isinstance(q, Mapping):
         return None
     ucum = q.get("code") if q.get("system") in (C.UCUM, None) and q.get("code") else q.get("unit")
     unit = str(ucum) if ucum is not None else ""
@@ -621,15 +630,8 @@ def _clean(d: Decimal) -> Decimal:
 
 
 def _plain_number(q: object, path: str, fld: str, units: Mapping[str, Decimal], st: _State) -> Decimal | None:
-    if not isinstance(q, Mapping):
-        st.why("value_type", path, field=fld, expected="valueQuantity")
-        return None
-    if q.get("comparator"):
-        st.why("comparator", f"{path}.comparator", comparator=q["comparator"])
-        return None
-    value = to_decimal(q.get("value"))
-    if value is None:
-        st.why("no_value", f"{path}.value")
+    value = _quantity_value(q, path, fld, st)
+    if value is None or not isinstance(q, Mapping):
         return None
     unit = str(q.get("code") or q.get("unit") or "")
     f = units.get(unit)
