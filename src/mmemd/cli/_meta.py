@@ -56,18 +56,9 @@ class GroupByOpt(StrEnum):
 
 
 def _versions() -> dict[str, str]:
-    from mmemd._version import __version__
-    from mmemd.clinical.response import RESPONSE_CRITERIA_VERSION
-    from mmemd.clinical.risk import HIGH_RISK_DEFINITION
-    from mmemd.knowledge import kb_version
+    from mmemd.clinical.assessment import current_versions
 
-    return {
-        "mmemd": __version__,
-        "knowledge_base": kb_version(),
-        "response_criteria": RESPONSE_CRITERIA_VERSION,
-        "high_risk_definition": HIGH_RISK_DEFINITION,
-        "meta_conventions": REFERENCE,
-    }
+    return {**current_versions().model_dump(), "meta_conventions": REFERENCE}
 
 
 def _fail(field: str, message: str) -> typer.Exit:

@@ -57,6 +57,12 @@ class Assessment(BaseModel):
 
 
 @lru_cache(maxsize=8)
+def current_versions() -> Versions:
+    """The versions every mmemd output records (package, knowledge base, criteria): one definition for the CLI,
+    the service, the reports and the research tools."""
+    return _versions(RESPONSE_CRITERIA_VERSION)
+
+
 def _versions(response_criteria: str) -> Versions:
     from mmemd.knowledge import kb_version
 

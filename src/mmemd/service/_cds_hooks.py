@@ -34,7 +34,6 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
-from mmemd._version import __version__
 from mmemd.service._cards import ImportNote, Lang, assessment_card, message_card
 from mmemd.service._cds_config import CdsHooksConfig
 from mmemd.service._cds_models import (
@@ -107,15 +106,10 @@ def _ok(model: type[Any], description: str) -> dict[int | str, dict[str, Any]]:
 
 
 def _versions(kb_version: str) -> dict[str, str]:
-    from mmemd.clinical.response import RESPONSE_CRITERIA_VERSION
-    from mmemd.clinical.risk import HIGH_RISK_DEFINITION
+    from mmemd.clinical.assessment import current_versions
 
-    return {
-        "mmemd": __version__,
-        "knowledge_base": kb_version,
-        "response_criteria": RESPONSE_CRITERIA_VERSION,
-        "high_risk_definition": HIGH_RISK_DEFINITION,
-    }
+    # the knowledge base actually loaded by the service (a custom one may differ from the packaged one)
+    return {**current_versions().model_dump(), "knowledge_base": kb_version}
 
 
 class _TtlMap:

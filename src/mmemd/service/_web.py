@@ -87,17 +87,9 @@ def _summary(name: str) -> dict[str, Any]:
 
 def _versions() -> dict[str, str]:
     """The same fields as an assessment's ``versions`` (patient-record.md; ``mmemd.clinical.assessment.Versions``)."""
-    from mmemd._version import __version__
-    from mmemd.clinical.response import RESPONSE_CRITERIA_VERSION
-    from mmemd.clinical.risk import HIGH_RISK_DEFINITION
-    from mmemd.knowledge import kb_version
+    from mmemd.clinical.assessment import current_versions
 
-    return {
-        "mmemd": __version__,
-        "knowledge_base": kb_version(),
-        "response_criteria": RESPONSE_CRITERIA_VERSION,
-        "high_risk_definition": HIGH_RISK_DEFINITION,
-    }
+    return current_versions().model_dump()
 
 
 def _units() -> dict[str, list[str]]:
