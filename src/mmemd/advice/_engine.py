@@ -194,25 +194,40 @@ def timepoint_zh(tp: str) -> str:
     return m.group(1) + ("年" if m.group(2).startswith("year") else "个月")
 
 
-def _figure(c: Claim) -> tuple[str, str]:
-    """'81%' / '13.93 vs 9.46 months' / '3/7 patients' / 'improved' in English and Chinese."""
-    unit_en = {"%": "%", "months": " months", "years": " years", "patients": " patients", "cycles": " cycles"}
-    unit_zh = {"%": "%", "months": "个月", "years": "年", "patients": "例", "cycles": "个周期"}
+_UNIT_EN: Final = {
+    "%": "%",
+    "months": " months",
+    "years": " years",
+    "patients": " patients",
+    "cycles": " cycles",
+}
+_UNIT_ZH: Final = {"%": "%", "months": "个月", "years": "年", "patients": "例", "cycles": "个周期"}
+
+
+def claim_value_text(c: Claim) -> tuple[str, str]:
+    """A claim's figure in English and Chinese: '≥81%', '0.5–4.8%', '13.93 vs 9.46 months', or its direction
+    ('improved') when no number is printed. Callers add their own context (counts, timepoint, P)."""
     if c.value is None:
         d = c.direction.value if c.direction else ""
         return d.replace("_", " "), DIRECTION_ZH.get(d, d)
-    if c.unit == "patients" and c.value_max is None and c.comparator_value is None:
-        n = c.n_emd if (c.emd_specific and c.n_emd) else c.n_total
-        if n:
-            return f"{_num(c.value)}/{n} patients", f"{_num(c.value)}/{n}例"
+    ue, uz = _UNIT_EN.get(c.unit or "", ""), _UNIT_ZH.get(c.unit or "", "")
     q = c.value_qualifier or ""
-    ue, uz = unit_en.get(c.unit or "", ""), unit_zh.get(c.unit or "", "")
     rng = f"–{_num(c.value_max)}" if c.value_max is not None else ""
     en, zh = f"{q}{_num(c.value)}{rng}{ue}", f"{q}{_num(c.value)}{rng}{uz}"
     if c.comparator_value is not None:
         en += f" vs {_num(c.comparator_value)}{ue}"
         zh += f" vs {_num(c.comparator_value)}{uz}"
-    if c.p:
+    return en, zh
+
+
+def _figure(c: Claim) -> tuple[str, str]:
+    """'81%' / '13.93 vs 9.46 months' / '3/7 patients' / 'improved' in English and Chinese."""
+    if c.value is not None and c.unit == "patients" and c.value_max is None and c.comparator_value is None:
+        n = c.n_emd if (c.emd_specific and c.n_emd) else c.n_total
+        if n:
+            return f"{_num(c.value)}/{n} patients", f"{_num(c.value)}/{n}例"
+    en, zh = claim_value_text(c)
+    if c.value is not None and c.p:
         en += f" (P{c.p})"
         zh += f"（P{c.p}）"
     return en, zh

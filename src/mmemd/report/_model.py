@@ -137,26 +137,12 @@ def num(d: Decimal) -> str:
 
 
 def _claim_value(c: Claim) -> tuple[str, str]:
-    units_en = {
-        "%": "%",
-        "months": " months",
-        "years": " years",
-        "patients": " patients",
-        "cycles": " cycles",
-    }
-    units_zh = {"%": "%", "months": "个月", "years": "年", "patients": "例", "cycles": "个周期"}
-    if c.value is None:
-        d = c.direction.value if c.direction else ""
-        from mmemd.advice._engine import DIRECTION_ZH
+    """The evidence-table value: the claim's figure plus its timepoint and P value."""
+    from mmemd.advice._engine import claim_value_text
 
-        return d.replace("_", " "), DIRECTION_ZH.get(d, d)
-    ue, uz = units_en.get(c.unit or "", ""), units_zh.get(c.unit or "", "")
-    q = c.value_qualifier or ""
-    rng = f"–{num(c.value_max)}" if c.value_max is not None else ""
-    en, zh = f"{q}{num(c.value)}{rng}{ue}", f"{q}{num(c.value)}{rng}{uz}"
-    if c.comparator_value is not None:
-        en += f" vs {num(c.comparator_value)}{ue}"
-        zh += f" vs {num(c.comparator_value)}{uz}"
+    en, zh = claim_value_text(c)
+    if c.value is None:
+        return en, zh
     if c.timepoint:
         en += f" ({c.timepoint})"
         zh += f"（{c.timepoint}）"
