@@ -70,9 +70,15 @@ def test_import_malformed(tmp_path: Path) -> None:
             }
         )
     )
+    # A malformed resource is a reason naming its path; the rest of the bundle is still imported.
+    r = runner.invoke(build_app(), ["fhir", "import", str(p)])
+    assert r.exit_code == 0
+    assert "invalid_resource Bundle.entry[0].resource.birthDate" in r.stderr
+    # A malformed Bundle shell is an error (exit 2) naming the path.
+    p.write_text(json.dumps({"resourceType": "Bundle", "type": "collection", "total": "many"}))
     r = runner.invoke(build_app(), ["fhir", "import", str(p)])
     assert r.exit_code == 2
-    assert "Bundle.entry[0].resource.birthDate" in r.stderr
+    assert "Bundle.total" in r.stderr
     p.write_text("{not json")
     assert runner.invoke(build_app(), ["fhir", "import", str(p)]).exit_code == 2
     assert runner.invoke(build_app(), ["fhir", "import", str(tmp_path / "missing.json")]).exit_code == 2

@@ -445,13 +445,31 @@ def test_medication_reference_resolved() -> None:
 # --- malformed input ------------------------------------------------------------------------------------------
 
 
-def test_malformed_bundle_names_the_path() -> None:
-    b = make_bundle(obs("1751-7", "2025-01-10", {"valueQuantity": {"value": "thirty", "unit": "g/L"}}))
+def test_malformed_resource_is_a_reason_and_the_rest_imports() -> None:
+    b = make_bundle(
+        obs("1751-7", "2025-01-10", {"valueQuantity": {"value": "thirty", "unit": "g/L"}}),
+        obs("1952-1", "2025-01-15 08:30", qty(6.1, "mg/L")),  # a space is not a FHIR dateTime
+        obs("2160-0", "2025-01-10", qty(90, "umol/L")),
+    )
+    res = bundle_to_record(b)
+    bad = [r for r in res.reasons if r.code == "invalid_resource"]
+    assert {r.path for r in bad} == {
+        "Bundle.entry[2].resource.valueQuantity.value",
+        "Bundle.entry[3].resource.effectiveDateTime",
+    }
+    assert res.record["labs"] == {"creatinine": {"value": 90, "unit": "µmol/L"}}
+    assert res.record["phase"] == "newly_diagnosed"
+    assert all("thirty" not in r.message_en for r in bad)  # the message names the problem, not the value
+
+
+def test_malformed_bundle_shell_names_the_path() -> None:
+    b = make_bundle()
+    b["total"] = "many"
     with pytest.raises(BundleError) as exc:
         bundle_to_record(b)
-    assert [p.path for p in exc.value.problems] == ["Bundle.entry[2].resource.valueQuantity.value"]
+    assert [p.path for p in exc.value.problems] == ["Bundle.total"]
     report = exc.value.report()
-    assert report["valid"] is False and report["problems"][0]["path"].endswith("valueQuantity.value")
+    assert report["valid"] is False and report["problems"][0]["path"] == "Bundle.total"
 
 
 @pytest.mark.parametrize(
@@ -463,10 +481,19 @@ def test_not_a_bundle(bad: Any) -> None:
         bundle_to_record(bad)
 
 
-def test_from_parts_error_path() -> None:
+def test_from_parts_reason_path() -> None:
+    res = bundle_to_record_from_parts(
+        patient={"resourceType": "Patient", "id": "p1"},
+        observations=[{"resourceType": "Observation", "status": "final"}],  # no code
+    )
+    assert res.patient_id == "p1"
+    bad = [r for r in res.reasons if r.code == "invalid_resource"]
+    assert bad and all(r.path.startswith("observations[0]") for r in bad)
+
+
+def test_from_parts_malformed_bundle_shell_is_an_error() -> None:
     with pytest.raises(BundleError) as exc:
         bundle_to_record_from_parts(
-            patient={"resourceType": "Patient", "id": "p1"},
-            observations=[{"resourceType": "Observation", "status": "final"}],  # no code
+            observations={"resourceType": "Bundle", "type": "searchset", "total": "x"}
         )
-    assert exc.value.problems[0].path.startswith("observations[0]")
+    assert exc.value.problems[0].path == "observations.total"

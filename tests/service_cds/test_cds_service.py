@@ -194,14 +194,14 @@ def test_unmapped_fhir_data_are_listed_in_the_detail(client: TestClient, token: 
     assert "prefetch.observations Observation/odd-1" in card.detail
 
 
-def test_malformed_fhir_resource_is_422_naming_the_prefetch_key(
-    client: TestClient, token: TokenFactory
-) -> None:
+def test_malformed_fhir_resource_costs_only_itself(client: TestClient, token: TokenFactory) -> None:
     prefetch = prefetch_for(example("emd-liver-rrmm-pr"))
-    prefetch["observations"]["entry"][0]["resource"]["status"] = 42
-    resp = post(client, token, hook_body(prefetch))
-    assert resp.status_code == 422
-    assert any(e["path"].startswith("prefetch.observations") for e in resp.json()["errors"])
+    bad = prefetch["observations"]["entry"][0]["resource"]
+    bad["status"] = 42
+    (card,) = valid_response(post(client, token, hook_body(prefetch))).cards
+    assert card.detail is not None
+    assert f"prefetch.observations Observation/{bad['id']} .status" in card.detail
+    assert "R-ISS" in card.summary  # the rest of the record was still assessed
 
 
 def test_incomplete_record_gives_an_info_card_listing_fields(client: TestClient, token: TokenFactory) -> None:

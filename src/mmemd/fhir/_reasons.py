@@ -13,6 +13,10 @@ from mmemd.fhir._models import Reason
 
 # code -> (English template, Chinese template); templates use str.format fields.
 MESSAGES: Final[dict[str, tuple[str, str]]] = {
+    "invalid_resource": (
+        "not valid FHIR R4 {rtype} ({problem}); this resource was not imported, the rest of the input was",
+        "不是有效的 FHIR R4 资源，未导入该资源，其余内容照常导入",
+    ),
     "unmapped_resource": (
         "{rtype} resources are not used by mmemd",
         "mmemd 不使用 {rtype} 资源",

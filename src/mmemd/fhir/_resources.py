@@ -32,7 +32,11 @@ def _problems(exc: ValidationError, root: str) -> list[BundleProblem]:
 
 
 def validate_bundle(bundle: object) -> None:
-    """Raise :class:`BundleError` (every problem with its path) unless ``bundle`` is a valid R4 Bundle."""
+    """Raise :class:`BundleError` (every problem with its path) unless ``bundle`` is a valid R4 Bundle *shell*.
+
+    The entries' resources are not checked here: each is checked on its own by :func:`resource_problems`, so one
+    malformed resource becomes a reason and the rest of the Bundle is still imported.
+    """
     if not isinstance(bundle, Mapping):
         raise BundleError([BundleProblem(path="Bundle", message="expected a JSON object (a FHIR Bundle)")])
     if bundle.get("resourceType") != "Bundle":
@@ -54,34 +58,26 @@ def validate_bundle(bundle: object) -> None:
         Bundle.model_validate(shell)
     except ValidationError as exc:
         raise BundleError(_problems(exc, "Bundle")) from None
-    problems: list[BundleProblem] = []
-    for i, e in enumerate(entries if isinstance(entries, list) else []):
-        if isinstance(e, Mapping) and "resource" in e:
-            try:
-                validate_resource(e["resource"], f"Bundle.entry[{i}].resource")
-            except BundleError as exc:
-                problems += exc.problems
-    if problems:
-        raise BundleError(problems)
 
 
-def validate_resource(resource: object, path: str) -> None:
-    """Raise :class:`BundleError` unless ``resource`` is a valid R4 resource of its ``resourceType``."""
+def resource_problems(resource: object, path: str) -> list[BundleProblem]:
+    """What makes ``resource`` not a valid R4 resource of its ``resourceType`` (empty when it is valid)."""
     if not isinstance(resource, Mapping):
-        raise BundleError([BundleProblem(path=path, message="expected a JSON object (a FHIR resource)")])
+        return [BundleProblem(path=path, message="expected a JSON object (a FHIR resource)")]
     rtype = resource.get("resourceType")
     from fhir.resources.R4B import get_fhir_model_class
 
     try:
         cls = get_fhir_model_class(str(rtype))
     except (ValueError, KeyError):
-        raise BundleError(
-            [BundleProblem(path=f"{path}.resourceType", message=f"unknown FHIR R4 resource type {rtype!r}")]
-        ) from None
+        return [
+            BundleProblem(path=f"{path}.resourceType", message=f"unknown FHIR R4 resource type {rtype!r}")
+        ]
     try:
         cls.model_validate(resource)
     except ValidationError as exc:
-        raise BundleError(_problems(exc, path)) from None
+        return _problems(exc, path)
+    return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,10 +99,13 @@ class Entry:
 
 
 def bundle_entries(bundle: Mapping[str, Any], root: str = "Bundle") -> Iterator[Entry]:
+    """Every entry that carries a ``resource`` (a non-object resource too: the import gives it a reason)."""
     for i, e in enumerate(bundle.get("entry") or []):
-        res = e.get("resource") if isinstance(e, Mapping) else None
-        if isinstance(res, Mapping):
-            yield Entry(f"{root}.entry[{i}].resource", res, e.get("fullUrl"))
+        if isinstance(e, Mapping) and "resource" in e:
+            res = e["resource"]
+            yield Entry(
+                f"{root}.entry[{i}].resource", res if isinstance(res, Mapping) else {}, e.get("fullUrl")
+            )
 
 
 # --- accessors -------------------------------------------------------------------------------------------------

@@ -1,0 +1,218 @@
+"""FHIR R4 Bundle -> ``mmemd.patient/1`` (docs/fhir.md has the mapping table).
+
+Every entry is either mapped or gets a :class:`~._models.Reason`; nothing is dropped silently. Values are exact
+(:class:`decimal.Decimal` from the JSON text); units are kept when the record accepts them and otherwise converted
+only by exact powers of ten (``_codes.record_unit``) — an unknown unit is a reason, never an assumption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from mmemd.fhir._import._assemble import (
+    assessment_block,
+    cytogenetics_block,
+    diagnosis_block,
+    lab_blocks,
+    latest,
+)
+from mmemd.fhir._import._state import ImportState
+from mmemd.fhir._import.condition import map_conditions
+from mmemd.fhir._import.medication import map_therapy
+from mmemd.fhir._import.observation import map_observation
+from mmemd.fhir._import.patient import age_years, patient_id
+from mmemd.fhir._models import BundleError, BundleProblem, ImportResult
+from mmemd.fhir._resources import Entry, bundle_entries, ref_of, resource_problems, validate_bundle
+
+__all__ = ["bundle_to_record", "bundle_to_record_from_parts"]
+
+
+# --- entry points ----------------------------------------------------------------------------------------------
+
+
+def bundle_to_record(bundle: Mapping[str, Any], *, age_at: date | None = None) -> ImportResult:
+    """Map a FHIR R4 Bundle (searchset, collection, ...) to ``mmemd.patient/1``.
+
+    ``age_at``: the date at which ``age`` is computed from ``Patient.birthDate`` (default: the diagnosis date).
+    Raises :class:`~._models.BundleError` (every problem with its path) when the Bundle itself is not valid FHIR R4;
+    a malformed resource inside it is a reason (``invalid_resource``) and the rest is imported.
+    """
+    validate_bundle(bundle)
+    return _map(list(bundle_entries(bundle)), age_at)
+
+
+def bundle_to_record_from_parts(
+    patient: Mapping[str, Any] | None = None,
+    conditions: Iterable[Mapping[str, Any]] | Mapping[str, Any] | None = None,
+    observations: Iterable[Mapping[str, Any]] | Mapping[str, Any] | None = None,
+    medications: Iterable[Mapping[str, Any]] | Mapping[str, Any] | None = None,
+    procedures: Iterable[Mapping[str, Any]] | Mapping[str, Any] | None = None,
+    body_structures: Iterable[Mapping[str, Any]] | Mapping[str, Any] | None = None,
+    *,
+    age_at: date | None = None,
+) -> ImportResult:
+    """The same mapping from separately fetched resources, e.g. CDS Hooks prefetch (one Bundle per key).
+
+    Each argument may be a resource, a Bundle (searchset), a list of either, or None. Paths in reasons and errors
+    start with the argument name, e.g. ``observations.entry[2].resource.valueQuantity``.
+    """
+    entries: list[Entry] = []
+    parts = {
+        "patient": patient,
+        "conditions": conditions,
+        "observations": observations,
+        "medications": medications,
+        "procedures": procedures,
+        "body_structures": body_structures,
+    }
+    for name, part in parts.items():
+        if part is None:
+            continue
+        items: list[tuple[str, Any]]
+        if isinstance(part, Mapping):
+            items = [(name, part)]
+        else:
+            items = [(f"{name}[{i}]", p) for i, p in enumerate(part)]
+        for root, item in items:
+            if isinstance(item, Mapping) and item.get("resourceType") == "Bundle":
+                try:
+                    validate_bundle(item)
+                except BundleError as exc:
+                    raise BundleError(
+                        [
+                            BundleProblem(path=root + p.path.removeprefix("Bundle"), message=p.message)
+                            for p in exc.problems
+                        ]
+                    ) from None
+                entries += bundle_entries(item, root)
+            else:
+                entries.append(Entry(root, item if isinstance(item, Mapping) else {}))
+    return _map(entries, age_at)
+
+
+# --- the mapping -----------------------------------------------------------------------------------------------
+
+
+def _valid(entries: list[Entry], st: ImportState) -> list[Entry]:
+    """The entries that are valid R4 resources; each problem of the others becomes an ``invalid_resource`` reason
+    (pydantic's message names what is wrong, never the value), so one malformed resource costs only itself."""
+    out: list[Entry] = []
+    for e in entries:
+        problems = resource_problems(e.resource, e.path)
+        if not problems:
+            out.append(e)
+        for p in problems:
+            st.why("invalid_resource", p.path, rtype=e.rtype, problem=p.message)
+    return out
+
+
+def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
+    st = ImportState()
+    entries = _valid(all_entries, st)
+    by_ref: dict[str, Entry] = {}
+    for e in entries:
+        if e.ref:
+            by_ref[e.ref] = e
+        if e.full_url:
+            by_ref[e.full_url] = e
+
+    patients = [e for e in entries if e.rtype == "Patient"]
+    patient = patients[0] if patients else None
+    for extra in patients[1:]:
+        st.why("multiple_patients", extra.path)
+    own_refs: set[str] = set()
+    if patient is not None:
+        own_refs = {r for r in (patient.ref, patient.full_url) if r}
+
+    def other_patient(e: Entry) -> bool:
+        r = ref_of(e.resource.get("subject")) or ref_of(e.resource.get("patient"))
+        if r is None or not own_refs or r in own_refs:
+            return False
+        st.why("other_patient", f"{e.path}.subject", ref=r)
+        return True
+
+    conditions: list[Entry] = []
+    observations: list[Entry] = []
+    therapies: list[Entry] = []
+    structures: list[Entry] = []
+    referenced_meds: set[str] = set()
+    for e in entries:
+        t = e.rtype
+        if t == "Patient":
+            continue
+        if t in (
+            "Condition",
+            "Observation",
+            "MedicationStatement",
+            "Procedure",
+            "BodyStructure",
+        ) and other_patient(e):
+            continue
+        if t == "Condition":
+            conditions.append(e)
+        elif t == "Observation":
+            observations.append(e)
+        elif t in ("MedicationStatement", "Procedure"):
+            therapies.append(e)
+            r = ref_of(e.resource.get("medicationReference"))
+            if r:
+                referenced_meds.add(r)
+        elif t == "BodyStructure":
+            structures.append(e)
+        elif t == "Medication":
+            continue  # mapped through the statements that reference it (checked below)
+        else:
+            st.why("unmapped_resource", e.path, rtype=t)
+    for e in entries:
+        if e.rtype == "Medication" and not ({e.ref, e.full_url} & referenced_meds):
+            st.why("unmapped_resource", e.path, rtype="unreferenced Medication")
+
+    record: dict[str, Any] = {"schema": "mmemd.patient/1"}
+    pid = patient_id(patient, st)
+    record["id"] = pid
+
+    dx_date, phase, lesions = map_conditions(conditions, structures, st)
+    for o in observations:
+        map_observation(o, st)
+    map_therapy(therapies, by_ref, st)
+
+    age = age_years(patient, age_at or dx_date, st)
+    if age is not None:
+        record["age"] = age
+    if patient is not None:
+        g = patient.resource.get("gender")
+        if g in ("female", "male"):
+            record["sex"] = g
+        elif g is not None:
+            st.why("gender_unmapped", f"{patient.path}.gender", gender=g)
+    if phase is not None:
+        record["phase"] = phase
+    te = latest(st, "transplant_eligible")
+    if te is not None:
+        record["transplant_eligible"] = te
+    ecog = latest(st, "ecog")
+    if ecog is not None:
+        record["ecog"] = ecog
+    lines = st.facts.get("therapy_history")
+    if lines:
+        record["therapy_history"] = [f.value for f in lines]
+    diagnosis = diagnosis_block(dx_date, st)
+    if diagnosis:
+        record["diagnosis"] = diagnosis
+    labs, current = lab_blocks(dx_date, st)
+    if labs:
+        record["labs"] = labs
+    if current:
+        record["current_labs"] = current
+    cyto = cytogenetics_block(dx_date, st)
+    if cyto:
+        record["cytogenetics"] = cyto
+    none_found = latest(st, "lesions")
+    if lesions or none_found is True:
+        record["lesions"] = lesions
+    assessments = assessment_block(st, {les["id"] for les in lesions})
+    if assessments:
+        record["assessments"] = assessments
+    return ImportResult(record=record, reasons=st.reasons, patient_id=pid)

@@ -1,0 +1,477 @@
+"""Observations -> facts per record field: one handler per kind of target (``_codes.Target.kind``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any, Final
+
+from mmemd.fhir import _codes as C
+from mmemd.fhir._import._state import ImportState
+from mmemd.fhir._resources import Entry, code_label, codings, parse_date, ref_of, texts, to_decimal
+
+_USABLE_OBS_STATUS: Final = frozenset({"final", "amended", "corrected"})
+_MDE: Final = (
+    "hypercalcemia",
+    "renal_insufficiency",
+    "anemia",
+    "bone_lesions",
+    "marrow_plasma_cells_ge_60",
+    "flc_ratio_ge_100",
+    "mri_focal_lesions",
+)
+
+
+def _target(e: Entry, st: ImportState) -> C.Target | None:
+    cc = e.resource.get("code")
+    for system, code, _ in codings(cc):
+        if system == C.LOINC:
+            if code in C.REJECTED_LOINC:
+                st.why("unverified_code", f"{e.path}.code", code=f"LOINC {code}", why=C.REJECTED_LOINC[code])
+                return None
+            if code in C.LOINC_CODES:
+                return C.LOINC_CODES[code]
+        elif system == C.MMEMD and code in C.MMEMD_CODES:
+            return C.MMEMD_CODES[code]
+    for t in texts(cc):
+        for fld, pattern in C.CYTOGENETIC_TEXT:
+            if pattern.search(t):
+                return C.MMEMD_CODES[fld]
+    if e.resource.get("component") and _component_cyto(e.resource["component"]):
+        return C.MMEMD_CODES["cytogenetics"]
+    st.why("unknown_code", f"{e.path}.code", code=code_label(cc))
+    return None
+
+
+def _component_cyto(components: Sequence[Any]) -> bool:
+    return any(_cyto_field(c.get("code")) for c in components if isinstance(c, Mapping))
+
+
+def _cyto_field(cc: object) -> str | None:
+    for system, code, _ in codings(cc):
+        if system == C.MMEMD and code in (*C.CYTOGENETIC_FIELDS, "del_1p32", "del_17p_clonal_fraction_pct"):
+            return code
+    for t in texts(cc):
+        for fld, pattern in C.CYTOGENETIC_TEXT:
+            if pattern.search(t):
+                return fld
+    return None
+
+
+def map_observation(e: Entry, st: ImportState) -> None:
+    r = e.resource
+    status = r.get("status")
+    if status not in _USABLE_OBS_STATUS:
+        st.why("status_excluded", f"{e.path}.status", status=status)
+        return
+    target = _target(e, st)
+    if target is None:
+        return
+    kind, fld = target.kind, target.field
+    if kind == "derived":
+        st.why("derived_value", f"{e.path}.code", what=fld)
+        return
+    if kind == "other_method":
+        st.why(
+            "not_used_method",
+            f"{e.path}.code",
+            what=fld,
+            why="IMWG marrow criteria use the morphological plasma cell percentage (11118-7)",
+        )
+        return
+    if r.get("dataAbsentReason") is not None:
+        st.why("no_value", f"{e.path}.dataAbsentReason")
+        return
+    day, raw_date = _effective(r)
+    if day is None:
+        if raw_date is not None:
+            st.why("partial_date", f"{e.path}.effectiveDateTime", value=raw_date)
+        else:
+            st.why("no_date", f"{e.path}.effective[x]")
+        return
+    handler = _HANDLERS[kind]
+    handler(e, fld, day, st)
+
+
+def _effective(r: Mapping[str, Any]) -> tuple[date | None, Any]:
+    for key in ("effectiveDateTime", "effectiveInstant"):
+        if r.get(key) is not None:
+            return parse_date(r[key])[0], r[key]
+    p = r.get("effectivePeriod")
+    if isinstance(p, Mapping) and p.get("start") is not None:
+        return parse_date(p["start"])[0], p["start"]
+    return None, None
+
+
+def _quantity_value(q: object, path: str, fld: str, st: ImportState) -> Decimal | None:
+    """The exact value of a FHIR Quantity, or a reason why there is none (not a Quantity, a comparator such as
+    "<0.5" that is not a value, no value)."""
+    if not isinstance(q, Mapping):
+        st.why("value_type", path, field=fld, expected="valueQuantity")
+        return None
+    if q.get("comparator"):
+        st.why("comparator", f"{path}.comparator", comparator=q["comparator"])
+        return None
+    value = to_decimal(q.get("value"))
+    if value is None:
+        st.why("no_value", f"{path}.value")
+        return None
+    return value
+
+
+def _quantity(q: object, path: str, fld: str, st: ImportState) -> dict[str, Any] | None:
+    """A FHIR Quantity as a record quantity of ``fld`` (exact; units per ``_codes.record_unit``)."""
+    value = _quantity_value(q, path, fld, st)
+    if value is None or not isinstance(q, Mapping):
+        return None
+    ucum = q.get("code") if q.get("system") in (C.UCUM, None) and q.get("code") else q.get("unit")
+    unit = str(ucum) if ucum is not None else ""
+    m = C.record_unit(fld, unit)
+    if m is None:
+        st.why("unknown_unit", f"{path}.code", unit=unit, field=fld, accepted=C.accepted_units(fld))
+        return None
+    if m.factor != 1:
+        value = value * m.factor
+        st.why("unit_converted", f"{path}.code", field=fld, src=unit, dst=m.unit)
+    return {"value": _clean(value), "unit": m.unit}
+
+
+def _clean(d: Decimal) -> Decimal:
+    # The value as written (3.0 stays 3.0); a positive exponent from a conversion factor (5E+2) becomes 500.
+    exp = d.as_tuple().exponent
+    return d.quantize(Decimal(1)) if isinstance(exp, int) and exp > 0 else d
+
+
+def _plain_number(
+    q: object, path: str, fld: str, units: Mapping[str, Decimal], st: ImportState
+) -> Decimal | None:
+    value = _quantity_value(q, path, fld, st)
+    if value is None or not isinstance(q, Mapping):
+        return None
+    unit = str(q.get("code") or q.get("unit") or "")
+    f = units.get(unit)
+    if f is None:
+        st.why(
+            "unknown_unit",
+            f"{path}.code",
+            unit=unit,
+            field=fld,
+            accepted=", ".join(k or "(none)" for k in units),
+        )
+        return None
+    return _clean(value * f)
+
+
+_PERCENT: Final = {"%": Decimal(1)}
+_RATIO: Final = {"": Decimal(1), "1": Decimal(1), "{ratio}": Decimal(1)}
+_FRACTION: Final = {"": Decimal(1), "1": Decimal(1), "%": Decimal("0.01")}
+
+
+def _finding(value_holder: Mapping[str, Any]) -> bool | None:
+    """Detected/positive -> True, not detected/negative -> False, else None (valueCodeableConcept/String/Boolean)."""
+    if isinstance(value_holder.get("valueBoolean"), bool):
+        return bool(value_holder["valueBoolean"])
+    cc = value_holder.get("valueCodeableConcept")
+    for system, code, _ in codings(cc):
+        if (system, code) in C.POSITIVE_CODES:
+            return True
+        if (system, code) in C.NEGATIVE_CODES:
+            return False
+    candidates = texts(cc)
+    if isinstance(value_holder.get("valueString"), str):
+        candidates.append(value_holder["valueString"])
+    for t in candidates:
+        n = t.strip().lower()
+        if n in C.POSITIVE_TEXT:
+            return True
+        if n in C.NEGATIVE_TEXT:
+            return False
+    return None
+
+
+def _value_text(holder: Mapping[str, Any]) -> list[str]:
+    out = [c for _, c, _ in codings(holder.get("valueCodeableConcept")) if c]
+    out += texts(holder.get("valueCodeableConcept"))
+    if isinstance(holder.get("valueString"), str):
+        out.append(holder["valueString"])
+    if isinstance(holder.get("valueCode"), str):
+        out.append(holder["valueCode"])
+    return out
+
+
+def _h_quantity(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    q = _quantity(e.resource.get("valueQuantity"), f"{e.path}.valueQuantity", fld, st)
+    if q is None:
+        return
+    if fld == "circulating_plasma_cells_per_ul":
+        st.add(fld, day, q["value"], e.path)
+    else:
+        st.add(fld, day, q, e.path)
+
+
+def _h_lab(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    q = _quantity(e.resource.get("valueQuantity"), f"{e.path}.valueQuantity", fld, st)
+    if q is None:
+        return
+    if fld == "ldh":
+        for i, rr in enumerate(e.resource.get("referenceRange") or []):
+            high = rr.get("high") if isinstance(rr, Mapping) else None
+            if isinstance(high, Mapping):
+                h = _quantity(high, f"{e.path}.referenceRange[{i}].high", fld, st)
+                if h is not None and h["unit"] == q["unit"]:
+                    q["upper_limit_normal"] = h["value"]
+                break
+    st.add(fld, day, q, e.path)
+
+
+def _h_percent(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    v = _plain_number(e.resource.get("valueQuantity"), f"{e.path}.valueQuantity", fld, _PERCENT, st)
+    if v is not None:
+        st.add(fld, day, v, e.path)
+
+
+def _h_ratio(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    v = _plain_number(e.resource.get("valueQuantity"), f"{e.path}.valueQuantity", fld, _RATIO, st)
+    if v is not None:
+        st.add(fld, day, v, e.path)
+
+
+def _integer(r: Mapping[str, Any]) -> int | None:
+    if isinstance(r.get("valueInteger"), int) and not isinstance(r.get("valueInteger"), bool):
+        return int(r["valueInteger"])
+    q = r.get("valueQuantity")
+    if isinstance(q, Mapping):
+        d = to_decimal(q.get("value"))
+        if d is not None and d == d.to_integral_value():
+            return int(d)
+    return None
+
+
+def _h_count(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    v = _integer(e.resource)
+    if v is None:
+        st.why("value_type", f"{e.path}.value[x]", field=fld, expected="valueInteger")
+        return
+    st.add(fld, day, v, e.path)
+
+
+def _h_ecog(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    v = _integer(e.resource)
+    if v is None or not 0 <= v <= 5:
+        st.why("value_type", f"{e.path}.value[x]", field="ecog", expected="valueInteger 0-5")
+        return
+    st.add(fld, day, v, e.path)
+
+
+def _h_bool(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    v = e.resource.get("valueBoolean")
+    if not isinstance(v, bool):
+        v = _finding(e.resource)
+    if v is None:
+        st.why("value_type", f"{e.path}.value[x]", field=fld, expected="valueBoolean")
+        return
+    st.add(fld, day, v, e.path)
+
+
+def _h_ife(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    v = _finding(e.resource)
+    if v is None or "valueBoolean" in e.resource:
+        st.why(
+            "unknown_value",
+            f"{e.path}.value[x]",
+            field=fld,
+            value=_value_text(e.resource),
+            accepted="positive|negative",
+        )
+        return
+    st.add(fld, day, "positive" if v else "negative", e.path)
+
+
+def _h_involved(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    for t in _value_text(e.resource):
+        n = t.strip().lower()
+        if n in ("kappa", "κ"):
+            st.add(fld, day, "kappa", e.path)
+            return
+        if n in ("lambda", "λ"):
+            st.add(fld, day, "lambda", e.path)
+            return
+    st.why(
+        "unknown_value",
+        f"{e.path}.value[x]",
+        field=fld,
+        value=_value_text(e.resource),
+        accepted="kappa|lambda",
+    )
+
+
+def _h_mrd(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    r = e.resource
+    mrd: dict[str, Any] = {}
+    method_cc = r.get("method")
+    for system, code, _ in codings(method_cc):
+        if system == C.MMEMD and code in ("NGF", "NGS"):
+            mrd["method"] = code
+    if "method" not in mrd:
+        for t in texts(method_cc):
+            low = t.lower()
+            if "ngs" in low or "sequencing" in low:
+                mrd["method"] = "NGS"
+            elif "ngf" in low or "flow" in low:
+                mrd["method"] = "NGF"
+    if method_cc is not None and "method" not in mrd:
+        st.why(
+            "unknown_value",
+            f"{e.path}.method",
+            field="mrd.method",
+            value=code_label(method_cc),
+            accepted="NGF|NGS",
+        )
+    neg = _finding(r)
+    if neg is not None:
+        mrd["negative"] = not neg
+    elif any(k.startswith("value") for k in r):
+        st.why(
+            "unknown_value",
+            f"{e.path}.value[x]",
+            field="mrd",
+            value=_value_text(r),
+            accepted="positive|negative",
+        )
+    for i, comp in enumerate(r.get("component") or []):
+        if any(s == C.MMEMD and c == C.MRD_SENSITIVITY for s, c, _ in codings(comp.get("code"))):
+            v = _plain_number(
+                comp.get("valueQuantity"),
+                f"{e.path}.component[{i}].valueQuantity",
+                "mrd.sensitivity",
+                _FRACTION,
+                st,
+            )
+            if v is not None:
+                mrd["sensitivity"] = v
+        else:
+            st.why("unknown_code", f"{e.path}.component[{i}].code", code=code_label(comp.get("code")))
+    if mrd:
+        st.add(fld, day, {k: mrd[k] for k in ("method", "negative", "sensitivity") if k in mrd}, e.path)
+
+
+def _h_tumor_size(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    r = e.resource
+    dims: dict[str, Decimal] = {}
+    for i, comp in enumerate(r.get("component") or []):
+        cs = [c for s, c, _ in codings(comp.get("code")) if s == C.LOINC]
+        key = (
+            "longest_cm"
+            if C.LOINC_LONGEST in cs
+            else "perpendicular_cm"
+            if C.LOINC_PERPENDICULAR in cs
+            else None
+        )
+        if key is None:
+            st.why("unknown_code", f"{e.path}.component[{i}].code", code=code_label(comp.get("code")))
+            continue
+        v = _plain_number(
+            comp.get("valueQuantity"), f"{e.path}.component[{i}].valueQuantity", key, C.LENGTH_CM, st
+        )
+        if v is not None:
+            dims[key] = v
+    if len(dims) != 2:
+        st.why("incomplete_measurement", f"{e.path}.component")
+        return
+    focus = [ref_of(f) for f in r.get("focus") or []]
+    lesion = next((st.lesion_ids[f] for f in focus if f and f in st.lesion_ids), None)
+    if lesion is None:
+        st.why("unknown_lesion", f"{e.path}.focus", ref=", ".join(f for f in focus if f) or "(no focus)")
+        return
+    st.add(fld, day, {"lesion": lesion, **dims}, e.path)
+
+
+def _h_mde(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    events: list[str] = []
+    comps = e.resource.get("component") or []
+    for i, comp in enumerate(comps):
+        code = next((c for s, c, _ in codings(comp.get("code")) if s == C.MMEMD and c in _MDE), None)
+        if code is None or not isinstance(comp.get("valueBoolean"), bool):
+            st.why("unknown_code", f"{e.path}.component[{i}]", code=code_label(comp.get("code")))
+            continue
+        if comp["valueBoolean"]:
+            events.append(code)
+    if not comps:
+        st.why("no_value", f"{e.path}.component")
+        return
+    st.add(fld, day, events, e.path)
+
+
+def _cyto_value(fld: str, holder: Mapping[str, Any], path: str, st: ImportState) -> Any:
+    if fld == "del_17p_clonal_fraction_pct":
+        return _plain_number(holder.get("valueQuantity"), f"{path}.valueQuantity", fld, _PERCENT, st)
+    if fld == "del_1p32":
+        for t in _value_text(holder):
+            n = t.strip().lower()
+            if n in ("none", "monoallelic", "biallelic"):
+                return n
+        if _finding(holder) is False:
+            return "none"
+        st.why(
+            "unknown_value",
+            f"{path}.value[x]",
+            field=fld,
+            value=_value_text(holder),
+            accepted="none|monoallelic|biallelic (or not detected)",
+        )
+        return None
+    v = _finding(holder)
+    if v is None:
+        st.why(
+            "unknown_value",
+            f"{path}.value[x]",
+            field=fld,
+            value=_value_text(holder),
+            accepted="detected|not detected",
+        )
+    return v
+
+
+def _h_cyto(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    v = _cyto_value(fld, e.resource, e.path, st)
+    if v is not None:
+        st.add(fld, day, v, e.path)
+
+
+def _h_cyto_panel(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    for i, comp in enumerate(e.resource.get("component") or []):
+        path = f"{e.path}.component[{i}]"
+        f = _cyto_field(comp.get("code"))
+        if f is None:
+            st.why("unknown_code", f"{path}.code", code=code_label(comp.get("code")))
+            continue
+        v = _cyto_value(f, comp, path, st)
+        if v is not None:
+            st.add(f, day, v, path)
+
+
+def _h_patient_bool(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    _h_bool(e, fld, day, st)
+
+
+_HANDLERS: Final = {
+    "quantity": _h_quantity,
+    "lab": _h_lab,
+    "percent": _h_percent,
+    "ratio": _h_ratio,
+    "count": _h_count,
+    "ecog": _h_ecog,
+    "bool": _h_bool,
+    "patient_bool": _h_patient_bool,
+    "no_plasmacytoma": _h_bool,
+    "ife": _h_ife,
+    "involved": _h_involved,
+    "mrd": _h_mrd,
+    "tumor_size": _h_tumor_size,
+    "mde": _h_mde,
+    "cyto": _h_cyto,
+    "cyto_fraction": _h_cyto,
+    "del_1p32": _h_cyto,
+    "cyto_panel": _h_cyto_panel,
+}
