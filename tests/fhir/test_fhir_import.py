@@ -28,7 +28,11 @@ def test_ehr_searchset_record() -> None:
     assert res.patient_id == "p-4711"
     assert rec["sex"] == "female" and rec["age"] == 62  # completed years at the diagnosis date 2025-04-02
     assert rec["phase"] == "newly_diagnosed"
-    assert rec["diagnosis"] == {"date": "2025-04-02", "clonal_bone_marrow_plasma_cells_pct": Decimal(38)}
+    assert rec["diagnosis"] == {
+        "date": "2025-04-02",
+        "clonal_bone_marrow_plasma_cells_pct": Decimal(38),
+        "myeloma_diagnosis_recorded": True,
+    }
     assert rec["labs"]["ldh"] == {"value": Decimal(412), "unit": "U/L", "upper_limit_normal": Decimal(250)}
     assert rec["labs"]["creatinine"] == {"value": Decimal(97), "unit": "µmol/L"}
     assert "hemoglobin" not in rec["labs"]  # mmol/L refused

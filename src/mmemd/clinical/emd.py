@@ -273,6 +273,8 @@ def classify_emd(
         systemic.append(f"clonal bone marrow plasma cells {_fmt(bmpc)}% (≥{_fmt(below)}% = myeloma, §2.6)")
     if mdes:
         systemic.append(f"myeloma-defining events: {', '.join(mdes)}")
+    if dx is not None and dx.myeloma_diagnosis_recorded:
+        systemic.append("confirmed multiple myeloma diagnosis recorded")
     if len(lesions) > 1:
         systemic.append(f"{len(lesions)} lesions (a solitary plasmacytoma is a single lesion)")
 

@@ -339,6 +339,9 @@ class Diagnosis(_Model):
     clonal_bone_marrow_plasma_cells_pct: Percent | None = None
     circulating_plasma_cells_pct: Percent | None = None
     myeloma_defining_events: list[MyelomaDefiningEvent] | None = None
+    # A confirmed multiple myeloma diagnosis recorded in the EHR (e.g. ICD-10 C90.0 imported from FHIR): systemic
+    # disease for EMD classification even when the marrow percentage and the myeloma-defining events were not sent.
+    myeloma_diagnosis_recorded: StrictBool | None = None
 
 
 class Labs(_Model):

@@ -27,6 +27,7 @@ ICD10_CM: Final = "http://hl7.org/fhir/sid/icd-10-cm"
 ATC: Final = "http://www.whocc.no/atc"
 NCIT: Final = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
 CONDITION_CLINICAL: Final = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+CONDITION_VERIFICATION: Final = "http://terminology.hl7.org/CodeSystem/condition-ver-status"
 DATA_ABSENT: Final = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 # The mmemd code system and extensions: URNs, so nothing suggests a resolvable web address mmemd does not own.
 MMEMD: Final = "urn:mmemd:fhir:CodeSystem:mmemd"

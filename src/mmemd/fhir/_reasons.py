@@ -17,6 +17,42 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "not valid FHIR R4 {rtype} ({problem}); this resource was not imported, the rest of the input was",
         "不是有效的 FHIR R4 资源，未导入该资源，其余内容照常导入",
     ),
+    "diagnosis_not_confirmed": (
+        "myeloma Condition with verificationStatus {status!r}: used for the diagnosis date and phase, not as proof of systemic disease",
+        "骨髓瘤诊断的核实状态为 {status!r}：用于诊断日期和阶段，不作为系统性疾病的依据",
+    ),
+    "myeloma_diagnosis_systemic": (
+        "a confirmed multiple myeloma diagnosis is recorded: systemic disease for EMD classification",
+        "已记录确诊的多发性骨髓瘤：髓外病变分类时视为系统性疾病",
+    ),
+    "unrelated_body_structure": (
+        "BodyStructure not referred to by any myeloma resource and without the lesion extension: not a plasmacytoma",
+        "该身体结构未被任何骨髓瘤相关资源引用，也无病灶扩展：不视为浆细胞瘤",
+    ),
+    "lesion_not_active": (
+        "plasmacytoma with status {status!r}: not a current lesion",
+        "浆细胞瘤状态为 {status!r}：不是当前病灶",
+    ),
+    "lesion_not_confirmed": (
+        "plasmacytoma with verificationStatus {status!r}: not a confirmed lesion",
+        "浆细胞瘤核实状态为 {status!r}：不是确诊病灶",
+    ),
+    "relapse_inferred": (
+        "phase set to relapsed_refractory: progression recorded after the start of a therapy line",
+        "阶段设为 relapsed_refractory：治疗线开始后记录到疾病进展",
+    ),
+    "relation_from_coding": (
+        "relation to bone {relation} inferred from code {code}",
+        "根据编码 {code} 推断与骨的关系为 {relation}",
+    ),
+    "histology_unlinked": (
+        "histology Observation refers to no Condition in the input; its morphology was not used",
+        "组织学观察未指向输入中的任何诊断，未使用其形态学编码",
+    ),
+    "date_from_issued": (
+        "no effective date: the issued date was used",
+        "无生效日期：采用报告发布日期",
+    ),
     "unmapped_resource": (
         "{rtype} resources are not used by mmemd",
         "mmemd 不使用 {rtype} 资源",

@@ -146,6 +146,15 @@ def record_to_bundle(record: Mapping[str, Any]) -> dict[str, Any]:
             },
             "subject": {"reference": f"Patient/{pid}"},
         }
+        if icd == "C90.0":
+            # A confirmed myeloma Condition is systemic disease on import; a record that does not say so is written
+            # as provisional, so that the round trip keeps the record's own evidence (marrow, events, lesions).
+            confirmed = bool((record.get("diagnosis") or {}).get("myeloma_diagnosis_recorded"))
+            cond["verificationStatus"] = {
+                "coding": [
+                    {"system": C.CONDITION_VERIFICATION, "code": "confirmed" if confirmed else "provisional"}
+                ]
+            }
         if dx_day:
             cond["onsetDateTime"] = dx_day
         b.add(cond)

@@ -19,7 +19,7 @@ from mmemd.fhir._import._assemble import (
     latest,
 )
 from mmemd.fhir._import._state import ImportState
-from mmemd.fhir._import.condition import map_conditions
+from mmemd.fhir._import.condition import linked_histology, map_conditions, phase_of, progression_after_therapy
 from mmemd.fhir._import.medication import map_therapy
 from mmemd.fhir._import.observation import map_observation
 from mmemd.fhir._import.patient import age_years, patient_id
@@ -173,10 +173,19 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
     pid = patient_id(patient, st)
     record["id"] = pid
 
-    dx_date, phase, lesions = map_conditions(conditions, structures, st)
+    histology = linked_histology(observations, st)
+    found = map_conditions(
+        conditions,
+        structures,
+        st,
+        linked_histology=histology,
+        structure_refs=_structure_refs(conditions, observations),
+    )
+    dx_date, lesions = found.dx_date, found.lesions
     for o in observations:
         map_observation(o, st)
     map_therapy(therapies, by_ref, st)
+    phase = phase_of(found, st, progression_after_therapy(st))
 
     age = age_years(patient, age_at or dx_date, st)
     if age is not None:
@@ -199,6 +208,8 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
     if lines:
         record["therapy_history"] = [f.value for f in lines]
     diagnosis = diagnosis_block(dx_date, st)
+    if found.myeloma_confirmed:
+        diagnosis["myeloma_diagnosis_recorded"] = True
     if diagnosis:
         record["diagnosis"] = diagnosis
     labs, current = lab_blocks(dx_date, st)
@@ -216,3 +227,24 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
     if assessments:
         record["assessments"] = assessments
     return ImportResult(record=record, reasons=st.reasons, patient_id=pid)
+
+
+def _structure_refs(conditions: list[Entry], observations: list[Entry]) -> frozenset[str]:
+    """References to BodyStructures from myeloma resources: a plasmacytoma measurement's ``focus``, or a
+    reference-valued extension (R4 ``bodySite`` reference) on a Condition the import recognises."""
+    from mmemd.fhir._import.condition import condition_coding
+
+    refs: set[str] = set()
+    for o in observations:
+        for f in o.resource.get("focus") or []:
+            r = ref_of(f)
+            if r:
+                refs.add(r)
+    for c in conditions:
+        if condition_coding(c) is None:
+            continue
+        for ext in c.resource.get("extension") or []:
+            r = ref_of(ext.get("valueReference")) if isinstance(ext, Mapping) else None
+            if r:
+                refs.add(r)
+    return frozenset(refs)

@@ -26,6 +26,7 @@ class ImportState:
     reasons: list[Reason] = field(default_factory=list)
     facts: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
     lesion_ids: dict[str, str] = field(default_factory=dict)  # reference -> lesion id
+    consumed: set[str] = field(default_factory=set)  # paths of resources already mapped by another family
 
     def why(self, rcode: str, path: str, /, **kw: object) -> None:
         self.reasons.append(reason(rcode, path, **kw))

@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any, Final
 
 from mmemd.fhir import _codes as C
+from mmemd.fhir import _tables as T
 from mmemd.fhir._import._state import ImportState
-from mmemd.fhir._resources import Entry, code_label, codings, extension, parse_date, sub_extensions, texts
+from mmemd.fhir._resources import (
+    Entry,
+    code_label,
+    codings,
+    extension,
+    parse_date,
+    ref_of,
+    sub_extensions,
+    texts,
+)
 
 _EXCLUDED_COND_VERIFICATION: Final = frozenset({"refuted", "entered-in-error"})
 _LESION_FIELDS: Final = {
@@ -21,16 +32,74 @@ _LESION_FIELDS: Final = {
 }
 
 
-def _condition_kind(e: Entry) -> tuple[str, str | None] | None:
-    for system, code, _ in codings(e.resource.get("code")):
-        if system in (C.ICD10, C.ICD10_CM):
-            k = C.icd10_kind(code)
-            if k is not None:
-                return k
-        elif system == C.SNOMED and code == C.SNOMED_MULTIPLE_MYELOMA:
-            return "myeloma", None
-        elif system == C.MMEMD and code == C.PLASMACYTOMA_CODE:
-            return "lesion", None
+@dataclass(frozen=True, slots=True)
+class Coded:
+    """What a Condition's coding says: the table target, the ICD-10-CM remission digit, the organ of a secondary
+    neoplasm code, and the code named in reasons."""
+
+    kind: str
+    digit: str | None = None
+    site: str | None = None
+    label: str = ""
+    morphology: str | None = (
+        None  # ICD-O-3 morphology from the code or the mCODE histology extension / Observation
+    )
+
+
+_MYELOMA_FAMILY: Final = frozenset({"myeloma", "pcl"})
+_PLASMACYTOMA: Final = frozenset(
+    {"extramedullary_plasmacytoma", "solitary_plasmacytoma", "bone_plasmacytoma"}
+)
+# clinicalStatus values of a lesion that is not present now; verificationStatus values short of confirmed.
+_INACTIVE: Final = frozenset({"inactive", "remission", "resolved"})
+_UNCONFIRMED: Final = frozenset({"provisional", "differential", "unconfirmed"})
+
+
+def _histology(r: Mapping[str, Any], linked: Mapping[str, str], refs: tuple[str | None, ...]) -> str | None:
+    """ICD-O-3 morphology of a Condition: mCODE's histology-morphology-behavior extension on it, else a histology
+    Observation (LOINC 59847-4) that refers to it."""
+    for ext in r.get("extension") or []:
+        if isinstance(ext, Mapping) and T.extension_target(str(ext.get("url"))) == "histology":
+            for system, code, _ in codings(ext.get("valueCodeableConcept")):
+                if T.canonical_system(system) == T.ICD_O_3:
+                    return code.strip()
+    for ref in refs:
+        if ref and ref in linked:
+            return linked[ref]
+    return None
+
+
+def condition_coding(e: Entry, linked: Mapping[str, str] | None = None) -> Coded | None:
+    """The Condition's kind from its codes (mmemd, ICD-10 in any edition, ICD-O-3, SNOMED), refined by its histology."""
+    r = e.resource
+    morphology = _histology(r, linked or {}, (e.ref, e.full_url))
+    coded: Coded | None = None
+    for system, code, _ in codings(r.get("code")):
+        if system == C.MMEMD and code == C.PLASMACYTOMA_CODE:
+            coded = Coded("lesion", label=f"mmemd {code}")
+            break
+        dc = T.diagnosis_code(system, code)
+        if dc is not None:
+            coded = Coded(dc.row.target, dc.remission_digit, dc.row.site, code, None)
+            if dc.row.system == T.ICD_O_3:
+                morphology = morphology or dc.row.code
+            break
+    if morphology is not None:
+        m = T.diagnosis_code(T.ICD_O_3, morphology)
+        if m is not None and (coded is None or coded.kind in ("secondary_neoplasm", "myeloma", "lesion")):
+            # A post-coordinated condition (mCODE: a SNOMED "malignant neoplasm of <site>" with an ICD-O-3
+            # histology), or a secondary neoplasm whose histology names the plasma cell neoplasm.
+            if coded is None or coded.kind == "secondary_neoplasm" or m.row.target in _PLASMACYTOMA:
+                site = coded.site if coded is not None else None
+                return Coded(
+                    m.row.target, coded.digit if coded else None, site, f"ICD-O-3 {morphology}", morphology
+                )
+        elif m is None and coded is not None and coded.kind == "secondary_neoplasm":
+            return (
+                None  # the secondary neoplasm of another cancer (its histology is not a plasma cell neoplasm)
+            )
+    if coded is not None:
+        return Coded(coded.kind, coded.digit, coded.site, coded.label, morphology)
     return None
 
 
@@ -42,33 +111,67 @@ def _onset(e: Entry) -> date | None:
     return parse_date(v)[0]
 
 
+def _statuses(r: Mapping[str, Any], key: str) -> set[str]:
+    return {c for _, c, _ in codings(r.get(key))}
+
+
+@dataclass(slots=True)
+class Conditions:
+    """What the Conditions gave: the diagnosis Condition(s), the date, the lesions, and whether a confirmed myeloma
+    diagnosis is recorded (systemic disease for EMD classification)."""
+
+    diagnoses: list[tuple[int, Entry, str | None]]
+    dx_date: date | None
+    lesions: list[dict[str, Any]]
+    myeloma_confirmed: bool
+
+
 def map_conditions(
-    conditions: list[Entry], structures: list[Entry], st: ImportState
-) -> tuple[date | None, str | None, list[dict[str, Any]]]:
+    conditions: list[Entry],
+    structures: list[Entry],
+    st: ImportState,
+    *,
+    linked_histology: Mapping[str, str] | None = None,
+    structure_refs: frozenset[str] = frozenset(),
+) -> Conditions:
     diagnoses: list[tuple[int, Entry, str | None]] = []  # (priority, entry, remission digit)
-    lesion_entries: list[Entry] = []
+    lesion_entries: list[tuple[Entry, Coded]] = []
+    secondary: list[tuple[Entry, Coded]] = []
+    myeloma_confirmed = False
     for e in conditions:
-        ver = codings(e.resource.get("verificationStatus"))
-        if any(c in _EXCLUDED_COND_VERIFICATION for _, c, _ in ver):
-            st.why("status_excluded", f"{e.path}.verificationStatus", status=ver[0][1])
+        ver = _statuses(e.resource, "verificationStatus")
+        if ver & _EXCLUDED_COND_VERIFICATION:
+            st.why("status_excluded", f"{e.path}.verificationStatus", status=sorted(ver)[0])
             continue
-        kind = _condition_kind(e)
-        if kind is None:
+        coded = condition_coding(e, linked_histology)
+        if coded is None:
             st.why("out_of_scope_condition", f"{e.path}.code", code=code_label(e.resource.get("code")))
             continue
-        k, digit = kind
+        k = coded.kind
         has_site = bool(e.resource.get("bodySite")) or extension(e.resource, C.EXT_LESION) is not None
-        if k == "lesion" or (k in ("extramedullary_plasmacytoma", "solitary_plasmacytoma") and has_site):
-            lesion_entries.append(e)
-        elif k in ("myeloma", "pcl"):
-            diagnoses.append((0, e, digit))
+        if k == "secondary_neoplasm":
+            secondary.append((e, coded))
+        elif k == "lesion" or (k in _PLASMACYTOMA and has_site):
+            lesion_entries.append((e, coded))
+        elif k in _MYELOMA_FAMILY:
+            diagnoses.append((0, e, coded.digit))
             if k == "pcl":
                 st.why("pcl_coded", f"{e.path}.code")
+            elif ver & _UNCONFIRMED:
+                st.why("diagnosis_not_confirmed", f"{e.path}.verificationStatus", status=sorted(ver)[0])
+            else:
+                myeloma_confirmed = True
         else:
-            diagnoses.append((1, e, digit))  # a plasmacytoma coded as the disease (no body site)
+            diagnoses.append((1, e, coded.digit))  # a plasmacytoma coded as the disease (no body site)
+    # A secondary malignant neoplasm code (C78/C79) is a plasma cell lesion only in a myeloma patient: its
+    # histology, when given, was checked above (another cancer's metastasis is not a lesion).
+    for e, coded in secondary:
+        if diagnoses:
+            lesion_entries.append((e, coded))
+        else:
+            st.why("out_of_scope_condition", f"{e.path}.code", code=code_label(e.resource.get("code")))
 
     dx_date: date | None = None
-    phase: str | None = None
     if not diagnoses:
         st.why("no_diagnosis", "Bundle")
     else:
@@ -81,21 +184,15 @@ def map_conditions(
             raw = best[1].resource.get("onsetDateTime")
             if raw is not None:
                 st.why("partial_date", f"{best[1].path}.onsetDateTime", value=raw)
-        relapse = False
-        for _, e, digit in diagnoses:
-            clinical = {c for _, c, _ in codings(e.resource.get("clinicalStatus"))}
-            # ICD-10-CM 5th character 2 = "in relapse" (clinical-criteria.md §4.1); FHIR clinicalStatus relapse or
-            # recurrence says the same.
-            if digit == "2" or clinical & {"relapse", "recurrence"}:
-                relapse = True
-        phase = "relapsed_refractory" if relapse else "newly_diagnosed"
-        if not relapse:
-            st.why("phase_default", f"{best[1].path}.clinicalStatus")
+        if myeloma_confirmed:
+            st.why("myeloma_diagnosis_systemic", f"{best[1].path}.code")
 
     lesions: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for e in lesion_entries:
-        les = _lesion(e, st)
+    for e, coded in lesion_entries:
+        if not _lesion_present(e, st):
+            continue
+        les = _lesion(e, st, coded)
         if les["id"] in seen:
             continue
         seen.add(les["id"])
@@ -103,14 +200,57 @@ def map_conditions(
     for e in structures:
         if e.ref and e.ref in st.lesion_ids:
             continue
-        les = _lesion(e, st)
+        refs = {e.ref, e.full_url} - {None}
+        if extension(e.resource, C.EXT_LESION) is None and not refs & structure_refs:
+            # A BodyStructure is a lesion only when mmemd's lesion extension or a myeloma resource points at it:
+            # otherwise it may be anything (a second primary tumour, an implant site).
+            st.why("unrelated_body_structure", e.path)
+            continue
+        les = _lesion(e, st, None)
         if les["id"] not in seen:
             seen.add(les["id"])
             lesions.append(les)
-    return dx_date, phase, lesions
+    return Conditions(diagnoses, dx_date, lesions, myeloma_confirmed)
 
 
-def _lesion(e: Entry, st: ImportState) -> dict[str, Any]:
+def _lesion_present(e: Entry, st: ImportState) -> bool:
+    """Only active, confirmed plasmacytomas are lesions now: not resolved, abated, provisional or differential."""
+    r = e.resource
+    clinical = _statuses(r, "clinicalStatus") & _INACTIVE
+    if clinical:
+        st.why("lesion_not_active", f"{e.path}.clinicalStatus", status=sorted(clinical)[0])
+        return False
+    abated = next((k for k in r if k.startswith("abatement")), None)
+    if abated is not None:
+        st.why("lesion_not_active", f"{e.path}.{abated}", status="abated")
+        return False
+    ver = _statuses(r, "verificationStatus") & _UNCONFIRMED
+    if ver:
+        st.why("lesion_not_confirmed", f"{e.path}.verificationStatus", status=sorted(ver)[0])
+        return False
+    return True
+
+
+def phase_of(conditions: Conditions, st: ImportState, progression_after_therapy: str | None) -> str | None:
+    """``relapsed_refractory`` when a relapse is coded (ICD-10-CM 5th character 2, clinicalStatus relapse or
+    recurrence), or when progression is recorded after a therapy line (``progression_after_therapy`` names the
+    evidence); otherwise ``newly_diagnosed`` with the reason ``phase_default``."""
+    if not conditions.diagnoses:
+        return None
+    best = min(conditions.diagnoses, key=lambda d: (d[0], _onset(d[1]) or date.max))
+    for _, e, digit in conditions.diagnoses:
+        clinical = _statuses(e.resource, "clinicalStatus")
+        # ICD-10-CM 5th character 2 = "in relapse"; FHIR clinicalStatus relapse or recurrence says the same.
+        if digit == "2" or clinical & {"relapse", "recurrence"}:
+            return "relapsed_refractory"
+    if progression_after_therapy is not None:
+        st.why("relapse_inferred", progression_after_therapy)
+        return "relapsed_refractory"
+    st.why("phase_default", f"{best[1].path}.clinicalStatus")
+    return "newly_diagnosed"
+
+
+def _lesion(e: Entry, st: ImportState, coded: Coded | None) -> dict[str, Any]:
     r = e.resource
     lid = str(r.get("id") or f"lesion-{len(st.lesion_ids) + 1}")
     for ref in (e.ref, e.full_url):
@@ -157,6 +297,11 @@ def _lesion(e: Entry, st: ImportState) -> dict[str, Any]:
                 value=v,
                 accepted=sorted(allowed),
             )
+    if coded is not None:
+        if "site" not in les and coded.site is not None:
+            les["site"] = coded.site  # the organ of a secondary-neoplasm code (C78.7 -> liver)
+        if "relation_to_bone" not in les:
+            _relation_from_coding(les, coded, e.path, st)
     onset = _onset(e) if e.rtype == "Condition" else None
     if onset is not None:
         les["detected_on"] = onset.isoformat()
@@ -171,3 +316,74 @@ def _lesion(e: Entry, st: ImportState) -> dict[str, Any]:
         "cns",
     )
     return {k: les[k] for k in (*order, "confirmed_by") if k in les}
+
+
+# Sites that say a C90.2 lesion is bone-related, not extraosseous: the bone itself, or a paraskeletal site.
+_PARASKELETAL_SITES: Final = frozenset({"paravertebral"})
+
+
+def _relation_from_coding(les: dict[str, Any], coded: Coded, path: str, st: ImportState) -> None:
+    """Relation to bone from the coding when mmemd's lesion extension does not give it (docs/fhir.md, "Lesions"):
+    ICD-O-3 9734/3 (extraosseous plasmacytoma) or a secondary neoplasm of an organ -> ``none``; 9731/3 (plasmacytoma
+    of bone) -> ``intraosseous``; ICD-10 C90.2 with a body site -> ``none`` unless the site is bone (left unknown:
+    the two say different things) or paraskeletal (``arising_from_bone``)."""
+    site = les.get("site")
+    relation: str | None = None
+    if coded.morphology == "9734/3" or coded.kind == "secondary_neoplasm":
+        relation = "none" if site != "bone" else None
+    elif coded.morphology == "9731/3" or coded.kind == "bone_plasmacytoma":
+        relation = "intraosseous"
+        les.setdefault("site", "bone")
+    elif coded.kind == "extramedullary_plasmacytoma" and site is not None:
+        relation = "arising_from_bone" if site in _PARASKELETAL_SITES else None if site == "bone" else "none"
+    if relation is None:
+        return
+    les["relation_to_bone"] = relation
+    st.why("relation_from_coding", f"{path}.code", code=coded.label, relation=relation)
+
+
+def linked_histology(observations: list[Entry], st: ImportState) -> dict[str, str]:
+    """ICD-O-3 morphology from histology Observations (LOINC 59847-4) by the Condition they refer to (``focus``,
+    ``derivedFrom`` or a reference-valued extension such as mCODE's related condition). A linked Observation is
+    consumed here: it describes its Condition and is not mapped again."""
+    out: dict[str, str] = {}
+    for o in observations:
+        r = o.resource
+        if not any(
+            (row := T.observation_code(s, c)) is not None and row.target == "histology"
+            for s, c, _ in codings(r.get("code"))
+        ):
+            continue
+        morph = next(
+            (
+                c.strip()
+                for s, c, _ in codings(r.get("valueCodeableConcept"))
+                if T.canonical_system(s) == T.ICD_O_3
+            ),
+            None,
+        )
+        targets = [ref_of(x) for x in (*(r.get("focus") or []), *(r.get("derivedFrom") or []))]
+        targets += [
+            ref_of(x.get("valueReference")) for x in r.get("extension") or [] if isinstance(x, Mapping)
+        ]
+        refs = [t for t in targets if (t and t.startswith("Condition/")) or (t and t.startswith("urn:"))]
+        if morph is None or not refs:
+            continue
+        for ref in refs:
+            out[ref] = morph
+        st.consumed.add(o.path)
+    return out
+
+
+def progression_after_therapy(st: ImportState) -> str | None:
+    """The path of the first evidence of progression after a therapy line started: an mCODE disease status
+    "worsened" or a new lesion dated after the start of the first line; None when there is none."""
+    starts = [f.day for f in st.facts.get("therapy_history", []) if f.day is not None]
+    if not starts:
+        return None
+    first = min(starts)
+    for fld in ("disease_status_worsened", "new_lesion"):
+        for f in sorted(st.facts.get(fld, []), key=lambda x: x.day or date.min):
+            if f.value is True and f.day is not None and f.day > first:
+                return f.path
+    return None

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from mmemd.fhir import _codes as C
+from mmemd.fhir import _tables as T
 from mmemd.fhir._import._state import ImportState
 from mmemd.fhir._resources import Entry, code_label, codings, parse_date, ref_of, texts, to_decimal
 
@@ -26,6 +27,9 @@ _MDE: Final = (
 def _target(e: Entry, st: ImportState) -> C.Target | None:
     cc = e.resource.get("code")
     for system, code, _ in codings(cc):
+        row = T.observation_code(system, code)
+        if row is not None and row.target in ("histology", "disease_status"):
+            return C.Target(row.target, row.target)
         if system == C.LOINC:
             if code in C.REJECTED_LOINC:
                 st.why("unverified_code", f"{e.path}.code", code=f"LOINC {code}", why=C.REJECTED_LOINC[code])
@@ -61,6 +65,8 @@ def _cyto_field(cc: object) -> str | None:
 
 def map_observation(e: Entry, st: ImportState) -> None:
     r = e.resource
+    if e.path in st.consumed:
+        return  # mapped with the Condition it describes (histology)
     status = r.get("status")
     if status not in _USABLE_OBS_STATUS:
         st.why("status_excluded", f"{e.path}.status", status=status)
@@ -84,6 +90,8 @@ def map_observation(e: Entry, st: ImportState) -> None:
         st.why("no_value", f"{e.path}.dataAbsentReason")
         return
     day, raw_date = _effective(r)
+    if day is None and raw_date is None and (day := issued_date(r)) is not None:
+        st.why("date_from_issued", f"{e.path}.issued")
     if day is None:
         if raw_date is not None:
             st.why("partial_date", f"{e.path}.effectiveDateTime", value=raw_date)
@@ -102,6 +110,11 @@ def _effective(r: Mapping[str, Any]) -> tuple[date | None, Any]:
     if isinstance(p, Mapping) and p.get("start") is not None:
         return parse_date(p["start"])[0], p["start"]
     return None, None
+
+
+def issued_date(r: Mapping[str, Any]) -> date | None:
+    """``Observation.issued`` (when the result was released): the date used when no ``effective[x]`` is given."""
+    return parse_date(r.get("issued"))[0]
 
 
 def _quantity_value(q: object, path: str, fld: str, st: ImportState) -> Decimal | None:
@@ -455,7 +468,26 @@ def _h_patient_bool(e: Entry, fld: str, day: date, st: ImportState) -> None:
     _h_bool(e, fld, day, st)
 
 
+def _h_histology(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    # Reached only when no Condition in the input refers to it or is referred to by it (linked ones are consumed).
+    st.why("histology_unlinked", f"{e.path}.focus")
+
+
+def _h_disease_status(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    """mCODE CancerDiseaseStatus: "worsened" is progression; any other answer is kept as not-progression."""
+    cs = codings(e.resource.get("valueCodeableConcept"))
+    if not cs:
+        st.why("value_type", f"{e.path}.value[x]", field="disease status", expected="valueCodeableConcept")
+        return
+    worsened = any(
+        (row := T.observation_code(s, c)) is not None and row.target == "status_worsened" for s, c, _ in cs
+    )
+    st.add("disease_status_worsened", day, worsened, e.path)
+
+
 _HANDLERS: Final = {
+    "histology": _h_histology,
+    "disease_status": _h_disease_status,
     "quantity": _h_quantity,
     "lab": _h_lab,
     "percent": _h_percent,

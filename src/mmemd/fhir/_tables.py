@@ -1,0 +1,168 @@
+"""Reviewed code tables of the FHIR adapter, read from ``fhir/data/*.yaml`` (docs/fhir.md, "Code tables").
+
+Each row carries the page where its code was checked (``source``); a row that could not be checked says
+``source: memory`` and is listed in docs/fhir.md. ``systems.yaml`` maps every spelling of a code system an EHR may
+send (FHIR URI, ``urn:oid:``, bare OID) to one canonical URI; ``diagnoses.yaml`` holds ICD-10 categories,
+Chinese clinical-edition codes, ICD-O-3 morphologies and SNOMED disorders; ``observations.yaml`` the standard
+Observation codes and extensions read besides mmemd's own.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from types import MappingProxyType
+from typing import Any, Final
+
+import yaml
+
+ICD_O_3: Final = "http://terminology.hl7.org/CodeSystem/icd-o-3"
+ICD10_CN: Final = "icd-10-cn"  # the Chinese clinical edition: a table label, not a URI an EHR sends
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One reviewed code: what it is (system, code, display) and what the import makes of it (target, site)."""
+
+    code: str
+    system: str
+    display: str
+    target: str
+    source: str
+    version: str | None = None
+    site: str | None = None
+
+
+def _load(name: str) -> dict[str, Any]:
+    text = resources.files("mmemd.fhir").joinpath("data", name).read_text(encoding="utf-8")
+    data: dict[str, Any] = yaml.safe_load(text)
+    return data
+
+
+def _row(raw: Mapping[str, Any], default_system: str = "") -> Row:
+    return Row(
+        code=str(raw["code"]),
+        system=str(raw.get("system", default_system)),
+        display=str(raw["display"]),
+        target=str(raw["target"]),
+        source=str(raw["source"]),
+        version=str(raw["version"]) if raw.get("version") is not None else None,
+        site=str(raw["site"]) if raw.get("site") is not None else None,
+    )
+
+
+@lru_cache(maxsize=1)
+def all_rows() -> tuple[Row, ...]:
+    """Every row of every table (for the hygiene tests and docs/fhir.md's list of unverified rows)."""
+    out: list[Row] = []
+    for s in _load("systems.yaml")["systems"]:
+        out.append(Row(str(s["code"]), "system", str(s["display"]), "system", str(s["source"])))
+    out += [_row(r) for r in _load("diagnoses.yaml")["rows"]]
+    obs = _load("observations.yaml")
+    out += [_row(r) for r in obs["rows"]]
+    out += [_row(r, "extension") for r in obs["extensions"]]
+    return tuple(out)
+
+
+@lru_cache(maxsize=1)
+def _system_aliases() -> Mapping[str, str]:
+    out: dict[str, str] = {}
+    for s in _load("systems.yaml")["systems"]:
+        canonical = str(s["code"])
+        out[canonical.lower()] = canonical
+        for alias in s.get("aliases") or ():
+            out[str(alias).lower()] = canonical
+    return MappingProxyType(out)
+
+
+def canonical_system(system: str) -> str:
+    """The canonical URI of ``system`` (``urn:oid:2.16.840.1.113883.6.90`` -> the ICD-10-CM URI); else as given."""
+    return _system_aliases().get(system.strip().lower(), system)
+
+
+_ICD_FAMILY: Final = re.compile(r"icd[-_ ]?10", re.I)
+
+
+def is_icd10_family(system: str, canonical: str) -> bool:
+    """ICD-10 in any national modification: the WHO and CM URIs, or a local system named ICD-10 (Chinese EHRs
+    send the clinical edition under their own URIs, e.g. ``http://hospital.example.cn/icd10-cn``)."""
+    from mmemd.fhir._codes import ICD10, ICD10_CM
+
+    return canonical in (ICD10, ICD10_CM) or bool(
+        _ICD_FAMILY.search(system) and "icd-o" not in system.lower()
+    )
+
+
+def normal_icd(code: str) -> str:
+    """``C90.000x027`` -> ``C90000X027``: dots and spaces removed, upper case."""
+    return re.sub(r"[\s.]", "", code).upper()
+
+
+@lru_cache(maxsize=1)
+def _diagnosis_index() -> tuple[Mapping[str, Row], Mapping[str, Row], Mapping[tuple[str, str], Row]]:
+    icd: dict[str, Row] = {}  # ICD-10 4-character category -> row
+    icd_cn: dict[str, Row] = {}  # Chinese clinical-edition full code -> row
+    other: dict[tuple[str, str], Row] = {}  # (system, code) -> row
+    for raw in _load("diagnoses.yaml")["rows"]:
+        row = _row(raw)
+        if row.system == ICD10_CN:
+            icd_cn[normal_icd(row.code)] = row
+        elif row.system.startswith("http://hl7.org/fhir/sid/icd-10"):
+            icd[normal_icd(row.code)] = row
+        else:
+            other[(row.system, row.code)] = row
+    return MappingProxyType(icd), MappingProxyType(icd_cn), MappingProxyType(other)
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosisCode:
+    """A recognised diagnosis coding: the table row, and the ICD-10-CM 5th character when there is one."""
+
+    row: Row
+    remission_digit: str | None = None
+    clinical_edition: bool = False
+
+
+def diagnosis_code(system: str, code: str) -> DiagnosisCode | None:
+    """The reviewed row a diagnosis coding matches, if any.
+
+    ICD-10 codes match their 4-character category (WHO ``C90.0``, ICD-10-CM ``C90.00``, clinical edition
+    ``C90.000x027``); only a 5-character code carries the ICD-10-CM remission digit, never a longer clinical-edition
+    code (its 5th and 6th characters are a sub-classification).
+    """
+    from mmemd.fhir._codes import ICD10_CM
+
+    canonical = canonical_system(system)
+    icd, icd_cn, other = _diagnosis_index()
+    if is_icd10_family(system, canonical):
+        c = normal_icd(code)
+        if c in icd_cn:
+            return DiagnosisCode(icd_cn[c], None, True)
+        row = icd.get(c[:4])
+        if row is None:
+            return None
+        if len(c) == 5 and (canonical == ICD10_CM or c[4] in "012"):
+            return DiagnosisCode(row, c[4])
+        return DiagnosisCode(row, None, len(c) > 5)
+    row = other.get((canonical, code.strip()))
+    return DiagnosisCode(row) if row is not None else None
+
+
+@lru_cache(maxsize=1)
+def _observation_index() -> tuple[Mapping[tuple[str, str], Row], Mapping[str, Row]]:
+    obs = _load("observations.yaml")
+    codes = {(r.system, r.code): r for r in map(_row, obs["rows"])}
+    exts = {r.code: r for r in (_row(x, "extension") for x in obs["extensions"])}
+    return MappingProxyType(codes), MappingProxyType(exts)
+
+
+def observation_code(system: str, code: str) -> Row | None:
+    return _observation_index()[0].get((canonical_system(system), code.strip()))
+
+
+def extension_target(url: str) -> str | None:
+    row = _observation_index()[1].get(url)
+    return row.target if row is not None else None
