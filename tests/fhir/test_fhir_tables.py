@@ -1,0 +1,81 @@
+"""Hygiene of the reviewed code tables (fhir/data/*.yaml) and of the reason codes against docs/fhir.md."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from mmemd.fhir._reasons import MESSAGES
+from mmemd.fhir._tables import all_rows, canonical_system, diagnosis_code
+from mmemd.knowledge import vocabulary
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "fhir.md").read_text(encoding="utf-8")
+_TARGETS = {
+    "system",
+    "myeloma",
+    "pcl",
+    "extramedullary_plasmacytoma",
+    "solitary_plasmacytoma",
+    "bone_plasmacytoma",
+    "secondary_neoplasm",
+    "histology",
+    "disease_status",
+    "status_worsened",
+}
+
+
+def test_codes_are_unique_per_system() -> None:
+    counts = Counter((r.system, r.code) for r in all_rows())
+    assert [k for k, n in counts.items() if n > 1] == []
+
+
+def test_every_row_names_where_it_was_checked() -> None:
+    for r in all_rows():
+        assert r.source in ("memory", "spec") or r.source.startswith("https://"), r
+        assert r.target in _TARGETS, r
+        assert r.display.strip(), r
+
+
+def test_sites_are_knowledge_base_sites() -> None:
+    sites = vocabulary().site_ids
+    assert {r.site for r in all_rows() if r.site} <= sites
+
+
+def test_memory_rows_are_listed_in_the_docs() -> None:
+    block = DOC.split("<!-- memory-rows -->")[1].split("<!-- /memory-rows -->")[0]
+    listed = set(re.findall(r"`([^`]+)`", block))
+    memory = {r.code for r in all_rows() if r.source == "memory"}
+    # A system row is listed by its URI.
+    assert memory <= listed
+    assert memory, "the list exists to be checked"
+
+
+def test_reason_codes_equal_the_docs() -> None:
+    section = DOC.split("## Reasons")[1].split("\n## ")[0]
+    documented = set(re.findall(r"`([a-z_]+)`", section))
+    assert documented == set(MESSAGES)
+
+
+def test_zh_messages_have_no_english_prose() -> None:
+    # Latin tokens allowed in Chinese text: standard names, FHIR element names and record values quoted as codes.
+    allowed = {"mmemd", "FHIR", "Bundle", "Patient", "clinicalStatus", "dataAbsentReason", "newly_diagnosed"}
+    allowed |= {"relapsed_refractory", "relapse", "recurrence", "female", "male", "YYYY", "SNOMED", "LOINC"}
+    for code, (_, zh) in MESSAGES.items():
+        words = re.findall(r"[A-Za-z_]{4,}", re.sub(r"\{[^}]*\}", "", zh))
+        assert [w for w in words if w not in allowed] == [], code
+
+
+def test_system_aliases() -> None:
+    assert canonical_system("urn:oid:2.16.840.1.113883.6.90") == "http://hl7.org/fhir/sid/icd-10-cm"
+    assert canonical_system("URN:OID:2.16.840.1.113883.6.3") == "http://hl7.org/fhir/sid/icd-10"
+    assert canonical_system("http://example.org/local") == "http://example.org/local"
+
+
+def test_diagnosis_code_lookup() -> None:
+    cm = diagnosis_code("http://hl7.org/fhir/sid/icd-10-cm", "C90.02")
+    assert cm is not None and cm.row.target == "myeloma" and cm.remission_digit == "2"
+    cn = diagnosis_code("http://example.cn/icd10", "C90.000x027")
+    assert cn is not None and cn.row.target == "myeloma" and cn.remission_digit is None
+    assert diagnosis_code("http://hl7.org/fhir/sid/icd-10", "C91.0") is None
+    assert diagnosis_code("http://terminology.hl7.org/CodeSystem/icd-o-3", "9734/3") is not None
