@@ -81,9 +81,12 @@ def test_ehr_searchset_reasons() -> None:
     assert ("unknown_code", e.format(11) + ".component[6].code") in got  # hyperdiploidy
     assert ("derived_value", e.format(16) + ".code") in got  # κ/λ ratio
     assert ("status_excluded", e.format(19) + ".status") in got
-    assert ("unknown_agent", e.format(23) + ".medicationCodeableConcept") in got  # free text with a dose
+    # free text with a dose: the agent is read from the product name, with a reason
+    assert ("agent_from_product_name", e.format(23) + ".medicationCodeableConcept") in got
     assert ("involved_chain_inferred", e.format(14)) in got
-    assert sum(1 for r in res.reasons if r.code == "therapy_line_inferred") == 3
+    assert (
+        sum(1 for r in res.reasons if r.code == "therapy_line_inferred") == 4
+    )  # one per medication of the line
     for r in res.reasons:
         assert r.message_en and r.message_zh
 
@@ -381,7 +384,7 @@ def test_therapy_lines_inferred_and_procedure_joins() -> None:
     )
     res = bundle_to_record(b)
     assert res.record["therapy_history"] == [
-        {"line": 1, "agents": ["bortezomib", "lenalidomide", "bortezomib", "asct"], "start": "2025-01-20"},
+        {"line": 1, "agents": ["bortezomib", "lenalidomide", "asct"], "start": "2025-01-20"},
         {"line": 2, "agents": ["daratumumab"], "start": "2026-02-01"},
     ]
     assert "legacy_atc" in _codes(res)

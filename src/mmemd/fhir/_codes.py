@@ -261,6 +261,34 @@ def therapy_from_text(text: str) -> str | None:
     return therapy_names().get(_norm(text))
 
 
+@lru_cache(maxsize=1)
+def _agent_name_pattern() -> tuple[re.Pattern[str], Mapping[str, str]]:
+    """One pattern over every agent's English and Chinese names and aliases (at least 4 Latin letters or 2 Chinese
+    characters, so regimen letters never match): Latin names as whole words, Chinese names anywhere (Chinese has no
+    word spaces: 注射用硼替佐米, 来那度胺胶囊)."""
+    from mmemd.knowledge import vocabulary
+
+    names: dict[str, str] = {}
+    for a in vocabulary().agents.values():
+        for name in (a.en, a.zh, *a.aliases):
+            n = name.strip().lower()
+            chinese = bool(re.search(r"[\u4e00-\u9fff]", n))
+            if (chinese and len(n) >= 2) or (not chinese and len(n) >= 4):
+                names.setdefault(n, a.id)
+    alternatives = sorted(names, key=len, reverse=True)
+    latin = [re.escape(n) for n in alternatives if not re.search(r"[\u4e00-\u9fff]", n)]
+    cjk = [re.escape(n) for n in alternatives if re.search(r"[\u4e00-\u9fff]", n)]
+    pattern = re.compile(r"(?<![a-z0-9])(?:" + "|".join(latin) + r")(?![a-z0-9])|" + "|".join(cjk), re.I)
+    return pattern, MappingProxyType(names)
+
+
+def agents_in_product_name(text: str) -> set[str]:
+    """Vocabulary agents named inside a product name ("Pomalidomide 4 MG Oral Capsule", "注射用硼替佐米",
+    "Dexamethasone 40 mg"); empty when none is named."""
+    pattern, names = _agent_name_pattern()
+    return {names[m.group(0).lower()] for m in pattern.finditer(text)}
+
+
 # --- units (UCUM) -------------------------------------------------------------------------------------------------
 
 # Mass concentration in g/L per unit: conversions between them are exact powers of ten.

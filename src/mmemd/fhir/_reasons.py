@@ -53,6 +53,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "no effective date: the issued date was used",
         "无生效日期：采用报告发布日期",
     ),
+    "agent_from_product_name": (
+        "agent {agent} read from the product name {name!r}",
+        "根据药品名称 {name!r} 识别为 {agent}",
+    ),
     "unmapped_resource": (
         "{rtype} resources are not used by mmemd",
         "mmemd 不使用 {rtype} 资源",

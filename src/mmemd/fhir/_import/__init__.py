@@ -20,7 +20,7 @@ from mmemd.fhir._import._assemble import (
 )
 from mmemd.fhir._import._state import ImportState
 from mmemd.fhir._import.condition import linked_histology, map_conditions, phase_of, progression_after_therapy
-from mmemd.fhir._import.medication import map_therapy
+from mmemd.fhir._import.medication import MEDICATIONS, map_therapy
 from mmemd.fhir._import.observation import map_observation
 from mmemd.fhir._import.patient import age_years, patient_id
 from mmemd.fhir._models import BundleError, BundleProblem, ImportResult
@@ -145,7 +145,7 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
         if t in (
             "Condition",
             "Observation",
-            "MedicationStatement",
+            *MEDICATIONS,
             "Procedure",
             "BodyStructure",
         ) and other_patient(e):
@@ -154,13 +154,17 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
             conditions.append(e)
         elif t == "Observation":
             observations.append(e)
-        elif t in ("MedicationStatement", "Procedure"):
+        elif t in (*MEDICATIONS, "Procedure"):
             therapies.append(e)
             r = ref_of(e.resource.get("medicationReference"))
             if r:
                 referenced_meds.add(r)
         elif t == "BodyStructure":
             structures.append(e)
+        elif t == "DiagnosticReport":
+            # Hook for report text (conclusion, presentedForm): no text extraction here yet, so the report itself is
+            # unmapped; its result Observations are read when they are entries of the input.
+            st.why("unmapped_resource", e.path, rtype=t)
         elif t == "Medication":
             continue  # mapped through the statements that reference it (checked below)
         else:

@@ -1,4 +1,11 @@
-"""MedicationStatement and Procedure -> ``therapy_history`` lines."""
+"""MedicationStatement, MedicationRequest, MedicationAdministration and Procedure -> ``therapy_history`` lines.
+
+Line rule without mmemd's therapy-line extension (docs/fhir.md, "Therapy lines"), applied in start-date order: a
+medication opens a new line when its agent is not in the current line and it starts more than
+``LINE_JOIN_DAYS`` after the line's start, or when progression was recorded after the current line started; a
+repeat of an agent already in the line (the next cycle's order) continues it; a procedure joins the latest line
+started on or before its date (a transplant consolidates the line it follows).
+"""
 
 from __future__ import annotations
 
@@ -22,13 +29,21 @@ from mmemd.fhir._resources import (
 )
 
 _EXCLUDED_MED_STATUS: Final = frozenset({"entered-in-error", "not-taken", "intended"})
+# MedicationRequest: an order never given or withdrawn; MedicationAdministration: not given.
+_EXCLUDED_REQUEST_STATUS: Final = frozenset({"entered-in-error", "cancelled", "draft"})
+_EXCLUDED_REQUEST_INTENT: Final = frozenset({"proposal", "plan"})
+_EXCLUDED_ADMIN_STATUS: Final = frozenset({"entered-in-error", "not-done"})
+MEDICATIONS: Final = ("MedicationStatement", "MedicationRequest", "MedicationAdministration")
+# A new agent started within this many days of a line's start joins it (a combination started over the first cycle,
+# e.g. daratumumab added on day 8) [I]: one 28-day cycle, the common myeloma cycle length.
+LINE_JOIN_DAYS: Final = 28
 _EXCLUDED_PROC_STATUS: Final = frozenset({"entered-in-error", "not-done", "preparation"})
 _RESPONSES: Final = frozenset({"sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "not_evaluable"})
 
 
 def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str | None:
     r = e.resource
-    if e.rtype == "MedicationStatement":
+    if e.rtype in MEDICATIONS:
         cc = r.get("medicationCodeableConcept")
         ref = ref_of(r.get("medicationReference"))
         path = f"{e.path}.medicationCodeableConcept"
@@ -56,12 +71,43 @@ def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str |
         tid = C.therapy_from_text(t)
         if tid is not None:
             return tid
+    # A product name (RxNorm SCD/SBD display, NMPA product name) names its ingredient: one agent, else ambiguous.
+    for t in texts(cc):
+        found = C.agents_in_product_name(t)
+        if len(found) == 1:
+            agent = next(iter(found))
+            st.why("agent_from_product_name", path, name=t, agent=agent)
+            return agent
     st.why("unknown_agent", path, what=code_label(cc))
     return None
 
 
+def _excluded(e: Entry, st: ImportState) -> bool:
+    r = e.resource
+    status = r.get("status")
+    excluded = {
+        "MedicationStatement": _EXCLUDED_MED_STATUS,
+        "MedicationRequest": _EXCLUDED_REQUEST_STATUS,
+        "MedicationAdministration": _EXCLUDED_ADMIN_STATUS,
+    }.get(e.rtype, _EXCLUDED_PROC_STATUS)
+    if status in excluded:
+        st.why("status_excluded", f"{e.path}.status", status=status)
+        return True
+    if e.rtype == "MedicationRequest" and r.get("intent") in _EXCLUDED_REQUEST_INTENT:
+        st.why("status_excluded", f"{e.path}.intent", status=r.get("intent"))
+        return True
+    return False
+
+
 def _start(e: Entry) -> date | None:
     r = e.resource
+    if e.rtype == "MedicationRequest":
+        # When the order says when to start (dosage bounds), else when it was written.
+        for d in r.get("dosageInstruction") or []:
+            bounds = (((d or {}).get("timing") or {}).get("repeat") or {}).get("boundsPeriod") or {}
+            if bounds.get("start") is not None:
+                return parse_date(bounds["start"])[0]
+        return parse_date(r.get("authoredOn"))[0]
     for key in ("effectiveDateTime", "performedDateTime"):
         if r.get(key) is not None:
             return parse_date(r[key])[0]
@@ -86,10 +132,7 @@ def map_therapy(therapies: list[Entry], by_ref: Mapping[str, Entry], st: ImportS
     explicit: dict[int, _Line] = {}
     loose: list[tuple[Entry, str, date]] = []
     for e in therapies:
-        status = e.resource.get("status")
-        excluded = _EXCLUDED_MED_STATUS if e.rtype == "MedicationStatement" else _EXCLUDED_PROC_STATUS
-        if status in excluded:
-            st.why("status_excluded", f"{e.path}.status", status=status)
+        if _excluded(e, st):
             continue
         tid = _therapy_id(e, by_ref, st)
         if tid is None:
@@ -114,22 +157,30 @@ def map_therapy(therapies: list[Entry], by_ref: Mapping[str, Entry], st: ImportS
         else:
             loose.append((e, tid, start))
 
-    # Without the extension: medications started on the same day form a line; a procedure joins the latest line
-    # started on or before its date (a transplant or radiotherapy belongs to the line it consolidates) [I].
+    # Without the extension: the rule in the module docstring [I].
+    progression = sorted(
+        f.day
+        for fld in ("disease_status_worsened", "new_lesion")
+        for f in st.facts.get(fld, [])
+        if f.value is True and f.day is not None
+    )
     inferred: list[_Line] = []
-    for e, tid, start in sorted(
-        loose, key=lambda x: (x[2], x[0].rtype == "Procedure")
-    ):  # medications first on a day
-        target = None
+    for e, tid, start in sorted(loose, key=lambda x: (x[2], x[0].rtype == "Procedure")):  # medications first
+        current = inferred[-1] if inferred else None
+        target: _Line | None = None
         if e.rtype == "Procedure":
             earlier = [ln for ln in inferred if ln.start is not None and ln.start <= start]
             target = earlier[-1] if earlier else None
-        else:
-            target = next((ln for ln in inferred if ln.start == start), None)
+        elif current is not None and current.start is not None:
+            progressed = any(current.start < d <= start for d in progression)
+            joins = tid in current.agents or (start - current.start).days <= LINE_JOIN_DAYS
+            if joins and not progressed:
+                target = current
         if target is None:
             target = _Line(None, start)
             inferred.append(target)
-        target.agents.append(tid)
+        if tid not in target.agents:
+            target.agents.append(tid)
         target.paths.append(e.path)
     first_free = max(explicit, default=0) + 1
     for i, ln in enumerate(sorted(inferred, key=lambda x: x.start or date.min)):

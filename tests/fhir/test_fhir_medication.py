@@ -1,0 +1,172 @@
+"""Therapy history from MedicationRequest / MedicationAdministration / MedicationStatement in US Core, Synthea-style
+and Chinese-EHR conventions: product names, line grouping, relapse inferred from progression after a line."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mmemd.fhir import bundle_to_record
+
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+ICD10_CM = "http://hl7.org/fhir/sid/icd-10-cm"
+SCT = "http://snomed.info/sct"
+LOINC = "http://loinc.org"
+
+
+def _request(rid: str, display: str, authored: str, **extra: Any) -> dict[str, Any]:
+    """A US Core MedicationRequest as Synthea writes it: RxNorm coding with the clinical drug's display."""
+    return {
+        "resourceType": "MedicationRequest",
+        "id": rid,
+        "status": "completed",
+        "intent": "order",
+        # The RxNorm code is illustrative: the agent is read from the display's ingredient name.
+        "medicationCodeableConcept": {
+            "coding": [{"system": RXNORM, "code": "0", "display": display}],
+            "text": display,
+        },
+        "subject": {"reference": "urn:uuid:patient"},
+        "authoredOn": authored,
+        **extra,
+    }
+
+
+def _synthea_bundle(*resources: dict[str, Any], icd: str = "C90.00") -> dict[str, Any]:
+    patient = {"resourceType": "Patient", "id": "patient", "gender": "male", "birthDate": "1955-02-11"}
+    dx = {
+        "resourceType": "Condition",
+        "id": "dx",
+        "clinicalStatus": {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/condition-clinical", "code": "active"}
+            ]
+        },
+        "verificationStatus": {
+            "coding": [
+                {"system": "http://terminology.hl7.org/CodeSystem/condition-ver-status", "code": "confirmed"}
+            ]
+        },
+        "code": {"coding": [{"system": ICD10_CM, "code": icd}]},
+        "subject": {"reference": "urn:uuid:patient"},
+        "onsetDateTime": "2023-02-01T09:00:00+00:00",
+    }
+    entries = [patient, dx, *resources]
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "fullUrl": f"urn:uuid:{r.get('id', i)}",
+                "resource": r,
+                "request": {"method": "POST", "url": r["resourceType"]},
+            }
+            for i, r in enumerate(entries)
+        ],
+    }
+
+
+def _codes(res: Any) -> list[str]:
+    return [r.code for r in res.reasons]
+
+
+def test_vrd_cycles_form_one_line_and_pomalidomide_a_second() -> None:
+    first = [
+        _request(f"v{i}", "bortezomib 3.5 MG Injection", f"2023-0{2 + i}-10") for i in range(3)
+    ]  # one order per cycle
+    first += [
+        _request("r1", "lenalidomide 25 MG Oral Capsule", "2023-02-10"),
+        _request("d1", "Dexamethasone 4 MG Oral Tablet", "2023-02-12"),
+    ]
+    second = [
+        _request("p1", "Pomalidomide 4 MG Oral Capsule", "2024-05-02"),
+        _request("d2", "Dexamethasone 4 MG Oral Tablet", "2024-05-02"),
+    ]
+    res = bundle_to_record(_synthea_bundle(*first, *second))
+    assert res.record["therapy_history"] == [
+        {"line": 1, "agents": ["bortezomib", "lenalidomide", "dexamethasone"], "start": "2023-02-10"},
+        {"line": 2, "agents": ["pomalidomide", "dexamethasone"], "start": "2024-05-02"},
+    ]
+    assert "agent_from_product_name" in _codes(res)
+
+
+def test_cancelled_and_proposed_orders_are_not_therapy() -> None:
+    res = bundle_to_record(
+        _synthea_bundle(
+            _request("x1", "Carfilzomib 60 MG Injection", "2023-03-01", status="cancelled"),
+            _request("x2", "Selinexor 20 MG Oral Tablet", "2023-03-01", intent="proposal"),
+        )
+    )
+    assert "therapy_history" not in res.record
+    assert _codes(res).count("status_excluded") == 2
+
+
+def test_administration_and_dosage_start() -> None:
+    admin = {
+        "resourceType": "MedicationAdministration",
+        "status": "completed",
+        "medicationCodeableConcept": {"text": "Daratumumab 20 MG/ML Injectable Solution"},
+        "subject": {"reference": "urn:uuid:patient"},
+        "effectiveDateTime": "2023-03-01T10:00:00+00:00",
+    }
+    req = _request("r", "Lenalidomide 10 MG Oral Capsule", "2023-02-20")
+    req["dosageInstruction"] = [{"timing": {"repeat": {"boundsPeriod": {"start": "2023-03-01"}}}}]
+    res = bundle_to_record(_synthea_bundle(admin, req))
+    assert res.record["therapy_history"] == [
+        {"line": 1, "agents": ["daratumumab", "lenalidomide"], "start": "2023-03-01"}
+    ]
+
+
+def test_chinese_product_names() -> None:
+    meds = [
+        {
+            "resourceType": "MedicationStatement",
+            "status": "completed",
+            "medicationCodeableConcept": {"text": name},
+            "subject": {"reference": "urn:uuid:patient"},
+            "effectivePeriod": {"start": start},
+        }
+        for name, start in (
+            ("注射用硼替佐米", "2023-02-05"),
+            ("来那度胺胶囊", "2023-02-05"),
+            ("地塞米松片", "2023-02-05"),
+        )
+    ]
+    res = bundle_to_record(_synthea_bundle(*meds))
+    (line,) = res.record["therapy_history"]
+    assert line["agents"] == ["bortezomib", "lenalidomide", "dexamethasone"]
+
+
+def test_progression_after_a_line_is_a_relapse_and_opens_a_new_line() -> None:
+    status = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "97509-4"}]},
+        "subject": {"reference": "urn:uuid:patient"},
+        "effectiveDateTime": "2023-03-20",
+        "valueCodeableConcept": {"coding": [{"system": SCT, "code": "271299001"}]},
+    }
+    res = bundle_to_record(
+        _synthea_bundle(
+            _request("v", "Bortezomib 3.5 MG Injection", "2023-02-10"),
+            status,
+            # Same agent again, but after progression: a new line (retreatment), within the join window.
+            _request("v2", "Bortezomib 3.5 MG Injection", "2023-03-25"),
+        )
+    )
+    assert res.record["phase"] == "relapsed_refractory"
+    assert "relapse_inferred" in _codes(res)
+    assert [ln["line"] for ln in res.record["therapy_history"]] == [1, 2]
+
+
+def test_worsened_status_without_therapy_is_not_a_relapse() -> None:
+    status = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "97509-4"}]},
+        "subject": {"reference": "urn:uuid:patient"},
+        "effectiveDateTime": "2023-03-20",
+        "valueCodeableConcept": {"coding": [{"system": SCT, "code": "271299001"}]},
+    }
+    res = bundle_to_record(_synthea_bundle(status))
+    assert res.record["phase"] == "newly_diagnosed"
+    assert "phase_default" in _codes(res)
