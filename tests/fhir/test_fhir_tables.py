@@ -22,6 +22,7 @@ _TARGETS = {
     "histology",
     "disease_status",
     "status_worsened",
+    "ecog",
 }
 
 

@@ -124,20 +124,6 @@ MMEMD_CODES: Final[Mapping[str, Target]] = MappingProxyType(
 )
 MRD_SENSITIVITY: Final = "mrd_sensitivity"
 
-# The text convention for cytogenetic findings (Observation.code.text or a coding's display, e.g. a FISH panel
-# component "t(4;14)" or "del(17p13)"): one pattern per record field, matched case-insensitively.
-CYTOGENETIC_TEXT: Final[tuple[tuple[str, re.Pattern[str]], ...]] = (
-    ("del_1p32", re.compile(r"del\s*\(?\s*1p32|1p32\s*del", re.I)),
-    ("del_17p_clonal_fraction_pct", re.compile(r"17p.*(clonal fraction|ccf|% of clonal)", re.I)),
-    ("del_17p", re.compile(r"del\s*\(?\s*17p|17p1?3?\s*(del|-|loss)|monosomy\s*17p", re.I)),
-    ("tp53_mutation", re.compile(r"tp53\s*mut", re.I)),
-    ("t_4_14", re.compile(r"t\s*\(\s*4\s*;\s*14\s*\)", re.I)),
-    ("t_14_16", re.compile(r"t\s*\(\s*14\s*;\s*16\s*\)", re.I)),
-    ("t_14_20", re.compile(r"t\s*\(\s*14\s*;\s*20\s*\)", re.I)),
-    ("t_11_14", re.compile(r"t\s*\(\s*11\s*;\s*14\s*\)", re.I)),
-    ("gain_1q", re.compile(r"(gain|amp\w*)\s*\(?\s*1q|1q2?1?\s*(gain|amp|\+)|\+\s*1q", re.I)),
-)
-
 # Finding values: detected / not detected. SNOMED 260373001 Detected, 260415000 Not detected, 10828004 Positive,
 # 260385009 Negative; LOINC answers LA11882-0 Detected, LA11883-8 Not detected, LA6576-8 Positive, LA6577-6
 # Negative [M].
@@ -309,7 +295,12 @@ _SPELLING: Final[Mapping[str, str]] = MappingProxyType(
 # Other exact conversions to a record unit: unit -> (record unit, factor).
 _EXTRA: Final[Mapping[str, Mapping[str, tuple[str, Decimal]]]] = MappingProxyType(
     {
-        "urine_m_protein": {"g/(24.h)": ("mg/24h", Decimal(1000)), "g/d": ("mg/24h", Decimal(1000))},
+        # g/24h: the spelling of Chinese laboratory systems (UCUM writes g/(24.h)).
+        "urine_m_protein": {
+            "g/(24.h)": ("mg/24h", Decimal(1000)),
+            "g/d": ("mg/24h", Decimal(1000)),
+            "g/24h": ("mg/24h", Decimal(1000)),
+        },
         "creatinine": {"mmol/L": ("µmol/L", Decimal(1000))},
         "calcium": {"umol/L": ("mmol/L", Decimal("0.001"))},
     }
@@ -357,6 +348,24 @@ def record_unit(field: str, ucum: str) -> UnitMapping | None:
     converted only by exact powers of ten between units of the same dimension. Nothing else is assumed: molar units
     of mass analytes (need a molar mass), IU/L for LDH, concentrations for a 24-hour urine amount are refused.
     """
+    exact = _record_unit(field, ucum)
+    if exact is not None:
+        return exact
+    # UCUM's case-insensitive form (g/dl = g/dL): tried only when exactly one accepted spelling matches.
+    same = {u for u in _known_units(field) if u.lower() == ucum.lower()}
+    return _record_unit(field, same.pop()) if len(same) == 1 else None
+
+
+def _known_units(field: str) -> list[str]:
+    from mmemd.clinical.units import ANALYTES
+
+    if field == "circulating_plasma_cells_per_ul":
+        return list(_PER_UL)
+    spec = ANALYTES[FIELD_ANALYTE[field]]
+    return [*spec.conversions, *_SPELLING, *_EXTRA.get(spec.field, {}), *_MASS_G_PER_L]
+
+
+def _record_unit(field: str, ucum: str) -> UnitMapping | None:
     from mmemd.clinical.units import ANALYTES
 
     if field == "circulating_plasma_cells_per_ul":

@@ -57,6 +57,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "agent {agent} read from the product name {name!r}",
         "根据药品名称 {name!r} 识别为 {agent}",
     ),
+    "ife_from_text": (
+        "immunofixation result read as {value} from its text (pattern table)",
+        "根据文本（模式表）将免疫固定电泳结果判读为 {value}",
+    ),
     "unmapped_resource": (
         "{rtype} resources are not used by mmemd",
         "mmemd 不使用 {rtype} 资源",

@@ -10,6 +10,7 @@ Observation codes and extensions read besides mmemd's own.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -34,6 +35,7 @@ class Row:
     source: str
     version: str | None = None
     site: str | None = None
+    value: int | None = None
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -51,6 +53,7 @@ def _row(raw: Mapping[str, Any], default_system: str = "") -> Row:
         source=str(raw["source"]),
         version=str(raw["version"]) if raw.get("version") is not None else None,
         site=str(raw["site"]) if raw.get("site") is not None else None,
+        value=int(raw["value"]) if raw.get("value") is not None else None,
     )
 
 
@@ -63,6 +66,7 @@ def all_rows() -> tuple[Row, ...]:
     out += [_row(r) for r in _load("diagnoses.yaml")["rows"]]
     obs = _load("observations.yaml")
     out += [_row(r) for r in obs["rows"]]
+    out += [_row(r) for r in obs["ecog"]]
     out += [_row(r, "extension") for r in obs["extensions"]]
     return tuple(out)
 
@@ -166,3 +170,44 @@ def observation_code(system: str, code: str) -> Row | None:
 def extension_target(url: str) -> str | None:
     row = _observation_index()[1].get(url)
     return row.target if row is not None else None
+
+
+@lru_cache(maxsize=1)
+def _ecog_index() -> Mapping[tuple[str, str], int]:
+    return MappingProxyType(
+        {(r.system, r.code): int(r.value or 0) for r in map(_row, _load("observations.yaml")["ecog"])}
+    )
+
+
+def ecog_answer(system: str, code: str) -> int | None:
+    """The ECOG grade of a LOINC answer code or a SNOMED ECOG grade concept."""
+    return _ecog_index().get((canonical_system(system), code.strip()))
+
+
+def _nfkc(text: str) -> str:
+    return unicodedata.normalize("NFKC", text)
+
+
+@lru_cache(maxsize=1)
+def cytogenetic_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """``(record field, pattern)`` in file order (the first match wins), from ``text_patterns.yaml``."""
+    rows = _load("text_patterns.yaml")["cytogenetics"]
+    return tuple((str(r["field"]), re.compile(str(r["pattern"]), re.I)) for r in rows)
+
+
+def cytogenetic_field(text: str) -> str | None:
+    t = _nfkc(text)
+    return next((fld for fld, p in cytogenetic_patterns() if p.search(t)), None)
+
+
+@lru_cache(maxsize=1)
+def _ife_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple(
+        (str(r["value"]), re.compile(str(r["pattern"]), re.I)) for r in _load("text_patterns.yaml")["ife"]
+    )
+
+
+def ife_from_text(text: str) -> str | None:
+    """``positive`` / ``negative`` from an immunofixation result written as text; None when it says neither."""
+    t = _nfkc(text)
+    return next((v for v, p in _ife_patterns() if p.search(t)), None)

@@ -39,9 +39,9 @@ def _target(e: Entry, st: ImportState) -> C.Target | None:
         elif system == C.MMEMD and code in C.MMEMD_CODES:
             return C.MMEMD_CODES[code]
     for t in texts(cc):
-        for fld, pattern in C.CYTOGENETIC_TEXT:
-            if pattern.search(t):
-                return C.MMEMD_CODES[fld]
+        fld = T.cytogenetic_field(t)
+        if fld is not None:
+            return C.MMEMD_CODES[fld]
     if e.resource.get("component") and _component_cyto(e.resource["component"]):
         return C.MMEMD_CODES["cytogenetics"]
     st.why("unknown_code", f"{e.path}.code", code=code_label(cc))
@@ -57,9 +57,9 @@ def _cyto_field(cc: object) -> str | None:
         if system == C.MMEMD and code in (*C.CYTOGENETIC_FIELDS, "del_1p32", "del_17p_clonal_fraction_pct"):
             return code
     for t in texts(cc):
-        for fld, pattern in C.CYTOGENETIC_TEXT:
-            if pattern.search(t):
-                return fld
+        fld = T.cytogenetic_field(t)
+        if fld is not None:
+            return fld
     return None
 
 
@@ -271,6 +271,15 @@ def _h_count(e: Entry, fld: str, day: date, st: ImportState) -> None:
 
 def _h_ecog(e: Entry, fld: str, day: date, st: ImportState) -> None:
     v = _integer(e.resource)
+    if v is None:  # an answer code (mCODE: LOINC LA9622-7 ... or a SNOMED ECOG grade)
+        v = next(
+            (
+                g
+                for s, c, _ in codings(e.resource.get("valueCodeableConcept"))
+                if (g := T.ecog_answer(s, c)) is not None
+            ),
+            None,
+        )
     if v is None or not 0 <= v <= 5:
         st.why("value_type", f"{e.path}.value[x]", field="ecog", expected="valueInteger 0-5")
         return
@@ -289,6 +298,12 @@ def _h_bool(e: Entry, fld: str, day: date, st: ImportState) -> None:
 
 def _h_ife(e: Entry, fld: str, day: date, st: ImportState) -> None:
     v = _finding(e.resource)
+    if v is None and "valueBoolean" not in e.resource:
+        # Free text ("IgG kappa monoclonal band", "阴性", "未见M蛋白"): the documented pattern table.
+        found = {T.ife_from_text(t) for t in _value_text(e.resource)} - {None}
+        if len(found) == 1:
+            v = found == {"positive"}
+            st.why("ife_from_text", f"{e.path}.value[x]", value=next(iter(found)))
     if v is None or "valueBoolean" in e.resource:
         st.why(
             "unknown_value",

@@ -1,0 +1,129 @@
+"""Observations in standard and local conventions: the text pattern table (cytogenetics, immunofixation), UCUM
+case-insensitive units, Chinese g/24h, ECOG answer codes, ``issued`` without ``effective``; FHIR spec lab style."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from fhir_helpers import make_bundle, obs, qty
+
+from mmemd.fhir import bundle_to_record
+from mmemd.fhir._tables import cytogenetic_field, cytogenetic_patterns, ife_from_text
+
+PATTERNS = yaml.safe_load(
+    (Path(__file__).resolve().parents[2] / "src/mmemd/fhir/data/text_patterns.yaml").read_text(
+        encoding="utf-8"
+    )
+)
+MM = "urn:mmemd:fhir:CodeSystem:mmemd"
+
+
+def _codes(res: Any) -> list[str]:
+    return [r.code for r in res.reasons]
+
+
+@pytest.mark.parametrize(
+    ("field", "example"),
+    [(row["field"], ex) for row in PATTERNS["cytogenetics"] for ex in row["examples"]],
+)
+def test_every_cytogenetic_example_reads_as_its_field(field: str, example: str) -> None:
+    assert cytogenetic_field(example) == field
+
+
+@pytest.mark.parametrize(
+    ("value", "example"), [(row["value"], ex) for row in PATTERNS["ife"] for ex in row["examples"]]
+)
+def test_every_ife_example_reads_as_its_value(value: str, example: str) -> None:
+    assert ife_from_text(example) == value
+
+
+@pytest.mark.parametrize("text", ["hyperdiploidy", "trisomy 9", "normal karyotype", "IGH rearrangement"])
+def test_other_findings_are_not_guessed(text: str) -> None:
+    assert cytogenetic_field(text) is None
+
+
+def test_pattern_table_order_is_file_order() -> None:
+    assert [f for f, _ in cytogenetic_patterns()] == [r["field"] for r in PATTERNS["cytogenetics"]]
+
+
+def test_fish_panel_with_gene_names_and_chinese() -> None:
+    detected = {"valueString": "阳性"}
+    not_detected = {"valueString": "阴性"}
+    panel = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"text": "骨髓瘤FISH检测"},
+        "subject": {"reference": "Patient/p1"},
+        "effectiveDateTime": "2025-01-12",
+        "component": [
+            {"code": {"text": "TP53 (17p13.1) deletion"}, **detected},
+            {"code": {"text": "IGH/FGFR3 融合（t（4；14））"}, **not_detected},
+            {"code": {"text": "1q21扩增"}, **detected},
+            {"code": {"text": "IGH/MAF fusion"}, **not_detected},
+        ],
+    }
+    rec = bundle_to_record(make_bundle(panel)).record
+    assert rec["cytogenetics"] == {"del_17p": True, "t_4_14": False, "t_14_16": False, "gain_1q": True}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("IgG kappa monoclonal band detected", "positive"),
+        ("未见M蛋白", "negative"),
+        ("阳性（IgG-κ型）", "positive"),
+    ],
+)
+def test_ife_text(text: str, value: str) -> None:
+    res = bundle_to_record(make_bundle(obs("serum_ife", "2025-03-01", {"valueString": text}, system=MM)))
+    assert res.record["assessments"] == [{"date": "2025-03-01", "serum_ife": value}]
+    assert "ife_from_text" in _codes(res)
+
+
+def test_ife_text_saying_neither_is_a_reason() -> None:
+    res = bundle_to_record(
+        make_bundle(obs("serum_ife", "2025-03-01", {"valueString": "see report"}, system=MM))
+    )
+    assert "assessments" not in res.record and "unknown_value" in _codes(res)
+
+
+def test_ucum_case_insensitive_and_chinese_24h() -> None:
+    # FHIR spec lab style: valueQuantity with unit text and the UCUM code, here in UCUM's case-insensitive form.
+    res = bundle_to_record(
+        make_bundle(
+            obs("33358-3", "2025-03-01", qty("2.1", "g/dl")),
+            obs("42482-0", "2025-03-01", qty("1.2", "g/24h")),
+        )
+    )
+    a = res.record["assessments"][0]
+    assert a["serum_m_protein"] == {"value": Decimal("2.1"), "unit": "g/dL"}
+    assert a["urine_m_protein"] == {"value": Decimal("1200.0"), "unit": "mg/24h"}
+
+
+def test_ambiguous_case_is_still_refused() -> None:
+    # "MMOL/L" is mmol/L in UCUM's case-insensitive form; haemoglobin in mmol/L needs a molar mass: refused.
+    res = bundle_to_record(make_bundle(obs("718-7", "2025-01-10", qty("7.5", "MMOL/L"))))
+    assert "labs" not in res.record and "unknown_unit" in _codes(res)
+
+
+@pytest.mark.parametrize(
+    ("system", "code", "grade"),
+    [("http://loinc.org", "LA9622-7", 0), ("http://snomed.info/sct", "422894000", 2)],
+)
+def test_ecog_answer_codes(system: str, code: str, grade: int) -> None:
+    value = {"valueCodeableConcept": {"coding": [{"system": system, "code": code}]}}
+    rec = bundle_to_record(make_bundle(obs("89247-1", "2025-01-10", value))).record
+    assert rec["ecog"] == grade
+
+
+def test_issued_dates_a_result_without_effective() -> None:
+    o = obs("1751-7", "2025-01-10", qty(35, "g/L"))
+    del o["effectiveDateTime"]
+    o["issued"] = "2025-01-11T08:30:00+08:00"
+    res = bundle_to_record(make_bundle(o))
+    assert res.record["labs"]["albumin"] == {"value": 35, "unit": "g/L"}
+    assert "date_from_issued" in _codes(res)
