@@ -111,23 +111,30 @@ def test_not_a_myeloma_patient_gets_no_cards(client: TestClient, token: TokenFac
     assert resp.json() == {"cards": []}
 
 
-def test_missing_prefetch_without_fhir_server_is_412(client: TestClient, token: TokenFactory) -> None:
+def test_missing_conditions_without_fhir_server_is_412(client: TestClient, token: TokenFactory) -> None:
     prefetch = prefetch_for(example("emd-liver-rrmm-pr"))
-    del prefetch["observations"]
+    del prefetch["conditions"]
     resp = post(client, token, hook_body(prefetch))
     assert resp.status_code == 412
     assert resp.headers["content-type"].startswith("application/problem+json")
     assert resp.json()["errors"] == [
-        {"path": "$.prefetch.observations", "message": "missing", "code": "prefetch_missing"}
+        {"path": "$.prefetch.conditions", "message": "missing", "code": "prefetch_missing"}
     ]
+
+
+def test_missing_other_data_is_named_on_the_card(client: TestClient, token: TokenFactory) -> None:
+    # A US Core server that cannot answer a key: the card says which data were not available.
+    prefetch = prefetch_for(example("emd-liver-rrmm-pr"))
+    del prefetch["medications"]
+    (card,) = valid_response(post(client, token, hook_body(prefetch))).cards
+    assert card.detail is not None
+    assert "`prefetch.medications`: data not available: medication orders (therapy history)" in card.detail
 
 
 def test_no_prefetch_at_all_is_412(client: TestClient, token: TokenFactory) -> None:
     resp = post(client, token, hook_body(None))
     assert resp.status_code == 412
-    assert {e["path"] for e in resp.json()["errors"]} == {
-        f"$.prefetch.{k}" for k in ("patient", "conditions", "observations", "medications", "procedures")
-    }
+    assert {e["path"] for e in resp.json()["errors"]} == {"$.prefetch.patient", "$.prefetch.conditions"}
 
 
 def test_null_prefetch_key_means_no_data(client: TestClient, token: TokenFactory) -> None:
@@ -146,9 +153,8 @@ def test_operation_outcome_prefetch_is_treated_as_missing(client: TestClient, to
         "resourceType": "OperationOutcome",
         "issue": [{"severity": "error", "code": "timeout"}],
     }
-    resp = post(client, token, hook_body(prefetch))
-    assert resp.status_code == 412
-    assert resp.json()["errors"][0]["path"] == "$.prefetch.procedures"
+    (card,) = valid_response(post(client, token, hook_body(prefetch))).cards
+    assert card.detail is not None and "`prefetch.procedures`: data not available" in card.detail
 
 
 def test_search_outcome_entries_in_a_searchset_are_ignored(client: TestClient, token: TokenFactory) -> None:
@@ -334,7 +340,9 @@ def test_round_trip_with_signed_tokens(jwks: dict[str, Any], ec_key: Any) -> Non
         )
         (card,) = valid_response(resp).cards
         assert card.indicator == "critical"
-        assert str(card.source.url).startswith(f"{base}/{svc.id}/report/")
+        # source.url is a general page (the spec: not patient-specific); the report is a link
+        assert str(card.source.url) == "https://cds.example.org/"
+        assert card.links and str(card.links[0].url).startswith(f"{base}/{svc.id}/report/")
         feedback = {
             "feedback": [
                 {"card": card.uuid, "outcome": "overridden", "outcomeTimestamp": "2026-01-05T10:00:00Z"}

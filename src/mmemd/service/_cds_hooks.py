@@ -45,7 +45,7 @@ from mmemd.service._cds_models import (
     dump,
 )
 from mmemd.service._config import ServiceConfig
-from mmemd.service._fhir_fetch import FetchFailed, FhirSource, fetch_keys, render_template
+from mmemd.service._fhir_fetch import FetchFailed, FhirSource, fetch_keys, fetch_remaining, render_template
 from mmemd.service._jwt import JwtRejected, JwtVerifier, ReplayCacheFull
 from mmemd.service._problem import ApiProblem, problem_responses
 
@@ -60,19 +60,35 @@ INVALID_HOOK_REQUEST: Final = "urn:mmemd:problem:cds-invalid-request"
 UNKNOWN_CARD: Final = "urn:mmemd:problem:cds-unknown-card"
 
 #: Prefetch templates (spec "Prefetch Template"; only instance reads and type searches by patient — the recommended
-#: query subset). Observations are not filtered by code: the FHIR import also reads cytogenetic findings coded in the
-#: mmemd code system or by text, which a LOINC filter would drop; an EHR may narrow the query by agreement.
+#: query subset), each one a US Core server answers: Observations by patient and category ``laboratory`` (US Core's
+#: required search), medications as MedicationRequest (US Core's medication list). The other keys are optional:
+#: ``observationsAll`` (any category: ECOG, disease status, imaging findings) and ``medicationStatements`` where the
+#: server supports them; a key the EHR cannot fill becomes "data not available" on the card, naming what is missing.
 PREFETCH: Final[dict[str, str]] = {
     "patient": "Patient/{{context.patientId}}",
     "conditions": "Condition?patient={{context.patientId}}",
-    "observations": "Observation?patient={{context.patientId}}",
-    "medications": "MedicationStatement?patient={{context.patientId}}",
+    "observations": "Observation?patient={{context.patientId}}&category=laboratory",
+    "observationsAll": "Observation?patient={{context.patientId}}",
+    "medications": "MedicationRequest?patient={{context.patientId}}",
+    "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
     "procedures": "Procedure?patient={{context.patientId}}",
     "bodyStructures": "BodyStructure?patient={{context.patientId}}",
 }
-#: keys without which no safe assessment is possible (therapy history decides refractoriness cautions): missing and
-#: not fetchable → 412. ``bodyStructures`` is optional: lesion sites may also be on the Conditions.
-REQUIRED: Final = ("patient", "conditions", "observations", "medications", "procedures")
+#: keys without which there is nothing to assess (who, and whether it is a myeloma patient): missing and not
+#: fetchable → 412. Every other key degrades to a card that names the missing data.
+REQUIRED: Final = ("patient", "conditions")
+#: what each key carries, as the card names it when it is not available (English, Chinese)
+_KEY_DATA: Final[dict[str, tuple[str, str]]] = {
+    "observations": ("laboratory results", "实验室检查结果"),
+    "observationsAll": (
+        "other observations (performance status, disease status, imaging findings)",
+        "其他观察（体能状态、疾病状态、影像所见）",
+    ),
+    "medications": ("medication orders (therapy history)", "医嘱用药（治疗史）"),
+    "medicationStatements": ("medication statements (therapy history)", "用药记录（治疗史）"),
+    "procedures": ("procedures (transplant, radiotherapy)", "操作（移植、放疗）"),
+    "bodyStructures": ("body structures (lesion sites)", "身体结构（病灶部位）"),
+}
 #: ICD-10 C90.x (clinical-criteria.md §4.1) or SNOMED CT 109989006 multiple myeloma (§4.3): without one of these the
 #: patient is not a myeloma patient and the service answers ``{"cards": []}``.
 _ICD10_MYELOMA_PREFIX: Final = "C90"
@@ -291,15 +307,11 @@ def _strip_outcomes(value: Any) -> Any:
 
 
 def is_myeloma_patient(conditions: list[dict[str, Any]]) -> bool:
-    for cond in conditions:
-        for coding in (cond.get("code") or {}).get("coding") or []:
-            system = str(coding.get("system", "")).lower()
-            code = str(coding.get("code", ""))
-            if "icd-10" in system and code.upper().startswith(_ICD10_MYELOMA_PREFIX):
-                return True
-            if system == "http://snomed.info/sct" and code == _SNOMED_MYELOMA:
-                return True
-    return False
+    """A plasma cell neoplasm in any coding the FHIR import recognises (ICD-10 in any edition or by OID, ICD-O-3,
+    mCODE histology, SNOMED 109989006, mmemd's plasmacytoma)."""
+    from mmemd.fhir import is_plasma_cell_neoplasm
+
+    return any(is_plasma_cell_neoplasm(c) for c in conditions)
 
 
 def split_prefetch(prefetch: Mapping[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
@@ -326,26 +338,75 @@ def split_prefetch(prefetch: Mapping[str, Any] | None) -> tuple[dict[str, Any], 
     return have, missing
 
 
-#: prefetch key → the argument of :func:`mmemd.fhir.bundle_to_record_from_parts` that takes it
+#: prefetch key → the argument of :func:`mmemd.fhir.bundle_to_record_from_parts` that takes it (in this order: the
+#: n-th key of a part is its n-th list item)
 _PARTS: Final[dict[str, str]] = {
     "patient": "patient",
     "conditions": "conditions",
     "observations": "observations",
+    "observationsAll": "observations",
     "medications": "medications",
+    "medicationStatements": "medications",
     "procedures": "procedures",
     "bodyStructures": "body_structures",
 }
-_KEY_OF_PART: Final = {v: k for k, v in _PARTS.items()}
-_ENTRY: Final = re.compile(r"^(?P<part>[a-z_]+)(?:\.entry\[(?P<i>\d+)\])?(?P<rest>.*)$")
+_ENTRY: Final = re.compile(r"^(?P<part>[a-z_]+)(?:\[(?P<k>\d+)\])?(?:\.entry\[(?P<i>\d+)\])?(?P<rest>.*)$")
+
+
+def import_parts(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Prefetch values as the import's arguments: one list per part, in ``_PARTS`` order, a resource that an
+    earlier key of the same part already holds left out (``observationsAll`` repeats the laboratory results)."""
+    parts: dict[str, list[Any]] = {}
+    for key, part in _PARTS.items():
+        value = values.get(key)
+        if key not in values:
+            continue
+        if part == "patient":
+            if value is not None:
+                parts.setdefault(part, []).append(value)
+            continue
+        seen = {
+            (r.get("resourceType"), r.get("id"))
+            for v in parts.get(part, [])
+            for r in _entries(v)
+            if r.get("id")
+        }
+        if isinstance(value, dict) and value.get("resourceType") == "Bundle" and seen:
+            value = {
+                **value,
+                "entry": [
+                    e
+                    for e in value.get("entry") or []
+                    if not (
+                        isinstance(e, dict)
+                        and isinstance(e.get("resource"), dict)
+                        and (e["resource"].get("resourceType"), e["resource"].get("id")) in seen
+                    )
+                ],
+            }
+        parts.setdefault(part, []).append(value)
+    out: dict[str, Any] = {k: [x for x in v if x is not None] for k, v in parts.items()}
+    if "patient" in out:
+        out["patient"] = out["patient"][0] if out["patient"] else None
+    return out
+
+
+def _key_of(part: str, k: int | None, values: Mapping[str, Any]) -> str | None:
+    keys = [key for key, p in _PARTS.items() if p == part and key in values and values[key] is not None]
+    if k is None:
+        return keys[0] if keys else None
+    return keys[k] if k < len(keys) else None
 
 
 def where(path: str, values: Mapping[str, Any]) -> str:
-    """A FHIR import path (``observations.entry[2].resource.valueQuantity``) as the EHR sees it:
+    """A FHIR import path (``observations[0].entry[2].resource.valueQuantity``) as the EHR sees it:
     ``prefetch.observations Observation/ab1 .valueQuantity``."""
     m = _ENTRY.match(path)
-    if m is None or m["part"] not in _KEY_OF_PART:
+    if m is None or m["part"] not in set(_PARTS.values()):
         return path
-    key = _KEY_OF_PART[m["part"]]
+    key = _key_of(m["part"], int(m["k"]) if m["k"] is not None else None, values)
+    if key is None:
+        return path
     rest = m["rest"].removeprefix(".resource")
     value = values.get(key)
     resource: Any = value
@@ -360,11 +421,54 @@ def where(path: str, values: Mapping[str, Any]) -> str:
 
 
 # ---- the service -----------------------------------------------------------------------------------------------
-def _not_provided(key: str) -> ImportNote:
+async def _remaining_pages(values: dict[str, Any], source: FhirSource | None) -> list[ImportNote]:
+    """A prefetch searchset with a ``next`` link (the spec says prefetch holds the whole result; some EHRs send page
+    one): the remaining pages are fetched from fhirServer, same host only; without a server, or when that fails, the
+    card says only the first page was read."""
+    notes: list[ImportNote] = []
+    for key, value in list(values.items()):
+        nxt = _next_link(value)
+        if nxt is None:
+            continue
+        if source is None:
+            notes.append(_partial(key, "no fhirServer to fetch the next pages"))
+            continue
+        try:
+            values[key] = _strip_outcomes(await fetch_remaining(source, key, value, nxt))
+        except FetchFailed as exc:
+            notes.append(_partial(key, exc.reason))
+    return notes
+
+
+def _next_link(value: Any) -> str | None:
+    if not isinstance(value, dict) or value.get("resourceType") != "Bundle":
+        return None
+    return next(
+        (
+            str(lk["url"])
+            for lk in value.get("link") or []
+            if isinstance(lk, dict) and lk.get("relation") == "next"
+        ),
+        None,
+    )
+
+
+def _partial(key: str, why: str) -> ImportNote:
+    en, zh = _KEY_DATA.get(key, (key, key))
     return ImportNote(
         f"prefetch.{key}",
-        "not provided by the EHR (optional; lesions may be missing)",
-        "电子病历未提供（可选；病灶信息可能缺失）",
+        f"only the first page of {en} was read ({why})",
+        f"{zh}仅读取了第一页",
+    )
+
+
+def _not_provided(key: str, why: str = "") -> ImportNote:
+    """The card's note for a key the EHR did not provide (or could not be fetched): which data are missing."""
+    en, zh = _KEY_DATA.get(key, (key, key))
+    return ImportNote(
+        f"prefetch.{key}",
+        f"data not available: {en}{f' ({why})' if why else ''}; the assessment is made without them",
+        f"数据不可用：{zh}；评估未包含这些数据",
     )
 
 
@@ -383,7 +487,7 @@ def _assess_patient(
     from mmemd.clinical.errors import RecordError
     from mmemd.fhir import bundle_to_record_from_parts
 
-    parts = {_PARTS[k]: v for k, v in values.items() if k in _PARTS and v is not None}
+    parts = import_parts(values)
     try:
         imported = bundle_to_record_from_parts(**parts)
     except ValueError as exc:  # BundleError: a malformed resource in the prefetch
@@ -416,7 +520,6 @@ def _assess_patient(
         return CdsResponse(cards=[message_card(text, "\n".join(lines), card_uuid=card_id, lang=lang)])
 
     links: list[tuple[str, str]] = []
-    source_url: str | None = None
     base = _base_url(state.config, request)
     cds = state.config.cds_hooks
     if cds.report_links:
@@ -424,9 +527,8 @@ def _assess_patient(
         state.reports.put(token, imported.record, state.clock())
         url = f"{base}/cds-services/{SERVICE_ID}/report/{token}"
         links = [("Full report (English)", f"{url}?lang=en"), ("完整报告（中文）", f"{url}?lang=zh")]
-        source_url = f"{url}?lang={lang}"
-    else:
-        source_url = f"{base}/"
+    # source.url is about the source of the guidance, not this patient (spec "Source"): the service's general page.
+    source_url = f"{base}/"
     card = assessment_card(
         imported.record,
         assessment,
@@ -538,13 +640,54 @@ def build_router(config: ServiceConfig, state: CdsState | None = None) -> APIRou
                 detail=f"this service answers the {HOOK} hook",
                 errors=[{"path": "$.hook", "message": f"must be {HOOK!r}", "code": "wrong_hook"}],
             )
+        auth = hook.fhir_authorization
+        if auth is not None and auth.patient is not None and auth.patient != hook.context.patient_id:
+            # A token scoped to another patient must not be used to read this one (spec: fhirAuthorization.patient).
+            raise ApiProblem(
+                422,
+                type=INVALID_HOOK_REQUEST,
+                title="fhirAuthorization is for another patient",
+                detail="fhirAuthorization.patient differs from context.patientId",
+                errors=[
+                    {
+                        "path": "$.fhirAuthorization.patient",
+                        "message": "must equal context.patientId",
+                        "code": "patient_mismatch",
+                    }
+                ],
+            )
         values, missing = split_prefetch(hook.prefetch)
         context = {"patientId": hook.context.patient_id, "userId": hook.context.user_id}
         if hook.context.encounter_id:
             context["encounterId"] = hook.context.encounter_id
         notes: list[ImportNote] = []
         required_missing = [k for k in missing if k in REQUIRED]
-        if missing and (hook.fhir_server is None or hook.fhir_authorization is None):
+        source: FhirSource | None = None
+        if hook.fhir_server is not None and auth is not None:
+            if hook.fhir_server.scheme != "https" and not cds.fhir_allow_http:
+                if missing:
+                    raise ApiProblem(
+                        412,
+                        type=PRECONDITION_FAILED,
+                        title="Required FHIR data not available",
+                        detail="fhirServer is not https: the access token is not sent over plain http",
+                        errors=[
+                            {
+                                "path": "$.fhirServer",
+                                "message": "must be https",
+                                "code": "fhir_server_not_https",
+                            }
+                        ],
+                    )
+            else:
+                source = FhirSource(
+                    base_url=str(hook.fhir_server),
+                    access_token=auth.access_token,
+                    timeout_seconds=cds.fhir_timeout_seconds,
+                    max_pages=cds.fhir_max_pages,
+                    transport=st.fhir_transport,
+                )
+        if missing and source is None:
             if required_missing:
                 raise ApiProblem(
                     412,
@@ -561,24 +704,7 @@ def build_router(config: ServiceConfig, state: CdsState | None = None) -> APIRou
                 )
             notes += [_not_provided(k) for k in missing]
         elif missing:
-            assert hook.fhir_server is not None and hook.fhir_authorization is not None
-            if hook.fhir_server.scheme != "https" and not cds.fhir_allow_http:
-                raise ApiProblem(
-                    412,
-                    type=PRECONDITION_FAILED,
-                    title="Required FHIR data not available",
-                    detail="fhirServer is not https: the access token is not sent over plain http",
-                    errors=[
-                        {"path": "$.fhirServer", "message": "must be https", "code": "fhir_server_not_https"}
-                    ],
-                )
-            source = FhirSource(
-                base_url=str(hook.fhir_server),
-                access_token=hook.fhir_authorization.access_token,
-                timeout_seconds=cds.fhir_timeout_seconds,
-                max_pages=cds.fhir_max_pages,
-                transport=st.fhir_transport,
-            )
+            assert source is not None
             try:
                 fetched = await fetch_keys(
                     source, {k: render_template(PREFETCH[k], context) for k in required_missing}
@@ -596,8 +722,9 @@ def build_router(config: ServiceConfig, state: CdsState | None = None) -> APIRou
                 try:
                     fetched = await fetch_keys(source, {key: render_template(PREFETCH[key], context)})
                     values.update({k: _strip_outcomes(v) for k, v in fetched.items()})
-                except FetchFailed:
-                    notes.append(_not_provided(key))
+                except FetchFailed as exc:
+                    notes.append(_not_provided(key, exc.reason))
+        notes += await _remaining_pages(values, source)
         patient = values.get("patient")
         if isinstance(patient, dict) and patient.get("resourceType") == "Bundle":
             # a search (Patient?_id=…) instead of a read: the first Patient entry

@@ -155,6 +155,12 @@ class FhirAuthorization(BaseModel):
     subject: str
     patient: str | None = None
 
+    @field_validator("token_type", mode="before")
+    @classmethod
+    def _bearer_any_case(cls, value: Any) -> Any:
+        # OAuth 2.0 token types are case-insensitive (RFC 6749 section 5.1): "bearer" is "Bearer".
+        return "Bearer" if isinstance(value, str) and value.lower() == "bearer" else value
+
 
 class PatientViewContext(BaseModel):
     model_config = ConfigDict(extra="ignore")
@@ -206,6 +212,8 @@ class FeedbackItem(_SpecModel):
     accepted_suggestions: list[AcceptedSuggestion] | None = Field(default=None, alias="acceptedSuggestions")
     override_reason: OverrideReason | None = Field(default=None, alias="overrideReason")
     outcome_timestamp: datetime = Field(alias="outcomeTimestamp")
+    # The spec's extension point (any JSON object); accepted and not stored (it may hold anything).
+    extension: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _conditional(self) -> FeedbackItem:
@@ -218,3 +226,4 @@ class FeedbackItem(_SpecModel):
 
 class FeedbackRequest(_SpecModel):
     feedback: list[FeedbackItem] = Field(min_length=1)
+    extension: dict[str, Any] | None = None

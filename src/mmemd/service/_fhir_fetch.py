@@ -127,3 +127,19 @@ async def _fetch_one(
     if entries:
         merged["entry"] = entries
     return merged
+
+
+async def fetch_remaining(source: FhirSource, key: str, first: Mapping[str, Any], next_url: str) -> Any:
+    """A searchset's remaining pages from its ``next`` link (same origin as fhirServer only), merged after the
+    entries of ``first``."""
+    base = source.base_url.rstrip("/") + "/"
+    headers = {"Authorization": f"Bearer {source.access_token}", "Accept": "application/fhir+json"}
+    async with httpx.AsyncClient(
+        timeout=source.timeout_seconds, transport=source.transport, follow_redirects=False
+    ) as client:
+        rest = await _fetch_one(client, key, urljoin(base, next_url), base, headers, source.max_pages)
+    merged = {k: v for k, v in first.items() if k not in ("link", "total", "entry")}
+    entries = [*(first.get("entry") or []), *((rest.get("entry") or []) if isinstance(rest, dict) else [])]
+    if entries:
+        merged["entry"] = entries
+    return merged

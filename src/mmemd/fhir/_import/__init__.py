@@ -26,7 +26,7 @@ from mmemd.fhir._import.patient import age_years, patient_id
 from mmemd.fhir._models import BundleError, BundleProblem, ImportResult
 from mmemd.fhir._resources import Entry, bundle_entries, ref_of, resource_problems, validate_bundle
 
-__all__ = ["bundle_to_record", "bundle_to_record_from_parts"]
+__all__ = ["bundle_to_record", "bundle_to_record_from_parts", "is_plasma_cell_neoplasm"]
 
 
 # --- entry points ----------------------------------------------------------------------------------------------
@@ -90,6 +90,18 @@ def bundle_to_record_from_parts(
             else:
                 entries.append(Entry(root, item if isinstance(item, Mapping) else {}))
     return _map(entries, age_at)
+
+
+def is_plasma_cell_neoplasm(condition: Mapping[str, Any]) -> bool:
+    """Whether a Condition resource is a plasma cell neoplasm the import recognises: myeloma, PCL or a plasmacytoma
+    in any coding it reads (ICD-10 in any edition or by OID, ICD-O-3, mCODE histology, SNOMED CT, mmemd). A
+    secondary-neoplasm code alone (C78/C79) is not: it needs a myeloma diagnosis beside it."""
+    from mmemd.fhir._import.condition import condition_coding
+
+    if not isinstance(condition, Mapping) or condition.get("resourceType") != "Condition":
+        return False
+    coded = condition_coding(Entry("Condition", condition))
+    return coded is not None and coded.kind != "secondary_neoplasm"
 
 
 # --- the mapping -----------------------------------------------------------------------------------------------
