@@ -91,3 +91,17 @@ def test_export() -> None:
     codes = [e["resource"]["code"]["coding"][0]["code"] for e in bundle["entry"]]
     assert codes[:2] == ["C139007", "C141392"]
     assert bundle["entry"][0]["resource"]["subject"]["reference"] == "Patient/emd-liver-rrmm-pr"
+
+
+def test_export_with_record_imports_back(tmp_path: Path) -> None:
+    src = ROOT / "examples" / "emd-liver-rrmm-pr.json"
+    out = runner.invoke(build_app(), ["fhir", "export", str(src), "--with-record"])
+    assert out.exit_code == 0, out.stderr
+    bundle = tmp_path / "export.json"
+    bundle.write_text(out.stdout, encoding="utf-8")
+    back = runner.invoke(build_app(), ["fhir", "import", str(bundle), "--json"])
+    assert back.exit_code == 0, back.stderr
+    env = json.loads(back.stdout)
+    assert env["record_valid"] is True
+    assert env["record"]["id"] == "emd-liver-rrmm-pr"
+    assert sum(1 for r in env["reasons"] if r["code"] == "derived_value") == 7

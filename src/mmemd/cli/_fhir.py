@@ -114,6 +114,14 @@ def export_command(
         str | None,
         typer.Option("--patient-ref", help="Observation.subject reference (default Patient/<record id>)."),
     ] = None,
+    with_record: Annotated[
+        bool,
+        typer.Option(
+            "--with-record",
+            help="Also write the record itself as FHIR (stages then point at its myeloma Condition and are dated "
+            "by its diagnosis); `mmemd fhir import` reads such a Bundle back to the same record.",
+        ),
+    ] = False,
 ) -> None:
     """Assess a patient record and print the results as a FHIR R4 Bundle of Observations."""
     from mmemd.cli._clinical import OutputFormat, _load_record
@@ -122,7 +130,11 @@ def export_command(
 
     rec = _load_record(record, OutputFormat.text)
     result = assess(rec)
-    bundle = assessment_to_bundle(result, patient_ref or f"Patient/{rec.id}")
+    if with_record:
+        data = rec.model_dump(mode="json", exclude_none=True, by_alias=True)
+        bundle = assessment_to_bundle(result, record=data)
+    else:
+        bundle = assessment_to_bundle(result, patient_ref or f"Patient/{rec.id}")
     sys.stdout.write(_dumps(bundle) + "\n")
 
 

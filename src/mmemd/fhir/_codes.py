@@ -33,6 +33,8 @@ DATA_ABSENT: Final = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
 MMEMD: Final = "urn:mmemd:fhir:CodeSystem:mmemd"
 EXT_LESION: Final = "urn:mmemd:fhir:StructureDefinition:lesion"
 EXT_THERAPY_LINE: Final = "urn:mmemd:fhir:StructureDefinition:therapy-line"
+# meta.tag of the Observations mmemd exports (assessment results): read back as derived values.
+RESULT_TAG: Final = "assessment-result"
 
 # A staging lab or cytogenetic finding counts as "at diagnosis" (patient-record.md: labs and cytogenetics are the
 # values at diagnosis) when measured within this many days of the diagnosis date, before or after; the one closest to

@@ -30,6 +30,9 @@ def _target(e: Entry, st: ImportState) -> C.Target | None:
         row = T.observation_code(system, code)
         if row is not None and row.target in ("histology", "disease_status"):
             return C.Target(row.target, row.target)
+        if system == C.NCIT and code in (C.NCIT_ISS, C.NCIT_RISS):
+            # An EHR's own ISS / R-ISS stage: mmemd stages from the laboratory values.
+            return C.Target("derived", "ISS / R-ISS stage")
         if system == C.LOINC:
             if code in C.REJECTED_LOINC:
                 st.why("unverified_code", f"{e.path}.code", code=f"LOINC {code}", why=C.REJECTED_LOINC[code])
@@ -67,6 +70,12 @@ def map_observation(e: Entry, st: ImportState) -> None:
     r = e.resource
     if e.path in st.consumed:
         return  # mapped with the Condition it describes (histology)
+    if any(
+        isinstance(t, Mapping) and t.get("system") == C.MMEMD and t.get("code") == C.RESULT_TAG
+        for t in (r.get("meta") or {}).get("tag") or []
+    ):
+        st.why("derived_value", f"{e.path}.meta.tag", what=f"mmemd result {code_label(r.get('code'))}")
+        return
     status = r.get("status")
     if status not in _USABLE_OBS_STATUS:
         st.why("status_excluded", f"{e.path}.status", status=status)
