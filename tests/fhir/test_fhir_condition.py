@@ -261,3 +261,13 @@ def test_coded_myeloma_makes_a_single_lesion_myeloma_with_emd() -> None:
     emd = assess(parse_record(rec)).emd
     assert emd.category == "extramedullary"
     assert any("confirmed multiple myeloma diagnosis recorded" in r for r in emd.reasons)
+
+
+@pytest.mark.parametrize(
+    ("text", "site"),
+    [("鼻咽", "nasopharynx"), ("Parotid gland", "salivary_gland"), ("Paranasal sinus", "paranasal_sinus")],
+)
+def test_head_and_neck_sites(text: str, site: str) -> None:
+    les = _condition("emp", _cc(ICD_O_3, "9734/3"), bodySite=[{"text": text}])
+    (lesion,) = bundle_to_record(_bundle(_myeloma(), les)).record["lesions"]
+    assert lesion["site"] == site and lesion["relation_to_bone"] == "none"
