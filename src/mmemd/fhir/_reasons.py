@@ -142,8 +142,8 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "另有骨髓瘤诊断条目；以最早发病日期作为诊断",
     ),
     "phase_default": (
-        "phase set to newly_diagnosed: no relapse recorded (ICD-10-CM 5th character 2, clinicalStatus relapse/recurrence)",
-        "阶段设为 newly_diagnosed：未记录复发（ICD-10-CM 第5位为2，或 clinicalStatus 为 relapse/recurrence）",
+        "phase set to newly_diagnosed: no relapse recorded (ICD-10-CM 5th character 2, clinicalStatus relapse/recurrence) and no progression after a therapy line",
+        "阶段设为 newly_diagnosed：未记录复发（ICD-10-CM 第5位为2，或 clinicalStatus 为 relapse/recurrence），治疗线开始后也未记录疾病进展",
     ),
     "pcl_coded": (
         "plasma cell leukaemia is coded; mmemd classifies PCL from the circulating plasma cell percentage (PCL21)",
@@ -182,8 +182,8 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "2022 年前的 ATC 代码 {code} 视为 {agent}",
     ),
     "therapy_line_inferred": (
-        "no therapy-line extension: line {line} inferred from the start date",
-        "无治疗线扩展：根据开始日期推断为第 {line} 线",
+        "no therapy-line extension: grouped into line {line} by start date, agents and recorded progression",
+        "无治疗线扩展：根据开始日期、药物及记录的疾病进展归入第 {line} 线",
     ),
     "no_start_date": (
         "therapy without a start date and without a therapy-line extension cannot be placed in a line",
