@@ -271,3 +271,20 @@ def test_head_and_neck_sites(text: str, site: str) -> None:
     les = _condition("emp", _cc(ICD_O_3, "9734/3"), bodySite=[{"text": text}])
     (lesion,) = bundle_to_record(_bundle(_myeloma(), les)).record["lesions"]
     assert lesion["site"] == site and lesion["relation_to_bone"] == "none"
+
+
+def test_coded_myeloma_stays_myeloma_whatever_histology_is_attached() -> None:
+    dx = _condition(
+        "dx",
+        _cc(ICD10_CM, "C90.00"),
+        extension=[{"url": HISTOLOGY_EXT, "valueCodeableConcept": _cc(ICD_O_3, "9734/3")}],
+    )
+    res = bundle_to_record(_bundle(dx))
+    assert res.record["phase"] == "newly_diagnosed" and "lesions" not in res.record
+
+
+def test_icd_10_pcs_is_not_a_diagnosis_system() -> None:
+    res = bundle_to_record(
+        _bundle(_condition("x", _cc("http://www.cms.gov/Medicare/Coding/ICD10/icd-10-pcs", "C90.0")))
+    )
+    assert "phase" not in res.record and "out_of_scope_condition" in _codes(res)

@@ -95,8 +95,9 @@ def is_icd10_family(system: str, canonical: str) -> bool:
     send the clinical edition under their own URIs, e.g. ``http://hospital.example.cn/icd10-cn``)."""
     from mmemd.fhir._codes import ICD10, ICD10_CM
 
+    low = system.lower()  # ICD-O (oncology) and ICD-10-PCS (procedures) are other systems
     return canonical in (ICD10, ICD10_CM) or bool(
-        _ICD_FAMILY.search(system) and "icd-o" not in system.lower()
+        _ICD_FAMILY.search(system) and "icd-o" not in low and "pcs" not in low
     )
 
 

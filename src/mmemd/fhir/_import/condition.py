@@ -86,9 +86,10 @@ def condition_coding(e: Entry, linked: Mapping[str, str] | None = None) -> Coded
             break
     if morphology is not None:
         m = T.diagnosis_code(T.ICD_O_3, morphology)
-        if m is not None and (coded is None or coded.kind in ("secondary_neoplasm", "myeloma", "lesion")):
+        if m is not None and (coded is None or coded.kind in ("secondary_neoplasm", "lesion")):
             # A post-coordinated condition (mCODE: a SNOMED "malignant neoplasm of <site>" with an ICD-O-3
-            # histology), or a secondary neoplasm whose histology names the plasma cell neoplasm.
+            # histology), or a secondary neoplasm whose histology names the plasma cell neoplasm. A coded myeloma
+            # stays myeloma whatever histology is attached to it.
             if coded is None or coded.kind == "secondary_neoplasm" or m.row.target in _PLASMACYTOMA:
                 site = coded.site if coded is not None else None
                 return Coded(
