@@ -170,3 +170,22 @@ def test_worsened_status_without_therapy_is_not_a_relapse() -> None:
     res = bundle_to_record(_synthea_bundle(status))
     assert res.record["phase"] == "newly_diagnosed"
     assert "phase_default" in _codes(res)
+
+
+def test_progression_after_a_coded_remission_is_a_relapse() -> None:
+    status = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "97509-4"}]},
+        "subject": {"reference": "urn:uuid:patient"},
+        "effectiveDateTime": "2024-06-20",
+        "valueCodeableConcept": {"coding": [{"system": SCT, "code": "271299001"}]},
+    }
+    bundle = _synthea_bundle(
+        status, icd="C90.01"
+    )  # in remission, recorded at onset 2023-02-01; no therapy sent
+    res = bundle_to_record(bundle)
+    assert res.record["phase"] == "relapsed_refractory"
+    assert "relapse_inferred" in _codes(res)
+    # the same remission without later progression stays first-line
+    assert bundle_to_record(_synthea_bundle(icd="C90.01")).record["phase"] == "newly_diagnosed"

@@ -38,8 +38,8 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "浆细胞瘤核实状态为 {status!r}：不是确诊病灶",
     ),
     "relapse_inferred": (
-        "phase set to relapsed_refractory: progression recorded after the start of a therapy line",
-        "阶段设为 relapsed_refractory：治疗线开始后记录到疾病进展",
+        "phase set to relapsed_refractory: progression recorded after the start of a therapy line or a coded remission",
+        "阶段设为 relapsed_refractory：治疗线开始后或编码为缓解后记录到疾病进展",
     ),
     "relation_from_coding": (
         "relation to bone {relation} inferred from code {code}",

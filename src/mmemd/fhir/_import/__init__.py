@@ -19,7 +19,13 @@ from mmemd.fhir._import._assemble import (
     latest,
 )
 from mmemd.fhir._import._state import ImportState
-from mmemd.fhir._import.condition import linked_histology, map_conditions, phase_of, progression_after_therapy
+from mmemd.fhir._import.condition import (
+    linked_histology,
+    map_conditions,
+    phase_of,
+    progression_after_therapy,
+    remission_dates,
+)
 from mmemd.fhir._import.medication import MEDICATIONS, map_therapy
 from mmemd.fhir._import.observation import map_observation
 from mmemd.fhir._import.patient import age_years, patient_id
@@ -201,7 +207,7 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
     for o in observations:
         map_observation(o, st)
     map_therapy(therapies, by_ref, st)
-    phase = phase_of(found, st, progression_after_therapy(st))
+    phase = phase_of(found, st, progression_after_therapy(st, remission_dates(found)))
 
     age = age_years(patient, age_at or dx_date, st)
     if age is not None:

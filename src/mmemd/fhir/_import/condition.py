@@ -376,10 +376,24 @@ def linked_histology(observations: list[Entry], st: ImportState) -> dict[str, st
     return out
 
 
-def progression_after_therapy(st: ImportState) -> str | None:
-    """The path of the first evidence of progression after a therapy line started: an mCODE disease status
-    "worsened" or a new lesion dated after the start of the first line; None when there is none."""
+def remission_dates(conditions: Conditions) -> list[date]:
+    """When a myeloma Condition coded "in remission" (ICD-10-CM 5th character 1) was recorded: a remission implies
+    treatment, so progression after it is a relapse even when the therapy itself was not sent."""
+    out: list[date] = []
+    for _, e, digit in conditions.diagnoses:
+        if digit == "1":
+            day = parse_date(e.resource.get("recordedDate"))[0] or _onset(e)
+            if day is not None:
+                out.append(day)
+    return out
+
+
+def progression_after_therapy(st: ImportState, treated_since: list[date] | None = None) -> str | None:
+    """The path of the first evidence of progression after a therapy line started (or after a recorded
+    remission, ``treated_since``): an mCODE disease status "worsened" or a new lesion dated after it; None when
+    there is none."""
     starts = [f.day for f in st.facts.get("therapy_history", []) if f.day is not None]
+    starts += treated_since or []
     if not starts:
         return None
     first = min(starts)
