@@ -77,18 +77,18 @@ def _alternation(terms: list[str], lang: Lang) -> str:
 
 
 def _matcher(groups: dict[str, list[str]], lang: Lang) -> tuple[re.Pattern[str], dict[str, str]]:
-    """One regex over every term of a concern; a named group per value (site id, change kind, side)."""
-    parts = []
-    names: dict[str, str] = {}
-    for i, (value, terms) in enumerate(groups.items()):
-        if not terms:
-            continue
-        name = f"g{i}"
-        names[name] = value
-        parts.append(f"(?P<{name}>{_alternation(terms, lang)})")
-    # One alternation over all groups, longest term first across groups, would need a merged sort; instead each
-    # group's longest match competes and the earliest-starting, then longest, wins in tokenize().
-    return re.compile("|".join(parts), re.IGNORECASE), names
+    """One regex over every term of a concern, longest term first (so at any position the longest term wins), and
+    the value (site id, change kind, side) of each term."""
+    values: dict[str, str] = {}
+    for value, terms in groups.items():
+        for term in terms or []:
+            values.setdefault(_key(term, lang), value)
+    return re.compile(_alternation(list(values), lang), re.IGNORECASE), values
+
+
+def _key(term: str, lang: Lang) -> str:
+    """How a matched term is looked up: English lower-case with single spaces and no plural "s"."""
+    return re.sub(r"[\s-]+", " ", term.lower()) if lang == "en" else term
 
 
 @lru_cache(maxsize=1)
@@ -106,11 +106,8 @@ def lexicon() -> Lexicon:
                 groups = {concern: list(cues[concern].get(lang) or [])}
             if not any(groups.values()):
                 continue
-            # Each group separately, so that within a concern the longest term wins whatever its group.
-            for value, terms in groups.items():
-                if terms:
-                    pattern, names = _matcher({value: terms}, lang)
-                    matchers[lang].append((concern, pattern, names))
+            pattern, values = _matcher(groups, lang)
+            matchers[lang].append((concern, pattern, values))
     prior = {
         lang: re.compile(_alternation(list(cues["prior"][lang]), lang), re.IGNORECASE)
         for lang in ("zh", "en")
@@ -138,10 +135,12 @@ def tokenize(text: str, lang: Lang) -> list[Token]:
     taken = bytearray(len(text) + 1)
     out: list[Token] = []
     by_concern: dict[str, list[Token]] = {}
-    for concern, pattern, names in lex.matchers[lang]:
+    for concern, pattern, values in lex.matchers[lang]:
+        found = by_concern.setdefault(concern, [])
         for m in pattern.finditer(text):
-            value = names[m.lastgroup] if m.lastgroup else concern
-            by_concern.setdefault(concern, []).append(Token(concern, value, m.start(), m.end()))
+            key = _key(m.group(), lang)
+            value = values.get(key) or values.get(key[:-1]) or concern  # an English plural "s"
+            found.append(Token(concern, value, m.start(), m.end()))
     for concern in PRIORITY:
         # Within a concern the longest match wins, then the earliest.
         for tok in sorted(by_concern.get(concern, ()), key=lambda t: (t.start - t.end, t.start)):

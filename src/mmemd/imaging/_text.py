@@ -8,8 +8,11 @@ in Chinese all horizontal whitespace goes (``肝 S6 段`` reads ``肝S6段``), i
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
 
 from mmemd.imaging._lexicon import Lang
 
@@ -28,24 +31,20 @@ class Normalized:
         return self.to_original[start], self.to_original[end - 1] + 1
 
 
+_CJK: Final = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_LATIN: Final = re.compile(r"[A-Za-z]")
+
+
+@lru_cache(maxsize=4096)
 def _char(c: str) -> str:
     n = unicodedata.normalize("NFKC", c)
     return n if len(n) == 1 else c
 
 
-def _is_cjk(c: str) -> bool:
-    o = ord(c)
-    return 0x4E00 <= o <= 0x9FFF or 0x3400 <= o <= 0x4DBF
-
-
 def detect_language(text: str) -> Lang:
     """``zh`` when Chinese characters make up at least a fifth of the letters, else ``en``."""
-    cjk = latin = 0
-    for c in text:
-        if _is_cjk(c):
-            cjk += 1
-        elif c.isascii() and c.isalpha():
-            latin += 1
+    cjk = len(_CJK.findall(text))
+    latin = len(_LATIN.findall(text))
     return "zh" if cjk and cjk * 5 >= cjk + latin else "en"
 
 
@@ -53,7 +52,7 @@ def normalize(text: str, lang: Lang) -> Normalized:
     out: list[str] = []
     where: list[int] = []
     for i, raw in enumerate(text):
-        c = _char(raw)
+        c = raw if raw.isascii() else _char(raw)
         if c == "\r":
             continue
         if c in " \t\u3000\xa0" or (c.isspace() and c != "\n"):
