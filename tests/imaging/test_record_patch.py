@@ -22,7 +22,7 @@ def _record(patch: dict[str, Any]) -> dict[str, Any]:
     return record
 
 
-@pytest.mark.parametrize("report", load("dev") + load("heldout"), ids=lambda r: r["id"])
+@pytest.mark.parametrize("report", load("dev") + load("heldout") + load("heldout_b"), ids=lambda r: r["id"])
 def test_patch_validates_against_the_record_model(report: dict[str, Any]) -> None:
     result = extract(report["text"])
     patch = result.record_patch

@@ -30,9 +30,8 @@ from mmemd.imaging._lexicon import Lang, Token, lexicon
 from mmemd.imaging._measures import Size, Suv, is_prior, sizes, suvs
 from mmemd.imaging._split import Span, clauses
 
-_LESION_WORDS: Final = frozenset(
-    {"lesion", "soft_tissue", "bone_destruction", "uptake", "lesion_override", "enlarged"}
-)
+# "enlarged" (肿大, lymphadenopathy) makes a lesion of a lymph node only: an enlarged spleen is not a plasmacytoma.
+_LESION_WORDS: Final = frozenset({"lesion", "soft_tissue", "bone_destruction", "uptake", "lesion_override"})
 _NEGATABLE: Final = frozenset(
     {
         "lesion",
@@ -170,7 +169,9 @@ def read_sentence(
     for c in cls:
         in_c = [t for t in live if c.start <= t.start < c.end]
         c_sites = {t.value for t in in_c if t.kind == "site"}
-        lesion_word = any(_is_lesion_word(t, text) for t in in_c)
+        lesion_word = any(_is_lesion_word(t, text) for t in in_c) or (
+            "lymph_node" in c_sites and any(t.kind == "enlarged" for t in in_c)
+        )
         if lesion_word and (not segments or (c_sites and seg_sites[-1] and not c_sites & seg_sites[-1])):
             segments.append([c])
             seg_sites.append(set(c_sites))
