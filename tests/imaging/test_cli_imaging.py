@@ -60,3 +60,5 @@ def test_unreadable_input_exits_2_with_a_clear_message(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "binary" in res.stderr and res.stdout == ""
     res = runner.invoke(app, ["imaging", "extract", "-", "--lang", "fr"], input="x")
     assert res.exit_code == 2
+    res = runner.invoke(app, ["imaging", "extract", "-"], input="x" * 100_001)
+    assert res.exit_code == 2 and "<stdin>: the text has 100,001 characters" in res.stderr

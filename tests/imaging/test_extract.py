@@ -237,3 +237,9 @@ def test_any_text_extracts_and_every_span_quotes_it(text: str) -> None:
         if les.size_cm:
             assert les.size_cm == sorted(les.size_cm, reverse=True)
             assert all(d > 0 for d in les.size_cm)
+
+
+def test_text_far_longer_than_a_report_is_a_clear_error() -> None:
+    extract("未见异常。" * (imaging.MAX_REPORT_CHARS // 5))  # at the limit: read
+    with pytest.raises(ImagingInputError, match="characters"):
+        extract("x" * (imaging.MAX_REPORT_CHARS + 1))

@@ -82,6 +82,15 @@ def test_malformed_json_unsupported_media_and_undecodable_text(client: TestClien
     assert _problem(r, 422)["errors"][0]["code"] == "not_text"
 
 
+def test_text_longer_than_any_report_is_422(client: TestClient) -> None:
+    r = client.post(URL, json={"text": "x" * 100_001}, headers=AUTH)
+    assert _problem(r, 422)["errors"][0] == {
+        "path": "$.text",
+        "message": "the text has 100,001 characters; one imaging report is read up to 100,000",
+        "code": "too_long",
+    }
+
+
 def test_api_key_is_required(client: TestClient) -> None:
     _problem(client.post(URL, json={"text": ZH}), 401)
 

@@ -7,7 +7,8 @@ Output contract:
   their evidence spans, record_patch marked as extracted from text, versions).
 
 Exit codes: 0 when the report was read (a report with no finding is not an error); 2 when the input cannot be read
-as text (missing file, binary data, an encoding that is neither UTF-8 nor GB18030), with the reason on stderr.
+as text (missing file, binary data, an encoding that is neither UTF-8 nor GB18030, far longer than any report),
+with the reason on stderr.
 """
 
 from __future__ import annotations
@@ -158,10 +159,14 @@ def extract_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print one mmemd.imaging/1 JSON object.")] = False,
 ) -> None:
     """Read the lesions of an imaging report (PET-CT, CT, MRI, ultrasound; Chinese or English)."""
-    from mmemd.imaging import extract
+    from mmemd.imaging import ImagingInputError, extract
 
     text = read_report(report)
-    result = extract(text, lang=lang.value)
+    try:
+        result = extract(text, lang=lang.value)
+    except ImagingInputError as exc:
+        name = "<stdin>" if report == "-" else report
+        raise _fail(f"{name}: {exc}") from None
     if as_json:
         sys.stdout.write(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=2) + "\n")
         return

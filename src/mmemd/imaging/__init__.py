@@ -10,12 +10,13 @@ confirm before use.
 [('paravertebral', 'arising_from_bone', ['4.2', '3.1'], '9.8', 'increased')]
 """
 
-from mmemd.imaging._extract import ImagingInputError, extract
+from mmemd.imaging._extract import MAX_REPORT_CHARS, ImagingInputError, extract
 from mmemd.imaging._fhir import lesions_from_diagnostic_report
 from mmemd.imaging._models import IMAGING_SCHEMA, Evidence, ImagingExtraction, ImagingLesion, ReportEvidence
 
 __all__ = [
     "IMAGING_SCHEMA",
+    "MAX_REPORT_CHARS",
     "Evidence",
     "ImagingExtraction",
     "ImagingInputError",

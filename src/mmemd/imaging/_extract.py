@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Final, Literal
 
 from mmemd.imaging._facts import modality as find_modality
 from mmemd.imaging._facts import study_date as find_date
@@ -14,9 +14,13 @@ from mmemd.imaging._patch import record_patch
 from mmemd.imaging._split import sections, sentences
 from mmemd.imaging._text import Normalized, detect_language, normalize
 
+# A long imaging report is a few thousand characters; far beyond that the input is not one report (a whole record
+# export, a log) and reading it would only tie up the caller.
+MAX_REPORT_CHARS: Final = 100_000
+
 
 class ImagingInputError(ValueError):
-    """The input is not a readable report (not text, or not decodable)."""
+    """The input is not a readable report (not text, an unknown language, or far longer than any report)."""
 
 
 def _ev(norm: Normalized, original: str, field: str, tok_start: int, tok_end: int, section: str) -> Evidence:
@@ -72,6 +76,10 @@ def extract(text: str, lang: Literal["zh", "en", "auto"] = "auto") -> ImagingExt
     """Read the lesions of one imaging report (Chinese or English; ``lang="auto"`` detects it)."""
     if not isinstance(text, str):
         raise ImagingInputError(f"an imaging report must be text, got {type(text).__name__}")
+    if len(text) > MAX_REPORT_CHARS:
+        raise ImagingInputError(
+            f"the text has {len(text):,} characters; one imaging report is read up to {MAX_REPORT_CHARS:,}"
+        )
     if lang not in ("zh", "en", "auto"):
         raise ImagingInputError(f"unknown language {lang!r}; use zh, en or auto")
     language: Lang = detect_language(text) if lang == "auto" else lang

@@ -22,6 +22,7 @@ not a lesion; it is kept as a *veto* so that the same site described neutrally e
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Final, TypeVar
@@ -151,7 +152,10 @@ def read_sentence(
     text: str, sentence: Span, tokens: list[Token], section: str, index: int, lang: Lang
 ) -> SentenceResult:
     cls = clauses(text, sentence)
-    toks = [t for t in tokens if sentence.start <= t.start < sentence.end]
+    # tokens are sorted by start: slice this sentence's by bisection (a long report has thousands of sentences)
+    lo = bisect_left(tokens, sentence.start, key=lambda t: t.start)
+    hi = bisect_left(tokens, sentence.end, lo, key=lambda t: t.start)
+    toks = tokens[lo:hi]
     clause_of: dict[int, Span] = {}
     for i, t in enumerate(toks):
         clause_of[i] = next((c for c in cls if c.start <= t.start < c.end), sentence)

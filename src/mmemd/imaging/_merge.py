@@ -10,31 +10,31 @@ findings. A lesion none of whose mentions names myeloma is dropped when a distra
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from mmemd.imaging._mentions import Mention, Veto
 
 
-@dataclass
 class Group:
-    mentions: list[Mention] = field(default_factory=list)
+    """The mentions of one lesion, with the merged site, side, first size and myeloma flag kept up to date."""
 
-    @property
-    def site(self) -> str:
-        specific = [m.site for m in self.mentions if m.site != "soft_tissue"]
-        return specific[0] if specific else self.mentions[0].site
+    __slots__ = ("mentions", "myeloma", "relation", "side", "site", "size")
 
-    @property
-    def relation(self) -> str:
-        return self.mentions[0].relation
+    def __init__(self, first: Mention) -> None:
+        self.mentions: list[Mention] = []
+        self.site = first.site
+        self.relation = first.relation
+        self.side: str | None = None
+        self.size: tuple[object, ...] | None = None
+        self.myeloma = False
+        self.add(first)
 
-    @property
-    def side(self) -> str | None:
-        return next((m.side for m in self.mentions if m.side), None)
-
-    @property
-    def myeloma(self) -> bool:
-        return any(m.myeloma for m in self.mentions)
+    def add(self, m: Mention) -> None:
+        self.mentions.append(m)
+        if self.site == "soft_tissue" and m.site != "soft_tissue":
+            self.site = m.site  # a named region is more specific than the fallback
+        self.side = self.side or m.side
+        if self.size is None and m.size is not None:
+            self.size = m.size.cm
+        self.myeloma = self.myeloma or m.myeloma
 
     def certainty(self) -> str:
         imp = [m for m in self.mentions if m.section == "impression"]
@@ -55,23 +55,24 @@ def _agrees(g: Group, m: Mention) -> bool:
         return False
     if g.side and m.side and g.side != m.side:
         return False
-    sizes = [x.size.cm for x in g.mentions if x.size]
-    return not (sizes and m.size and m.size.cm != sizes[0])
+    return not (g.size is not None and m.size is not None and m.size.cm != g.size)
 
 
 def merge(mentions: list[Mention], vetoes: list[Veto]) -> list[Group]:
     # A distractor sentence right after a lesion sentence ("… mass. Biopsy-proven lung adenocarcinoma.") vetoes
     # that sentence when it names none of its sites, or names one of them.
     vetoed: set[int] = set()
+    by_sentence: dict[int, list[int]] = {}
+    for i, m in enumerate(mentions):
+        by_sentence.setdefault(m.sentence, []).append(i)
     for v in vetoes:
         if not v.standalone:
             continue
         prev = [
             i
-            for i, m in enumerate(mentions)
-            if m.section == v.section
-            and m.sentence == v.sentence - 1
-            and (v.side is None or m.side is None or v.side == m.side)
+            for i in by_sentence.get(v.sentence - 1, ())
+            if mentions[i].section == v.section
+            and (v.side is None or mentions[i].side is None or v.side == mentions[i].side)
         ]
         if prev and (v.site is None or any(mentions[i].site == v.site for i in prev)):
             vetoed.update(i for i in prev if not mentions[i].myeloma)
@@ -83,14 +84,16 @@ def merge(mentions: list[Mention], vetoes: list[Veto]) -> list[Group]:
     for m in ordered:
         target = next((g for g in groups if _agrees(g, m)), None)
         if target is None:
-            groups.append(Group([m]))
+            groups.append(Group(m))
         else:
-            target.mentions.append(m)
+            target.add(m)
+    veto_sides: dict[str | None, set[str | None]] = {}
+    for v in vetoes:
+        veto_sides.setdefault(v.site, set()).add(v.side)
     kept = []
     for g in groups:
-        if not g.myeloma and any(
-            v.site == g.site and (v.side is None or g.side is None or v.side == g.side) for v in vetoes
-        ):
+        sides = veto_sides.get(g.site)
+        if not g.myeloma and sides and (None in sides or g.side is None or g.side in sides):
             continue
         kept.append(g)
     return kept

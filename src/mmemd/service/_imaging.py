@@ -14,7 +14,7 @@ from typing import Any, Final
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
-from mmemd.imaging import ImagingExtraction, extract
+from mmemd.imaging import ImagingExtraction, ImagingInputError, extract
 from mmemd.service._auth import require_api_key
 from mmemd.service._config import ServiceConfig
 from mmemd.service._problem import MALFORMED_JSON, UNSUPPORTED_MEDIA_TYPE, ApiProblem, problem_responses
@@ -108,7 +108,10 @@ async def _read(request: Request) -> tuple[str, str]:
 
 async def create_extraction(request: Request) -> Response:
     text, lang = await _read(request)
-    result = extract(text, lang=lang)  # type: ignore[arg-type]
+    try:
+        result = extract(text, lang=lang)  # type: ignore[arg-type]
+    except ImagingInputError as exc:
+        raise _invalid("$.text", str(exc), "too_long") from None
     return Response(
         json.dumps(result.model_dump(mode="json"), ensure_ascii=False), status_code=200, media_type=_JSON
     )
