@@ -85,3 +85,26 @@ def test_every_evidence_span_quotes_the_report(report: dict) -> None:
             assert ev.quote.strip()
     for ev in result.evidence:
         assert report["text"][ev.start : ev.end] == ev.quote
+
+
+def _findings(text: str) -> str | None:
+    m = re.search(
+        r"(?:检查所见|影像所见|FINDINGS)[:：](.*?)(?=\n(?:诊断意见|影像诊断|IMPRESSION)|\Z)", text, re.S
+    )
+    return m.group(1).strip() if m else None
+
+
+@pytest.mark.parametrize("report", _all(), ids=lambda r: r["id"])
+def test_findings_restated_as_impression_add_no_lesion(report: dict) -> None:
+    # Invariant of the findings/impression merge: an impression that repeats the findings word for word is the
+    # same lesions again, never new ones.
+    findings = _findings(report["text"])
+    if findings is None:
+        pytest.skip("no findings heading")
+    zh = re.search(r"[\u4e00-\u9fff]", report["text"]) is not None
+    fh, ih = ("检查所见：", "诊断意见：") if zh else ("FINDINGS: ", "IMPRESSION: ")
+    once = extract(fh + findings)
+    twice = extract(f"{fh}{findings}\n{ih}{findings}")
+    assert [(x.site, x.side, x.size_cm) for x in twice.lesions] == [
+        (x.site, x.side, x.size_cm) for x in once.lesions
+    ]

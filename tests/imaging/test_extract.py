@@ -243,3 +243,10 @@ def test_text_far_longer_than_a_report_is_a_clear_error() -> None:
     extract("未见异常。" * (imaging.MAX_REPORT_CHARS // 5))  # at the limit: read
     with pytest.raises(ImagingInputError, match="characters"):
         extract("x" * (imaging.MAX_REPORT_CHARS + 1))
+
+
+def test_package_docstring_example_runs() -> None:
+    import doctest
+
+    result = doctest.testmod(imaging)
+    assert result.attempted >= 3 and result.failed == 0
