@@ -250,3 +250,10 @@ def test_package_docstring_example_runs() -> None:
 
     result = doctest.testmod(imaging)
     assert result.attempted >= 3 and result.failed == 0
+
+
+def test_english_plurals_in_s_and_es() -> None:
+    les = _one("FINDINGS: Multiple new masses in the liver, the largest 2.0 x 1.5 cm.")
+    assert (les.site, les.change, les.size_cm) == ("liver", "new", [Decimal("2.0"), Decimal("1.5")])
+    les = _one("FINDINGS: Enlarged FDG-avid left axillary lymph nodes, SUVmax 6.0.")
+    assert (les.site, les.side, les.suv_max) == ("lymph_node", "left", Decimal("6.0"))

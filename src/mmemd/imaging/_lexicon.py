@@ -1,7 +1,7 @@
 """The lexicons of ``data/*.yaml`` compiled into one matcher per concern and language.
 
 Chinese terms match anywhere (Chinese has no spaces between words), longest first; English terms match whole words,
-case-insensitively, with an optional plural "s". Matches of different concerns never overlap: :func:`tokenize` runs
+case-insensitively, with an optional plural "s" or "es". Matches of different concerns never overlap: :func:`tokenize` runs
 the concerns in :data:`PRIORITY` order and drops a match that overlaps one already taken, so "无明显变化" (stable) is
 not read as the negation "无", nor "no new lesions" as a negated lesion.
 """
@@ -72,7 +72,7 @@ def _alternation(terms: list[str], lang: Lang) -> str:
     ordered = sorted({t.lower() if lang == "en" else t for t in terms}, key=len, reverse=True)
     body = "|".join(re.escape(t).replace(r"\ ", r"\s*" if lang == "zh" else r"[\s-]+") for t in ordered)
     if lang == "en":
-        return rf"(?<![a-z0-9])(?:{body})s?(?![a-z0-9])"
+        return rf"(?<![a-z0-9])(?:{body})(?:s|es)?(?![a-z0-9])"
     return f"(?:{body})"
 
 
@@ -139,7 +139,8 @@ def tokenize(text: str, lang: Lang) -> list[Token]:
         found = by_concern.setdefault(concern, [])
         for m in pattern.finditer(text):
             key = _key(m.group(), lang)
-            value = values.get(key) or values.get(key[:-1]) or concern  # an English plural "s"
+            # an English plural: "nodes" -> "node", "masses" -> "mass"
+            value = values.get(key) or values.get(key[:-1]) or values.get(key[:-2]) or concern
             found.append(Token(concern, value, m.start(), m.end()))
     for concern in PRIORITY:
         # Within a concern the longest match wins, then the earliest.
