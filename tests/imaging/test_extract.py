@@ -257,3 +257,10 @@ def test_english_plurals_in_s_and_es() -> None:
     assert (les.site, les.change, les.size_cm) == ("liver", "new", [Decimal("2.0"), Decimal("1.5")])
     les = _one("FINDINGS: Enlarged FDG-avid left axillary lymph nodes, SUVmax 6.0.")
     assert (les.site, les.side, les.suv_max) == ("lymph_node", "left", Decimal("6.0"))
+
+
+def test_a_site_named_before_the_lesion_word_is_its_site() -> None:
+    les = _one("FINDINGS:\nLIVER: 2.1 x 1.8 cm hypodense lesion in segment 6, new.")
+    assert (les.site, les.change) == ("liver", "new")
+    assert _one("检查所见：脾脏不大，内见低密度结节，约1.0cm×0.8cm。").site == "spleen"
+    assert extract("检查所见：肝脏大小约15cm，形态正常。").lesions == []

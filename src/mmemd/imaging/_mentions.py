@@ -170,9 +170,14 @@ def read_sentence(
     # Segment the sentence into mention candidates, clause by clause.
     segments: list[list[Span]] = []
     seg_sites: list[set[str]] = []
+    context_site: Token | None = (
+        None  # "脾脏不大，内见结节", "LIVER: 2.1 cm lesion": a site named before the lesion word
+    )
     for c in cls:
         in_c = [t for t in live if c.start <= t.start < c.end]
         c_sites = {t.value for t in in_c if t.kind == "site"}
+        if not segments and c_sites:
+            context_site = next(t for t in in_c if t.kind == "site")
         lesion_word = any(_is_lesion_word(t, text) for t in in_c) or (
             "lymph_node" in c_sites and any(t.kind == "enlarged" for t in in_c)
         )
@@ -182,13 +187,12 @@ def read_sentence(
         elif segments:
             segments[-1].append(c)
             seg_sites[-1] |= c_sites
-        # clauses before the first lesion word only give site context (kept with the first segment below)
     mentions: list[Mention] = []
     vetoes: list[Veto] = []
-    for seg in segments:
+    for k, seg in enumerate(segments):
         lo, hi = seg[0].start, seg[-1].end
         st = [t for t in live if lo <= t.start < hi]
-        m, veto = _mention(text, seg, st, section, index, lang, sentence)
+        m, veto = _mention(text, seg, st, section, index, lang, context_site if k == 0 else None)
         if m is not None:
             mentions.extend(m)
         if veto is not None:
@@ -225,11 +229,19 @@ def _side(text: str, toks: list[Token], first: Span, lang: Lang) -> Token | None
 
 
 def _mention(
-    text: str, seg: list[Span], st: list[Token], section: str, index: int, lang: Lang, sentence: Span
+    text: str,
+    seg: list[Span],
+    st: list[Token],
+    section: str,
+    index: int,
+    lang: Lang,
+    context_site: Token | None,
 ) -> tuple[list[Mention] | None, Veto | None]:
     first = seg[0]
     kinds = {t.kind for t in st}
     sites = _drop_location_qualifiers([t for t in st if t.kind == "site"], text, lang)
+    if not sites and context_site is not None and not ({"bone", "bone_destruction"} & kinds):
+        sites = [context_site]
     distractor = "distractor" in kinds
     myeloma = "myeloma" in kinds
     side_tok = _side(text, st, first, lang)
