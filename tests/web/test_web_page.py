@@ -33,7 +33,11 @@ def test_web_index_html_served_with_security_headers(web_client: Any) -> None:
     assert r.headers["x-frame-options"] == "DENY"
     doc = html5lib.parse(r.text, namespaceHTMLElements=False)
     assert doc.get("lang") == "en"
-    assert [s.get("src") for s in doc.iter("script")] == ["/static/i18n.js", "/static/app.js"]
+    assert [s.get("src") for s in doc.iter("script")] == [
+        "/static/i18n.js",
+        "/static/app.js",
+        "/static/imaging.js",
+    ]
     assert all(not (s.text or "").strip() for s in doc.iter("script")), (
         "no inline script (CSP script-src 'self')"
     )

@@ -39,7 +39,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     app.state.kb = knowledge.load()
     _warm_up(app)
 
-    from mmemd.service import _cds_hooks, _rest, _web
+    from mmemd.service import _cds_hooks, _imaging, _rest, _web
     from mmemd.service._middleware import ServiceMiddleware
     from mmemd.service._openapi import install_openapi
     from mmemd.service._problem import install_problem_handlers
@@ -48,6 +48,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     app.include_router(_rest.build_router(config))
     app.include_router(_cds_hooks.build_router(config))
     app.include_router(_web.build_router(config))
+    app.include_router(_imaging.build_router(config))
     install_openapi(app)
 
     if config.cors_origins:

@@ -23,6 +23,7 @@ from mmemd.service._config import ServiceConfig
 STATIC_TYPES: Final[dict[str, str]] = {
     "app.js": "text/javascript; charset=utf-8",
     "i18n.js": "text/javascript; charset=utf-8",
+    "imaging.js": "text/javascript; charset=utf-8",
     "app.css": "text/css; charset=utf-8",
 }
 

@@ -1,0 +1,82 @@
+"""Sizes and SUVmax, read exactly.
+
+Sizes: ``4.2cm×3.1cm``, ``42 mm x 31 mm``, ``3.4 x 1.8 x 2.0 cm``, ``最厚约1.5cm``; the unit written last applies to
+numbers written without one. Millimetres become centimetres by exact decimal division (``Decimal("18") / 10`` is
+``1.8``). Of three diameters the two largest are kept; the pair is ordered long, short — the longest diameter and
+its perpendicular, as plasmacytoma response is measured. A size or SUV written after a prior-study word in its
+clause ("前片约…", "原约…", "previously …", "decreased from …") is the prior study's and is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Final
+
+from mmemd.imaging._lexicon import Lang, lexicon
+
+_NUM: Final = r"\d+(?:\.\d+)?"
+_UNIT: Final = r"(?:cm|mm|厘米|毫米)"
+_BY: Final = r"\s*(?:[×xX*＊]|by)\s*"
+_SIZE: Final = re.compile(
+    rf"(?<![\d.])(?P<a>{_NUM})\s*(?P<ua>{_UNIT})?(?:{_BY}(?P<b>{_NUM})\s*(?P<ub>{_UNIT})?"
+    rf"(?:{_BY}(?P<c>{_NUM})\s*(?P<uc>{_UNIT})?)?)?(?![A-Za-z\d])",
+    re.IGNORECASE,
+)
+_SUV: Final = re.compile(
+    rf"SUV\s*max\s*[)）]?\s*(?:值)?\s*(?:约|为|=|:|of|is|was|approximately|approx\.?|~|up\s+to|measuring)?\s*"
+    rf"(?:约|为)?\s*(?P<v>{_NUM})",
+    re.IGNORECASE,
+)
+_TEN: Final = Decimal(10)
+
+
+@dataclass(frozen=True, slots=True)
+class Size:
+    cm: tuple[Decimal, ...]  # (long, short) or (single,)
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Suv:
+    value: Decimal
+    start: int
+    end: int
+
+
+def _cm(value: str, unit: str) -> Decimal:
+    d = Decimal(value)
+    return d / _TEN if unit.lower() in ("mm", "毫米") else d
+
+
+def sizes(text: str, start: int, end: int) -> list[Size]:
+    out: list[Size] = []
+    for m in _SIZE.finditer(text, start, end):
+        nums = [m.group(k) for k in ("a", "b", "c") if m.group(k)]
+        units = [m.group(k) for k in ("ua", "ub", "uc")]
+        last = next((u for u in reversed(units[: len(nums)]) if u), None)
+        if last is None:
+            continue
+        filled = []
+        for n, u in zip(nums, units, strict=False):
+            filled.append(_cm(n, u or last))
+        dims = sorted(filled, reverse=True)[:2]
+        if any(d <= 0 for d in dims):
+            continue
+        out.append(Size(tuple(dims), m.start(), m.end()))
+    return out
+
+
+def suvs(text: str, start: int, end: int) -> list[Suv]:
+    return [Suv(Decimal(m.group("v")), m.start(), m.end()) for m in _SUV.finditer(text, start, end)]
+
+
+_PRIOR_WINDOW: Final = {"zh": 6, "en": 16}
+
+
+def is_prior(text: str, clause_start: int, value_start: int, lang: Lang) -> bool:
+    """True when a prior-study word ends shortly before the value, in the same clause."""
+    lo = max(clause_start, value_start - _PRIOR_WINDOW[lang])
+    return lexicon().prior[lang].search(text, lo, value_start) is not None

@@ -1,0 +1,99 @@
+"""One lesion per lesion: mentions in findings and impression (or repeated within one) are merged, and vetoes applied.
+
+Two mentions are the same lesion when their sites agree (a soft-tissue mass arising from bone without a named
+region agrees with any region of another such mass), their sides do not contradict each other and their sizes, when
+both are given, are equal. Values come from the first mention that has them (findings come first); certainty comes
+from the impression when the impression mentions the lesion — it is the radiologist's conclusion — else from the
+findings. A lesion none of whose mentions names myeloma is dropped when a distractor mention of the same site
+("2. 肝囊肿", "consistent with adenoma") vetoes it.
+"""
+
+from __future__ import annotations
+
+from mmemd.imaging._mentions import Mention, Veto
+
+
+class Group:
+    """The mentions of one lesion, with the merged site, side, first size and myeloma flag kept up to date."""
+
+    __slots__ = ("mentions", "myeloma", "relation", "side", "site", "size")
+
+    def __init__(self, first: Mention) -> None:
+        self.mentions: list[Mention] = []
+        self.site = first.site
+        self.relation = first.relation
+        self.side: str | None = None
+        self.size: tuple[object, ...] | None = None
+        self.myeloma = False
+        self.add(first)
+
+    def add(self, m: Mention) -> None:
+        self.mentions.append(m)
+        if self.site == "soft_tissue" and m.site != "soft_tissue":
+            self.site = m.site  # a named region is more specific than the fallback
+        self.side = self.side or m.side
+        if self.size is None and m.size is not None:
+            self.size = m.size.cm
+        self.myeloma = self.myeloma or m.myeloma
+
+    def certainty(self) -> str:
+        imp = [m for m in self.mentions if m.section == "impression"]
+        pool = imp or self.mentions
+        return "possible" if any(m.hedge for m in pool) else "definite"
+
+
+def _sites_agree(g: Group, m: Mention) -> bool:
+    if g.site == m.site:
+        return True
+    return g.relation == m.relation == "arising_from_bone" and "soft_tissue" in (g.site, m.site)
+
+
+def _agrees(g: Group, m: Mention) -> bool:
+    if not _sites_agree(g, m):
+        return False
+    if g.relation != m.relation and "intraosseous" in (g.relation, m.relation):
+        return False
+    if g.side and m.side and g.side != m.side:
+        return False
+    return not (g.size is not None and m.size is not None and m.size.cm != g.size)
+
+
+def merge(mentions: list[Mention], vetoes: list[Veto]) -> list[Group]:
+    # A distractor sentence right after a lesion sentence ("… mass. Biopsy-proven lung adenocarcinoma.") vetoes
+    # that sentence when it names none of its sites, or names one of them.
+    vetoed: set[int] = set()
+    by_sentence: dict[int, list[int]] = {}
+    for i, m in enumerate(mentions):
+        by_sentence.setdefault(m.sentence, []).append(i)
+    for v in vetoes:
+        if not v.standalone:
+            continue
+        prev = [
+            i
+            for i in by_sentence.get(v.sentence - 1, ())
+            if mentions[i].section == v.section
+            and (v.side is None or mentions[i].side is None or v.side == mentions[i].side)
+        ]
+        if prev and (v.site is None or any(mentions[i].site == v.site for i in prev)):
+            vetoed.update(i for i in prev if not mentions[i].myeloma)
+    groups: list[Group] = []
+    ordered = sorted(
+        (m for i, m in enumerate(mentions) if i not in vetoed),
+        key=lambda m: (m.section != "findings", m.sentence),
+    )
+    for m in ordered:
+        target = next((g for g in groups if _agrees(g, m)), None)
+        if target is None:
+            groups.append(Group(m))
+        else:
+            target.add(m)
+    veto_sides: dict[str | None, set[str | None]] = {}
+    for v in vetoes:
+        veto_sides.setdefault(v.site, set()).add(v.side)
+    kept = []
+    for g in groups:
+        sides = veto_sides.get(g.site)
+        if not g.myeloma and sides and (None in sides or g.side is None or g.side in sides):
+            continue
+        kept.append(g)
+    return kept
