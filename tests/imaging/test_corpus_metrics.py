@@ -94,13 +94,14 @@ def _findings(text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-@pytest.mark.parametrize("report", _all(), ids=lambda r: r["id"])
+@pytest.mark.parametrize(
+    "report", [r for r in _all() if _findings(r["text"]) is not None], ids=lambda r: r["id"]
+)
 def test_findings_restated_as_impression_add_no_lesion(report: dict) -> None:
     # Invariant of the findings/impression merge: an impression that repeats the findings word for word is the
-    # same lesions again, never new ones.
+    # same lesions again, never new ones. (Reports without a findings heading have nothing to restate.)
     findings = _findings(report["text"])
-    if findings is None:
-        pytest.skip("no findings heading")
+    assert findings is not None
     zh = re.search(r"[\u4e00-\u9fff]", report["text"]) is not None
     fh, ih = ("检查所见：", "诊断意见：") if zh else ("FINDINGS: ", "IMPRESSION: ")
     once = extract(fh + findings)
