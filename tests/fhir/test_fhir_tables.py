@@ -12,6 +12,8 @@ from mmemd.knowledge import vocabulary
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "fhir.md").read_text(encoding="utf-8")
 _TARGETS = {
+    "imaging_category",
+    "imaging_report",
     "system",
     "myeloma",
     "pcl",

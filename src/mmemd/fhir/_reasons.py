@@ -61,6 +61,34 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "immunofixation result read as {value} from its text (pattern table)",
         "根据文本（模式表）将免疫固定电泳结果判读为 {value}",
     ),
+    "lesion_from_text": (
+        "lesion {lesion} ({site}) was read from the imaging report's text; a clinician must confirm it",
+        "病灶 {lesion}（{site}）由影像报告文本提取，须经临床医生确认",
+    ),
+    "assessment_from_text": (
+        "{field} on {date} was read from the imaging report's text; a clinician must confirm it",
+        "{date} 的 {field} 由影像报告文本提取，须经临床医生确认",
+    ),
+    "lesion_text_duplicate": (
+        "a lesion at site {site} read from the report text was not added: a coded lesion at that site is recorded",
+        "报告文本提取的部位 {site} 病灶未加入：该部位已有编码病灶",
+    ),
+    "unreadable_text": (
+        "the report's presented form is not readable text ({why}); it was not used",
+        "报告的呈现文本不可读（{why}），未使用",
+    ),
+    "no_lesion_in_report": (
+        "imaging report read: its text names no plasmacytoma",
+        "已读取影像报告：文本未提及浆细胞瘤",
+    ),
+    "no_report_text": (
+        "imaging report without a conclusion or a text/plain presentedForm: nothing to read",
+        "影像报告既无结论也无纯文本呈现内容，无可读取内容",
+    ),
+    "report_not_imaging": (
+        "DiagnosticReport that is not an imaging report (category, code): its text is not read",
+        "该诊断报告不是影像报告（按类别和代码判断），未读取其文本",
+    ),
     "unmapped_resource": (
         "{rtype} resources are not used by mmemd",
         "mmemd 不使用 {rtype} 资源",

@@ -68,6 +68,7 @@ def all_rows() -> tuple[Row, ...]:
     out += [_row(r) for r in obs["rows"]]
     out += [_row(r) for r in obs["ecog"]]
     out += [_row(r, "extension") for r in obs["extensions"]]
+    out += [_row(r) for r in _load("reports.yaml")["rows"]]
     return tuple(out)
 
 
@@ -212,3 +213,33 @@ def ife_from_text(text: str) -> str | None:
     """``positive`` / ``negative`` from an immunofixation result written as text; None when it says neither."""
     t = _nfkc(text)
     return next((v for v, p in _ife_patterns() if p.search(t)), None)
+
+
+@lru_cache(maxsize=1)
+def _report_index() -> tuple[Mapping[tuple[str, str], Row], re.Pattern[str], tuple[str, ...]]:
+    data = _load("reports.yaml")
+    rows = {(r.system, r.code.upper()): r for r in map(_row, data["rows"])}
+    prefixes = "|".join(re.escape(str(p)) for p in data["text_prefixes"])
+    return (
+        MappingProxyType(rows),
+        re.compile(rf"^\s*(?:{prefixes})(?![A-Za-z])", re.I),
+        tuple(data["text_words_zh"]),
+    )
+
+
+def is_imaging_report(report_codings: list[tuple[str, str, str]], report_texts: list[str]) -> bool:
+    """Whether a DiagnosticReport is an imaging report: a ``category`` or ``code`` coding in ``reports.yaml``, or a
+    category / code text (or display) naming the modality first (LOINC's imaging document names: "CT Chest", "PET
+    whole body") or, in a Chinese text, anywhere ("胸部CT平扫", "腹部彩超", "PET-CT检查报告")."""
+    rows, prefix, words_zh = _report_index()
+    for system, code, _ in report_codings:
+        if (canonical_system(system), code.strip().upper()) in rows:
+            return True
+    for text in report_texts:
+        t = _nfkc(text)
+        if prefix.search(t) or (_CJK.search(t) and any(w in t for w in words_zh)):
+            return True
+    return False
+
+
+_CJK: Final = re.compile(r"[\u4e00-\u9fff]")

@@ -11,17 +11,25 @@ confirm before use.
 """
 
 from mmemd.imaging._extract import MAX_REPORT_CHARS, ImagingInputError, extract
-from mmemd.imaging._fhir import lesions_from_diagnostic_report
+from mmemd.imaging._fhir import (
+    DiagnosticReportReading,
+    ReportNote,
+    lesions_from_diagnostic_report,
+    read_diagnostic_report,
+)
 from mmemd.imaging._models import IMAGING_SCHEMA, Evidence, ImagingExtraction, ImagingLesion, ReportEvidence
 
 __all__ = [
     "IMAGING_SCHEMA",
     "MAX_REPORT_CHARS",
+    "DiagnosticReportReading",
     "Evidence",
     "ImagingExtraction",
     "ImagingInputError",
     "ImagingLesion",
     "ReportEvidence",
+    "ReportNote",
     "extract",
     "lesions_from_diagnostic_report",
+    "read_diagnostic_report",
 ]

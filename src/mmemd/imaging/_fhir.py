@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Final
 
 from mmemd.imaging._extract import extract
+
+_ZERO: Final = Decimal(0)
 
 # code -> (English template, Chinese template), as in the FHIR import's reason table.
 MESSAGES: Final[dict[str, tuple[str, str]]] = {
@@ -32,12 +36,12 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
 }
 
 
-def _reason(code: str, path: str, **fields: object) -> dict[str, str]:
+def _reason(code: str, path: str, **fields: str) -> dict[str, str]:
     en, zh = MESSAGES[code]
     return {"code": code, "path": path, "message_en": en.format(**fields), "message_zh": zh.format(**fields)}
 
 
-def _texts(resource: dict[str, Any], reasons: list[dict[str, str]]) -> list[tuple[str, str]]:
+def _texts(resource: dict[str, Any], reasons: list[dict[str, Any]]) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     forms = resource.get("presentedForm")
     for i, form in enumerate(forms if isinstance(forms, list) else []):
@@ -57,11 +61,105 @@ def _texts(resource: dict[str, Any], reasons: list[dict[str, str]]) -> list[tupl
             out.append((path, raw.decode(charset)))
         except (binascii.Error, ValueError, LookupError) as exc:
             why = "bad base64" if isinstance(exc, binascii.Error) else f"not {charset}"
-            reasons.append(_reason("unreadable_text", path, source=path, why=why))
+            reasons.append({"code": "unreadable_text", "path": path, "fields": {"why": why}})
     conclusion = resource.get("conclusion")
     if isinstance(conclusion, str) and conclusion.strip():
         out.append(("DiagnosticReport.conclusion", conclusion))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class ReportNote:
+    """One reason of a report reading, before rendering: ``path`` is relative to the DiagnosticReport."""
+
+    code: str
+    path: str
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class DiagnosticReportReading:
+    """Everything the FHIR import takes from one report's text, ids already the record's.
+
+    ``plasmacytomas`` are the extractor's record-patch measurements (``lesion``, ``longest_cm``,
+    ``perpendicular_cm`` as exact decimals); ``new_lesion`` is true when any text names a new lesion, false when a
+    text says there is none, else None; ``study_date`` the report's own date, else ``effectiveDateTime``.
+    """
+
+    lesions: list[dict[str, Any]]
+    notes: list[ReportNote]
+    plasmacytomas: list[dict[str, Any]] = field(default_factory=list)
+    new_lesion: bool | None = None
+    study_date: str | None = None
+
+
+def read_diagnostic_report(resource: dict[str, Any]) -> DiagnosticReportReading:
+    """Record-form lesions, the plasmacytoma measurements and "new lesion" read from a DiagnosticReport's text.
+
+    The presented form (the whole report) is read first; the conclusion (the impression) adds only lesions at a site
+    and side not already found, so a lesion stated in both is one lesion. Lesion ids are ``<report id>-imaging-<n>``.
+    """
+    if not isinstance(resource, dict) or resource.get("resourceType") != "DiagnosticReport":
+        raise ValueError(
+            "expected a FHIR DiagnosticReport resource (a JSON object with resourceType DiagnosticReport)"
+        )
+    raw: list[dict[str, Any]] = []
+    texts = _texts(resource, raw)
+    notes = [ReportNote(r["code"], r["path"].removeprefix("DiagnosticReport"), r["fields"]) for r in raw]
+    if not texts:
+        if not notes:
+            notes.append(ReportNote("no_report_text", "", {}))
+        return DiagnosticReportReading([], notes)
+    effective = resource.get("effectiveDateTime")
+    fallback_date = effective[:10] if isinstance(effective, str) and len(effective) >= 10 else None
+    from mmemd.knowledge import vocabulary  # lazily, as the extractor does: the CLI's start-up time
+
+    prefix = str(resource.get("id") or "report")
+    cns = vocabulary().cns_site_ids
+    lesions: list[dict[str, Any]] = []
+    measured: list[dict[str, Any]] = []
+    seen: set[tuple[str, str | None]] = set()
+    new_flags: list[bool] = []
+    study: str | None = None
+    for path, text in texts:
+        result = extract(text)
+        date = result.study_date or fallback_date
+        study = study or result.study_date
+        if result.new_lesion is not None:
+            new_flags.append(result.new_lesion)
+        ids: dict[str, str] = {}
+        for les in result.lesions:
+            key = (les.site, les.side)
+            if key in seen or any(s == les.site and (les.side is None or d is None) for s, d in seen):
+                continue
+            seen.add(key)
+            lid = f"{prefix}-imaging-{len(lesions) + 1}"
+            ids[les.id] = lid
+            frag: dict[str, Any] = {"id": lid, "site": les.site, "relation_to_bone": les.relation_to_bone}
+            if result.modality:
+                frag["modality"] = result.modality
+            if les.change == "new" and date:
+                frag["detected_on"] = date
+            if les.site in cns:
+                frag["cns"] = True
+            lesions.append(frag)
+            notes.append(
+                ReportNote(
+                    "lesion_from_text",
+                    path.removeprefix("DiagnosticReport"),
+                    {"lesion": lid, "site": les.site},
+                )
+            )
+        assessment = result.record_patch.get("assessment") or {}
+        for m in assessment.get("plasmacytomas") or []:
+            if m["lesion"] in ids:
+                les_obj = next(x for x in result.lesions if x.id == m["lesion"])
+                dims = les_obj.size_cm if les_obj.size_cm and len(les_obj.size_cm) == 2 else [_ZERO, _ZERO]
+                measured.append(
+                    {"lesion": ids[m["lesion"]], "longest_cm": dims[0], "perpendicular_cm": dims[1]}
+                )
+    new_lesion = True if any(new_flags) else (False if new_flags else None)
+    return DiagnosticReportReading(lesions, notes, measured, new_lesion, study or fallback_date)
 
 
 def lesions_from_diagnostic_report(
@@ -72,35 +170,9 @@ def lesions_from_diagnostic_report(
     The presented form (the whole report) is read first; the conclusion (the impression) adds only lesions at a site
     and side not already found, so a lesion stated in both is one lesion. Lesion ids are ``<report id>-imaging-<n>``.
     """
-    reasons: list[dict[str, str]] = []
-    if not isinstance(resource, dict) or resource.get("resourceType") != "DiagnosticReport":
-        raise ValueError(
-            "expected a FHIR DiagnosticReport resource (a JSON object with resourceType DiagnosticReport)"
-        )
-    texts = _texts(resource, reasons)
-    if not texts:
-        if not reasons:
-            reasons.append(_reason("no_report_text", "DiagnosticReport"))
-        return [], reasons
-    effective = resource.get("effectiveDateTime")
-    fallback_date = effective[:10] if isinstance(effective, str) and len(effective) >= 10 else None
-    prefix = str(resource.get("id") or "report")
-    lesions: list[dict[str, Any]] = []
-    seen: set[tuple[str, str | None]] = set()
-    for path, text in texts:
-        result = extract(text)
-        date = result.study_date or fallback_date
-        for les in result.lesions:
-            key = (les.site, les.side)
-            if key in seen or any(s == les.site and (les.side is None or d is None) for s, d in seen):
-                continue
-            seen.add(key)
-            lid = f"{prefix}-imaging-{len(lesions) + 1}"
-            frag: dict[str, Any] = {"id": lid, "site": les.site, "relation_to_bone": les.relation_to_bone}
-            if result.modality:
-                frag["modality"] = result.modality
-            if les.change == "new" and date:
-                frag["detected_on"] = date
-            lesions.append(frag)
-            reasons.append(_reason("lesion_from_text", path, lesion=lid, site=les.site, source=path))
-    return lesions, reasons
+    reading = read_diagnostic_report(resource)
+    reasons = []
+    for n in reading.notes:
+        path = "DiagnosticReport" + n.path
+        reasons.append(_reason(n.code, path, source=path, **n.fields))
+    return reading.lesions, reasons

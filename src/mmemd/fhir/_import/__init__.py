@@ -26,6 +26,7 @@ from mmemd.fhir._import.condition import (
     progression_after_therapy,
     remission_dates,
 )
+from mmemd.fhir._import.diagnostic_report import is_imaging, map_imaging_reports
 from mmemd.fhir._import.medication import MEDICATIONS, map_therapy
 from mmemd.fhir._import.observation import map_observation
 from mmemd.fhir._import.patient import age_years, patient_id
@@ -155,6 +156,7 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
     observations: list[Entry] = []
     therapies: list[Entry] = []
     structures: list[Entry] = []
+    imaging_reports: list[Entry] = []
     referenced_meds: set[str] = set()
     for e in entries:
         t = e.rtype
@@ -166,6 +168,7 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
             *MEDICATIONS,
             "Procedure",
             "BodyStructure",
+            "DiagnosticReport",
         ) and other_patient(e):
             continue
         if t == "Condition":
@@ -179,10 +182,12 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
                 referenced_meds.add(r)
         elif t == "BodyStructure":
             structures.append(e)
+        elif t == "DiagnosticReport" and is_imaging(e.resource):
+            imaging_reports.append(e)
         elif t == "DiagnosticReport":
-            # Hook for report text (conclusion, presentedForm): no text extraction here yet, so the report itself is
-            # unmapped; its result Observations are read when they are entries of the input.
-            st.why("unmapped_resource", e.path, rtype=t)
+            # Only imaging reports' text is read; a laboratory or pathology report's result Observations are read
+            # when they are entries of the input.
+            st.why("report_not_imaging", e.path)
         elif t == "Medication":
             continue  # mapped through the statements that reference it (checked below)
         else:
@@ -204,6 +209,7 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
         structure_refs=_structure_refs(conditions, observations),
     )
     dx_date, lesions = found.dx_date, found.lesions
+    lesions = lesions + map_imaging_reports(imaging_reports, lesions, st)
     for o in observations:
         map_observation(o, st)
     map_therapy(therapies, by_ref, st)
