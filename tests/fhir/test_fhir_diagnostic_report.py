@@ -85,9 +85,15 @@ def test_chinese_pet_ct_presented_form_adds_lesions_and_measurements_marked_as_t
         True,
         True,
     ]
-    assert "椎旁" not in from_text[0].message_zh  # messages carry ids, never the report's words
+    # messages carry ids and vocabulary names, never the report's words or values
+    assert all(w not in r.message_zh for r in from_text for w in ("4.2", "较前增大", "软组织肿块"))
     fields = sorted(r.message_en.split(" on ")[0] for r in _reasons(res, "assessment_from_text"))
-    assert fields == ["new_lesion", "plasmacytomas[pet1-imaging-1]", "plasmacytomas[pet1-imaging-2]"]
+    assert fields == [
+        "new lesion",
+        "plasmacytoma size of pet1-imaging-1",
+        "plasmacytoma size of pet1-imaging-2",
+    ]
+    assert "肝" in from_text[1].message_zh  # the site by its Chinese name
     assert not _reasons(res, "unmapped_resource")
     emd = assess(parse_record(res.record)).emd
     assert emd.category == "extramedullary" and emd.also_paraskeletal is True

@@ -62,6 +62,7 @@ class FakeFhir:
             "MedicationStatement": "medicationStatements",
             "Procedure": "procedures",
             "BodyStructure": "bodyStructures",
+            "DiagnosticReport": "diagnosticReports",
         }[rtype]
         if key in self.fail:
             return httpx.Response(self.fail[key], json={"resourceType": "OperationOutcome", "issue": []})
@@ -101,6 +102,7 @@ def test_missing_keys_are_fetched_with_the_bearer_token(jwks: dict[str, Any], to
         "/fhir/MedicationStatement",
         "/fhir/Procedure",
         "/fhir/BodyStructure",
+        "/fhir/DiagnosticReport",
     }
     for r in fake.requests:
         assert r.headers["authorization"] == f"Bearer {ACCESS_TOKEN}"

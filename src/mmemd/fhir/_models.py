@@ -36,6 +36,9 @@ class ImportResult(BaseModel):
     record: dict[str, Any]
     reasons: list[Reason] = Field(default_factory=list)
     patient_id: str | None = None
+    #: ids of the lesions read from an imaging report's text (reason ``lesion_from_text``): proposals a clinician
+    #: confirms, which a card or report names as such
+    lesions_from_text: list[str] = Field(default_factory=list)
 
 
 class BundleProblem(BaseModel):

@@ -63,15 +63,15 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     ),
     "lesion_from_text": (
         "lesion {lesion} ({site}) was read from the imaging report's text; a clinician must confirm it",
-        "病灶 {lesion}（{site}）由影像报告文本提取，须经临床医生确认",
+        "病灶 {lesion}（{site_zh}）由影像报告文本提取，须经临床医生确认",
     ),
     "assessment_from_text": (
-        "{field} on {date} was read from the imaging report's text; a clinician must confirm it",
-        "{date} 的 {field} 由影像报告文本提取，须经临床医生确认",
+        "{what} on {date} was read from the imaging report's text; a clinician must confirm it",
+        "{date} 的{what_zh}由影像报告文本提取，须经临床医生确认",
     ),
     "lesion_text_duplicate": (
         "a lesion at site {site} read from the report text was not added: a coded lesion at that site is recorded",
-        "报告文本提取的部位 {site} 病灶未加入：该部位已有编码病灶",
+        "报告文本提取的{site_zh}病灶未加入：该部位已有编码病灶",
     ),
     "unreadable_text": (
         "the report's presented form is not readable text ({why}); it was not used",

@@ -219,8 +219,11 @@ def detail(
     decision: IndicatorDecision,
     lang: Lang,
     import_notes: Sequence[ImportNote] = (),
+    text_lesions: Sequence[str] = (),
 ) -> str:
-    """GitHub-Flavored Markdown: findings, the top options with key numbers and claim ids, open work-up, data notes."""
+    """GitHub-Flavored Markdown: findings, the top options with key numbers and claim ids, open work-up, data notes.
+
+    ``text_lesions``: ids of the lesions read from an imaging report's text, named as such (to be confirmed)."""
     lines: list[str] = []
     if decision.indicator != "info":
         because = decision.because_zh if lang == "zh" else decision.because_en
@@ -235,6 +238,8 @@ def detail(
     if cns is not None:
         emd_line += f"; CNS: {_t(lang, 'yes', '是') if cns else _t(lang, 'no', '否')}"
     lines.append(emd_line + "  ")
+    if text_lesions:
+        lines.append(text_lesions_line(record, text_lesions, lang) + "  ")
     staging = [
         f"ISS {_get(assessment, 'staging', 'iss') or '?'}",
         f"R-ISS {_get(assessment, 'staging', 'r_iss') or '?'}",
@@ -315,6 +320,32 @@ def detail(
     return "\n".join(lines)
 
 
+def text_lesions_line(record: Any, lesion_ids: Sequence[str], lang: Lang) -> str:
+    """Which lesions came from report text, by site name in the reader's language (the vocabulary's names), with
+    their size when the latest assessment measured them: a clinician confirms each before relying on it."""
+    from mmemd.knowledge import vocabulary
+
+    sites = vocabulary().sites
+    lesions = {str(_get(les, "id")): les for les in _get(record, "lesions") or ()}
+    sizes: dict[str, str] = {}
+    for a in _get(record, "assessments") or ():
+        for p in _get(a, "plasmacytomas") or ():
+            sizes[str(_get(p, "lesion"))] = f"{_get(p, 'longest_cm')} × {_get(p, 'perpendicular_cm')} cm"
+    names: list[str] = []
+    for lid in lesion_ids:
+        site = str(_get(lesions.get(lid), "site"))
+        term = sites.get(site)
+        name = (term.zh if lang == "zh" else term.en) if term is not None else site
+        size = sizes.get(lid)
+        names.append(md(name) + (_t(lang, f" ({size})", f"（{size}）") if size else ""))
+    label = _t(
+        lang,
+        "Read from imaging report text — confirm before use",
+        "由影像报告文本提取，使用前须经医生确认",
+    )
+    return f"**{label}:** {_t(lang, ', ', '、').join(names)}"
+
+
 def versions_dict(assessment: Any) -> dict[str, str]:
     versions = _get(assessment, "versions")
     names = ("mmemd", "knowledge_base", "response_criteria", "high_risk_definition")
@@ -330,8 +361,10 @@ def assessment_card(
     source_url: str | None = None,
     report_links: Sequence[tuple[str, str]] = (),
     import_notes: Sequence[ImportNote] = (),
+    text_lesions: Sequence[str] = (),
 ) -> Card:
-    """The card for one assessed patient; ``report_links`` are ``(label, absolute url)`` pairs."""
+    """The card for one assessed patient; ``report_links`` are ``(label, absolute url)`` pairs; ``text_lesions`` the
+    ids of lesions read from imaging report text (the detail names them as such)."""
     decision = decide_indicator(record, assessment)
     label = _t(
         lang, "mmemd — MM-EMD evidence (decision support)", "mmemd — 多发性骨髓瘤髓外病变证据（决策支持）"
@@ -339,7 +372,7 @@ def assessment_card(
     return Card(
         uuid=card_uuid,
         summary=summary(record, assessment, decision, lang),
-        detail=detail(record, assessment, decision, lang, import_notes),
+        detail=detail(record, assessment, decision, lang, import_notes, text_lesions),
         indicator=decision.indicator,
         source=Source(
             label=label,

@@ -73,6 +73,7 @@ PREFETCH: Final[dict[str, str]] = {
     "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
     "procedures": "Procedure?patient={{context.patientId}}",
     "bodyStructures": "BodyStructure?patient={{context.patientId}}",
+    "diagnosticReports": "DiagnosticReport?patient={{context.patientId}}",
 }
 #: keys without which there is nothing to assess (who, and whether it is a myeloma patient): missing and not
 #: fetchable → 412. Every other key degrades to a card that names the missing data.
@@ -88,6 +89,7 @@ _KEY_DATA: Final[dict[str, tuple[str, str]]] = {
     "medicationStatements": ("medication statements (therapy history)", "用药记录（治疗史）"),
     "procedures": ("procedures (transplant, radiotherapy)", "操作（移植、放疗）"),
     "bodyStructures": ("body structures (lesion sites)", "身体结构（病灶部位）"),
+    "diagnosticReports": ("imaging reports (lesions read from their text)", "影像报告（从文本提取病灶）"),
 }
 #: ICD-10 C90.x (clinical-criteria.md §4.1) or SNOMED CT 109989006 multiple myeloma (§4.3): without one of these the
 #: patient is not a myeloma patient and the service answers ``{"cards": []}``.
@@ -349,6 +351,7 @@ _PARTS: Final[dict[str, str]] = {
     "medicationStatements": "medications",
     "procedures": "procedures",
     "bodyStructures": "body_structures",
+    "diagnosticReports": "diagnostic_reports",
 }
 _ENTRY: Final = re.compile(r"^(?P<part>[a-z_]+)(?:\[(?P<k>\d+)\])?(?:\.entry\[(?P<i>\d+)\])?(?P<rest>.*)$")
 
@@ -537,6 +540,7 @@ def _assess_patient(
         source_url=source_url,
         report_links=links,
         import_notes=notes,
+        text_lesions=imported.lesions_from_text,
     )
     return CdsResponse(cards=[card])
 

@@ -57,6 +57,7 @@ def bundle_to_record_from_parts(
     medications: Iterable[Mapping[str, Any]] | Mapping[str, Any] | None = None,
     procedures: Iterable[Mapping[str, Any]] | Mapping[str, Any] | None = None,
     body_structures: Iterable[Mapping[str, Any]] | Mapping[str, Any] | None = None,
+    diagnostic_reports: Iterable[Mapping[str, Any]] | Mapping[str, Any] | None = None,
     *,
     age_at: date | None = None,
 ) -> ImportResult:
@@ -73,6 +74,7 @@ def bundle_to_record_from_parts(
         "medications": medications,
         "procedures": procedures,
         "body_structures": body_structures,
+        "diagnostic_reports": diagnostic_reports,
     }
     for name, part in parts.items():
         if part is None:
@@ -209,7 +211,8 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
         structure_refs=_structure_refs(conditions, observations),
     )
     dx_date, lesions = found.dx_date, found.lesions
-    lesions = lesions + map_imaging_reports(imaging_reports, lesions, st)
+    from_text = map_imaging_reports(imaging_reports, lesions, st)
+    lesions = lesions + from_text
     for o in observations:
         map_observation(o, st)
     map_therapy(therapies, by_ref, st)
@@ -254,7 +257,12 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
     assessments = assessment_block(st, {les["id"] for les in lesions})
     if assessments:
         record["assessments"] = assessments
-    return ImportResult(record=record, reasons=st.reasons, patient_id=pid)
+    return ImportResult(
+        record=record,
+        reasons=st.reasons,
+        patient_id=pid,
+        lesions_from_text=[str(les["id"]) for les in from_text],
+    )
 
 
 def _structure_refs(conditions: list[Entry], observations: list[Entry]) -> frozenset[str]:

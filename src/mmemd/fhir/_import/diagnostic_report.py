@@ -70,11 +70,13 @@ def map_imaging_reports(
         for les in reading.lesions:
             path = note_paths.get(les["id"], e.path)
             if les["site"] in coded_sites:
-                st.why("lesion_text_duplicate", path, site=les["site"])
+                st.why("lesion_text_duplicate", path, site=les["site"], site_zh=_site_zh(les["site"]))
                 continue
             used_ids.add(les["id"])
             kept[les["id"]] = les["site"]
-            st.why("lesion_from_text", path, lesion=les["id"], site=les["site"])
+            st.why(
+                "lesion_from_text", path, lesion=les["id"], site=les["site"], site_zh=_site_zh(les["site"])
+            )
             out.append(les)
         if not reading.lesions and not reading.notes:
             st.why("no_lesion_in_report", e.path)
@@ -103,7 +105,22 @@ def _assessment_facts(
             "perpendicular_cm": Decimal(m["perpendicular_cm"]),
         }
         st.add("plasmacytomas", day, value, e.path)
-        st.why("assessment_from_text", e.path, field=f"plasmacytomas[{m['lesion']}]", date=day)
+        lid = m["lesion"]
+        st.why(
+            "assessment_from_text",
+            e.path,
+            what=f"plasmacytoma size of {lid}",
+            what_zh=f"浆细胞瘤 {lid} 大小",
+            date=day,
+        )
     if reading.new_lesion is not None:
         st.add("new_lesion", day, reading.new_lesion, e.path)
-        st.why("assessment_from_text", e.path, field="new_lesion", date=day)
+        st.why("assessment_from_text", e.path, what="new lesion", what_zh="新发病灶判断", date=day)
+
+
+def _site_zh(site: str) -> str:
+    """The site's Chinese name (the knowledge-base vocabulary), for the Chinese reason message."""
+    from mmemd.knowledge import vocabulary
+
+    term = vocabulary().sites.get(site)
+    return term.zh if term is not None else site
