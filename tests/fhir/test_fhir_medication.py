@@ -189,3 +189,37 @@ def test_progression_after_a_coded_remission_is_a_relapse() -> None:
     assert "relapse_inferred" in _codes(res)
     # the same remission without later progression stays first-line
     assert bundle_to_record(_synthea_bundle(icd="C90.01")).record["phase"] == "newly_diagnosed"
+
+
+def test_radiotherapy_course_by_its_snomed_code_joins_the_line() -> None:
+    # mCODE Radiotherapy Course Summary: Procedure.code is fixed to SNOMED CT 1217123003, no text needed.
+    course = {
+        "resourceType": "Procedure",
+        "id": "rt",
+        "status": "completed",
+        "code": {"coding": [{"system": SCT, "code": "1217123003"}]},
+        "subject": {"reference": "urn:uuid:patient"},
+        "performedPeriod": {"start": "2023-03-20", "end": "2023-04-07"},
+    }
+    res = bundle_to_record(
+        _synthea_bundle(_request("o1", "Bortezomib 3.5 MG Injection", "2023-03-01"), course)
+    )
+    [line] = res.record["therapy_history"]
+    assert line["agents"] == ["bortezomib", "radiotherapy"]
+    assert "unknown_agent" not in _codes(res)
+
+
+def test_an_unlisted_snomed_procedure_is_not_guessed() -> None:
+    other = {
+        "resourceType": "Procedure",
+        "id": "x",
+        "status": "completed",
+        "code": {"coding": [{"system": SCT, "code": "77465005"}]},  # Transplantation: which one is not said
+        "subject": {"reference": "urn:uuid:patient"},
+        "performedDateTime": "2023-05-01",
+    }
+    res = bundle_to_record(
+        _synthea_bundle(_request("o1", "Bortezomib 3.5 MG Injection", "2023-03-01"), other)
+    )
+    assert res.record["therapy_history"][0]["agents"] == ["bortezomib"]
+    assert "unknown_agent" in _codes(res)

@@ -12,6 +12,18 @@ from mmemd.knowledge import vocabulary
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "fhir.md").read_text(encoding="utf-8")
 _TARGETS = {
+    "quantity",
+    "lab",
+    "percent",
+    "ecog",
+    "tumor_size",
+    "tumor_size_component",
+    "derived",
+    "other_method",
+    "finding_positive",
+    "finding_negative",
+    "body_site",
+    "procedure",
     "imaging_category",
     "imaging_report",
     "system",
@@ -24,8 +36,29 @@ _TARGETS = {
     "histology",
     "disease_status",
     "status_worsened",
-    "ecog",
 }
+
+
+def test_spec_rows_are_listed_in_the_docs() -> None:
+    section = DOC.split("Rows marked `source: spec`")[1].split("\n\n")[0]
+    assert {r.code for r in all_rows() if r.source == "spec"} == set(re.findall(r"`([^`]+)`", section))
+
+
+def test_moved_tables_keep_their_mapping() -> None:
+    # Reference values: the record fields each code filled before the tables became data (docs/fhir.md "Mapping").
+    from mmemd.fhir import _codes as C
+
+    assert (C.LOINC_CODES["33358-3"].kind, C.LOINC_CODES["33358-3"].field) == ("quantity", "serum_m_protein")
+    assert C.LOINC_CODES["718-7"].field == "hemoglobin" and C.LOINC_CODES["48378-4"].kind == "derived"
+    assert (C.LOINC_LONGEST, C.LOINC_PERPENDICULAR) == ("33728-7", "33729-5")
+    assert C.SNOMED_SITES["10200004"] == "liver" and C.SITE_SNOMED["cns"] == "21483005"
+    assert ("http://loinc.org", "LA6577-6") in C.NEGATIVE_CODES
+    assert ("http://snomed.info/sct", "10828004") in C.POSITIVE_CODES
+
+
+def test_procedure_agents_are_vocabulary_therapies() -> None:
+    ids = vocabulary().therapy_ids
+    assert {r.agent for r in all_rows() if r.target == "procedure"} <= ids
 
 
 def test_codes_are_unique_per_system() -> None:

@@ -1,10 +1,10 @@
 """Code tables of the FHIR adapter: LOINC, ICD-10, SNOMED CT, ATC, UCUM and the mmemd code system (docs/fhir.md).
 
-Provenance: LOINC, ICD-10 and ATC codes are those of clinical-criteria.md §4 (ATC through the knowledge-base
-vocabulary, which carries the §4.4 codes and their pre-2022 forms); ECOG 89247-1, the tumour-size LOINC codes and the
-NCIt staging codes are those of HL7 mCODE (ECOG Performance Status, Tumor Size, Myeloma ISS/RISS Stage profiles).
-SNOMED CT body-site codes are [M] (from memory; clinical-criteria.md §4.3 verified only 109989006): each is also
-matched by its text, so a wrong code fails safe (no site, with a reason) rather than mapping to a wrong site.
+Provenance: the LOINC Observation codes, finding values and SNOMED CT body sites are reviewed data in ``data/``
+(``loinc.yaml``, ``sites.yaml``), each row naming the page it was checked on or marked ``memory`` and listed in
+docs/fhir.md; ATC codes come through the knowledge-base vocabulary; the NCIt staging codes are those of HL7 mCODE
+(Myeloma ISS/RISS Stage profiles). A body site is also matched by its text, so a wrong code fails safe (no site,
+with a reason) rather than mapping to a wrong site.
 What no standard code covers (IFE result, MRD, lesion attributes, therapy lines, cytogenetics by FISH) uses the
 mmemd code system below, each code named exactly as the ``mmemd.patient/1`` field it fills.
 """
@@ -18,6 +18,8 @@ from decimal import Decimal
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Final
+
+from mmemd.fhir import _tables as T
 
 LOINC: Final = "http://loinc.org"
 SNOMED: Final = "http://snomed.info/sct"
@@ -57,37 +59,14 @@ def _t(kind: str, field: str) -> Target:
 
 # --- Observation codes ------------------------------------------------------------------------------------------
 
-# LOINC (clinical-criteria.md §4.2; ECOG and tumour size from mCODE).
+# LOINC Observation codes, the tumour-size components (mCODE Tumor Size: longest and additional dimension): reviewed
+# data in ``data/loinc.yaml``, each row with the page it was checked on.
 LOINC_CODES: Final[Mapping[str, Target]] = MappingProxyType(
-    {
-        "33358-3": _t("quantity", "serum_m_protein"),
-        "51435-6": _t("quantity", "serum_m_protein"),
-        "42482-0": _t("quantity", "urine_m_protein"),
-        "36916-5": _t("quantity", "kappa"),
-        "104544-2": _t("quantity", "kappa"),
-        "80515-0": _t("quantity", "kappa"),
-        "33944-0": _t("quantity", "lambda"),
-        "80516-8": _t("quantity", "lambda"),
-        "1952-1": _t("lab", "beta2_microglobulin"),
-        "1751-7": _t("lab", "albumin"),
-        "2532-0": _t("lab", "ldh"),
-        "14804-9": _t("lab", "ldh"),
-        "2160-0": _t("lab", "creatinine"),
-        "17861-6": _t("lab", "calcium"),
-        "718-7": _t("lab", "hemoglobin"),
-        "11118-7": _t("percent", "bone_marrow_plasma_cells_pct"),
-        "89247-1": _t("ecog", "ecog"),
-        "21889-1": _t("tumor_size", "plasmacytomas"),
-        # κ/λ ratio: mmemd recomputes it from κ and λ (clinical-criteria.md §1.2).
-        "48378-4": _t("derived", "kappa/lambda ratio"),
-        "104546-7": _t("derived", "kappa/lambda ratio"),
-        "80517-6": _t("derived", "kappa/lambda ratio"),
-        "93021-4": _t("other_method", "abnormal plasma cells by flow cytometry"),
-    }
+    {r.code: Target(r.target, str(r.field)) for r in T.table("loinc.yaml")}
 )
-# Tumour-size components (mCODE Tumor Size): longest and additional (perpendicular) dimension.
-LOINC_LONGEST: Final = "33728-7"
-LOINC_PERPENDICULAR: Final = "33729-5"
+_COMPONENTS: Final = {str(r.field): r.code for r in T.table("loinc.yaml", "tumor_size_components")}
+LOINC_LONGEST: Final = _COMPONENTS["longest_cm"]
+LOINC_PERPENDICULAR: Final = _COMPONENTS["perpendicular_cm"]
 
 # Codes the spec says must not be accepted (clinical-criteria.md §4.2).
 REJECTED_LOINC: Final[Mapping[str, str]] = MappingProxyType(
@@ -126,15 +105,10 @@ MMEMD_CODES: Final[Mapping[str, Target]] = MappingProxyType(
 )
 MRD_SENSITIVITY: Final = "mrd_sensitivity"
 
-# Finding values: detected / not detected. SNOMED 260373001 Detected, 260415000 Not detected, 10828004 Positive,
-# 260385009 Negative; LOINC answers LA11882-0 Detected, LA11883-8 Not detected, LA6576-8 Positive, LA6577-6
-# Negative [M].
-POSITIVE_CODES: Final = frozenset(
-    {(SNOMED, "260373001"), (SNOMED, "10828004"), (LOINC, "LA11882-0"), (LOINC, "LA6576-8")}
-)
-NEGATIVE_CODES: Final = frozenset(
-    {(SNOMED, "260415000"), (SNOMED, "260385009"), (LOINC, "LA11883-8"), (LOINC, "LA6577-6")}
-)
+# Finding values: detected / positive and not detected / negative (``data/loinc.yaml`` ``findings``).
+_FINDINGS: Final = T.table("loinc.yaml", "findings")
+POSITIVE_CODES: Final = frozenset((r.system, r.code) for r in _FINDINGS if r.target == "finding_positive")
+NEGATIVE_CODES: Final = frozenset((r.system, r.code) for r in _FINDINGS if r.target == "finding_negative")
 POSITIVE_TEXT: Final = frozenset({"detected", "positive", "present", "yes", "阳性", "pos"})
 NEGATIVE_TEXT: Final = frozenset({"not detected", "negative", "absent", "no", "阴性", "neg", "none detected"})
 
@@ -162,26 +136,10 @@ def icd10_kind(code: str) -> tuple[str, str | None] | None:
     return kind, (c[4] if len(c) == 5 else None)
 
 
-# --- body sites (SNOMED CT, [M]) -> knowledge-base site ids -------------------------------------------------------
+# --- body sites (SNOMED CT) -> knowledge-base site ids: reviewed data in ``data/sites.yaml`` ------------------------
 
 SNOMED_SITES: Final[Mapping[str, str]] = MappingProxyType(
-    {
-        "39937001": "skin",
-        "87784001": "soft_tissue",
-        "3120008": "pleura",
-        "59441001": "lymph_node",
-        "10200004": "liver",
-        "64033007": "kidney",
-        "76752008": "breast",
-        "21483005": "cns",
-        "12738006": "cns",
-        "76848001": "pericardium",
-        "39607008": "lung",
-        "78961009": "spleen",
-        "15776009": "pancreas",
-        "40689003": "testis",
-        "272673000": "bone",
-    }
+    {r.code: str(r.site) for r in T.table("sites.yaml")}
 )
 SITE_SNOMED: Final[Mapping[str, str]] = MappingProxyType(
     {site: code for code, site in reversed(list(SNOMED_SITES.items()))}

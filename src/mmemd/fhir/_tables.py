@@ -36,6 +36,8 @@ class Row:
     version: str | None = None
     site: str | None = None
     value: int | None = None
+    field: str | None = None  # the record field an Observation code fills (loinc.yaml)
+    agent: str | None = None  # the vocabulary therapy id a procedure code names (procedures.yaml)
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -54,6 +56,8 @@ def _row(raw: Mapping[str, Any], default_system: str = "") -> Row:
         version=str(raw["version"]) if raw.get("version") is not None else None,
         site=str(raw["site"]) if raw.get("site") is not None else None,
         value=int(raw["value"]) if raw.get("value") is not None else None,
+        field=str(raw["field"]) if raw.get("field") is not None else None,
+        agent=str(raw["agent"]) if raw.get("agent") is not None else None,
     )
 
 
@@ -69,7 +73,27 @@ def all_rows() -> tuple[Row, ...]:
     out += [_row(r) for r in obs["ecog"]]
     out += [_row(r, "extension") for r in obs["extensions"]]
     out += [_row(r) for r in _load("reports.yaml")["rows"]]
+    loinc = _load("loinc.yaml")
+    out += [_row(r) for key in ("rows", "tumor_size_components", "findings") for r in loinc[key]]
+    out += [_row(r) for r in _load("sites.yaml")["rows"]]
+    out += [_row(r) for r in _load("procedures.yaml")["rows"]]
     return tuple(out)
+
+
+def table(name: str, key: str = "rows") -> tuple[Row, ...]:
+    """The rows of one table, in file order (``loinc.yaml`` ``tumor_size_components``, ``sites.yaml``, ...)."""
+    return tuple(_row(r) for r in _load(name)[key])
+
+
+@lru_cache(maxsize=1)
+def _procedure_index() -> Mapping[tuple[str, str], Row]:
+    return MappingProxyType({(r.system, r.code): r for r in table("procedures.yaml")})
+
+
+def procedure_agent(system: str, code: str) -> str | None:
+    """The vocabulary therapy id a procedure coding names (``procedures.yaml``), if any."""
+    row = _procedure_index().get((canonical_system(system), code.strip()))
+    return row.agent if row is not None else None
 
 
 @lru_cache(maxsize=1)

@@ -16,6 +16,7 @@ from datetime import date
 from typing import Any, Final
 
 from mmemd.fhir import _codes as C
+from mmemd.fhir import _tables as T
 from mmemd.fhir._import._state import ImportState
 from mmemd.fhir._resources import (
     Entry,
@@ -67,6 +68,8 @@ def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str |
             return legacy[code]
         if system == C.MMEMD and code in ids:
             return code
+        if e.rtype == "Procedure" and (tid := T.procedure_agent(system, code)) in ids:
+            return tid
     for t in texts(cc):
         tid = C.therapy_from_text(t)
         if tid is not None:
