@@ -223,3 +223,20 @@ def test_an_unlisted_snomed_procedure_is_not_guessed() -> None:
     )
     assert res.record["therapy_history"][0]["agents"] == ["bortezomib"]
     assert "unknown_agent" in _codes(res)
+
+
+def test_rxnorm_ingredient_codes_name_the_agent_without_text() -> None:
+    # Ingredient-level RxNorm codes (term type IN), as listed in the CIBMTR reporting IG's value sets.
+    def coded(rid: str, rxcui: str, authored: str) -> dict[str, Any]:
+        r = _request(rid, "x", authored)
+        r["medicationCodeableConcept"] = {"coding": [{"system": RXNORM, "code": rxcui}]}
+        return r
+
+    res = bundle_to_record(
+        _synthea_bundle(coded("o1", "358258", "2023-03-01"), coded("o2", "342369", "2023-03-01"))
+    )
+    assert res.record["therapy_history"][0]["agents"] == ["bortezomib", "lenalidomide"]
+    assert "unknown_agent" not in _codes(res)
+    # a product-level code the table does not list is not guessed from the number
+    res = bundle_to_record(_synthea_bundle(coded("o3", "402243", "2023-03-01")))
+    assert "therapy_history" not in res.record and "unknown_agent" in _codes(res)

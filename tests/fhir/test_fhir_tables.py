@@ -24,6 +24,7 @@ _TARGETS = {
     "finding_negative",
     "body_site",
     "procedure",
+    "agent",
     "imaging_category",
     "imaging_report",
     "system",
@@ -56,9 +57,13 @@ def test_moved_tables_keep_their_mapping() -> None:
     assert ("http://snomed.info/sct", "10828004") in C.POSITIVE_CODES
 
 
-def test_procedure_agents_are_vocabulary_therapies() -> None:
-    ids = vocabulary().therapy_ids
-    assert {r.agent for r in all_rows() if r.target == "procedure"} <= ids
+def test_procedure_and_rxnorm_rows_name_vocabulary_therapies() -> None:
+    v = vocabulary()
+    assert {r.agent for r in all_rows() if r.target == "procedure"} <= set(v.procedures)
+    rx = [r for r in all_rows() if r.target == "agent"]
+    assert rx and {r.agent for r in rx} <= set(v.agents)
+    # an ingredient concept's display is the agent's own name (RxNorm IN term type)
+    assert all(r.display == v.agents[str(r.agent)].en for r in rx)
 
 
 def test_codes_are_unique_per_system() -> None:

@@ -77,6 +77,7 @@ def all_rows() -> tuple[Row, ...]:
     out += [_row(r) for key in ("rows", "tumor_size_components", "findings") for r in loinc[key]]
     out += [_row(r) for r in _load("sites.yaml")["rows"]]
     out += [_row(r) for r in _load("procedures.yaml")["rows"]]
+    out += [_row(r) for r in _load("rxnorm.yaml")["rows"]]
     return tuple(out)
 
 
@@ -86,14 +87,16 @@ def table(name: str, key: str = "rows") -> tuple[Row, ...]:
 
 
 @lru_cache(maxsize=1)
-def _procedure_index() -> Mapping[tuple[str, str], Row]:
-    return MappingProxyType({(r.system, r.code): r for r in table("procedures.yaml")})
+def _therapy_index() -> Mapping[tuple[str, str], Row]:
+    rows = (*table("procedures.yaml"), *table("rxnorm.yaml"))
+    return MappingProxyType({(r.system, r.code): r for r in rows})
 
 
-def procedure_agent(system: str, code: str) -> str | None:
-    """The vocabulary therapy id a procedure coding names (``procedures.yaml``), if any."""
-    row = _procedure_index().get((canonical_system(system), code.strip()))
-    return row.agent if row is not None else None
+def therapy_code(system: str, code: str, target: str) -> str | None:
+    """The vocabulary therapy id a coding names: a SNOMED CT procedure (``target="procedure"``,
+    ``procedures.yaml``) or an RxNorm ingredient (``target="agent"``, ``rxnorm.yaml``); None when not listed."""
+    row = _therapy_index().get((canonical_system(system), code.strip()))
+    return row.agent if row is not None and row.target == target else None
 
 
 @lru_cache(maxsize=1)

@@ -68,7 +68,9 @@ def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str |
             return legacy[code]
         if system == C.MMEMD and code in ids:
             return code
-        if e.rtype == "Procedure" and (tid := T.procedure_agent(system, code)) in ids:
+        # A SNOMED CT procedure or an RxNorm ingredient concept listed in the reviewed tables.
+        tid = T.therapy_code(system, code, "procedure" if e.rtype == "Procedure" else "agent")
+        if tid in ids:
             return tid
     for t in texts(cc):
         tid = C.therapy_from_text(t)
