@@ -29,7 +29,16 @@ def test_every_example_gets_a_complete_document_whose_citations_resolve(kb, path
     ]
     for cid in cited:
         assert cid in kb, cid
-    assert out["options"] == sorted(out["options"], key=lambda o: (-o["score"], o["id"]))
+    # ranked by tier (no major caution, a major caution, never first), then score (docs/advice.md)
+    assert [o["rank"] for o in out["options"]] == list(range(1, len(out["options"]) + 1))
+    keys = [(o["tier"], -o["score"]) for o in out["options"]]
+    if doc.patient_context is None or doc.patient_context.pathway not in (
+        "plasma_cell_leukemia",
+        "solitary_plasmacytoma",
+    ):
+        assert keys == sorted(keys)
+    else:  # no evidence for these entities: the pathway's clinical order, within tiers
+        assert [k[0] for k in keys] == sorted(k[0] for k in keys)
 
 
 def test_extramedullary_relapse_example_gets_emd_prognosis_and_car_t_caution(kb):
@@ -53,8 +62,15 @@ def test_explain_lists_every_rule_with_its_outcome():
     doc = json.loads(result.stdout)
     rules = load_rules()
     assert {r["id"] for r in doc["rules"]} == {
-        r.id for r in (*rules.options, *rules.workup, *rules.prognosis)
+        r.id for r in (*rules.options, *rules.workup, *rules.prognosis, *rules.statements)
     }
+    assert {f["name"] for f in doc["context"]["facts"]} >= {
+        "frail",
+        "renal_insufficiency",
+        "prior_bcma_car_t",
+    }
+    assert doc["context"]["egfr_ckd_epi_2021"] is not None
+    assert all({"evidence", "applicability", "penalties"} <= set(r["score_parts"]) for r in doc["ranking"])
     outcomes = {r["id"]: r["outcome"] for r in doc["rules"]}
     assert outcomes["daratumumab_based"] == "not fired" and outcomes["bcma_car_t"] == "fired"
     why_not = next(r for r in doc["rules"] if r["id"] == "daratumumab_based")["conditions"]
@@ -93,7 +109,9 @@ def test_batch_assessment_carries_options_per_line(tmp_path):
     assert result.exit_code == 0, result.stderr
     docs = [json.loads(x) for x in result.stdout.splitlines()]
     assert [d["patient_id"] for d in docs] == ["emd-liver-rrmm-pr", "ndmm-mrd-negative-cr"]
-    assert all(d["options"] for d in docs)
+    assert docs[0]["options"]
+    # ASCT already given in line 1: not offered again, listed as considered, not suitable
+    assert "asct" in {n["id"] for n in docs[1]["considered_not_suitable"]}
 
 
 def test_assessment_schema_describes_the_decision_support_sections():

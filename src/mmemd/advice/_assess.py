@@ -8,15 +8,52 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from mmemd.advice._context import build_context
+from mmemd.advice._context import PatientContext, build_context
 from mmemd.advice._engine import Advice, advise_context
-from mmemd.advice._models import PrognosisItem, TreatmentOption, WorkupItem
+from mmemd.advice._models import (
+    EvidenceStatement,
+    NotSuitable,
+    PrognosisItem,
+    TreatmentOption,
+    WorkupItem,
+)
 from mmemd.clinical.assessment import Assessment, assess
 from mmemd.clinical.record import PatientRecord, parse_record
 from mmemd.clinical.settings import DEFAULT_CRITERIA_SETTINGS, CriteriaSettings
 from mmemd.knowledge import KnowledgeBase
+
+
+class ContextFact(BaseModel):
+    """One derived patient fact: true, false or null (unknown), with its reason."""
+
+    name: str
+    value: bool | None
+    en: str
+    zh: str
+
+
+class LineRow(BaseModel):
+    """One therapy line with its refractoriness, recorded or derived (progression on the line, IMWG)."""
+
+    line: int
+    agents: list[str]
+    best_response: str | None = None
+    refractory: bool | None = None
+    #: "recorded", "derived" or null
+    refractory_source: str | None = None
+    refractory_agents: list[str] = Field(default_factory=list)
+    current: bool = False
+
+
+class PatientContextSection(BaseModel):
+    """The derived patient context (clinical/context.py) the options were chosen on."""
+
+    pathway: str | None = None
+    egfr_ckd_epi_2021: str | None = Field(default=None, description="mL/min/1.73 m², rounded to 1 decimal")
+    facts: list[ContextFact] = Field(default_factory=list)
+    lines: list[LineRow] = Field(default_factory=list)
 
 
 class AdvisedAssessment(Assessment):
@@ -25,6 +62,35 @@ class AdvisedAssessment(Assessment):
     workup: list[WorkupItem] = Field(default_factory=list)
     prognosis: list[PrognosisItem] = Field(default_factory=list)
     options: list[TreatmentOption] = Field(default_factory=list)
+    #: options whose rule fired but which are not offered, with the reasons
+    considered_not_suitable: list[NotSuitable] = Field(default_factory=list)
+    #: what the reviews say, or do not hold, about this situation
+    evidence_statements: list[EvidenceStatement] = Field(default_factory=list)
+    patient_context: PatientContextSection | None = None
+
+
+def context_section(ctx: PatientContext | None) -> PatientContextSection | None:
+    c = ctx.clinical if ctx is not None else None
+    if c is None:
+        return None
+    current = c.current_line.line if c.current_line else None
+    return PatientContextSection(
+        pathway=c.pathway,
+        egfr_ckd_epi_2021=f"{c.egfr:.1f}" if c.egfr is not None else None,
+        facts=[ContextFact(name=n, value=f.value, en=f.en, zh=f.zh) for n, f in c.facts().items()],
+        lines=[
+            LineRow(
+                line=ln.line,
+                agents=list(ln.agents),
+                best_response=ln.best_response,
+                refractory=ln.refractory.value,
+                refractory_source=ln.refractory_source,
+                refractory_agents=list(ln.refractory_agents),
+                current=ln.line == current,
+            )
+            for ln in c.lines
+        ],
+    )
 
 
 def assess_with_advice(
@@ -42,7 +108,13 @@ def assess_with_advice(
     advice = advise_context(build_context(rec, base, kb.vocabulary), kb)
     fields = {name: getattr(base, name) for name in type(base).model_fields}
     full = AdvisedAssessment.model_construct(
-        **fields, workup=advice.workup, prognosis=advice.prognosis, options=advice.options
+        **fields,
+        workup=advice.workup,
+        prognosis=advice.prognosis,
+        options=advice.options,
+        considered_not_suitable=advice.not_suitable,
+        evidence_statements=advice.statements,
+        patient_context=context_section(advice.context),
     )
     return full, advice
 

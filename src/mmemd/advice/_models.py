@@ -70,10 +70,16 @@ class PrognosisItem(BaseModel):
 
 
 class ScoreBreakdown(BaseModel):
+    """score = evidence + applicability + penalties (docs/advice.md "Score and ranking")."""
+
     evidence: int
     emd_specific: int
     match: int
     cautions: int
+    #: emd_specific + match: how closely the evidence and the rule fit this patient
+    applicability: int = 0
+    #: the cautions' points (≤ 0)
+    penalties: int = 0
 
 
 class TreatmentOption(BaseModel):
@@ -94,6 +100,37 @@ class TreatmentOption(BaseModel):
     citations: list[str] = Field(default_factory=list)
     note_en: str = ""
     note_zh: str = ""
+    #: 1-based position in the ranked list
+    rank: int = 0
+    #: ranking tier: 0 no major caution, 1 a major caution, 2 never listed first (docs/advice.md)
+    tier: int = 0
+    #: clinical role used to break ties: induction, consolidation, new_class, car_t, trial, local, intensive, other
+    role: str = "other"
+    #: one line on why the option ranks where it does
+    rank_reason: Bilingual | None = None
+    #: set when part of the evidence does not apply to this patient (e.g. EMD-specific evidence without EMD)
+    applicability_note: Bilingual | None = None
+
+
+class NotSuitable(BaseModel):
+    """An option whose rule fired but which is not offered, with the reasons (the "considered, not suitable" list)."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    reasons: list[Bilingual]
+    claims: list[str] = Field(default_factory=list)
+
+
+class EvidenceStatement(BaseModel):
+    """What the reviews say — or do not hold — about this patient's situation (e.g. "no evidence on renal dosing")."""
+
+    id: str
+    en: str
+    zh: str
+    claims: list[str] = Field(default_factory=list)
+    citations: list[str] = Field(default_factory=list)
+    because: list[Bilingual] = Field(default_factory=list)
 
 
 # ---- rule files --------------------------------------------------------------------------------------------------
@@ -112,6 +149,22 @@ class CautionRule(BaseModel):
     zh: str
     claims: tuple[str, ...] = ()
     severity: Severity = "minor"
+    #: an option with this caution is never listed first while another option is listed
+    never_first: bool = False
+
+
+class ExcludeRule(BaseModel):
+    """When met, the option is not offered and moves to "considered, not suitable" with this reason."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    when: dict[str, Any]
+    en: str
+    zh: str
+    claims: tuple[str, ...] = ()
+
+
+Role = Literal["induction", "consolidation", "new_class", "car_t", "trial", "local", "intensive", "other"]
 
 
 class OptionRule(_Rule):
@@ -121,9 +174,20 @@ class OptionRule(_Rule):
     claims: tuple[str, ...] = Field(min_length=1)
     key_claims: tuple[str, ...] = ()
     cautions: tuple[CautionRule, ...] = ()
+    exclude: tuple[ExcludeRule, ...] = ()
     citations: tuple[str, ...] = ()
     note_en: str = ""
     note_zh: str = ""
+    role: Role = "other"
+    #: never listed first while another option is listed (e.g. allogeneic SCT)
+    never_first: bool = False
+
+
+class StatementRule(_Rule):
+    en: str
+    zh: str
+    claims: tuple[str, ...] = ()
+    citations: tuple[str, ...] = ()
 
 
 class WorkupRule(_Rule):
