@@ -332,7 +332,7 @@ def test_options_are_ordered_by_tier_then_score_and_the_score_adds_up(kb):
         b = o.score_breakdown
         assert o.score == b.evidence + b.emd_specific + b.match + b.cautions
         assert o.score == b.evidence + b.applicability + b.penalties
-        assert o.rank_reason is not None and f"#{o.rank}" in o.rank_reason.en
+        assert o.rank_reason is not None and f"#{o.rank} " in o.rank_reason.en
         assert b.evidence == advice.GRADE_POINTS[o.grade]
 
 

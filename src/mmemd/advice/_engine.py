@@ -351,10 +351,11 @@ def _refractory_cautions(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase
 
 def _not_suitable_reasons(
     opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase
-) -> tuple[list[Bilingual], list[str], list[Check]]:
+) -> tuple[list[Bilingual], list[str], list[Check], list[Bilingual]]:
     """Why a fired option is not offered: an exclusion rule, refractoriness to a key agent without a new class,
     or the option is the regimen the patient is on now."""
     reasons: list[Bilingual] = []
+    short: list[Bilingual] = []
     claims: list[str] = []
     checks: list[Check] = []
     for ex in opt.exclude:
@@ -364,6 +365,7 @@ def _not_suitable_reasons(
             met = "; ".join(c.en for c in ex_checks if c.outcome == "met")
             met_zh = "；".join(c.zh for c in ex_checks if c.outcome == "met")
             reasons.append(Bilingual(en=f"{ex.en} ({met})", zh=f"{ex.zh}（{met_zh}）"))
+            short.append(Bilingual(en=met, zh=met_zh))
             claims += ex.claims
     key = _key_agents(opt, kb)
     intended = _intended(opt)
@@ -377,6 +379,7 @@ def _not_suitable_reasons(
                 zh=f"疾病对{names_zh}耐药，且本方案未加入既往未用过的新类别药物。",
             )
         )
+        short.append(Bilingual(en=f"refractory to {', '.join(refractory)}", zh=f"对{names_zh}耐药"))
     current = ctx.current_agents
     line_refractory = bool(
         ctx.clinical and ctx.clinical.current_line and ctx.clinical.current_line.refractory.value
@@ -390,7 +393,8 @@ def _not_suitable_reasons(
                 zh=f"即当前正在使用的方案（第{line}线；当前疗效{resp}），并非新的选择。",
             )
         )
-    return reasons, claims, checks
+        short.append(Bilingual(en=f"current regimen (line {line})", zh=f"当前方案（第{line}线）"))
+    return reasons, claims, checks, short
 
 
 _EVIDENCE_CACHE: dict[tuple[str, str], tuple[str, str | None, list[KeyResult]]] = {}
@@ -428,13 +432,18 @@ def evaluate_option(
     outcome = verdict(checks)
     if outcome != "met":
         return outcome, checks, None
-    reasons, ex_claims, ex_checks = _not_suitable_reasons(opt, ctx, kb)
+    reasons, ex_claims, ex_checks, short = _not_suitable_reasons(opt, ctx, kb)
     if reasons:
         return (
             outcome,
             (*checks, *ex_checks),
             NotSuitable(
-                id=opt.id, title_zh=opt.title_zh, title_en=opt.title_en, reasons=reasons, claims=ex_claims
+                id=opt.id,
+                title_zh=opt.title_zh,
+                title_en=opt.title_en,
+                reasons=reasons,
+                claims=ex_claims,
+                summary=short[0],
             ),
         )
     cautions: list[Caution] = []
@@ -610,14 +619,10 @@ def rank_options(
         sb = o.score_breakdown
         t_en, t_zh = TIER_LABEL[o.tier]
         r_en, r_zh = ROLE_LABEL[roles[o.id]]
-        en = (
-            f"#{i}: {t_en}; score {o.score} (evidence {sb.evidence}, applicability {sb.applicability}, "
-            f"penalties {sb.penalties}); clinical order: {r_en}"
-        )
-        zh = (
-            f"第{i}位：{t_zh}；评分{o.score}（证据{sb.evidence}，适用性{sb.applicability}，扣分{sb.penalties}）；"
-            f"临床顺序：{r_zh}"
-        )
+        # the score's parts in the order evidence + applicability − penalties (docs/advice.md "Score and ranking")
+        parts = f"{sb.evidence} + {sb.applicability} − {abs(sb.penalties)}"
+        en = f"#{i} · {t_en} · score {o.score} = {parts} · {r_en}"
+        zh = f"第{i}位 · {t_zh} · 评分{o.score} = {parts} · {r_zh}"
         out.append(
             o.model_copy(update={"rank": i, "role": roles[o.id], "rank_reason": Bilingual(en=en, zh=zh)})
         )

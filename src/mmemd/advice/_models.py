@@ -120,6 +120,8 @@ class NotSuitable(BaseModel):
     title_en: str
     reasons: list[Bilingual]
     claims: list[str] = Field(default_factory=list)
+    #: the first reason in a few words, for page one of the report
+    summary: Bilingual | None = None
 
 
 class EvidenceStatement(BaseModel):
