@@ -314,7 +314,8 @@ def test_refractory_key_agent_is_not_offered_and_same_class_is_a_major_caution(k
     assert "lenalidomide_based" not in opts and "ird" not in opts
     # Elo-Rd adds a class never given (anti-SLAMF7): offered, with a major caution for lenalidomide
     elo = [c for c in opts["elo_rd"].cautions if c.because and "line 2" in c.because[0]]
-    assert elo and elo[0].severity == "major" and opts["elo_rd"].tier == 1
+    # ... and, re-using a refractory agent, it is never listed first
+    assert elo and elo[0].severity == "major" and opts["elo_rd"].tier == 2
     pom = [c for c in opts["pomalidomide_based"].cautions if c.because]
     assert pom and pom[0].severity == "major"  # same class (IMiD) as a refractory agent
     # ... and such an option never ranks above an eligible option without a major caution

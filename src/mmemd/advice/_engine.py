@@ -462,6 +462,9 @@ def evaluate_option(
                 )
             )
     cautions += _refractory_cautions(opt, ctx, kb)
+    # re-treatment with a refractory agent (offered only because a new class is added) is never listed first
+    if any(a in ctx.refractory for a in _key_agents(opt, kb)):
+        never_first = True
     grade, emd_grade, key = _option_evidence(opt, kb)
     note = None
     if emd_grade is not None and ctx.pathway is not None and ctx.pathway not in _EMD_PATHWAYS:

@@ -300,28 +300,38 @@ def _lines(
         start = _date(_get(ln, "start"))
         recorded_flag = _get(ln, "refractory")
         recorded_agents = [str(a) for a in (_get(ln, "refractory_agents") or [])]
-        refractory: list[str] = []
-        source: str | None = None
-        reason = ""
+        recorded: list[str] = []
         if recorded_agents or recorded_flag is True:
-            refractory = recorded_agents or [a for a in agents if a not in _NOT_REFRACTORY]
-            source, reason = "recorded", f"refractory to {{agent}} (line {number}, as recorded)"
+            recorded = recorded_agents or [a for a in agents if a not in _NOT_REFRACTORY]
         latest = i == len(raw) - 1
         pd_on = [d for d in pd_dates if d is not None and start is not None and d >= start]
-        if latest and pd_on and not refractory:
-            refractory = [a for a in agents if a not in _NOT_REFRACTORY]
-            source = "derived"
-            reason = (
-                f"refractory to {{agent}}: progression on {min(pd_on).isoformat()} during line {number} "
-                f"(started {start}); IMWG: progression on therapy"
-            )
-        for agent in refractory:
-            text = reason.format(agent=agent)
-            because.setdefault(agent, text)
-            for cls in _classes(agent, agent_class):
-                because.setdefault(cls, text)
+        derived: list[str] = []
+        if latest and pd_on:
+            derived = [a for a in agents if a not in _NOT_REFRACTORY and a not in recorded]
+        texts: list[str] = []
+        for agent in recorded:
+            _note(because, agent, f"refractory to {agent} (line {number}, as recorded)", agent_class)
+        if recorded:
+            texts.append(f"refractory to {', '.join(recorded)} (line {number}, as recorded)")
+        if derived:
+            when = f"progression on {min(pd_on).isoformat()} during line {number} (started {start})"
+            for agent in derived:
+                _note(
+                    because,
+                    agent,
+                    f"refractory to {agent}: {when}; IMWG: progression on therapy",
+                    agent_class,
+                )
+            texts.append(f"refractory to {', '.join(derived)}: {when}; IMWG: progression on therapy")
+        refractory = recorded + derived
+        source = (
+            ("recorded and derived" if derived else "recorded")
+            if recorded
+            else ("derived" if derived else None)
+        )
+        reason = "; ".join(texts)
         if refractory:
-            fact = Fact(True, reason.format(agent=", ".join(refractory)), f"第{number}线治疗耐药")
+            fact = Fact(True, reason, f"第{number}线治疗耐药")
         elif recorded_flag is False and not (latest and pd_on):
             fact = Fact(False, f"line {number} recorded as not refractory", f"第{number}线记录为非耐药")
         elif latest and not pd_on and start is not None:
@@ -342,6 +352,13 @@ def _lines(
             )
         )
     return out, because
+
+
+def _note(because: dict[str, str], agent: str, text: str, agent_class: Callable[[str], str | None]) -> None:
+    """Remember why an agent — and its classes — is refractory (the first reason found wins)."""
+    because.setdefault(agent, text)
+    for cls in _classes(agent, agent_class):
+        because.setdefault(cls, text)
 
 
 def _class_fact(wanted: Iterable[str], have: frozenset[str], known: bool, what_en: str, what_zh: str) -> Fact:

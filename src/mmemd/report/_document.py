@@ -353,7 +353,8 @@ def _line_history_rows(lang: Lang, a: AdvisedAssessment) -> tuple[tuple[str, str
     for ln in ctx.lines:
         if ln.refractory is True:
             ref = label(
-                lang, "refractory_derived" if ln.refractory_source == "derived" else "refractory_recorded"
+                lang,
+                "refractory_derived" if "derived" in (ln.refractory_source or "") else "refractory_recorded",
             )
         else:
             ref = value(lang, ln.refractory)
