@@ -111,6 +111,9 @@ def from_record(**kw: Any) -> PatientContext:
     return build_context(r, assess(r), vocabulary())
 
 
+# PACE-type regimen: inadequate response (here stable disease)
+PACE = replace(BASE, response_current="SD")
+
 # allogeneic SCT: young, fit, high-risk EMD after response
 ALLO = replace(BASE, high_risk=True, response_current="PR")
 
@@ -132,8 +135,9 @@ def fired(ctx: PatientContext, kb: Any) -> dict[str, Any]:
 # (rule id, a patient that triggers it, a near-miss that does not — one fact changed)
 CASES: list[tuple[str, PatientContext, PatientContext]] = [
     ("pi_based_induction", BASE, replace(BASE, phase="relapsed_refractory")),
-    ("lymphoma_like_then_transplant", BASE, replace(BASE, transplant_eligible=False)),
-    ("lymphoma_like_then_transplant", BASE, replace(BASE, emd_category="paraskeletal")),
+    ("lymphoma_like_then_transplant", PACE, replace(PACE, transplant_eligible=False)),
+    ("lymphoma_like_then_transplant", PACE, replace(PACE, emd_category="paraskeletal")),
+    ("lymphoma_like_then_transplant", PACE, replace(PACE, response_current="PR")),  # inadequate response only
     ("asct", BASE, replace(BASE, transplant_eligible=False)),
     ("tandem_asct", replace(BASE, high_risk=True), BASE),
     ("allogeneic_sct", ALLO, replace(ALLO, age=65)),  # age_below 65 is strict: 64 yes, 65 no

@@ -603,8 +603,9 @@ def _effective_role(o: TreatmentOption, rule: OptionRule, ctx: PatientContext, k
 def rank_options(
     options: list[TreatmentOption], by_id: dict[str, OptionRule], ctx: PatientContext, kb: KnowledgeBase
 ) -> list[TreatmentOption]:
-    """Order: tier (0 no major caution, 1 a major caution, 2 never first), then score, then the clinical role order,
-    then the documented order of the rule file — never the option's name."""
+    """Order: tier (0 no major caution, 1 a major caution, 2 never first), then — newly diagnosed — induction first
+    and consolidation after it, then score, then the clinical role order, then the documented order of the rule
+    file — never the option's name."""
     order = ROLE_ORDER.get(ctx.phase, ROLE_ORDER["newly_diagnosed"])
     local_first = ctx.response_current in _NOT_RESPONDING and ctx.emd_present is True
     position = {r.id: i for i, r in enumerate(by_id.values())}
@@ -613,10 +614,22 @@ def rank_options(
     def role_rank(role: str) -> int:
         return -1 if (role == "local" and local_first) else order.index(role)
 
+    # Sequence of a newly diagnosed patient's treatment (emdrev §6.2; ROSINOL21): induction first, then the other
+    # options by score, and consolidation (transplant) after induction while an induction option is listed.
+    induction_listed = any(roles[o.id] == "induction" for o in options)
+
+    def after_induction(o: TreatmentOption) -> int:
+        if ctx.phase != "newly_diagnosed" or not induction_listed:
+            return 1
+        return {"induction": 0, "consolidation": 2}.get(roles[o.id], 1)
+
     if ctx.pathway in ORDER_ONLY_PATHWAYS:
         ranked = sorted(options, key=lambda o: (o.tier, role_rank(roles[o.id]), position[o.id]))
     else:
-        ranked = sorted(options, key=lambda o: (o.tier, -o.score, role_rank(roles[o.id]), position[o.id]))
+        ranked = sorted(
+            options,
+            key=lambda o: (o.tier, after_induction(o), -o.score, role_rank(roles[o.id]), position[o.id]),
+        )
     out = []
     for i, o in enumerate(ranked, 1):
         sb = o.score_breakdown
