@@ -15,6 +15,10 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 runner = CliRunner()
 
 
+def record_phase(path: Path) -> str:
+    return str(json.loads(path.read_text(encoding="utf-8"))["phase"])
+
+
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.stem)
 def test_every_example_gets_a_complete_document_whose_citations_resolve(kb, path):
     doc, _trace = assess_with_advice(json.loads(path.read_text(encoding="utf-8")), kb)
@@ -31,7 +35,12 @@ def test_every_example_gets_a_complete_document_whose_citations_resolve(kb, path
         assert cid in kb, cid
     # ranked by tier (no major caution, a major caution, never first), then score (docs/advice.md)
     assert [o["rank"] for o in out["options"]] == list(range(1, len(out["options"]) + 1))
-    keys = [(o["tier"], -o["score"]) for o in out["options"]]
+    # newly diagnosed: induction first and consolidation after it (docs/advice.md "Score and ranking")
+    induction = (
+        any(o["role"] == "induction" for o in out["options"]) and record_phase(path) == "newly_diagnosed"
+    )
+    seq = {"induction": 0, "consolidation": 2} if induction else {}
+    keys = [(o["tier"], seq.get(o["role"], 1), -o["score"]) for o in out["options"]]
     if doc.patient_context is None or doc.patient_context.pathway not in (
         "plasma_cell_leukemia",
         "solitary_plasmacytoma",
