@@ -129,6 +129,14 @@ def test_assessment_schema_describes_the_decision_support_sections():
     schema = json.loads(result.stdout)
     assert {"workup", "prognosis", "options"} <= set(schema["properties"])
     assert "TreatmentOption" in schema["$defs"]
+    assert {"considered_not_suitable", "evidence_statements", "patient_context"} <= set(schema["properties"])
+    option = schema["$defs"]["TreatmentOption"]["properties"]
+    # the original fields are kept, the new ones documented
+    assert {"id", "agents", "cautions", "score", "score_breakdown", "grade"} <= set(option)
+    for name in ("rank", "tier", "role", "rank_reason", "applicability_note"):
+        assert option[name].get("description"), name
+    parts = schema["$defs"]["ScoreBreakdown"]["properties"]
+    assert {"evidence", "applicability", "penalties"} <= set(parts)
 
 
 def test_text_summary_lists_options_in_chinese():

@@ -384,3 +384,12 @@ def test_key_results_are_bilingual_and_carry_the_numbers(kb):
     assert (
         "13.93" in grosicki.en and "9.46" in grosicki.en and "13.93" in grosicki.zh and "个月" in grosicki.zh
     )
+
+
+def test_every_condition_is_documented():
+    from pathlib import Path
+
+    from mmemd.advice import CONDITIONS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "advice.md").read_text(encoding="utf-8")
+    assert [c for c in CONDITIONS if f"`{c}`" not in doc] == []

@@ -62,11 +62,16 @@ class AdvisedAssessment(Assessment):
     workup: list[WorkupItem] = Field(default_factory=list)
     prognosis: list[PrognosisItem] = Field(default_factory=list)
     options: list[TreatmentOption] = Field(default_factory=list)
-    #: options whose rule fired but which are not offered, with the reasons
-    considered_not_suitable: list[NotSuitable] = Field(default_factory=list)
-    #: what the reviews say, or do not hold, about this situation
-    evidence_statements: list[EvidenceStatement] = Field(default_factory=list)
-    patient_context: PatientContextSection | None = None
+    considered_not_suitable: list[NotSuitable] = Field(
+        default_factory=list,
+        description="options whose rule fired but which are not offered, with the reasons",
+    )
+    evidence_statements: list[EvidenceStatement] = Field(
+        default_factory=list, description="what the reviews say, or do not hold, about this situation"
+    )
+    patient_context: PatientContextSection | None = Field(
+        default=None, description="the derived patient context the options were chosen on"
+    )
 
 
 def context_section(ctx: PatientContext | None) -> PatientContextSection | None:

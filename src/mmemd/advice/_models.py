@@ -76,10 +76,10 @@ class ScoreBreakdown(BaseModel):
     emd_specific: int
     match: int
     cautions: int
-    #: emd_specific + match: how closely the evidence and the rule fit this patient
-    applicability: int = 0
-    #: the cautions' points (≤ 0)
-    penalties: int = 0
+    applicability: int = Field(
+        default=0, description="emd_specific + match: how closely evidence and rule fit"
+    )
+    penalties: int = Field(default=0, description="the cautions' points (0 or negative)")
 
 
 class TreatmentOption(BaseModel):
@@ -100,16 +100,25 @@ class TreatmentOption(BaseModel):
     citations: list[str] = Field(default_factory=list)
     note_en: str = ""
     note_zh: str = ""
-    #: 1-based position in the ranked list
-    rank: int = 0
-    #: ranking tier: 0 no major caution, 1 a major caution, 2 never listed first (docs/advice.md)
-    tier: int = 0
-    #: clinical role used to break ties: induction, consolidation, new_class, car_t, trial, local, intensive, other
-    role: str = "other"
-    #: one line on why the option ranks where it does
-    rank_reason: Bilingual | None = None
-    #: set when part of the evidence does not apply to this patient (e.g. EMD-specific evidence without EMD)
-    applicability_note: Bilingual | None = None
+    rank: int = Field(
+        default=0, description="1-based position in the ranked list (docs/advice.md Score and ranking)"
+    )
+    tier: int = Field(
+        default=0, description="ranking tier: 0 no major caution, 1 a major caution, 2 never listed first"
+    )
+    role: str = Field(
+        default="other",
+        description="clinical role used to break ties: induction, consolidation, new_class, car_t, trial, local, "
+        "intensive, other",
+    )
+    rank_reason: Bilingual | None = Field(
+        default=None,
+        description="one line on why the option ranks where it does (tier, score parts, clinical order)",
+    )
+    applicability_note: Bilingual | None = Field(
+        default=None,
+        description="set when part of the evidence does not apply to this patient (EMD-specific evidence without EMD)",
+    )
 
 
 class NotSuitable(BaseModel):
