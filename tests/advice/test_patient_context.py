@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mmemd.clinical.assessment import assess
 from mmemd.clinical.context import DEFAULT_FITNESS_SETTINGS, derive_context, egfr_ckd_epi_2021
@@ -32,6 +34,22 @@ from mmemd.knowledge import vocabulary
 def test_ckd_epi_2021_matches_reference_values(creatinine, age, sex, expected):
     got = egfr_ckd_epi_2021(Decimal(creatinine), age, sex)
     assert abs(got - Decimal(expected)) < Decimal("0.000001")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.decimals("0.2", "15", places=2),
+    st.integers(18, 100),
+    st.sampled_from(["female", "male"]),
+)
+def test_the_fast_egfr_agrees_with_the_decimal_equation(creatinine, age, sex):
+    from mmemd.clinical.context import _egfr
+
+    exact = egfr_ckd_epi_2021(creatinine, age, sex)
+    fast = _egfr(creatinine, age, sex)
+    assert abs(fast - exact) < Decimal("1e-9")
+    for threshold in (40, 60):  # the comparisons the context makes never differ
+        assert (fast < threshold) == (exact < threshold)
 
 
 def test_ckd_epi_2021_rejects_what_it_does_not_cover():

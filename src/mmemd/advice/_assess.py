@@ -79,12 +79,15 @@ def context_section(ctx: PatientContext | None) -> PatientContextSection | None:
     if c is None:
         return None
     current = c.current_line.line if c.current_line else None
-    return PatientContextSection(
+    # built from already-typed values: model_construct skips re-validation (this runs once per assessed record)
+    return PatientContextSection.model_construct(
         pathway=c.pathway,
         egfr_ckd_epi_2021=f"{c.egfr:.1f}" if c.egfr is not None else None,
-        facts=[ContextFact(name=n, value=f.value, en=f.en, zh=f.zh) for n, f in c.facts().items()],
+        facts=[
+            ContextFact.model_construct(name=n, value=f.value, en=f.en, zh=f.zh) for n, f in c.facts().items()
+        ],
         lines=[
-            LineRow(
+            LineRow.model_construct(
                 line=ln.line,
                 agents=list(ln.agents),
                 best_response=ln.best_response,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final, Literal
 
 from mmemd.advice._context import PatientContext
@@ -259,11 +260,16 @@ _PATHWAY_LABEL: Final = {
 
 
 def _pathway(ctx: PatientContext, arg: Any) -> Check:
-    wanted = [str(a) for a in (arg if isinstance(arg, list) else [arg])]
-    if ctx.pathway is None:
+    # every option rule carries this condition: its checks are cached by (pathway, wanted)
+    return _pathway_check(ctx.pathway, tuple(arg) if isinstance(arg, list) else (arg,))
+
+
+@lru_cache(maxsize=256)
+def _pathway_check(pathway: str | None, wanted: tuple[str, ...]) -> Check:
+    if pathway is None:
         return Check("pathway", "undecided", "disease entity not classified", "疾病类型未分类")
-    en, zh = _PATHWAY_LABEL.get(ctx.pathway, (ctx.pathway, ctx.pathway))
-    return Check("pathway", "met" if ctx.pathway in wanted else "not_met", f"entity: {en}", f"疾病类型：{zh}")
+    en, zh = _PATHWAY_LABEL.get(pathway, (pathway, pathway))
+    return Check("pathway", "met" if pathway in wanted else "not_met", f"entity: {en}", f"疾病类型：{zh}")
 
 
 #: IMWG 2016 response levels, lowest to highest (PD below SD).
@@ -363,6 +369,11 @@ CONDITIONS: Final[dict[str, Callable[[PatientContext, Any], Check]]] = {
 
 
 def evaluate(when: dict[str, Any], ctx: PatientContext) -> list[Check]:
+    # A rule for another disease entity is reported by its pathway alone: the entity gates everything else.
+    if "pathway" in when:
+        gate = _pathway(ctx, when["pathway"])
+        if gate.outcome == "not_met":
+            return [gate]
     return [CONDITIONS[name](ctx, arg) for name, arg in when.items()]
 
 
