@@ -58,7 +58,7 @@ def test_secondary_pcl(kb, example_record):
     assert doc.emd.category == "plasma_cell_leukemia" and doc.emd.timing == "secondary"
     assert "pcl_not_emd" in {s.id for s in doc.evidence_statements}
     assert "clinical_trial" in ids
-    assert ids[0] not in {"pcl_transplant_consolidation"}
+    assert ids[0] == "pcl_induction"  # bortezomib not refractory: PI-based induction first, then the trial
     assert not any(o.id in {"isa_kd", "carfilzomib_based", "bcma_car_t"} for o in doc.options)  # EMD options
 
 

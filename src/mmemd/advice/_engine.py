@@ -606,7 +606,9 @@ def rank_options(
     """Order: tier (0 no major caution, 1 a major caution, 2 never first), then — newly diagnosed — induction first
     and consolidation after it, then score, then the clinical role order, then the documented order of the rule
     file — never the option's name."""
-    order = ROLE_ORDER.get(ctx.phase, ROLE_ORDER["newly_diagnosed"])
+    # PCL and solitary plasmacytoma follow their own pathway whatever the phase: induction (or local therapy) first
+    phase = "newly_diagnosed" if ctx.pathway in ORDER_ONLY_PATHWAYS else ctx.phase
+    order = ROLE_ORDER.get(phase, ROLE_ORDER["newly_diagnosed"])
     local_first = ctx.response_current in _NOT_RESPONDING and ctx.emd_present is True
     position = {r.id: i for i, r in enumerate(by_id.values())}
     roles = {o.id: _effective_role(o, by_id[o.id], ctx, kb) for o in options}
