@@ -6,7 +6,6 @@ unknown fact is *undecided* (reported by ``mmemd explain``), never silently true
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,11 +147,6 @@ def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientCon
         refractory_because=dict(clinical.refractory_because),
         clinical=clinical,
     )
-
-
-def _with_class(agent: str, vocab: Vocabulary) -> Iterable[str]:
-    cls = vocab.agent_class(agent)
-    return (agent, cls) if cls else (agent,)
 
 
 def _lesion_dict(lesion: Any) -> dict[str, Any]:

@@ -98,22 +98,22 @@ def explain(
     from rich.table import Table
 
     console = Console()
-    facts_table = Table(title=f"Patient context for {assessment.patient_id}")
-    for col in ("fact", "value", "reason"):
+    t = _TEXT["zh" if lang == "zh" else "en"]
+    facts_table = Table(title=t["context"].format(id=assessment.patient_id))
+    for col in t["context_cols"]:
         facts_table.add_column(col, overflow="fold")
     if ctx is not None:
         facts_table.add_row("eGFR (CKD-EPI 2021)", ctx.egfr_ckd_epi_2021 or "?", "mL/min/1.73 m²")
         for ln in ctx.lines:
-            ref = {True: "refractory", False: "not refractory", None: "?"}[ln.refractory]
+            ref = t["refractory"][ln.refractory]
+            source = t["source"].get(ln.refractory_source or "", "")
             facts_table.add_row(
-                f"line {ln.line}{' (current)' if ln.current else ''}",
+                t["line"].format(n=ln.line) + (t["current"] if ln.current else ""),
                 ", ".join(ln.agents),
-                f"{ref}{' (' + ln.refractory_source + ')' if ln.refractory_source else ''}",
+                ref + source,
             )
     for f in facts:
-        facts_table.add_row(
-            str(f["name"]), {True: "yes", False: "no", None: "unknown"}[f["value"]], str(f["reason"])
-        )
+        facts_table.add_row(str(f["name"]), t["yes_no"][f["value"]], str(f["reason"]))
     console.print(facts_table)
     table = Table(title=f"Rules for {assessment.patient_id}", show_lines=False)
     for col in ("kind", "rule", "result", "because / why not"):
@@ -128,8 +128,8 @@ def explain(
             r["kind"], r["id"], f"[{style[r['outcome']]}]{r['outcome']}[/]", reasons or "(no conditions)"
         )
     console.print(table)
-    rank_table = Table(title="Ranking (tier, then score, then clinical order)")
-    for col in ("#", "option", "tier", "evidence", "applicability", "penalties", "score", "why"):
+    rank_table = Table(title=t["ranking"])
+    for col in t["ranking_cols"]:
         rank_table.add_column(col, overflow="fold")
     for r in ranking:
         parts = r["score_parts"]
@@ -146,11 +146,48 @@ def explain(
         )
     console.print(rank_table)
     for n in not_suitable:
-        console.print(f"[red]considered, not suitable[/] {n['id']}: " + "; ".join(map(str, n["reasons"])))
+        console.print(f"[red]{t['not_suitable']}[/] {n['id']}: " + "; ".join(map(str, n["reasons"])))
     v = assessment.versions
     console.print(
         f"[dim]mmemd {v.mmemd} · {v.knowledge_base} · {v.response_criteria} · {v.high_risk_definition}[/]"
     )
+
+
+#: Labels of the context and ranking tables (the rule table keeps its ids, which are the rule files' keys).
+_TEXT: dict[str, dict[str, Any]] = {
+    "en": {
+        "context": "Patient context for {id}",
+        "context_cols": ("fact", "value", "reason"),
+        "line": "line {n}",
+        "current": " (current)",
+        "refractory": {True: "refractory", False: "not refractory", None: "?"},
+        "source": {
+            "recorded": " (recorded)",
+            "derived": " (derived)",
+            "recorded and derived": " (recorded, derived)",
+        },
+        "yes_no": {True: "yes", False: "no", None: "unknown"},
+        "ranking": "Ranking (tier, then score, then clinical order)",
+        "ranking_cols": ("#", "option", "tier", "evidence", "applicability", "penalties", "score", "why"),
+        "not_suitable": "considered, not suitable",
+    },
+    "zh": {
+        "context": "患者情况：{id}",
+        "context_cols": ("项目", "取值", "依据"),
+        "line": "第{n}线",
+        "current": "（当前）",
+        "refractory": {True: "耐药", False: "非耐药", None: "未知"},
+        "source": {
+            "recorded": "（病历记录）",
+            "derived": "（推导）",
+            "recorded and derived": "（记录及推导）",
+        },
+        "yes_no": {True: "是", False: "否", None: "未知"},
+        "ranking": "排序（先分层，再评分，再按临床顺序）",
+        "ranking_cols": ("#", "治疗选择", "分层", "证据", "适用性", "扣分", "评分", "依据"),
+        "not_suitable": "已考虑但不适合",
+    },
+}
 
 
 def _read(path: str) -> bytes:
