@@ -419,7 +419,7 @@ def _option_evidence(opt: OptionRule, kb: KnowledgeBase) -> tuple[str, str | Non
 
 
 _NOT_APPLICABLE: Final = Bilingual(
-    en="EMD-specific evidence not applicable: no EMD in the reviews' sense (emdrev §1); only general-myeloma evidence counts.",
+    en="EMD-specific evidence not applicable: no EMD in the reviews' sense; only general-myeloma evidence counts.",
     zh="髓外病变专属证据不适用：患者无综述所定义的髓外病变，仅计入骨髓瘤总体证据。",
 )
 

@@ -261,10 +261,10 @@ def _classes(agent: str, agent_class: Callable[[str], str | None]) -> tuple[str,
     return tuple(out)
 
 
-def _yes_no(value: bool | None, en: str, zh: str, unknown_en: str, unknown_zh: str) -> Fact:
+def _yes_no(value: bool | None, yes: tuple[str, str], no: tuple[str, str], unknown: tuple[str, str]) -> Fact:
     if value is None:
-        return Fact(None, unknown_en, unknown_zh)
-    return Fact(value, en if value else f"not: {en}", zh if value else f"否：{zh}")
+        return Fact(None, *unknown)
+    return Fact(value, *(yes if value else no))
 
 
 def _pathway(assessment: Any) -> tuple[Pathway | None, Fact]:
@@ -272,17 +272,17 @@ def _pathway(assessment: Any) -> tuple[Pathway | None, Fact]:
     mapping: dict[str, tuple[Pathway, str, str]] = {
         "solitary_bone_plasmacytoma": (
             "solitary_plasmacytoma",
-            "solitary bone plasmacytoma (excluded from EMD, emdrev §1)",
+            "solitary bone plasmacytoma (excluded from EMD by the reviews)",
             "孤立性骨浆细胞瘤（综述明确排除于EMD之外）",
         ),
         "solitary_extramedullary_plasmacytoma": (
             "solitary_plasmacytoma",
-            "solitary extramedullary plasmacytoma (excluded from EMD, emdrev §1)",
+            "solitary extramedullary plasmacytoma (excluded from EMD by the reviews)",
             "孤立性髓外浆细胞瘤（综述明确排除于EMD之外）",
         ),
         "plasma_cell_leukemia": (
             "plasma_cell_leukemia",
-            "plasma cell leukaemia (excluded from EMD, emdrev §1)",
+            "plasma cell leukaemia (excluded from EMD by the reviews)",
             "浆细胞白血病（综述明确排除于EMD之外）",
         ),
         "indeterminate": (
@@ -517,10 +517,9 @@ def derive_context(
         pcl_timing=_value(_get(assessment, "emd", "timing")) if pathway == "plasma_cell_leukemia" else None,
         cns=_yes_no(
             cns,
-            "CNS involvement",
-            "中枢神经系统受累",
-            "CNS involvement not determinable",
-            "中枢神经系统受累无法确定",
+            ("CNS involvement", "中枢神经系统受累"),
+            ("no CNS involvement", "无中枢神经系统受累"),
+            ("CNS involvement not determinable", "中枢神经系统受累无法确定"),
         ),
         lines=tuple(lines),
         exposed_agents=exposed_agents,
@@ -567,10 +566,9 @@ def derive_context(
         ecog=ecog,
         transplant_eligible=_yes_no(
             eligible,
-            "transplant-eligible",
-            "适合移植",
-            "transplant eligibility not recorded",
-            "是否适合移植未记录",
+            ("transplant-eligible", "适合移植"),
+            ("transplant-ineligible", "不适合移植"),
+            ("transplant eligibility not recorded", "是否适合移植未记录"),
         ),
         creatinine_mg_dl=creatinine,
         egfr=egfr,
