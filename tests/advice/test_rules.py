@@ -393,3 +393,12 @@ def test_every_condition_is_documented():
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "advice.md").read_text(encoding="utf-8")
     assert [c for c in CONDITIONS if f"`{c}`" not in doc] == []
+
+
+def test_every_lenalidomide_option_has_the_renal_dose_caution(kb):
+    renal = from_record(labs={"creatinine": {"value": 2.5, "unit": "mg/dL"}})
+    for opt in load_rules().options:
+        if "lenalidomide" in opt.agents:
+            assert any("reduced_kidney_function" in c.when for c in opt.cautions), opt.id
+    offered = [o for o in advise_context(renal, kb).options if "lenalidomide" in o.agents]
+    assert offered and all(any("renal" in c.en for c in o.cautions) for o in offered)

@@ -88,7 +88,7 @@ def _advise(rec: dict[str, Any]) -> Any:
     return doc, advice.context
 
 
-PROPERTY = settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+PROPERTY = settings(suppress_health_check=[HealthCheck.too_slow], deadline=None)
 
 
 @PROPERTY
