@@ -131,6 +131,23 @@ def test_frailty_setting_age_75_or_ecog_2(age, ecog, frail):
     assert _ctx(_record(age=age, ecog=ecog)).frail.value is frail
 
 
+@pytest.mark.parametrize(
+    ("age", "ecog", "eligible", "unsuitable"),
+    [
+        (74, 2, True, False),
+        (75, 0, True, True),
+        (60, 3, True, True),
+        (60, 0, False, True),
+        (60, 0, None, None),
+    ],
+)
+def test_transplant_unsuitable_ineligible_or_age_75_or_ecog_3(age, ecog, eligible, unsuitable):
+    assert DEFAULT_FITNESS_SETTINGS.transplant_age_at_least == 75
+    assert DEFAULT_FITNESS_SETTINGS.transplant_ecog_at_least == 3
+    ctx = _ctx(_record(age=age, ecog=ecog, transplant_eligible=eligible))
+    assert ctx.transplant_unsuitable.value is unsuitable
+
+
 def _pd_record(latest_start: str) -> dict[str, Any]:
     return _record(
         therapy_history=[
