@@ -292,15 +292,29 @@ _NO_REFRACTORY_CAUTION: Final = frozenset({"corticosteroid", "transplant", "loca
 _EMD_PATHWAYS: Final = frozenset({"myeloma_emd", "myeloma_paraskeletal"})
 
 
+_CLASSES: dict[tuple[str, str], tuple[str, ...]] = {}
+_KEY_AGENTS: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
 def _classes(agent: str, kb: KnowledgeBase) -> tuple[str, ...]:
-    cls = kb.vocabulary.agent_class(agent)
-    out = (cls,) if cls else ()
-    return (*out, "bcma_directed") if agent in BCMA_DIRECTED else out
+    key = (kb.version, agent)  # patient-independent: computed once per knowledge-base version
+    hit = _CLASSES.get(key)
+    if hit is None:
+        cls = kb.vocabulary.agent_class(agent)
+        out = (cls,) if cls else ()
+        hit = _CLASSES[key] = (*out, "bcma_directed") if agent in BCMA_DIRECTED else out
+    return hit
 
 
-def _key_agents(opt: OptionRule, kb: KnowledgeBase) -> list[str]:
+def _key_agents(opt: OptionRule, kb: KnowledgeBase) -> tuple[str, ...]:
     """The option's anti-myeloma drugs: not dexamethasone, not a procedure."""
-    return [a for a in opt.agents if kb.vocabulary.agent_class(a) not in _NO_REFRACTORY_CAUTION]
+    key = (kb.version, opt.id)
+    hit = _KEY_AGENTS.get(key)
+    if hit is None:
+        hit = _KEY_AGENTS[key] = tuple(
+            a for a in opt.agents if kb.vocabulary.agent_class(a) not in _NO_REFRACTORY_CAUTION
+        )
+    return hit
 
 
 def _intended(opt: OptionRule) -> set[str]:
@@ -641,9 +655,8 @@ def rank_options(
         parts = f"{sb.evidence} + {sb.applicability} − {abs(sb.penalties)}"
         en = f"#{i} · {t_en} · score {o.score} = {parts} · {r_en}"
         zh = f"第{i}位 · {t_zh} · 评分{o.score} = {parts} · {r_zh}"
-        out.append(
-            o.model_copy(update={"rank": i, "role": roles[o.id], "rank_reason": Bilingual(en=en, zh=zh)})
-        )
+        reason = Bilingual.model_construct(en=en, zh=zh)
+        out.append(o.model_copy(update={"rank": i, "role": roles[o.id], "rank_reason": reason}))
     return out
 
 
