@@ -91,6 +91,7 @@ def test_progression_on_carfilzomib_pomalidomide_excludes_carfilzomib_options(kb
     line3 = doc.patient_context.lines[-1]
     assert line3.refractory is True and line3.refractory_source == "derived"
     assert {"carfilzomib", "pomalidomide"} <= set(line3.refractory_agents)
+    assert doc.patient_context.refractory_classes == ["proteasome_inhibitor", "imid", "anti_cd38_antibody"]
     ns = {n.id for n in doc.considered_not_suitable}
     assert {"isa_kd", "carfilzomib_based", "pomalidomide_based"} <= ns
     assert not {"carfilzomib", "pomalidomide"} & set(doc.options[0].agents)

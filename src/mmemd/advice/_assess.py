@@ -20,6 +20,7 @@ from mmemd.advice._models import (
     WorkupItem,
 )
 from mmemd.clinical.assessment import Assessment, assess
+from mmemd.clinical.context import KEY_CLASSES
 from mmemd.clinical.record import PatientRecord, parse_record
 from mmemd.clinical.settings import DEFAULT_CRITERIA_SETTINGS, CriteriaSettings
 from mmemd.knowledge import KnowledgeBase
@@ -54,6 +55,17 @@ class PatientContextSection(BaseModel):
     egfr_ckd_epi_2021: str | None = Field(default=None, description="mL/min/1.73 m², rounded to 1 decimal")
     facts: list[ContextFact] = Field(default_factory=list)
     lines: list[LineRow] = Field(default_factory=list)
+    exposed_classes: list[str] = Field(
+        default_factory=list,
+        description="key drug classes ever given (PI, IMiD, anti-CD38, anti-SLAMF7, BCMA, XPO1)",
+    )
+    refractory_classes: list[str] = Field(
+        default_factory=list,
+        description="key drug classes the disease is refractory to (recorded or derived)",
+    )
+    refractory_agents: list[str] = Field(
+        default_factory=list, description="agents the disease is refractory to"
+    )
 
 
 class AdvisedAssessment(Assessment):
@@ -83,6 +95,9 @@ def context_section(ctx: PatientContext | None) -> PatientContextSection | None:
     return PatientContextSection.model_construct(
         pathway=c.pathway,
         egfr_ckd_epi_2021=f"{c.egfr:.1f}" if c.egfr is not None else None,
+        exposed_classes=[k for k in KEY_CLASSES if k in c.exposed_classes],
+        refractory_classes=[k for k in KEY_CLASSES if k in c.refractory_classes],
+        refractory_agents=sorted(c.refractory_agents),
         facts=[
             ContextFact.model_construct(name=n, value=f.value, en=f.en, zh=f.zh) for n, f in c.facts().items()
         ],

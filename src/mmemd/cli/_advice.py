@@ -87,6 +87,8 @@ def explain(
                 "egfr_ckd_epi_2021": ctx.egfr_ckd_epi_2021 if ctx else None,
                 "facts": facts,
                 "lines": [ln.model_dump() for ln in (ctx.lines if ctx else [])],
+                "exposed_classes": ctx.exposed_classes if ctx else [],
+                "refractory_classes": ctx.refractory_classes if ctx else [],
             },
             "rules": rows,
             "ranking": ranking,
@@ -104,6 +106,9 @@ def explain(
         facts_table.add_column(col, overflow="fold")
     if ctx is not None:
         facts_table.add_row("eGFR (CKD-EPI 2021)", ctx.egfr_ckd_epi_2021 or "?", "mL/min/1.73 m²")
+        facts_table.add_row(
+            t["classes"], ", ".join(ctx.exposed_classes) or "—", ", ".join(ctx.refractory_classes) or "—"
+        )
         for ln in ctx.lines:
             ref = t["refractory"][ln.refractory]
             source = t["source"].get(ln.refractory_source or "", "")
@@ -170,6 +175,7 @@ _TEXT: dict[str, dict[str, Any]] = {
         "ranking": "Ranking (tier, then score, then clinical order)",
         "ranking_cols": ("#", "option", "tier", "evidence", "applicability", "penalties", "score", "why"),
         "not_suitable": "considered, not suitable",
+        "classes": "classes: exposed | refractory",
     },
     "zh": {
         "context": "患者情况：{id}",
@@ -186,6 +192,7 @@ _TEXT: dict[str, dict[str, Any]] = {
         "ranking": "排序（先分层，再评分，再按临床顺序）",
         "ranking_cols": ("#", "治疗选择", "分层", "证据", "适用性", "扣分", "评分", "依据"),
         "not_suitable": "已考虑但不适合",
+        "classes": "药物类别：暴露｜耐药",
     },
 }
 
