@@ -15,6 +15,10 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 runner = CliRunner()
 
 
+def record_phase(path: Path) -> str:
+    return str(json.loads(path.read_text(encoding="utf-8"))["phase"])
+
+
 @pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.stem)
 def test_every_example_gets_a_complete_document_whose_citations_resolve(kb, path):
     doc, _trace = assess_with_advice(json.loads(path.read_text(encoding="utf-8")), kb)
@@ -29,7 +33,21 @@ def test_every_example_gets_a_complete_document_whose_citations_resolve(kb, path
     ]
     for cid in cited:
         assert cid in kb, cid
-    assert out["options"] == sorted(out["options"], key=lambda o: (-o["score"], o["id"]))
+    # ranked by tier (no major caution, a major caution, never first), then score (docs/advice.md)
+    assert [o["rank"] for o in out["options"]] == list(range(1, len(out["options"]) + 1))
+    # newly diagnosed: induction first and consolidation after it (docs/advice.md "Score and ranking")
+    induction = (
+        any(o["role"] == "induction" for o in out["options"]) and record_phase(path) == "newly_diagnosed"
+    )
+    seq = {"induction": 0, "consolidation": 2} if induction else {}
+    keys = [(o["tier"], seq.get(o["role"], 1), -o["score"]) for o in out["options"]]
+    if doc.patient_context is None or doc.patient_context.pathway not in (
+        "plasma_cell_leukemia",
+        "solitary_plasmacytoma",
+    ):
+        assert keys == sorted(keys)
+    else:  # no evidence for these entities: the pathway's clinical order, within tiers
+        assert [k[0] for k in keys] == sorted(k[0] for k in keys)
 
 
 def test_extramedullary_relapse_example_gets_emd_prognosis_and_car_t_caution(kb):
@@ -53,8 +71,15 @@ def test_explain_lists_every_rule_with_its_outcome():
     doc = json.loads(result.stdout)
     rules = load_rules()
     assert {r["id"] for r in doc["rules"]} == {
-        r.id for r in (*rules.options, *rules.workup, *rules.prognosis)
+        r.id for r in (*rules.options, *rules.workup, *rules.prognosis, *rules.statements)
     }
+    assert {f["name"] for f in doc["context"]["facts"]} >= {
+        "frail",
+        "renal_insufficiency",
+        "prior_bcma_car_t",
+    }
+    assert doc["context"]["egfr_ckd_epi_2021"] is not None
+    assert all({"evidence", "applicability", "penalties"} <= set(r["score_parts"]) for r in doc["ranking"])
     outcomes = {r["id"]: r["outcome"] for r in doc["rules"]}
     assert outcomes["daratumumab_based"] == "not fired" and outcomes["bcma_car_t"] == "fired"
     why_not = next(r for r in doc["rules"] if r["id"] == "daratumumab_based")["conditions"]
@@ -93,7 +118,9 @@ def test_batch_assessment_carries_options_per_line(tmp_path):
     assert result.exit_code == 0, result.stderr
     docs = [json.loads(x) for x in result.stdout.splitlines()]
     assert [d["patient_id"] for d in docs] == ["emd-liver-rrmm-pr", "ndmm-mrd-negative-cr"]
-    assert all(d["options"] for d in docs)
+    assert docs[0]["options"]
+    # ASCT already given in line 1: not offered again, listed as considered, not suitable
+    assert "asct" in {n["id"] for n in docs[1]["considered_not_suitable"]}
 
 
 def test_assessment_schema_describes_the_decision_support_sections():
@@ -102,6 +129,14 @@ def test_assessment_schema_describes_the_decision_support_sections():
     schema = json.loads(result.stdout)
     assert {"workup", "prognosis", "options"} <= set(schema["properties"])
     assert "TreatmentOption" in schema["$defs"]
+    assert {"considered_not_suitable", "evidence_statements", "patient_context"} <= set(schema["properties"])
+    option = schema["$defs"]["TreatmentOption"]["properties"]
+    # the original fields are kept, the new ones documented
+    assert {"id", "agents", "cautions", "score", "score_breakdown", "grade"} <= set(option)
+    for name in ("rank", "tier", "role", "rank_reason", "applicability_note"):
+        assert option[name].get("description"), name
+    parts = schema["$defs"]["ScoreBreakdown"]["properties"]
+    assert {"evidence", "applicability", "penalties"} <= set(parts)
 
 
 def test_text_summary_lists_options_in_chinese():

@@ -77,6 +77,46 @@ def relapsed(*lines: tuple[list[str], bool], **kw: Any) -> PatientContext:
     )
 
 
+def from_record(**kw: Any) -> PatientContext:
+    """A context derived from a full record (for rules on the shared clinical context: kidney, frailty, history)."""
+    from mmemd.advice import build_context
+    from mmemd.clinical.assessment import assess
+    from mmemd.clinical.record import parse_record
+    from mmemd.knowledge import vocabulary
+
+    rec: dict[str, Any] = {
+        "schema": "mmemd.patient/1",
+        "id": "r",
+        "age": 60,
+        "sex": "male",
+        "ecog": 1,
+        "phase": "relapsed_refractory",
+        "transplant_eligible": False,
+        "diagnosis": {"date": "2022-01-10", "clonal_bone_marrow_plasma_cells_pct": 40},
+        "labs": {"creatinine": {"value": 1.0, "unit": "mg/dL"}},
+        "therapy_history": [{"line": 1, "agents": ["bortezomib", "lenalidomide", "dexamethasone"]}],
+        "lesions": [
+            {
+                "id": "L1",
+                "site": "liver",
+                "relation_to_bone": "none",
+                "biopsy_proven": True,
+                "detected_at": "relapse",
+                "modality": "PET-CT",
+            }
+        ],
+        **kw,
+    }
+    r = parse_record(rec)
+    return build_context(r, assess(r), vocabulary())
+
+
+# PACE-type regimen: inadequate response (here stable disease)
+PACE = replace(BASE, response_current="SD")
+
+# allogeneic SCT: young, fit, high-risk EMD after response
+ALLO = replace(BASE, high_risk=True, response_current="PR")
+
 RRMM = relapsed(
     (["bortezomib", "lenalidomide", "dexamethasone"], False), (["daratumumab", "dexamethasone"], True)
 )
@@ -88,18 +128,33 @@ def fired(ctx: PatientContext, kb: Any) -> dict[str, Any]:
         **{o.id: o for o in result.options},
         **{w.id: w for w in result.workup},
         **{p.id: p for p in result.prognosis},
+        **{s.id: s for s in result.statements},
     }
 
 
 # (rule id, a patient that triggers it, a near-miss that does not — one fact changed)
 CASES: list[tuple[str, PatientContext, PatientContext]] = [
     ("pi_based_induction", BASE, replace(BASE, phase="relapsed_refractory")),
-    ("lymphoma_like_then_transplant", BASE, replace(BASE, transplant_eligible=False)),
-    ("lymphoma_like_then_transplant", BASE, replace(BASE, emd_category="paraskeletal")),
+    ("lymphoma_like_then_transplant", PACE, replace(PACE, transplant_eligible=False)),
+    ("lymphoma_like_then_transplant", PACE, replace(PACE, emd_category="paraskeletal")),
+    ("lymphoma_like_then_transplant", PACE, replace(PACE, response_current="PR")),  # inadequate response only
     ("asct", BASE, replace(BASE, transplant_eligible=False)),
     ("tandem_asct", replace(BASE, high_risk=True), BASE),
-    ("allogeneic_sct", BASE, replace(BASE, age=65)),  # age_below 65 is strict: 64 yes, 65 no
-    ("allogeneic_sct", BASE, replace(BASE, emd_category="none", sites=())),  # evidence is EMD cohorts only
+    ("allogeneic_sct", ALLO, replace(ALLO, age=65)),  # age_below 65 is strict: 64 yes, 65 no
+    ("allogeneic_sct", ALLO, replace(ALLO, emd_category="none", sites=())),  # evidence is EMD cohorts only
+    ("allogeneic_sct", ALLO, replace(ALLO, response_current="SD")),  # only after response
+    ("allogeneic_sct", ALLO, replace(ALLO, high_risk=False)),  # only for high-risk disease
+    (
+        "solitary_plasmacytoma_local_therapy",
+        replace(BASE, emd_category="solitary_bone_plasmacytoma"),
+        BASE,
+    ),
+    ("pcl_induction", replace(BASE, emd_category="plasma_cell_leukemia"), BASE),
+    (
+        "pcl_transplant_consolidation",
+        replace(BASE, emd_category="plasma_cell_leukemia", response_current="VGPR"),
+        replace(BASE, emd_category="plasma_cell_leukemia"),  # no response yet: induction first
+    ),
     ("ird", BASE, replace(BASE, emd_category="none", sites=())),
     ("carfilzomib_based", RRMM, BASE),
     ("isa_kd", RRMM, BASE),
@@ -120,9 +175,29 @@ CASES: list[tuple[str, PatientContext, PatientContext]] = [
     ("radiotherapy", BASE, replace(BASE, emd_category="solitary_extramedullary_plasmacytoma")),
     ("treat_as_high_risk", replace(BASE, emd_category="paraskeletal"), replace(BASE, emd_category="none")),
     ("clinical_trial", RRMM, replace(RRMM, emd_category="none", sites=())),
+    # statements: where the reviews are silent or do not apply
+    (
+        "solitary_plasmacytoma_not_emd",
+        replace(BASE, emd_category="solitary_extramedullary_plasmacytoma"),
+        BASE,
+    ),
+    ("indeterminate_no_ranking", replace(BASE, emd_category="indeterminate"), BASE),
+    ("pcl_not_emd", replace(BASE, emd_category="plasma_cell_leukemia"), BASE),
+    ("no_emd_not_applicable", replace(BASE, emd_category="none", sites=()), BASE),
+    ("no_evidence_cns", replace(BASE, cns=True), BASE),
+    ("no_evidence_renal", from_record(labs={"creatinine": {"value": 2.5, "unit": "mg/dL"}}), from_record()),
+    ("frail_no_intensive", from_record(age=76), from_record(age=74)),
+    (
+        "no_evidence_after_bcma_car_t",
+        from_record(therapy_history=[{"line": 1, "agents": ["bcma_car_t"]}]),
+        from_record(),
+    ),
     # work-up
     ("pet_ct", replace(BASE, lesions=({"id": "L1", "modality": "CT", "biopsy_proven": True},)), BASE),
     ("pet_ct_indeterminate", replace(BASE, emd_category="indeterminate", lesions=()), BASE),
+    ("marrow_examination", replace(BASE, emd_category="indeterminate"), BASE),
+    ("monoclonal_protein_tests", replace(BASE, emd_category="indeterminate"), BASE),
+    ("crab_labs", replace(BASE, emd_category="indeterminate"), BASE),
     (
         "mri_spine",
         replace(
@@ -191,7 +266,7 @@ def test_rule_fires_for_its_patient_and_not_for_the_near_miss(kb, rule, patient,
 
 def test_every_rule_has_a_trigger_case():
     rules = load_rules()
-    ids = {r.id for r in (*rules.options, *rules.workup, *rules.prognosis)}
+    ids = {r.id for r in (*rules.options, *rules.workup, *rules.prognosis, *rules.statements)}
     assert ids == {c[0] for c in CASES}
 
 
@@ -233,25 +308,36 @@ def test_each_caution_of_the_issue_is_present_and_cited(kb):
     assert any("emdtx-7-08" in c.claims for c in opts["bcma_car_t"].cautions)
 
 
-def test_refractoriness_to_the_agent_or_its_class_is_a_caution_naming_the_line(kb):
+def test_refractory_key_agent_is_not_offered_and_same_class_is_a_major_caution(kb):
     ctx = relapsed((["bortezomib", "dexamethasone"], False), (["lenalidomide", "dexamethasone"], True))
-    opts = {o.id: o for o in advise_context(ctx, kb).options}
-    (len_caution,) = [
-        c for c in opts["lenalidomide_based"].cautions if c.because and "line 2" in c.because[0]
-    ]
-    assert len_caution.severity == "major"
+    result = advise_context(ctx, kb)
+    opts = {o.id: o for o in result.options}
+    # lenalidomide itself: considered, not suitable, naming the line — no new class added
+    (len_ns,) = [n for n in result.not_suitable if n.id == "lenalidomide_based"]
+    assert "line 2" in len_ns.reasons[0].en and "lenalidomide" in len_ns.reasons[0].en
+    assert "lenalidomide_based" not in opts and "ird" not in opts
+    # Elo-Rd adds a class never given (anti-SLAMF7): offered, with a major caution for lenalidomide
+    elo = [c for c in opts["elo_rd"].cautions if c.because and "line 2" in c.because[0]]
+    # ... and, re-using a refractory agent, it is never listed first
+    assert elo and elo[0].severity == "major" and opts["elo_rd"].tier == 2
     pom = [c for c in opts["pomalidomide_based"].cautions if c.because]
-    assert pom and pom[0].severity == "minor"  # same class (IMiD), not the agent itself
+    assert pom and pom[0].severity == "major"  # same class (IMiD) as a refractory agent
+    # ... and such an option never ranks above an eligible option without a major caution
+    ranks = {o.id: o.rank for o in result.options}
+    clean = [o.rank for o in result.options if o.tier == 0]
+    assert clean and max(clean) < ranks["pomalidomide_based"]
     # dexamethasone is in every line: refractoriness to it never produces a caution
     assert not any("dexamethasone" in c.en for o in opts.values() for c in o.cautions)
 
 
-def test_options_are_ordered_by_score_then_id_and_the_score_adds_up(kb):
+def test_options_are_ordered_by_tier_then_score_and_the_score_adds_up(kb):
     options = advise_context(RRMM, kb).options
-    assert [(-o.score, o.id) for o in options] == sorted((-o.score, o.id) for o in options)
+    assert [(o.tier, -o.score) for o in options] == sorted((o.tier, -o.score) for o in options)
     for o in options:
         b = o.score_breakdown
         assert o.score == b.evidence + b.emd_specific + b.match + b.cautions
+        assert o.score == b.evidence + b.applicability + b.penalties
+        assert o.rank_reason is not None and f"#{o.rank} " in o.rank_reason.en
         assert b.evidence == advice.GRADE_POINTS[o.grade]
 
 
@@ -298,3 +384,21 @@ def test_key_results_are_bilingual_and_carry_the_numbers(kb):
     assert (
         "13.93" in grosicki.en and "9.46" in grosicki.en and "13.93" in grosicki.zh and "个月" in grosicki.zh
     )
+
+
+def test_every_condition_is_documented():
+    from pathlib import Path
+
+    from mmemd.advice import CONDITIONS
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "advice.md").read_text(encoding="utf-8")
+    assert [c for c in CONDITIONS if f"`{c}`" not in doc] == []
+
+
+def test_every_lenalidomide_option_has_the_renal_dose_caution(kb):
+    renal = from_record(labs={"creatinine": {"value": 2.5, "unit": "mg/dL"}})
+    for opt in load_rules().options:
+        if "lenalidomide" in opt.agents:
+            assert any("reduced_kidney_function" in c.when for c in opt.cautions), opt.id
+    offered = [o for o in advise_context(renal, kb).options if "lenalidomide" in o.agents]
+    assert offered and all(any("renal" in c.en for c in o.cautions) for o in offered)

@@ -314,6 +314,17 @@ _EXPECTED: dict[str, str] = {
     "relapse-from-cr-ife-reappearance": "relapse from CR by IFE reappearance, not PD",
     "ndmm-mrd-negative-cr": "CR, flow MRD-negative",
     "single-lesion-unknown-marrow-indeterminate": "EMD indeterminate; R-ISS and R2-ISS undetermined; high risk unknown",
+    # decision-support examples: their expected answers are in tests/advice/test_new_examples.py
+    "cns-relapse-after-asct": "CNS relapse after ASCT",
+    "relapse-after-bcma-car-t": "skin EMD progressing after BCMA CAR-T",
+    "frail-elderly-paraskeletal": "newly diagnosed paraskeletal disease, age 79, ECOG 2",
+    "secondary-pcl": "secondary PCL (9% circulating PCs at relapse)",
+    "emd-renal-failure": "newly diagnosed liver EMD, creatinine 5 mg/dL",
+    "light-chain-emd-flc": "light-chain-only myeloma with pleural EMD, response by FLC",
+    "non-secretory-emd-marrow-pet": "non-secretory myeloma with a soft-tissue plasmacytoma",
+    "young-ultra-high-risk-emd": "age 38, del(17p) and t(4;14), liver EMD, PR",
+    "triple-class-refractory-emd": "triple-class refractory skin and liver EMD",
+    "elderly-76-emd-relapse": "lymph-node EMD relapse at 76",
 }
 
 

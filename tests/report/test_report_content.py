@@ -60,7 +60,9 @@ def test_summary_shows_top_options_with_grades_and_key_claims(kb, generated) -> 
     top = rep.assessment.options[:3]
     for o in top:
         assert o.title_en in summary
-        for k in o.key_results[:2]:
+        from mmemd.report._document import TOP_KEY_RESULTS
+
+        for k in o.key_results[:TOP_KEY_RESULTS]:
             assert k.claim in summary
     # Thin evidence is said plainly when no option has EMD-specific evidence better than C.
     assert rep.thin_evidence

@@ -13,7 +13,15 @@ from typing import Any
 from mmemd.advice._conditions import CONDITIONS, Check
 from mmemd.advice._context import PatientContext, build_context
 from mmemd.advice._engine import Advice, Fired, RuleError, Rules, check_rules, load_rules
-from mmemd.advice._models import Caution, KeyResult, PrognosisItem, TreatmentOption, WorkupItem
+from mmemd.advice._models import (
+    Caution,
+    EvidenceStatement,
+    KeyResult,
+    NotSuitable,
+    PrognosisItem,
+    TreatmentOption,
+    WorkupItem,
+)
 from mmemd.advice._score import CAUTION_POINTS, EMD_SPECIFIC_POINTS, GRADE_POINTS, MATCH_POINTS
 from mmemd.knowledge import KnowledgeBase
 
@@ -26,8 +34,10 @@ __all__ = [
     "Advice",
     "Caution",
     "Check",
+    "EvidenceStatement",
     "Fired",
     "KeyResult",
+    "NotSuitable",
     "PatientContext",
     "PrognosisItem",
     "RuleError",

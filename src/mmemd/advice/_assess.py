@@ -8,15 +8,64 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
-from mmemd.advice._context import build_context
+from mmemd.advice._context import PatientContext, build_context
 from mmemd.advice._engine import Advice, advise_context
-from mmemd.advice._models import PrognosisItem, TreatmentOption, WorkupItem
+from mmemd.advice._models import (
+    EvidenceStatement,
+    NotSuitable,
+    PrognosisItem,
+    TreatmentOption,
+    WorkupItem,
+)
 from mmemd.clinical.assessment import Assessment, assess
+from mmemd.clinical.context import KEY_CLASSES
 from mmemd.clinical.record import PatientRecord, parse_record
 from mmemd.clinical.settings import DEFAULT_CRITERIA_SETTINGS, CriteriaSettings
 from mmemd.knowledge import KnowledgeBase
+
+
+class ContextFact(BaseModel):
+    """One derived patient fact: true, false or null (unknown), with its reason."""
+
+    name: str
+    value: bool | None
+    en: str
+    zh: str
+
+
+class LineRow(BaseModel):
+    """One therapy line with its refractoriness, recorded or derived (progression on the line, IMWG)."""
+
+    line: int
+    agents: list[str]
+    best_response: str | None = None
+    refractory: bool | None = None
+    #: "recorded", "derived" or null
+    refractory_source: str | None = None
+    refractory_agents: list[str] = Field(default_factory=list)
+    current: bool = False
+
+
+class PatientContextSection(BaseModel):
+    """The derived patient context (clinical/context.py) the options were chosen on."""
+
+    pathway: str | None = None
+    egfr_ckd_epi_2021: str | None = Field(default=None, description="mL/min/1.73 m², rounded to 1 decimal")
+    facts: list[ContextFact] = Field(default_factory=list)
+    lines: list[LineRow] = Field(default_factory=list)
+    exposed_classes: list[str] = Field(
+        default_factory=list,
+        description="key drug classes ever given (PI, IMiD, anti-CD38, anti-SLAMF7, BCMA, XPO1)",
+    )
+    refractory_classes: list[str] = Field(
+        default_factory=list,
+        description="key drug classes the disease is refractory to (recorded or derived)",
+    )
+    refractory_agents: list[str] = Field(
+        default_factory=list, description="agents the disease is refractory to"
+    )
 
 
 class AdvisedAssessment(Assessment):
@@ -25,6 +74,46 @@ class AdvisedAssessment(Assessment):
     workup: list[WorkupItem] = Field(default_factory=list)
     prognosis: list[PrognosisItem] = Field(default_factory=list)
     options: list[TreatmentOption] = Field(default_factory=list)
+    considered_not_suitable: list[NotSuitable] = Field(
+        default_factory=list,
+        description="options whose rule fired but which are not offered, with the reasons",
+    )
+    evidence_statements: list[EvidenceStatement] = Field(
+        default_factory=list, description="what the reviews say, or do not hold, about this situation"
+    )
+    patient_context: PatientContextSection | None = Field(
+        default=None, description="the derived patient context the options were chosen on"
+    )
+
+
+def context_section(ctx: PatientContext | None) -> PatientContextSection | None:
+    c = ctx.clinical if ctx is not None else None
+    if c is None:
+        return None
+    current = c.current_line.line if c.current_line else None
+    # built from already-typed values: model_construct skips re-validation (this runs once per assessed record)
+    return PatientContextSection.model_construct(
+        pathway=c.pathway,
+        egfr_ckd_epi_2021=f"{c.egfr:.1f}" if c.egfr is not None else None,
+        exposed_classes=[k for k in KEY_CLASSES if k in c.exposed_classes],
+        refractory_classes=[k for k in KEY_CLASSES if k in c.refractory_classes],
+        refractory_agents=sorted(c.refractory_agents),
+        facts=[
+            ContextFact.model_construct(name=n, value=f.value, en=f.en, zh=f.zh) for n, f in c.facts().items()
+        ],
+        lines=[
+            LineRow.model_construct(
+                line=ln.line,
+                agents=list(ln.agents),
+                best_response=ln.best_response,
+                refractory=ln.refractory.value,
+                refractory_source=ln.refractory_source,
+                refractory_agents=list(ln.refractory_agents),
+                current=ln.line == current,
+            )
+            for ln in c.lines
+        ],
+    )
 
 
 def assess_with_advice(
@@ -42,7 +131,13 @@ def assess_with_advice(
     advice = advise_context(build_context(rec, base, kb.vocabulary), kb)
     fields = {name: getattr(base, name) for name in type(base).model_fields}
     full = AdvisedAssessment.model_construct(
-        **fields, workup=advice.workup, prognosis=advice.prognosis, options=advice.options
+        **fields,
+        workup=advice.workup,
+        prognosis=advice.prognosis,
+        options=advice.options,
+        considered_not_suitable=advice.not_suitable,
+        evidence_statements=advice.statements,
+        patient_context=context_section(advice.context),
     )
     return full, advice
 

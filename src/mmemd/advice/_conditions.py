@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final, Literal
 
 from mmemd.advice._context import PatientContext
@@ -248,7 +249,88 @@ def _stage(field: str, label: str) -> Callable[..., Check]:
     return check
 
 
+_PATHWAY_LABEL: Final = {
+    "solitary_plasmacytoma": ("solitary plasmacytoma", "孤立性浆细胞瘤"),
+    "plasma_cell_leukemia": ("plasma cell leukaemia", "浆细胞白血病"),
+    "indeterminate": ("diagnosis not established", "诊断尚未明确"),
+    "myeloma_without_emd": ("myeloma without EMD", "无髓外病变的骨髓瘤"),
+    "myeloma_paraskeletal": ("myeloma with paraskeletal disease", "伴骨旁病变的骨髓瘤"),
+    "myeloma_emd": ("myeloma with extramedullary disease", "伴髓外病变的骨髓瘤"),
+}
+
+
+def _pathway(ctx: PatientContext, arg: Any) -> Check:
+    # every option rule carries this condition: its checks are cached by (pathway, wanted)
+    return _pathway_check(ctx.pathway, tuple(arg) if isinstance(arg, list) else (arg,))
+
+
+@lru_cache(maxsize=256)
+def _pathway_check(pathway: str | None, wanted: tuple[str, ...]) -> Check:
+    if pathway is None:
+        return Check("pathway", "undecided", "disease entity not classified", "疾病类型未分类")
+    en, zh = _PATHWAY_LABEL.get(pathway, (pathway, pathway))
+    return Check("pathway", "met" if pathway in wanted else "not_met", f"entity: {en}", f"疾病类型：{zh}")
+
+
+#: IMWG 2016 response levels, lowest to highest (PD below SD).
+_RESPONSE_ORDER: Final = {"PD": 0, "SD": 1, "MR": 2, "PR": 3, "VGPR": 4, "CR": 5, "sCR": 6}
+
+
+def _response_at_least(ctx: PatientContext, arg: Any) -> Check:
+    current = ctx.response_current
+    if current not in _RESPONSE_ORDER:
+        return Check("response_at_least", "undecided", "current response not evaluable", "当前疗效无法评估")
+    met = _RESPONSE_ORDER[current] >= _RESPONSE_ORDER[str(arg)]
+    return Check(
+        "response_at_least",
+        "met" if met else "not_met",
+        f"current response {current} ({'≥' if met else '<'} {arg})",
+        f"当前疗效{current}（{'≥' if met else '<'}{arg}）",
+    )
+
+
+def _clinical_fact(name: str) -> Callable[[PatientContext, Any], Check]:
+    """A three-valued fact of the shared patient context (clinical/context.py), with its own reason."""
+
+    def check(ctx: PatientContext, arg: Any) -> Check:
+        if ctx.clinical is None:
+            return Check(name, "undecided", f"{name.replace('_', ' ')}: not derived", f"{name}：未推导")
+        fact = getattr(ctx.clinical, name)
+        return Check(name, _tri(fact.value, bool(arg)), fact.en, fact.zh)
+
+    return check
+
+
+def _on_current_regimen(ctx: PatientContext, arg: Any) -> Check:
+    agents = [str(a) for a in arg]
+    current = ctx.current_agents
+    if not current:
+        return Check("on_current_regimen", "not_met", "no current regimen recorded", "未记录当前治疗方案")
+    hit = [a for a in agents if a in current]
+    line = ctx.clinical.current_line.line if ctx.clinical and ctx.clinical.current_line else "?"
+    return Check(
+        "on_current_regimen",
+        "met" if hit else "not_met",
+        f"current line {line} includes {_names(hit)}"
+        if hit
+        else f"current line {line} has none of {_names(agents)}",
+        f"当前第{line}线方案包含{_names(hit)}" if hit else f"当前第{line}线方案不含{_names(agents)}",
+    )
+
+
 CONDITIONS: Final[dict[str, Callable[[PatientContext, Any], Check]]] = {
+    "pathway": _pathway,
+    "response_at_least": _response_at_least,
+    "not_response_at_least": _negation("not_response_at_least", _response_at_least),
+    "frail": _clinical_fact("frail"),
+    "renal_insufficiency": _clinical_fact("renal_insufficiency"),
+    "reduced_kidney_function": _clinical_fact("reduced_kidney_function"),
+    "transplant_unsuitable": _clinical_fact("transplant_unsuitable"),
+    "prior_asct": _clinical_fact("prior_asct"),
+    "prior_allogeneic_sct": _clinical_fact("prior_allogeneic_sct"),
+    "prior_bcma_car_t": _clinical_fact("prior_bcma_car_t"),
+    "triple_class_refractory": _clinical_fact("triple_class_refractory"),
+    "on_current_regimen": _on_current_regimen,
     "phase": _phase,
     "transplant_eligible": _bool_fact(
         "transplant_eligible", "transplant-eligible", "适合移植", lambda c: c.transplant_eligible
@@ -287,6 +369,11 @@ CONDITIONS: Final[dict[str, Callable[[PatientContext, Any], Check]]] = {
 
 
 def evaluate(when: dict[str, Any], ctx: PatientContext) -> list[Check]:
+    # A rule for another disease entity is reported by its pathway alone: the entity gates everything else.
+    if "pathway" in when:
+        gate = _pathway(ctx, when["pathway"])
+        if gate.outcome == "not_met":
+            return [gate]
     return [CONDITIONS[name](ctx, arg) for name, arg in when.items()]
 
 

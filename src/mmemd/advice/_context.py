@@ -6,11 +6,22 @@ unknown fact is *undecided* (reported by ``mmemd explain``), never silently true
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from mmemd.clinical.context import ClinicalContext, derive_context
 from mmemd.knowledge import Vocabulary
+
+#: The entity pathway implied by an EMD category, for contexts built without a clinical context (tests, rules).
+_PATHWAY_OF_CATEGORY = {
+    "solitary_bone_plasmacytoma": "solitary_plasmacytoma",
+    "solitary_extramedullary_plasmacytoma": "solitary_plasmacytoma",
+    "plasma_cell_leukemia": "plasma_cell_leukemia",
+    "indeterminate": "indeterminate",
+    "none": "myeloma_without_emd",
+    "paraskeletal": "myeloma_paraskeletal",
+    "extramedullary": "myeloma_emd",
+}
 
 
 @dataclass(frozen=True)
@@ -50,6 +61,19 @@ class PatientContext:
     refractory: frozenset[str] = field(default=frozenset())
     #: where each refractory id comes from, for the caution's ``because``
     refractory_because: dict[str, str] = field(default_factory=dict)
+    #: the shared patient context (clinical/context.py): fitness, kidney, line history, prior procedures
+    clinical: ClinicalContext | None = None
+
+    @property
+    def pathway(self) -> str | None:
+        if self.clinical is not None:
+            return self.clinical.pathway
+        return _PATHWAY_OF_CATEGORY.get(self.emd_category or "")
+
+    @property
+    def current_agents(self) -> tuple[str, ...]:
+        line = self.clinical.current_line if self.clinical else None
+        return line.agents if line else ()
 
     @property
     def emd_present(self) -> bool | None:
@@ -81,24 +105,13 @@ def _value(x: Any) -> Any:
 
 def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientContext:
     """Facts from a ``mmemd.patient/1`` record and its ``mmemd.assessment/1`` (models or plain dicts)."""
+    clinical = derive_context(record, assessment, vocab.agent_class)
     exposures: list[TherapyExposure] = []
-    exposed: set[str] = set()
-    refractory: set[str] = set()
-    because: dict[str, str] = {}
-    for line in _get(record, "therapy_history") or []:
-        number = _get(line, "line")
-        agents = [str(a) for a in (_get(line, "agents") or [])]
-        line_refractory = _get(line, "refractory")
-        refractory_agents = set(_get(line, "refractory_agents") or [])
-        for agent in agents:
-            is_ref = agent in refractory_agents or (line_refractory is True and not refractory_agents)
-            exposures.append(TherapyExposure(number, agent, True if is_ref else line_refractory))
-            ids = _with_class(agent, vocab)
-            exposed.update(ids)
-            if is_ref:
-                refractory.update(ids)
-                for ident in ids:
-                    because.setdefault(ident, f"refractory to {agent} (line {number})")
+    for line in clinical.lines:
+        for agent in line.agents:
+            exposures.append(
+                TherapyExposure(line.line, agent, agent in line.refractory_agents or line.refractory.value)
+            )
     cyto = _get(record, "cytogenetics")
     labs = _get(record, "labs")
     missing = [
@@ -129,15 +142,11 @@ def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientCon
         lesions=tuple(_lesion_dict(x) for x in (_get(record, "lesions") or [])),
         exposures=tuple(exposures),
         labs_missing=tuple(missing),
-        exposed=frozenset(exposed),
-        refractory=frozenset(refractory),
-        refractory_because=because,
+        exposed=clinical.exposed_agents | clinical.exposed_classes,
+        refractory=clinical.refractory_agents | clinical.refractory_classes,
+        refractory_because=dict(clinical.refractory_because),
+        clinical=clinical,
     )
-
-
-def _with_class(agent: str, vocab: Vocabulary) -> Iterable[str]:
-    cls = vocab.agent_class(agent)
-    return (agent, cls) if cls else (agent,)
 
 
 def _lesion_dict(lesion: Any) -> dict[str, Any]:

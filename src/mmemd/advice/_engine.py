@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -20,15 +20,19 @@ from mmemd.advice._context import PatientContext
 from mmemd.advice._models import (
     Bilingual,
     Caution,
+    EvidenceStatement,
     KeyResult,
+    NotSuitable,
     OptionRule,
     PrognosisItem,
     PrognosisRule,
+    StatementRule,
     TreatmentOption,
     WorkupItem,
     WorkupRule,
 )
 from mmemd.advice._score import option_score
+from mmemd.clinical.context import BCMA_DIRECTED
 from mmemd.knowledge import Claim, KnowledgeBase
 from mmemd.knowledge._data import read_yaml
 
@@ -47,6 +51,8 @@ SPEC_CITATIONS: Final = frozenset(
         "BHUTANI20",
         "EMD-Tx",
         "PCL21",
+        "CAERS18",
+        "KUMAR16",
     }
 )
 
@@ -62,6 +68,7 @@ class Rules:
     options: tuple[OptionRule, ...]
     workup: tuple[WorkupRule, ...]
     prognosis: tuple[PrognosisRule, ...]
+    statements: tuple[StatementRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,7 +119,12 @@ def check_rules(rules: Rules, kb: KnowledgeBase) -> list[str]:
                 )
 
     seen: set[str] = set()
-    for kind, items in (("options", rules.options), ("workup", rules.workup), ("prognosis", rules.prognosis)):
+    for kind, items in (
+        ("options", rules.options),
+        ("workup", rules.workup),
+        ("prognosis", rules.prognosis),
+        ("statements", rules.statements),
+    ):
         for rule in items:
             where = f"{kind}.yaml: {rule.id}"
             if rule.id in seen:
@@ -132,6 +144,11 @@ def check_rules(rules: Rules, kb: KnowledgeBase) -> list[str]:
         for caution in opt.cautions:
             conds(f"{where} caution", caution.when)
             claims(f"{where} caution", caution.claims)
+        for ex in opt.exclude:
+            conds(f"{where} exclude", ex.when)
+            claims(f"{where} exclude", ex.claims)
+    for st in rules.statements:
+        claims(f"statements.yaml: {st.id}", st.claims)
     for w in rules.workup:
         claims(f"workup.yaml: {w.id}", w.claims)
     for p in rules.prognosis:
@@ -153,6 +170,7 @@ def load_rules() -> Rules:
         options=tuple(_parse("options.yaml", "options", OptionRule, problems)),
         workup=tuple(_parse("workup.yaml", "workup", WorkupRule, problems)),
         prognosis=tuple(_parse("prognosis.yaml", "prognosis", PrognosisRule, problems)),
+        statements=tuple(_parse("statements.yaml", "statements", StatementRule, problems)),
     )
     if problems:
         raise RuleError(problems)
@@ -270,37 +288,127 @@ def _because(checks: Sequence[Check], skip: Iterable[str] = ()) -> list[Bilingua
 #: transplant and local therapy are not drugs a disease becomes refractory to.
 _NO_REFRACTORY_CAUTION: Final = frozenset({"corticosteroid", "transplant", "local_therapy"})
 
+#: Pathways whose disease is EMD in the reviews' sense; elsewhere EMD-specific evidence does not apply.
+_EMD_PATHWAYS: Final = frozenset({"myeloma_emd", "myeloma_paraskeletal"})
+
+
+_CLASSES: dict[tuple[str, str], tuple[str, ...]] = {}
+_KEY_AGENTS: dict[tuple[str, str], tuple[str, ...]] = {}
+
+
+def _classes(agent: str, kb: KnowledgeBase) -> tuple[str, ...]:
+    key = (kb.version, agent)  # patient-independent: computed once per knowledge-base version
+    hit = _CLASSES.get(key)
+    if hit is None:
+        cls = kb.vocabulary.agent_class(agent)
+        out = (cls,) if cls else ()
+        hit = _CLASSES[key] = (*out, "bcma_directed") if agent in BCMA_DIRECTED else out
+    return hit
+
+
+def _key_agents(opt: OptionRule, kb: KnowledgeBase) -> tuple[str, ...]:
+    """The option's anti-myeloma drugs: not dexamethasone, not a procedure."""
+    key = (kb.version, opt.id)
+    hit = _KEY_AGENTS.get(key)
+    if hit is None:
+        hit = _KEY_AGENTS[key] = tuple(
+            a for a in opt.agents if kb.vocabulary.agent_class(a) not in _NO_REFRACTORY_CAUTION
+        )
+    return hit
+
+
+def _intended(opt: OptionRule) -> set[str]:
+    """Agents or classes an option is written for refractory disease to (daratumumab re-use with a new class)."""
+    return {str(x) for x in opt.when.get("refractory_to_any", ())}
+
+
+def new_classes(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase) -> list[str]:
+    """Drug classes of the option the patient has never received (empty when the history is unknown)."""
+    if not ctx.exposures and ctx.phase != "newly_diagnosed":
+        return []
+    return sorted({c for a in _key_agents(opt, kb) for c in _classes(a, kb) if c not in ctx.exposed})
+
 
 def _refractory_cautions(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase) -> list[Caution]:
-    """Automatic caution for every agent of the option (or its class) the disease is refractory to."""
+    """Automatic major caution for every key agent of the option (or its class) the disease is refractory to."""
     out = []
-    # An option written for refractory disease (daratumumab re-use after daratumumab) is not cautioned for it.
-    intended = set(opt.when.get("refractory_to_any", ()))
-    for agent in opt.agents:
-        cls = kb.vocabulary.agent_class(agent)
-        if cls in _NO_REFRACTORY_CAUTION or agent in intended or cls in intended:
+    intended = _intended(opt)
+    for agent in _key_agents(opt, kb):
+        classes = _classes(agent, kb)
+        if agent in intended or any(c in intended for c in classes):
             continue
         if agent in ctx.refractory:
-            why = ctx.refractory_because[agent]
+            why = ctx.refractory_because.get(agent, f"refractory to {agent}")
             out.append(
                 Caution(
-                    en=f"Disease refractory to {agent}: response to re-treatment with it is not expected without a new partner class.",
-                    zh=f"疾病对{kb.vocabulary.label(agent, 'zh')}耐药：单纯再次使用预期难以获益，需联合新类别药物。",
+                    en=f"Disease refractory to {agent}: re-treatment is offered only because the option adds a drug class not given before.",
+                    zh=f"疾病对{kb.vocabulary.label(agent, 'zh')}耐药：仅因本方案加入既往未用过的新类别药物而列出。",
                     severity="major",
                     because=[why],
                 )
             )
-        elif cls is not None and cls in ctx.refractory:
-            why = ctx.refractory_because[cls]
-            out.append(
-                Caution(
-                    en=f"Disease refractory to a drug of the same class ({cls}) as {agent}.",
-                    zh=f"疾病对与{kb.vocabulary.label(agent, 'zh')}同类（{kb.vocabulary.label(cls, 'zh')}）的药物耐药。",
-                    severity="minor",
-                    because=[why],
+            continue
+        for cls in classes:
+            if cls in ctx.refractory:
+                why = ctx.refractory_because.get(cls, f"refractory to {cls}")
+                out.append(
+                    Caution(
+                        en=f"Disease refractory to a drug of the same class ({cls}) as {agent}: response is less likely.",
+                        zh=f"疾病对与{kb.vocabulary.label(agent, 'zh')}同类（{kb.vocabulary.label(cls, 'zh')}）的药物耐药，疗效可能下降。",
+                        severity="major",
+                        because=[why],
+                    )
                 )
-            )
+                break
     return out
+
+
+def _not_suitable_reasons(
+    opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase
+) -> tuple[list[Bilingual], list[str], list[Check], list[Bilingual]]:
+    """Why a fired option is not offered: an exclusion rule, refractoriness to a key agent without a new class,
+    or the option is the regimen the patient is on now."""
+    reasons: list[Bilingual] = []
+    short: list[Bilingual] = []
+    claims: list[str] = []
+    checks: list[Check] = []
+    for ex in opt.exclude:
+        ex_checks = evaluate(ex.when, ctx)
+        if verdict(ex_checks) == "met":
+            checks += ex_checks
+            met = "; ".join(c.en for c in ex_checks if c.outcome == "met")
+            met_zh = "；".join(c.zh for c in ex_checks if c.outcome == "met")
+            reasons.append(Bilingual(en=f"{ex.en} ({met})", zh=f"{ex.zh}（{met_zh}）"))
+            short.append(Bilingual(en=met, zh=met_zh))
+            claims += ex.claims
+    key = _key_agents(opt, kb)
+    intended = _intended(opt)
+    refractory = [a for a in key if a in ctx.refractory and a not in intended]
+    if refractory and not new_classes(opt, ctx, kb):
+        why = "; ".join(ctx.refractory_because.get(a, a) for a in refractory)
+        names_zh = "、".join(kb.vocabulary.label(a, "zh") for a in refractory)
+        reasons.append(
+            Bilingual(
+                en=f"Disease refractory to {', '.join(refractory)} and the option adds no drug class not given before ({why}).",
+                zh=f"疾病对{names_zh}耐药，且本方案未加入既往未用过的新类别药物。",
+            )
+        )
+        short.append(Bilingual(en=f"refractory to {', '.join(refractory)}", zh=f"对{names_zh}耐药"))
+    current = ctx.current_agents
+    line_refractory = bool(
+        ctx.clinical and ctx.clinical.current_line and ctx.clinical.current_line.refractory.value
+    )
+    if key and all(a in current for a in key) and not refractory and not line_refractory:
+        line = ctx.clinical.current_line.line if ctx.clinical and ctx.clinical.current_line else "?"
+        resp = ctx.response_current or "not evaluable"
+        reasons.append(
+            Bilingual(
+                en=f"Already the current regimen (line {line}; current response {resp}): not a new option.",
+                zh=f"即当前正在使用的方案（第{line}线；当前疗效{resp}），并非新的选择。",
+            )
+        )
+        short.append(Bilingual(en=f"current regimen (line {line})", zh=f"当前方案（第{line}线）"))
+    return reasons, claims, checks, short
 
 
 _EVIDENCE_CACHE: dict[tuple[str, str], tuple[str, str | None, list[KeyResult]]] = {}
@@ -324,17 +432,40 @@ def _option_evidence(opt: OptionRule, kb: KnowledgeBase) -> tuple[str, str | Non
     return cached
 
 
+_NOT_APPLICABLE: Final = Bilingual(
+    en="EMD-specific evidence not applicable: no EMD in the reviews' sense; only general-myeloma evidence counts.",
+    zh="髓外病变专属证据不适用：患者无综述所定义的髓外病变，仅计入骨髓瘤总体证据。",
+)
+
+
 def evaluate_option(
     opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase
-) -> tuple[Outcome, tuple[Check, ...], TreatmentOption | None]:
+) -> tuple[Outcome, tuple[Check, ...], TreatmentOption | NotSuitable | None]:
+    """``met`` with a :class:`TreatmentOption` (offered) or a :class:`NotSuitable` (fired but not offered)."""
     checks = tuple(evaluate(opt.when, ctx))
     outcome = verdict(checks)
     if outcome != "met":
         return outcome, checks, None
+    reasons, ex_claims, ex_checks, short = _not_suitable_reasons(opt, ctx, kb)
+    if reasons:
+        return (
+            outcome,
+            (*checks, *ex_checks),
+            NotSuitable(
+                id=opt.id,
+                title_zh=opt.title_zh,
+                title_en=opt.title_en,
+                reasons=reasons,
+                claims=ex_claims,
+                summary=short[0],
+            ),
+        )
     cautions: list[Caution] = []
+    never_first = opt.never_first
     for rule in opt.cautions:
         c_checks = evaluate(rule.when, ctx)
         if verdict(c_checks) == "met":
+            never_first = never_first or rule.never_first
             cautions.append(
                 Caution(
                     en=rule.en,
@@ -345,9 +476,16 @@ def evaluate_option(
                 )
             )
     cautions += _refractory_cautions(opt, ctx, kb)
+    # re-treatment with a refractory agent (offered only because a new class is added) is never listed first
+    if any(a in ctx.refractory for a in _key_agents(opt, kb)):
+        never_first = True
     grade, emd_grade, key = _option_evidence(opt, kb)
+    note = None
+    if emd_grade is not None and ctx.pathway is not None and ctx.pathway not in _EMD_PATHWAYS:
+        emd_grade, note = None, _NOT_APPLICABLE
     applies = _because(checks)
     breakdown = option_score(grade, emd_grade, checks, cautions)
+    tier = 2 if never_first else (1 if any(c.severity == "major" for c in cautions) else 0)
     option = TreatmentOption(
         id=opt.id,
         title_zh=opt.title_zh,
@@ -360,11 +498,14 @@ def evaluate_option(
         grade=grade,
         emd_specific_evidence=emd_grade is not None,
         emd_evidence_grade=emd_grade,
-        score=breakdown.evidence + breakdown.emd_specific + breakdown.match + breakdown.cautions,
+        score=breakdown.evidence + breakdown.applicability + breakdown.penalties,
         score_breakdown=breakdown,
         citations=list(opt.citations),
         note_en=opt.note_en,
         note_zh=opt.note_zh,
+        tier=tier,
+        role=opt.role,
+        applicability_note=note,
     )
     return outcome, checks, option
 
@@ -409,11 +550,114 @@ class Advice:
     prognosis: list[PrognosisItem]
     options: list[TreatmentOption]
     trace: tuple[Fired, ...]
+    not_suitable: list[NotSuitable] = field(default_factory=list)
+    statements: list[EvidenceStatement] = field(default_factory=list)
+    context: PatientContext | None = None
 
 
 #: Evidence for a situation is thin — and clinical-trial enrolment is offered — when no fired option has
 #: EMD-specific evidence graded better than these.
 THIN_EVIDENCE_GRADES: Final = frozenset({"C", "D"})
+
+#: The clinical order that breaks ties between options of equal tier and score (docs/advice.md "Score and ranking"):
+#: newly diagnosed — induction, then consolidation; relapsed — a drug class not given before, CAR-T, a trial. Local
+#: radiotherapy comes first for a mass that is not responding (SD, MR or PD), else after these.
+ROLE_ORDER: Final[dict[str, tuple[str, ...]]] = {
+    "newly_diagnosed": (
+        "induction",
+        "consolidation",
+        "new_class",
+        "car_t",
+        "trial",
+        "local",
+        "other",
+        "intensive",
+    ),
+    "relapsed_refractory": (
+        "new_class",
+        "car_t",
+        "trial",
+        "local",
+        "induction",
+        "consolidation",
+        "other",
+        "intensive",
+    ),
+}
+_NOT_RESPONDING: Final = frozenset({"SD", "MR", "PD"})
+#: Entities the reviews hold no evidence for (emdrev §1 excludes them from EMD): the score cannot order their
+#: options, so the pathway's clinical order does (PCL: induction, then a trial, then consolidation after response).
+ORDER_ONLY_PATHWAYS: Final = frozenset({"plasma_cell_leukemia", "solitary_plasmacytoma"})
+ROLE_LABEL: Final = {
+    "induction": ("induction first", "先行诱导治疗"),
+    "consolidation": ("consolidation after induction", "诱导后巩固"),
+    "new_class": ("adds a drug class not given before", "加入既往未用过的新类别药物"),
+    "car_t": ("CAR-T", "CAR-T治疗"),
+    "trial": ("clinical trial", "临床试验"),
+    "local": ("local control of the mass", "局部病灶控制"),
+    "intensive": ("intensive approach", "强化治疗策略"),
+    "other": ("other systemic therapy", "其他全身治疗"),
+}
+TIER_LABEL: Final = {
+    0: ("no major caution", "无重大注意事项"),
+    1: (
+        "a major caution: ranked below options without one",
+        "存在重大注意事项：排在无重大注意事项的方案之后",
+    ),
+    2: ("never listed first", "不作为首选列出"),
+}
+
+
+def _effective_role(o: TreatmentOption, rule: OptionRule, ctx: PatientContext, kb: KnowledgeBase) -> str:
+    if ctx.phase == "relapsed_refractory" and o.role in ("other", "induction") and new_classes(rule, ctx, kb):
+        return "new_class"
+    return o.role
+
+
+def rank_options(
+    options: list[TreatmentOption], by_id: dict[str, OptionRule], ctx: PatientContext, kb: KnowledgeBase
+) -> list[TreatmentOption]:
+    """Order: tier (0 no major caution, 1 a major caution, 2 never first), then — newly diagnosed — induction first
+    and consolidation after it, then score, then the clinical role order, then the documented order of the rule
+    file — never the option's name."""
+    # PCL and solitary plasmacytoma follow their own pathway whatever the phase: induction (or local therapy) first
+    phase = "newly_diagnosed" if ctx.pathway in ORDER_ONLY_PATHWAYS else ctx.phase
+    order = ROLE_ORDER.get(phase, ROLE_ORDER["newly_diagnosed"])
+    local_first = ctx.response_current in _NOT_RESPONDING and ctx.emd_present is True
+    position = {r.id: i for i, r in enumerate(by_id.values())}
+    roles = {o.id: _effective_role(o, by_id[o.id], ctx, kb) for o in options}
+
+    def role_rank(role: str) -> int:
+        return -1 if (role == "local" and local_first) else order.index(role)
+
+    # Sequence of a newly diagnosed patient's treatment (emdrev §6.2; ROSINOL21): induction first, then the other
+    # options by score, and consolidation (transplant) after induction while an induction option is listed.
+    induction_listed = any(roles[o.id] == "induction" for o in options)
+
+    def after_induction(o: TreatmentOption) -> int:
+        if ctx.phase != "newly_diagnosed" or not induction_listed:
+            return 1
+        return {"induction": 0, "consolidation": 2}.get(roles[o.id], 1)
+
+    if ctx.pathway in ORDER_ONLY_PATHWAYS:
+        ranked = sorted(options, key=lambda o: (o.tier, role_rank(roles[o.id]), position[o.id]))
+    else:
+        ranked = sorted(
+            options,
+            key=lambda o: (o.tier, after_induction(o), -o.score, role_rank(roles[o.id]), position[o.id]),
+        )
+    out = []
+    for i, o in enumerate(ranked, 1):
+        sb = o.score_breakdown
+        t_en, t_zh = TIER_LABEL[o.tier]
+        r_en, r_zh = ROLE_LABEL[roles[o.id]]
+        # the score's parts in the order evidence + applicability − penalties (docs/advice.md "Score and ranking")
+        parts = f"{sb.evidence} + {sb.applicability} − {abs(sb.penalties)}"
+        en = f"#{i} · {t_en} · score {o.score} = {parts} · {r_en}"
+        zh = f"第{i}位 · {t_zh} · 评分{o.score} = {parts} · {r_zh}"
+        reason = Bilingual.model_construct(en=en, zh=zh)
+        out.append(o.model_copy(update={"rank": i, "role": roles[o.id], "rank_reason": reason}))
+    return out
 
 
 def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None = None) -> Advice:
@@ -444,20 +688,41 @@ def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None =
         trace.append(Fired("prognosis", p.id, outcome, checks))
         if outcome == "met":
             prognosis.append(_prognosis_item(p, checks, ctx, kb))
+    statements: list[EvidenceStatement] = []
+    for st in rules.statements:
+        checks = tuple(evaluate(st.when, ctx))
+        outcome = verdict(checks)
+        trace.append(Fired("statement", st.id, outcome, checks))
+        if outcome == "met":
+            statements.append(
+                EvidenceStatement(
+                    id=st.id,
+                    en=st.en,
+                    zh=st.zh,
+                    claims=list(st.claims),
+                    citations=list(st.citations),
+                    because=_because(checks),
+                )
+            )
     options: list[TreatmentOption] = []
+    not_suitable: list[NotSuitable] = []
     trial_rule: OptionRule | None = None
     for opt in rules.options:
         if opt.id == "clinical_trial":
             trial_rule = opt
             continue
-        outcome, checks, option = evaluate_option(opt, ctx, kb)
+        outcome, checks, result = evaluate_option(opt, ctx, kb)
+        if isinstance(result, NotSuitable):
+            trace.append(Fired("option", opt.id, "not suitable", checks))
+            not_suitable.append(result)
+            continue
         trace.append(Fired("option", opt.id, outcome, checks))
-        if option is not None:
-            options.append(option)
+        if result is not None:
+            options.append(result)
     if trial_rule is not None:
         # Clinical-trial enrolment is offered whenever evidence for this situation is thin: its own conditions, and
         # no fired option with EMD-specific evidence better than grade C.
-        outcome, checks, option = evaluate_option(trial_rule, ctx, kb)
+        outcome, checks, result = evaluate_option(trial_rule, ctx, kb)
         thin = not any(o.emd_evidence_grade not in (None, *THIN_EVIDENCE_GRADES) for o in options)
         thin_check = Check(
             "thin_evidence",
@@ -468,17 +733,26 @@ def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None =
             "无任何方案具有高于C级的EMD专属证据" if thin else "已有A或B级EMD专属证据支持的方案",
         )
         checks = (*checks, thin_check)
-        trace.append(Fired("option", trial_rule.id, "met" if option and thin else verdict(checks), checks))
-        if option is not None and thin:
+        offered = isinstance(result, TreatmentOption) and thin
+        trace.append(Fired("option", trial_rule.id, "met" if offered else verdict(checks), checks))
+        if isinstance(result, TreatmentOption) and thin:
             options.append(
-                option.model_copy(
+                result.model_copy(
                     update={
                         "applies_because": [
-                            *option.applies_because,
+                            *result.applies_because,
                             Bilingual(en=thin_check.en, zh=thin_check.zh),
                         ]
                     }
                 )
             )
-    options.sort(key=lambda o: (-o.score, o.id))
-    return Advice(workup=workup, prognosis=prognosis, options=options, trace=tuple(trace))
+    by_id = {r.id: r for r in rules.options}
+    return Advice(
+        workup=workup,
+        prognosis=prognosis,
+        options=rank_options(options, by_id, ctx, kb),
+        trace=tuple(trace),
+        not_suitable=not_suitable,
+        statements=statements,
+        context=ctx,
+    )

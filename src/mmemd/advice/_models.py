@@ -70,10 +70,16 @@ class PrognosisItem(BaseModel):
 
 
 class ScoreBreakdown(BaseModel):
+    """score = evidence + applicability + penalties (docs/advice.md "Score and ranking")."""
+
     evidence: int
     emd_specific: int
     match: int
     cautions: int
+    applicability: int = Field(
+        default=0, description="emd_specific + match: how closely evidence and rule fit"
+    )
+    penalties: int = Field(default=0, description="the cautions' points (0 or negative)")
 
 
 class TreatmentOption(BaseModel):
@@ -94,6 +100,48 @@ class TreatmentOption(BaseModel):
     citations: list[str] = Field(default_factory=list)
     note_en: str = ""
     note_zh: str = ""
+    rank: int = Field(
+        default=0, description="1-based position in the ranked list (docs/advice.md Score and ranking)"
+    )
+    tier: int = Field(
+        default=0, description="ranking tier: 0 no major caution, 1 a major caution, 2 never listed first"
+    )
+    role: str = Field(
+        default="other",
+        description="clinical role used to break ties: induction, consolidation, new_class, car_t, trial, local, "
+        "intensive, other",
+    )
+    rank_reason: Bilingual | None = Field(
+        default=None,
+        description="one line on why the option ranks where it does (tier, score parts, clinical order)",
+    )
+    applicability_note: Bilingual | None = Field(
+        default=None,
+        description="set when part of the evidence does not apply to this patient (EMD-specific evidence without EMD)",
+    )
+
+
+class NotSuitable(BaseModel):
+    """An option whose rule fired but which is not offered, with the reasons (the "considered, not suitable" list)."""
+
+    id: str
+    title_zh: str
+    title_en: str
+    reasons: list[Bilingual]
+    claims: list[str] = Field(default_factory=list)
+    #: the first reason in a few words, for page one of the report
+    summary: Bilingual | None = None
+
+
+class EvidenceStatement(BaseModel):
+    """What the reviews say — or do not hold — about this patient's situation (e.g. "no evidence on renal dosing")."""
+
+    id: str
+    en: str
+    zh: str
+    claims: list[str] = Field(default_factory=list)
+    citations: list[str] = Field(default_factory=list)
+    because: list[Bilingual] = Field(default_factory=list)
 
 
 # ---- rule files --------------------------------------------------------------------------------------------------
@@ -112,6 +160,22 @@ class CautionRule(BaseModel):
     zh: str
     claims: tuple[str, ...] = ()
     severity: Severity = "minor"
+    #: an option with this caution is never listed first while another option is listed
+    never_first: bool = False
+
+
+class ExcludeRule(BaseModel):
+    """When met, the option is not offered and moves to "considered, not suitable" with this reason."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    when: dict[str, Any]
+    en: str
+    zh: str
+    claims: tuple[str, ...] = ()
+
+
+Role = Literal["induction", "consolidation", "new_class", "car_t", "trial", "local", "intensive", "other"]
 
 
 class OptionRule(_Rule):
@@ -121,9 +185,20 @@ class OptionRule(_Rule):
     claims: tuple[str, ...] = Field(min_length=1)
     key_claims: tuple[str, ...] = ()
     cautions: tuple[CautionRule, ...] = ()
+    exclude: tuple[ExcludeRule, ...] = ()
     citations: tuple[str, ...] = ()
     note_en: str = ""
     note_zh: str = ""
+    role: Role = "other"
+    #: never listed first while another option is listed (e.g. allogeneic SCT)
+    never_first: bool = False
+
+
+class StatementRule(_Rule):
+    en: str
+    zh: str
+    claims: tuple[str, ...] = ()
+    citations: tuple[str, ...] = ()
 
 
 class WorkupRule(_Rule):

@@ -1,4 +1,5 @@
-"""`mmemd explain`: which decision-support rules fired for a patient, and why the others did not (issue 4)."""
+"""`mmemd explain`: the derived patient context, which decision-support rules fired for a patient and why the others
+did not, and how each offered option scored and ranked."""
 
 from __future__ import annotations
 
@@ -39,7 +40,12 @@ def explain(
         {
             "kind": f.kind,
             "id": f.id,
-            "outcome": {"met": "fired", "not_met": "not fired", "undecided": "undecided"}[f.outcome],
+            "outcome": {
+                "met": "fired",
+                "not_met": "not fired",
+                "undecided": "undecided",
+                "not suitable": "not suitable",
+            }[f.outcome],
             "conditions": [
                 {"condition": c.condition, "outcome": c.outcome, "reason": c.zh if lang == "zh" else c.en}
                 for c in f.checks
@@ -47,21 +53,77 @@ def explain(
         }
         for f in result.trace
     ]
+    ctx = assessment.patient_context
+    facts = [
+        {"name": f.name, "value": f.value, "reason": f.zh if lang == "zh" else f.en}
+        for f in (ctx.facts if ctx else [])
+    ]
+    ranking = [
+        {
+            "rank": o.rank,
+            "id": o.id,
+            "tier": o.tier,
+            "role": o.role,
+            "score": o.score,
+            "score_parts": {
+                "evidence": o.score_breakdown.evidence,
+                "applicability": o.score_breakdown.applicability,
+                "penalties": o.score_breakdown.penalties,
+            },
+            "why": (o.rank_reason.zh if lang == "zh" else o.rank_reason.en) if o.rank_reason else "",
+        }
+        for o in assessment.options
+    ]
+    not_suitable = [
+        {"id": n.id, "reasons": [r.zh if lang == "zh" else r.en for r in n.reasons]}
+        for n in assessment.considered_not_suitable
+    ]
     if as_json:
         payload = {
             "patient_id": assessment.patient_id,
             "versions": assessment.versions.model_dump(),
+            "context": {
+                "pathway": ctx.pathway if ctx else None,
+                "egfr_ckd_epi_2021": ctx.egfr_ckd_epi_2021 if ctx else None,
+                "facts": facts,
+                "lines": [ln.model_dump() for ln in (ctx.lines if ctx else [])],
+                "exposed_classes": ctx.exposed_classes if ctx else [],
+                "refractory_classes": ctx.refractory_classes if ctx else [],
+            },
             "rules": rows,
+            "ranking": ranking,
+            "considered_not_suitable": not_suitable,
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
 
+    console = Console()
+    t = _TEXT["zh" if lang == "zh" else "en"]
+    facts_table = Table(title=t["context"].format(id=assessment.patient_id))
+    for col in t["context_cols"]:
+        facts_table.add_column(col, overflow="fold")
+    if ctx is not None:
+        facts_table.add_row("eGFR (CKD-EPI 2021)", ctx.egfr_ckd_epi_2021 or "?", "mL/min/1.73 m²")
+        facts_table.add_row(
+            t["classes"], ", ".join(ctx.exposed_classes) or "—", ", ".join(ctx.refractory_classes) or "—"
+        )
+        for ln in ctx.lines:
+            ref = t["refractory"][ln.refractory]
+            source = t["source"].get(ln.refractory_source or "", "")
+            facts_table.add_row(
+                t["line"].format(n=ln.line) + (t["current"] if ln.current else ""),
+                ", ".join(ln.agents),
+                ref + source,
+            )
+    for f in facts:
+        facts_table.add_row(str(f["name"]), t["yes_no"][f["value"]], str(f["reason"]))
+    console.print(facts_table)
     table = Table(title=f"Rules for {assessment.patient_id}", show_lines=False)
     for col in ("kind", "rule", "result", "because / why not"):
         table.add_column(col, overflow="fold")
-    style = {"fired": "green", "not fired": "dim", "undecided": "yellow"}
+    style = {"fired": "green", "not fired": "dim", "undecided": "yellow", "not suitable": "red"}
     for r in rows:
         reasons = "; ".join(
             ("✓ " if c["outcome"] == "met" else "✗ " if c["outcome"] == "not_met" else "? ") + c["reason"]
@@ -70,12 +132,69 @@ def explain(
         table.add_row(
             r["kind"], r["id"], f"[{style[r['outcome']]}]{r['outcome']}[/]", reasons or "(no conditions)"
         )
-    console = Console()
     console.print(table)
+    rank_table = Table(title=t["ranking"])
+    for col in t["ranking_cols"]:
+        rank_table.add_column(col, overflow="fold")
+    for r in ranking:
+        parts = r["score_parts"]
+        assert isinstance(parts, dict)
+        rank_table.add_row(
+            str(r["rank"]),
+            str(r["id"]),
+            str(r["tier"]),
+            str(parts["evidence"]),
+            str(parts["applicability"]),
+            str(parts["penalties"]),
+            str(r["score"]),
+            str(r["why"]),
+        )
+    console.print(rank_table)
+    for n in not_suitable:
+        console.print(f"[red]{t['not_suitable']}[/] {n['id']}: " + "; ".join(map(str, n["reasons"])))
     v = assessment.versions
     console.print(
         f"[dim]mmemd {v.mmemd} · {v.knowledge_base} · {v.response_criteria} · {v.high_risk_definition}[/]"
     )
+
+
+#: Labels of the context and ranking tables (the rule table keeps its ids, which are the rule files' keys).
+_TEXT: dict[str, dict[str, Any]] = {
+    "en": {
+        "context": "Patient context for {id}",
+        "context_cols": ("fact", "value", "reason"),
+        "line": "line {n}",
+        "current": " (current)",
+        "refractory": {True: "refractory", False: "not refractory", None: "?"},
+        "source": {
+            "recorded": " (recorded)",
+            "derived": " (derived)",
+            "recorded and derived": " (recorded, derived)",
+        },
+        "yes_no": {True: "yes", False: "no", None: "unknown"},
+        "ranking": "Ranking (tier, then score, then clinical order)",
+        "ranking_cols": ("#", "option", "tier", "evidence", "applicability", "penalties", "score", "why"),
+        "not_suitable": "considered, not suitable",
+        "classes": "classes: exposed | refractory",
+    },
+    "zh": {
+        "context": "患者情况：{id}",
+        "context_cols": ("项目", "取值", "依据"),
+        "line": "第{n}线",
+        "current": "（当前）",
+        "refractory": {True: "耐药", False: "非耐药", None: "未知"},
+        "source": {
+            "recorded": "（病历记录）",
+            "derived": "（推导）",
+            "recorded and derived": "（记录及推导）",
+        },
+        "yes_no": {True: "是", False: "否", None: "未知"},
+        "ranking": "排序（先分层，再评分，再按临床顺序）",
+        "ranking_cols": ("#", "治疗选择", "分层", "证据", "适用性", "扣分", "评分", "依据"),
+        "not_suitable": "已考虑但不适合",
+        "classes": "药物类别：暴露｜耐药",
+    },
+}
 
 
 def _read(path: str) -> bytes:

@@ -15,6 +15,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from mmemd.clinical.assessment import Assessment, assess, assessment_json_schema, to_snapshots
+    from mmemd.clinical.context import (
+        ClinicalContext,
+        Fact,
+        FitnessSettings,
+        derive_context,
+        egfr_ckd_epi_2021,
+    )
     from mmemd.clinical.emd import EmdResult, EmdSettings, classify_emd
     from mmemd.clinical.errors import Problem, RecordError
     from mmemd.clinical.record import (
@@ -35,6 +42,11 @@ _WHERE = {
     "assess": "assessment",
     "assessment_json_schema": "assessment",
     "to_snapshots": "assessment",
+    "ClinicalContext": "context",
+    "Fact": "context",
+    "FitnessSettings": "context",
+    "derive_context": "context",
+    "egfr_ckd_epi_2021": "context",
     "EmdResult": "emd",
     "EmdSettings": "emd",
     "classify_emd": "emd",
@@ -67,9 +79,12 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "DEFAULT_CRITERIA_SETTINGS",
     "Assessment",
+    "ClinicalContext",
     "CriteriaSettings",
     "EmdResult",
     "EmdSettings",
+    "Fact",
+    "FitnessSettings",
     "HighRiskSettings",
     "PatientRecord",
     "Problem",
@@ -79,6 +94,8 @@ __all__ = [
     "assess",
     "assessment_json_schema",
     "classify_emd",
+    "derive_context",
+    "egfr_ckd_epi_2021",
     "high_risk",
     "parse_record",
     "parse_record_json",

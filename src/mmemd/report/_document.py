@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar, Final
 
+from mmemd.advice._assess import AdvisedAssessment
 from mmemd.advice._models import Caution, TreatmentOption
 from mmemd.knowledge import vocabulary
 from mmemd.report._charts import short_title
@@ -20,8 +21,9 @@ from mmemd.report._model import EvidenceRow, Report, num
 
 #: Options on page one; the rest are listed, with the same details, after it.
 TOP_OPTIONS: Final = 3
-#: Key numbers per option on page one.
-TOP_KEY_RESULTS: Final = 2
+#: Key numbers per option on page one (the rest are in the options section): one, so that page one keeps room for
+#: the line history, the ranking reasons and the not-suitable list.
+TOP_KEY_RESULTS: Final = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,8 +275,9 @@ def _summary(r: Report, lang: Lang) -> Section:
                 ),
             )
         )
-    blocks.append(Facts(tuple(rs_rows)))
+    blocks.append(Facts(tuple(rs_rows) + _line_history_rows(lang, a)))
 
+    blocks += _statement_blocks(lang, a)
     blocks.append(Heading(3, label(lang, "top_options")))
     if not a.options:
         blocks.append(Para(label(lang, "no_options"), "warn"))
@@ -309,8 +312,11 @@ def _summary(r: Report, lang: Lang) -> Section:
                 wide_cols=(3,),
             )
         )
-        if r.thin_evidence:
+        blocks += _rank_reason_blocks(lang, a)
+        # the banner explains why the trial option is listed: only when it is
+        if r.thin_evidence and any(o.id == "clinical_trial" for o in a.options):
             blocks.append(Para(label(lang, "thin_all"), "warn"))
+    blocks += _not_suitable_blocks(lang, a)
 
     blocks.append(Heading(3, label(lang, "workup")))
     if a.workup:
@@ -333,6 +339,75 @@ def _summary(r: Report, lang: Lang) -> Section:
         blocks.append(Bullets(tuple(cautions.values()), "warn"))
     blocks.append(Para(label(lang, "grade_line"), "small"))
     return Section("summary", label(lang, "summary"), tuple(blocks))
+
+
+def _line_history_rows(lang: Lang, a: AdvisedAssessment) -> tuple[tuple[str, str], ...]:
+    """One row per therapy line: regimen, best response, refractoriness (recorded, or derived from progression on
+    the line)."""
+    ctx = a.patient_context
+    if ctx is None or not ctx.lines:
+        return ()
+    v = vocabulary()
+    sep = "；" if lang == "zh" else "; "
+    rows = []
+    for ln in ctx.lines:
+        if ln.refractory is True:
+            ref = label(
+                lang,
+                "refractory_derived" if "derived" in (ln.refractory_source or "") else "refractory_recorded",
+            )
+        else:
+            ref = value(lang, ln.refractory)
+        best = value(lang, ln.best_response) if ln.best_response else "—"
+        text = sep.join(
+            (
+                " + ".join(v.label(x, lang) for x in ln.agents),
+                f"{label(lang, 'best_response_col')} {best}",
+                f"{label(lang, 'refractory_col')} {ref}",
+            )
+        )
+        rows.append((label(lang, "line_n").format(n=ln.line), text))
+    return tuple(rows)
+
+
+def _rank_reason_blocks(lang: Lang, a: AdvisedAssessment) -> list[Block]:
+    """One small line per top option on why it ranks there (tier, score parts, clinical order)."""
+    colon = "：" if lang == "zh" else ": "
+    items = tuple(
+        f"{label(lang, 'why_rank')} {short(o, lang)}{colon}{pick(lang, o.rank_reason.en, o.rank_reason.zh)}"
+        for o in a.options[:TOP_OPTIONS]
+        if o.rank_reason is not None
+    )
+    return [Bullets(items, "small")] if items else []
+
+
+def _not_suitable_blocks(lang: Lang, a: AdvisedAssessment) -> list[Block]:
+    """One compact line after the options: the fired-but-not-offered options, grouped by their reason."""
+    if not a.considered_not_suitable:
+        return []
+    groups: dict[str, list[str]] = {}
+    for n in a.considered_not_suitable:
+        reason = pick(lang, n.summary.en, n.summary.zh) if n.summary else ""
+        groups.setdefault(reason, []).append(short_title(pick(lang, n.title_en, n.title_zh)))
+    sep, comma, colon = ("；", "、", "：") if lang == "zh" else ("; ", ", ", ": ")
+    text = sep.join(
+        f"{comma.join(names)}{paren(lang, reason) if reason else ''}" for reason, names in groups.items()
+    )
+    return [Para(f"{label(lang, 'not_suitable')}{colon}{text}", "small")]
+
+
+def _statement_blocks(lang: Lang, a: AdvisedAssessment) -> list[Block]:
+    """Where the reviews are silent or do not apply, said out loud (one highlighted paragraph)."""
+    if not a.evidence_statements:
+        return []
+    return [
+        Para(
+            " ".join(
+                _with_cite(pick(lang, s.en, s.zh), s.claims, s.citations) for s in a.evidence_statements
+            ),
+            "warn",
+        )
+    ]
 
 
 def short(o: TreatmentOption, lang: Lang) -> str:

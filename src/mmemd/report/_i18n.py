@@ -336,3 +336,29 @@ def value(lang: Lang, v: object) -> str:
 def pick(lang: Lang, en: str, zh: str) -> str:
     """The text in the report's language; the other language's when a translation is missing."""
     return (zh or en) if lang == "zh" else (en or zh)
+
+
+# ---- decision-support additions on page one (line history, ranking reasons, not-suitable list) ------------------
+# A separate block so that wording changes elsewhere in LABELS merge cleanly; both languages, merged below.
+OPTION_LABELS: Final[dict[str, dict[str, str]]] = {
+    "en": {
+        "line_n": "Line {n}",
+        "best_response_col": "best response",
+        "refractory_col": "refractory",
+        "refractory_derived": "yes (derived: progression on this line)",
+        "refractory_recorded": "yes (as recorded)",
+        "why_rank": "Why",
+        "not_suitable": "Considered, not suitable",
+    },
+    "zh": {
+        "line_n": "第{n}线",
+        "best_response_col": "最佳疗效",
+        "refractory_col": "耐药",
+        "refractory_derived": "是（推导：本线治疗中进展）",
+        "refractory_recorded": "是（病历记录）",
+        "why_rank": "排序依据",
+        "not_suitable": "已考虑但不适合",
+    },
+}
+for _lang, _labels in OPTION_LABELS.items():
+    LABELS[_lang].update(_labels)
