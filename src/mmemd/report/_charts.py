@@ -14,8 +14,10 @@ import re
 import threading
 import warnings
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from mmemd.report._i18n import Lang, label, value
@@ -58,11 +60,46 @@ class ChartFontWarning(UserWarning):
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The first installed CJK-capable family of :data:`CJK_FAMILIES`, or None."""
+    """The first installed CJK-capable family of :data:`CJK_FAMILIES`, or None.
+
+    matplotlib caches its font list on first use (``~/.cache/matplotlib/fontlist-*.json``) and never rescans: a CJK
+    font installed after that (apt-get install fonts-noto-cjk, as the warning says) stays invisible. So when the
+    cached list has none, the system font directories are scanned once for files the cache lacks, which are added and
+    the cache file rewritten.
+    """
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
+    found = _first_cjk(font_manager.fontManager)
+    if found is None and _add_uncached_fonts(font_manager.fontManager):
+        found = _first_cjk(font_manager.fontManager)
+    return found
+
+
+def _first_cjk(manager: Any) -> str | None:
+    installed = {f.name for f in manager.ttflist}
     return next((name for name in CJK_FAMILIES if name in installed), None)
+
+
+def _add_uncached_fonts(manager: Any) -> bool:
+    """Add the system fonts missing from matplotlib's cached list; persist the list. True if any was added."""
+    from matplotlib import font_manager, get_cachedir
+
+    known = {str(Path(f.fname).resolve()) for f in manager.ttflist}
+    added = False
+    for path in font_manager.findSystemFonts():
+        if str(Path(path).resolve()) in known:
+            continue
+        # An unreadable or unsupported font file is not ours to fix: skip it, as matplotlib's own scan does.
+        try:
+            manager.addfont(path)
+        except Exception:
+            continue
+        added = True
+    if added:
+        cache = Path(get_cachedir()) / f"fontlist-v{font_manager.FontManager.__version__}.json"
+        with suppress(OSError):  # a read-only cache directory: the list is rebuilt in memory next time too
+            font_manager.json_dump(manager, str(cache))
+    return added
 
 
 ChartFormat = Literal["svg", "jpeg"]
