@@ -30,7 +30,7 @@ def test_pdf_is_a_pdf_with_text_in_chinese(zh_pdf: bytes) -> None:
     reader = PdfReader(io.BytesIO(zh_pdf))
     assert len(reader.pages) >= 2  # summary page, then details
     first = reader.pages[0].extract_text()
-    assert "髓外（EM-E，无骨接触）" in first  # classification label
+    assert "髓外（EM-E，不与骨相连）" in first  # classification label
     assert "多发性骨髓瘤髓外病变" in first  # title
     last = reader.pages[-1].extract_text()
     assert "不构成处方" in last  # disclaimer in the footer

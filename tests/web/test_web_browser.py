@@ -118,7 +118,7 @@ def test_web_chinese_example_report_by_keyboard(browser_page: Any) -> None:
     category.wait_for()
     expected = _expected()
     assert expected.emd.category == "extramedullary"
-    assert category.inner_text() == "髓外（EM-E，无骨接触）"
+    assert category.inner_text() == "髓外（EM-E，不与骨相连）"
     assert category.get_attribute("data-category") == "extramedullary"
     assert "继发（复发时）" in page.locator(".panel.emd").inner_text()
     assert (

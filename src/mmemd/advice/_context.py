@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mmemd.knowledge import Vocabulary
+from mmemd.knowledge import Vocabulary, load_glossary
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,8 @@ class PatientContext:
     refractory: frozenset[str] = field(default=frozenset())
     #: where each refractory id comes from, for the caution's ``because``
     refractory_because: dict[str, str] = field(default_factory=dict)
+    #: the same, in Chinese
+    refractory_because_zh: dict[str, str] = field(default_factory=dict)
 
     @property
     def emd_present(self) -> bool | None:
@@ -85,6 +87,8 @@ def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientCon
     exposed: set[str] = set()
     refractory: set[str] = set()
     because: dict[str, str] = {}
+    because_zh: dict[str, str] = {}
+    glossary = load_glossary()
     for line in _get(record, "therapy_history") or []:
         number = _get(line, "line")
         agents = [str(a) for a in (_get(line, "agents") or [])]
@@ -98,7 +102,15 @@ def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientCon
             if is_ref:
                 refractory.update(ids)
                 for ident in ids:
-                    because.setdefault(ident, f"refractory to {agent} (line {number})")
+                    because.setdefault(
+                        ident, glossary.render("fact.refractory_to", "en", agent=agent, line=number)
+                    )
+                    because_zh.setdefault(
+                        ident,
+                        glossary.render(
+                            "fact.refractory_to", "zh", agent=vocab.label(agent, "zh"), line=number
+                        ),
+                    )
     cyto = _get(record, "cytogenetics")
     labs = _get(record, "labs")
     missing = [
@@ -132,6 +144,7 @@ def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientCon
         exposed=frozenset(exposed),
         refractory=frozenset(refractory),
         refractory_because=because,
+        refractory_because_zh=because_zh,
     )
 
 

@@ -5,7 +5,6 @@ Pure given its inputs (context, rules, knowledge base); the rule files are read 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,7 +28,7 @@ from mmemd.advice._models import (
     WorkupRule,
 )
 from mmemd.advice._score import option_score
-from mmemd.knowledge import Claim, KnowledgeBase
+from mmemd.knowledge import Claim, KnowledgeBase, load_glossary
 from mmemd.knowledge._data import read_yaml
 
 RULES_DIR: Final = Path(__file__).resolve().parent / "data"
@@ -187,11 +186,8 @@ DIRECTION_ZH: Final = {
 
 
 def timepoint_zh(tp: str) -> str:
-    """'3 years' -> '3年', '12 months' -> '12个月'; other wording is kept."""
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(years?|months?)", tp.strip())
-    if not m:
-        return tp
-    return m.group(1) + ("年" if m.group(2).startswith("year") else "个月")
+    """'3 years' -> '3年', '12 months' -> '12个月', and the glossary's phrases; other wording is kept."""
+    return load_glossary().timepoint(tp, "zh")
 
 
 _UNIT_EN: Final = {
@@ -285,19 +281,21 @@ def _refractory_cautions(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase
             out.append(
                 Caution(
                     en=f"Disease refractory to {agent}: response to re-treatment with it is not expected without a new partner class.",
-                    zh=f"疾病对{kb.vocabulary.label(agent, 'zh')}耐药：单纯再次使用预期难以获益，需联合新类别药物。",
+                    zh=f"疾病为{kb.vocabulary.label(agent, 'zh')}难治：单纯再次使用预期难以获益，需联合新类别药物。",
                     severity="major",
                     because=[why],
+                    because_zh=[ctx.refractory_because_zh.get(agent, why)],
                 )
             )
         elif cls is not None and cls in ctx.refractory:
             why = ctx.refractory_because[cls]
             out.append(
                 Caution(
-                    en=f"Disease refractory to a drug of the same class ({cls}) as {agent}.",
-                    zh=f"疾病对与{kb.vocabulary.label(agent, 'zh')}同类（{kb.vocabulary.label(cls, 'zh')}）的药物耐药。",
+                    en=f"Disease refractory to a drug of the same class ({kb.vocabulary.label(cls, 'en')}) as {agent}.",
+                    zh=f"疾病为{kb.vocabulary.label(cls, 'zh')}难治（与{kb.vocabulary.label(agent, 'zh')}同类）。",
                     severity="minor",
                     because=[why],
+                    because_zh=[ctx.refractory_because_zh.get(cls, why)],
                 )
             )
     return out
@@ -342,6 +340,7 @@ def evaluate_option(
                     claims=list(rule.claims),
                     severity=rule.severity,
                     because=[c.en for c in c_checks if c.outcome == "met"],
+                    because_zh=[c.zh for c in c_checks if c.outcome == "met"],
                 )
             )
     cautions += _refractory_cautions(opt, ctx, kb)
@@ -382,12 +381,19 @@ def _prognosis_item(
     }
     if rule.figure_claim is not None:
         c = kb.get(rule.figure_claim)
+        g = load_glossary()
         pop = f"{c.population.disease}" + (f", {c.population.subgroup}" if c.population.subgroup else "")
+        pop_zh = f"{c.population.disease}" + (
+            f"，{g.phrase(c.population.subgroup, 'zh')}" if c.population.subgroup else ""
+        )
         if c.arm:
             pop += f" ({c.arm}{' vs ' + c.comparator_arm if c.comparator_arm else ''})"
+            versus = f" vs {g.phrase(c.comparator_arm, 'zh')}" if c.comparator_arm else ""
+            pop_zh += f"（{g.phrase(c.arm, 'zh')}{versus}）"
         n = c.n_emd if (c.emd_specific and c.n_emd) else c.n_total
         if n:
             pop += f", n={n}"
+            pop_zh += f"，n={n}"
         base.update(
             value=c.value,
             value_max=c.value_max,
@@ -396,6 +402,7 @@ def _prognosis_item(
             comparator_value=c.comparator_value,
             timepoint=c.timepoint,
             population=pop,
+            population_zh=pop_zh,
         )
     else:
         assert rule.figure is not None
@@ -465,7 +472,7 @@ def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None =
             "no option has EMD-specific evidence better than grade C"
             if thin
             else "an option has EMD-specific grade A or B evidence",
-            "无任何方案具有高于C级的EMD专属证据" if thin else "已有A或B级EMD专属证据支持的方案",
+            "无任何方案具有高于C级的EMD特异性证据" if thin else "已有A或B级EMD特异性证据支持的方案",
         )
         checks = (*checks, thin_check)
         trace.append(Fired("option", trial_rule.id, "met" if option and thin else verdict(checks), checks))

@@ -316,7 +316,7 @@ _LABELS: dict[str, dict[str, str]] = {
 }
 
 _VALUE_ZH: dict[str, str] = {
-    "extramedullary": "髓外（EM-E，无骨接触）",
+    "extramedullary": "髓外（EM-E，不与骨相连）",
     "paraskeletal": "骨旁（EM-B）",
     "none": "无髓外病变",
     "solitary_bone_plasmacytoma": "孤立性骨浆细胞瘤",

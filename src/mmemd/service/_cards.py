@@ -207,7 +207,7 @@ def summary(record: Any, assessment: Any, decision: IndicatorDecision, lang: Lan
 
 def _key_result_line(kr: Any, lang: Lang) -> str:
     text = _get(kr, "zh") if lang == "zh" else _get(kr, "en")
-    emd = _t(lang, ", EMD-specific", "，EMD专属") if _get(kr, "emd_specific") else ""
+    emd = _t(lang, ", EMD-specific", "，EMD特异性") if _get(kr, "emd_specific") else ""
     return (
         f"{md(str(text))} (`{_get(kr, 'claim')}`, {_t(lang, 'grade', '证据等级')} {_get(kr, 'grade')}{emd})"
     )
@@ -266,7 +266,7 @@ def detail(
         for i, opt in enumerate(options, 1):
             title = _get(opt, "title_zh") if lang == "zh" else _get(opt, "title_en")
             emd = (
-                _t(lang, "EMD-specific evidence", "有EMD专属证据")
+                _t(lang, "EMD-specific evidence", "有EMD特异性证据")
                 if _get(opt, "emd_specific_evidence")
                 else ""
             )
