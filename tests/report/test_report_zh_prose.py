@@ -1,11 +1,5 @@
 """A Chinese report has no English prose: every example rendered in zh (text, Markdown, HTML) is searched for
-lower-case Latin words, which is what English prose is made of (a list of known English words would miss new ones).
-
-Allowed, and removed before the search: the verbatim quotes of the claims (source text), claim ids, the reference
-list's entries (titles of cited English publications), the record's own identifiers, version strings, and a short
-list of abbreviations and units that Chinese clinical writing keeps in Latin letters (``ALLOWED``). Capitalised words
-(trial and author names, CR, VGPR, ORR, CAR-T, Isa-Kd) are not prose by this test's definition.
-"""
+lower-case Latin words (tests/_zh_prose.py says what is allowed and why)."""
 
 from __future__ import annotations
 
@@ -17,47 +11,16 @@ from typing import Any
 import pytest
 from _report_helpers import EXAMPLES, GENERATED, example
 
-from mmemd.knowledge import load_glossary, vocabulary
+from _zh_prose import english_prose as _english_prose
+from _zh_prose import record_identifiers
+from mmemd.knowledge import load_glossary
 from mmemd.report import render_report
-from mmemd.report._citations import REFERENCES, REVIEWS, reference_text
-from mmemd.report._model import normalize_quote
 
-#: Abbreviations and units kept in Latin letters in Chinese clinical text.
-ALLOWED = frozenset({"vs", "del", "mg", "cm", "mmol", "kg", "mmemd"})
-#: A lower-case Latin word, not part of a longer word (accented Latin letters count as letters: Rosiñol).
-WORD = re.compile(r"(?<![A-Za-z0-9_\u00c0-\u024f])[a-z][a-z]+(?:[-_][a-z]+)*(?![A-Za-z0-9\u00c0-\u024f])")
-CLAIM_ID = re.compile(r"\b(?:emdtx|emdrev)-[A-Za-z0-9.]+-\d+\b")
-KB_VERSION = re.compile(r"kb-[0-9.]+\+sha256:[0-9a-f]+")
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
 
 
-def _latin_terms() -> set[str]:
-    """Names the vocabulary itself gives in Latin letters for Chinese (an INN without an NMPA name)."""
-    vocab = vocabulary()
-    out: set[str] = set()
-    tables = (vocab.classes, vocab.agents, vocab.procedures, vocab.regimens, vocab.biomarkers, vocab.sites)
-    for table in tables:
-        for term in table.values():
-            out.update(WORD.findall(getattr(term, "zh", "") or ""))
-    return out
-
-
 def english_prose(text: str, kb: Any, record: dict[str, Any]) -> list[str]:
-    for c in kb.claims():
-        quote = normalize_quote(c.quote)
-        if quote:
-            text = text.replace(quote, " ").replace(html.escape(quote, quote=False), " ")
-    for key in REFERENCES:
-        text = text.replace(reference_text(key), " ").replace(
-            html.escape(reference_text(key), quote=False), " "
-        )
-    for review in REVIEWS.values():
-        text = text.replace(review["en"], " ")
-    for ident in [record["id"], *(les["id"] for les in record.get("lesions", []))]:
-        text = text.replace(ident, " ")
-    text = KB_VERSION.sub(" ", CLAIM_ID.sub(" ", text))
-    allowed = ALLOWED | _latin_terms()
-    return [w for w in WORD.findall(text) if w not in allowed]
+    return _english_prose(text, kb, record_identifiers(record))
 
 
 def _visible_html(page: str) -> str:

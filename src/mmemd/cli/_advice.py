@@ -1,4 +1,8 @@
-"""`mmemd explain`: which decision-support rules fired for a patient, and why the others did not (issue 4)."""
+"""`mmemd explain`: which decision-support rules fired for a patient, and why the others did not.
+
+The table is in the reader's language: in Chinese the rules are named by their titles and every label comes from the
+glossary (``explain.*`` terms); the JSON output keeps the stable rule ids.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +27,10 @@ def explain(
     """Every rule (work-up, prognosis, option): fired, not fired or undecided, with each condition's reason."""
     from mmemd.advice import assess_with_advice
     from mmemd.clinical import RecordError
+
+    if lang not in ("en", "zh"):
+        sys.stderr.write(f"--lang must be en or zh, not {lang!r}\n")
+        raise typer.Exit(EXIT_INVALID)
 
     raw = sys.stdin.buffer.read() if file == "-" else _read(file)
     try:
@@ -58,17 +66,30 @@ def explain(
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Rules for {assessment.patient_id}", show_lines=False)
-    for col in ("kind", "rule", "result", "because / why not"):
-        table.add_column(col, overflow="fold")
+    from mmemd.knowledge import load_glossary
+
+    g = load_glossary()
+
+    def term(key: str) -> str:
+        return g.term(f"explain.{key}", "zh" if lang == "zh" else "en")
+
+    titles = _rule_titles(lang)
+    table = Table(title=term("title").format(patient=assessment.patient_id), show_lines=False)
+    for col in ("kind", "rule", "result", "because"):
+        table.add_column(term(f"column.{col}"), overflow="fold")
     style = {"fired": "green", "not fired": "dim", "undecided": "yellow"}
+    sep = "；" if lang == "zh" else "; "
     for r in rows:
-        reasons = "; ".join(
+        reasons = sep.join(
             ("✓ " if c["outcome"] == "met" else "✗ " if c["outcome"] == "not_met" else "? ") + c["reason"]
             for c in r["conditions"]
         )
+        outcome = term(f"outcome.{r['outcome'].replace(' ', '_')}")
         table.add_row(
-            r["kind"], r["id"], f"[{style[r['outcome']]}]{r['outcome']}[/]", reasons or "(no conditions)"
+            term(f"kind.{r['kind']}"),
+            titles.get((r["kind"], r["id"]), r["id"]),
+            f"[{style[r['outcome']]}]{outcome}[/]",
+            reasons or term("no_conditions"),
         )
     console = Console()
     console.print(table)
@@ -85,3 +106,20 @@ def _read(path: str) -> bytes:
     except OSError as exc:
         sys.stderr.write(f"cannot read {path}: {exc.strerror or exc}\n")
         raise typer.Exit(EXIT_INVALID) from None
+
+
+def _rule_titles(lang: str) -> dict[tuple[str, str], str]:
+    """Rules by their titles in the reader's language (Chinese readers never see the rule ids)."""
+    if lang != "zh":
+        return {}
+    from mmemd.advice import load_rules
+
+    rules = load_rules()
+    out: dict[tuple[str, str], str] = {}
+    for o in rules.options:
+        out[("option", o.id)] = o.title_zh
+    for w in rules.workup:
+        out[("workup", w.id)] = w.title_zh
+    for p in rules.prognosis:
+        out[("prognosis", p.id)] = p.zh.split("：")[0].rstrip("。")
+    return out
