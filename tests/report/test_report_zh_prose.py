@@ -64,3 +64,16 @@ def test_glossary_has_one_wording_per_term() -> None:
         assert set(template) == {"en", "zh"}, key
         assert set(re.findall(r"{(\w+)}", template["en"])) == set(re.findall(r"{(\w+)}", template["zh"])), key
     assert Path(__file__).exists()
+
+
+#: What a clinician must never see: file names, provenance tags, internal reference keys (GREIPP05, EMD-Tx).
+INTERNALS = re.compile(r"\S*\.md\b|\[[MI]\]|［[MI]］|\b[A-Z]{3,}[0-9]{2}\b|EMD-Tx|\.\./shared")
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name", NAMES)
+def test_report_cites_publications_not_internals(kb: Any, name: str, lang: str) -> None:
+    out = render_report(example(name), lang=lang, fmt="md", kb=kb, generated=GENERATED)
+    assert isinstance(out, str)
+    assert INTERNALS.findall(out) == []
+    assert "doi:10." in out  # the reference list gives DOIs

@@ -33,7 +33,7 @@ from mmemd.knowledge._data import read_yaml
 
 RULES_DIR: Final = Path(__file__).resolve().parent / "data"
 
-#: Spec keys (clinical-criteria.md §0 source register) a rule may cite besides knowledge-base claims.
+#: Spec keys (docs/criteria.md §0 source register) a rule may cite besides knowledge-base claims.
 SPEC_CITATIONS: Final = frozenset(
     {
         "GREIPP05",

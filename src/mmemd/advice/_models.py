@@ -68,7 +68,7 @@ class PrognosisItem(BaseModel):
     #: the population in Chinese (from the glossary's phrases); empty when the rule's population is a fixed text
     population_zh: str = ""
     claims: list[str] = Field(default_factory=list)
-    #: non-knowledge-base sources, by their key in clinical-criteria.md §0 (e.g. GREIPP05 for ISS survival)
+    #: non-knowledge-base sources, by their key in docs/criteria.md §0 (e.g. GREIPP05 for ISS survival)
     citations: list[str] = Field(default_factory=list)
     because: list[Bilingual] = Field(default_factory=list)
 

@@ -46,7 +46,7 @@ def _read_json(path: str) -> Any:
         sys.stderr.write(f"error: cannot read {path}: {exc.strerror or exc}\n")
         raise typer.Exit(EXIT_INVALID) from None
     try:
-        # Decimal keeps every number exactly as written (clinical-criteria.md §1.5: compare with Decimal).
+        # Decimal keeps every number exactly as written (docs/criteria.md §1.5: compare with Decimal).
         return json.loads(data, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as exc:
         sys.stderr.write(f"error: {path}: not valid JSON: {exc}\n")

@@ -1,4 +1,4 @@
-"""IMS/IMWG 2025 definition of high-risk myeloma — clinical-criteria.md §2.4 (IMS25).
+"""IMS/IMWG 2025 definition of high-risk myeloma — docs/criteria.md §2.4 (IMS25).
 
 High risk if at least one of:
 
@@ -10,7 +10,7 @@ High risk if at least one of:
 
 Three-valued: ``True`` with the features that decided it; ``False`` when every criterion is known false; ``None`` when
 nothing known makes it true and an unknown datum could (the reasons name the missing data). Computed from the
-record's ``labs`` and ``cytogenetics``, i.e. at diagnosis (patient-record.md).
+record's ``labs`` and ``cytogenetics``, i.e. at diagnosis (docs/patient-record.md).
 """
 
 from __future__ import annotations
@@ -27,16 +27,16 @@ HIGH_RISK_DEFINITION: Final = "IMS-IMWG-2025"
 
 @dataclass(frozen=True, slots=True)
 class HighRiskSettings:
-    """Readings of the IMS/IMWG 2025 high-risk definition (clinical-criteria.md §2.4)."""
+    """Readings of the IMS/IMWG 2025 high-risk definition (docs/criteria.md §2.4)."""
 
-    # del(17p) cancer clonal fraction threshold — clinical-criteria.md §2.4 and §7 item 2 [I/⚠]: HealthTree and the
+    # del(17p) cancer clonal fraction threshold — docs/criteria.md §2.4 and §7 item 2 [I/⚠]: HealthTree and the
     # calculators say "≥20%", some summaries ">20%"; the spec's default is ≥20%.
     del17p_clonal_fraction_threshold_pct: Decimal = Decimal(20)
     # True: a fraction equal to the threshold counts (≥20%); False: strictly above (>20%). §2.4 [I/⚠].
     del17p_threshold_inclusive: bool = True
-    # β2-microglobulin ≥5.5 mg/L (inclusive) — clinical-criteria.md §2.4 criterion 4 [V-secondary].
+    # β2-microglobulin ≥5.5 mg/L (inclusive) — docs/criteria.md §2.4 criterion 4 [V-secondary].
     b2m_min_mg_l: Decimal = Decimal("5.5")
-    # "normal creatinine (<1.2 mg/dL)", strict — clinical-criteria.md §2.4 criterion 4 [V-secondary].
+    # "normal creatinine (<1.2 mg/dL)", strict — docs/criteria.md §2.4 criterion 4 [V-secondary].
     creatinine_normal_below_mg_dl: Decimal = Decimal("1.2")
 
 
@@ -106,7 +106,7 @@ def high_risk(
     labs: Labs | None,
     settings: HighRiskSettings = DEFAULT_HIGH_RISK_SETTINGS,
 ) -> HighRiskResult:
-    """IMS/IMWG 2025 high-risk status (clinical-criteria.md §2.4), with the deciding features."""
+    """IMS/IMWG 2025 high-risk status (docs/criteria.md §2.4), with the deciding features."""
     cg = cytogenetics if cytogenetics is not None else Cytogenetics()
     features: list[HighRiskFeature] = []
     unknown: list[str] = []

@@ -1,9 +1,9 @@
 """Code tables of the FHIR adapter: LOINC, ICD-10, SNOMED CT, ATC, UCUM and the mmemd code system (docs/fhir.md).
 
-Provenance: LOINC, ICD-10 and ATC codes are those of clinical-criteria.md §4 (ATC through the knowledge-base
+Provenance: LOINC, ICD-10 and ATC codes are those of docs/criteria.md §4 (ATC through the knowledge-base
 vocabulary, which carries the §4.4 codes and their pre-2022 forms); ECOG 89247-1, the tumour-size LOINC codes and the
 NCIt staging codes are those of HL7 mCODE (ECOG Performance Status, Tumor Size, Myeloma ISS/RISS Stage profiles).
-SNOMED CT body-site codes are [M] (from memory; clinical-criteria.md §4.3 verified only 109989006): each is also
+SNOMED CT body-site codes are [M] (from memory; docs/criteria.md §4.3 verified only 109989006): each is also
 matched by its text, so a wrong code fails safe (no site, with a reason) rather than mapping to a wrong site.
 What no standard code covers (IFE result, MRD, lesion attributes, therapy lines, cytogenetics by FISH) uses the
 mmemd code system below, each code named exactly as the ``mmemd.patient/1`` field it fills.
@@ -33,7 +33,7 @@ MMEMD: Final = "urn:mmemd:fhir:CodeSystem:mmemd"
 EXT_LESION: Final = "urn:mmemd:fhir:StructureDefinition:lesion"
 EXT_THERAPY_LINE: Final = "urn:mmemd:fhir:StructureDefinition:therapy-line"
 
-# A staging lab or cytogenetic finding counts as "at diagnosis" (patient-record.md: labs and cytogenetics are the
+# A staging lab or cytogenetic finding counts as "at diagnosis" (docs/patient-record.md: labs and cytogenetics are the
 # values at diagnosis) when measured within this many days of the diagnosis date, before or after; the one closest to
 # the date wins. [I] — the spec gives no window; 30 days covers a diagnostic work-up. Same window as a value's
 # "diagnosis" side of the record (clonal marrow plasma cells, circulating plasma cells).
@@ -54,7 +54,7 @@ def _t(kind: str, field: str) -> Target:
 
 # --- Observation codes ------------------------------------------------------------------------------------------
 
-# LOINC (clinical-criteria.md §4.2; ECOG and tumour size from mCODE).
+# LOINC (docs/criteria.md §4.2; ECOG and tumour size from mCODE).
 LOINC_CODES: Final[Mapping[str, Target]] = MappingProxyType(
     {
         "33358-3": _t("quantity", "serum_m_protein"),
@@ -75,7 +75,7 @@ LOINC_CODES: Final[Mapping[str, Target]] = MappingProxyType(
         "11118-7": _t("percent", "bone_marrow_plasma_cells_pct"),
         "89247-1": _t("ecog", "ecog"),
         "21889-1": _t("tumor_size", "plasmacytomas"),
-        # κ/λ ratio: mmemd recomputes it from κ and λ (clinical-criteria.md §1.2).
+        # κ/λ ratio: mmemd recomputes it from κ and λ (docs/criteria.md §1.2).
         "48378-4": _t("derived", "kappa/lambda ratio"),
         "104546-7": _t("derived", "kappa/lambda ratio"),
         "80517-6": _t("derived", "kappa/lambda ratio"),
@@ -86,12 +86,12 @@ LOINC_CODES: Final[Mapping[str, Target]] = MappingProxyType(
 LOINC_LONGEST: Final = "33728-7"
 LOINC_PERPENDICULAR: Final = "33729-5"
 
-# Codes the spec says must not be accepted (clinical-criteria.md §4.2).
+# Codes the spec says must not be accepted (docs/criteria.md §4.2).
 REJECTED_LOINC: Final[Mapping[str, str]] = MappingProxyType(
     {
-        "32730-5": "urine M-protein code found in one repository only, unverified (clinical-criteria.md §4.2)",
-        "33944-8": "not a LOINC code (seeded demo concept), never a free light chain (clinical-criteria.md §4.2)",
-        "33945-5": "not a LOINC code (seeded demo concept), never a free light chain (clinical-criteria.md §4.2)",
+        "32730-5": "urine M-protein code found in one repository only, unverified (docs/criteria.md §4.2)",
+        "33944-8": "not a LOINC code (seeded demo concept), never a free light chain (docs/criteria.md §4.2)",
+        "33945-5": "not a LOINC code (seeded demo concept), never a free light chain (docs/criteria.md §4.2)",
     }
 )
 
@@ -151,7 +151,7 @@ NEGATIVE_TEXT: Final = frozenset({"not detected", "negative", "absent", "no", "�
 
 # --- Conditions ---------------------------------------------------------------------------------------------------
 
-SNOMED_MULTIPLE_MYELOMA: Final = "109989006"  # clinical-criteria.md §4.3
+SNOMED_MULTIPLE_MYELOMA: Final = "109989006"  # docs/criteria.md §4.3
 PLASMACYTOMA_CODE: Final = (
     "plasmacytoma"  # mmemd code of a lesion Condition (a structured finding, §4.1 note)
 )
@@ -227,7 +227,7 @@ def site_from_text(text: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def atc_agents() -> tuple[Mapping[str, str], Mapping[str, str]]:
-    """(current ATC -> agent id, pre-2022 ATC -> agent id) from the vocabulary (clinical-criteria.md §4.4)."""
+    """(current ATC -> agent id, pre-2022 ATC -> agent id) from the vocabulary (docs/criteria.md §4.4)."""
     from mmemd.knowledge import vocabulary
 
     cur: dict[str, str] = {}
@@ -273,7 +273,7 @@ _MASS_G_PER_L: Final[Mapping[str, Decimal]] = MappingProxyType(
         "ug/mL": Decimal("0.001"),
     }
 )
-# UCUM spellings that are the record's own units under another spelling (patient-record.md units; units.py).
+# UCUM spellings that are the record's own units under another spelling (docs/patient-record.md units; units.py).
 _SPELLING: Final[Mapping[str, str]] = MappingProxyType(
     {"mg/(24.h)": "mg/24h", "mg/24.h": "mg/24h", "mg/d": "mg/24h", "umol/L": "µmol/L"}
 )

@@ -38,7 +38,7 @@ _EXCLUDED_PROC_STATUS: Final = frozenset({"entered-in-error", "not-done", "prepa
 _EXCLUDED_COND_VERIFICATION: Final = frozenset({"refuted", "entered-in-error"})
 # Assessment parameters that make a date an assessment date on their own (IMWG response parameters, §1.3). Marrow
 # and blood percentages join an assessment on their date; alone, on the date chosen as "at diagnosis", they describe
-# the diagnosis (patient-record.md ``diagnosis``), otherwise they form a (marrow-only) assessment.
+# the diagnosis (docs/patient-record.md ``diagnosis``), otherwise they form a (marrow-only) assessment.
 _ANCHORS: Final = frozenset(
     {
         "serum_m_protein",
@@ -111,7 +111,7 @@ _LESION_FIELDS: Final = {
     "cns": None,
     "confirmed_by": frozenset({"biopsy", "cytology", "csf_flow_cytometry", "imaging_only"}),
 }
-# FLC ratio normal range, inclusive (clinical-criteria.md §1.2): outside it the clone's chain is the higher one.
+# FLC ratio normal range, inclusive (docs/criteria.md §1.2): outside it the clone's chain is the higher one.
 _FLC_RATIO_LOW: Final = Decimal("0.26")
 _FLC_RATIO_HIGH: Final = Decimal("1.65")
 
@@ -417,7 +417,7 @@ def _conditions(
         relapse = False
         for _, e, digit in diagnoses:
             clinical = {c for _, c, _ in codings(e.resource.get("clinicalStatus"))}
-            # ICD-10-CM 5th character 2 = "in relapse" (clinical-criteria.md §4.1); FHIR clinicalStatus relapse or
+            # ICD-10-CM 5th character 2 = "in relapse" (docs/criteria.md §4.1); FHIR clinicalStatus relapse or
             # recurrence says the same.
             if digit == "2" or clinical & {"relapse", "recurrence"}:
                 relapse = True

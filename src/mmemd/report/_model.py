@@ -64,7 +64,7 @@ class OptionEvidence:
 
 @dataclass(frozen=True, slots=True)
 class SeriesPoint:
-    """One response assessment in canonical units (clinical-criteria.md §1.1)."""
+    """One response assessment in canonical units (docs/criteria.md §1.1)."""
 
     date: _dt.date
     category: str | None
@@ -194,7 +194,7 @@ def _series(record: PatientRecord, a: AdvisedAssessment) -> tuple[SeriesPoint, .
             flc = q.canonical() if q is not None else None
         spd: Decimal | None = None
         if x.plasmacytomas is not None:
-            # SPD: sum of the products of the two diameters (clinical-criteria.md §1.1).
+            # SPD: sum of the products of the two diameters (docs/criteria.md §1.1).
             spd = sum((p.longest_cm * p.perpendicular_cm for p in x.plasmacytomas), Decimal(0))
         out.append(
             SeriesPoint(

@@ -1,10 +1,10 @@
-"""An ``mmemd.assessment/1`` (with decision support) → one CDS Hooks card (clinical-criteria.md §5, issue 5 "Cards").
+"""An ``mmemd.assessment/1`` (with decision support) → one CDS Hooks card (docs/criteria.md §5, issue 5 "Cards").
 
 Pure: no I/O. The card is built as the :class:`~._cds_models.Card` model, so a card that breaks the spec (summary
 of 140 characters or more, a null or empty field, an unknown indicator) cannot be emitted.
 
 Indicator (issue 5): ``critical`` for new extramedullary disease, progression or CNS involvement; ``warning`` for
-high-risk status (IMS/IMWG 2025, clinical-criteria.md §2.4); ``info`` otherwise.
+high-risk status (IMS/IMWG 2025, docs/criteria.md §2.4); ``info`` otherwise.
 """
 
 from __future__ import annotations
