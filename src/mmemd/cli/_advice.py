@@ -33,6 +33,12 @@ def explain(
         raise typer.Exit(EXIT_INVALID)
 
     raw = sys.stdin.buffer.read() if file == "-" else _read(file)
+    from mmemd.clinical.errors import not_utf8
+
+    why = not_utf8(raw)
+    if why:
+        sys.stderr.write(f"{file}: {why}\n")
+        raise typer.Exit(EXIT_INVALID)
     try:
         doc = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

@@ -505,6 +505,8 @@ def assess_command(
             else:
                 with open(batch, "rb", buffering=1 << 20) as fh:
                     bad = _run_batch(fh, workers, fmt, advice)
+        except BrokenPipeError:
+            raise  # our reader closed the pipe: not a problem with the batch file (cli.main ends quietly)
         except OSError as exc:
             raise _fail_io(batch, exc, fmt) from None
         if bad:
