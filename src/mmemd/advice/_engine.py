@@ -207,6 +207,8 @@ def claim_value_text(c: Claim) -> tuple[str, str]:
         d = c.direction.value if c.direction else ""
         return d.replace("_", " "), DIRECTION_ZH.get(d, d)
     ue, uz = _UNIT_EN.get(c.unit or "", ""), _UNIT_ZH.get(c.unit or "", "")
+    if c.unit == "patients" and c.value == 1 and c.value_max is None and c.comparator_value is None:
+        ue = " patient"  # "1 patient", not "1 patients"
     q = c.value_qualifier or ""
     rng = f"–{_num(c.value_max)}" if c.value_max is not None else ""
     en, zh = f"{q}{_num(c.value)}{rng}{ue}", f"{q}{_num(c.value)}{rng}{uz}"
@@ -221,7 +223,7 @@ def _figure(c: Claim) -> tuple[str, str]:
     if c.value is not None and c.unit == "patients" and c.value_max is None and c.comparator_value is None:
         n = c.n_emd if (c.emd_specific and c.n_emd) else c.n_total
         if n:
-            return f"{_num(c.value)}/{n} patients", f"{_num(c.value)}/{n}例"
+            return f"{_num(c.value)}/{n} patient{'s' if n != 1 else ''}", f"{_num(c.value)}/{n}例"
     en, zh = claim_value_text(c)
     if c.value is not None and c.p:
         en += f" (P{c.p})"
