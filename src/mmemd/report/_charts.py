@@ -297,6 +297,31 @@ def response_chart(report: Report, lang: Lang, fmt: ChartFormat = "svg") -> Char
     return ChartOutput(data=data, mime=mime, width=w, height=h, alt=alt, lang=lang)
 
 
+def fit_labels(fig: Any, ax: Any, end_texts: Sequence[Any]) -> None:
+    """Measure the drawn labels and make room: the bar-end labels inside the axes (the x range grows), the category
+    labels inside the figure (the left margin grows). Estimating widths from character counts cut English labels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig_w = fig.bbox.width
+    for _ in range(8):  # widening one side changes the other's scale: repeat until both fit
+        changed = False
+        left_px = min(
+            (t.get_window_extent(renderer).x0 for t in ax.get_yticklabels() if t.get_text()), default=0
+        )
+        if left_px < 4:
+            fig.subplots_adjust(left=min(fig.subplotpars.left + (6 - left_px) / fig_w, 0.7))
+            changed = True
+        right_px = max((t.get_window_extent(renderer).x1 for t in end_texts), default=0)
+        box = ax.get_window_extent(renderer)
+        if right_px > box.x1 - 4:
+            x0, x1 = ax.get_xlim()
+            ax.set_xlim(x0, x1 + (right_px - box.x1 + 10) * (x1 - x0) / box.width)
+            changed = True
+        if not changed:
+            break
+
+
 def rates_chart(report: Report, lang: Lang, fmt: ChartFormat = "svg") -> ChartOutput | None:
     """Reported response rates of each option's claims, one bar per claim, labelled with study and n."""
     bars = report.rates
@@ -333,8 +358,10 @@ def rates_chart(report: Report, lang: Lang, fmt: ChartFormat = "svg") -> ChartOu
         )
         for rect, hatch in zip(rects, hatches, strict=True):
             rect.set_hatch(hatch)
-        for y, b, text in zip(ypos, bars, ends, strict=True):
+        end_texts = [
             ax.text(float(b.value) + 1, y, text, va="center", fontsize=7)
+            for y, b, text in zip(ypos, bars, ends, strict=True)
+        ]
         ax.set_yticks(ypos)
         ax.set_yticklabels(names)
         ax.set_xlim(0, 160)
@@ -352,6 +379,7 @@ def rates_chart(report: Report, lang: Lang, fmt: ChartFormat = "svg") -> ChartOu
         )
         fig.suptitle(label(lang, "evidence_chart"), fontsize=10, x=0.01, ha="left")
         fig.text(0.01, 0.08 / height, label(lang, "evidence_chart_note"), fontsize=7, color="#444444")
+        fit_labels(fig, ax, end_texts)
         data, mime, w, h = _save(fig, fmt)
     alt = f"{label(lang, 'evidence_chart')}: " + "; ".join(
         f"{n} {num(b.value)}%" for n, b in zip(names, bars, strict=True)
