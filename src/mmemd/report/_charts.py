@@ -302,7 +302,7 @@ def fit_labels(fig: Any, ax: Any, end_texts: Sequence[Any]) -> None:
     labels inside the figure (the left margin grows). Estimating widths from character counts cut English labels."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    renderer = FigureCanvasAgg(fig).get_renderer()
+    renderer = FigureCanvasAgg(fig).get_renderer()  # type: ignore[no-untyped-call]
     fig_w = fig.bbox.width
     for _ in range(8):  # widening one side changes the other's scale: repeat until both fit
         changed = False
