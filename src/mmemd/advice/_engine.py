@@ -254,7 +254,9 @@ def key_result(c: Claim, kb: KnowledgeBase) -> KeyResult:
     tp = f" ({c.timepoint})" if c.timepoint else ""
     tp_zh = f"（{timepoint_zh(c.timepoint)}）" if c.timepoint else ""
     en = f"{who + ': ' if who else ''}{ep_en}{tp} {fig_en}{arms}{n_en}"
-    zh = f"{who_zh + '：' if who_zh else ''}{ep_zh}{tp_zh} {fig_zh}{n_zh}"
+    # Chinese puts no space between an endpoint and a word (疗效不确定, 无进展生存改善); a number keeps its space.
+    gap = " " if c.value is not None else ""
+    zh = f"{who_zh + '：' if who_zh else ''}{ep_zh}{tp_zh}{gap}{fig_zh}{n_zh}"
     return KeyResult(claim=c.id, en=en.strip(), zh=zh.strip(), grade=c.grade, emd_specific=c.emd_specific)
 
 
