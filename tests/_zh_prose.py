@@ -23,7 +23,9 @@ from mmemd.report._model import normalize_quote
 #: Abbreviations and units kept in Latin letters in Chinese clinical text; mmemd is the product's name.
 ALLOWED = frozenset({"vs", "del", "mg", "cm", "mmol", "kg", "mmemd"})
 #: A lower-case Latin word, not part of a longer word (accented Latin letters count as letters: Rosiñol).
-WORD = re.compile(r"(?<![A-Za-z0-9_\u00c0-\u024f])[a-z][a-z]+(?:[-_][a-z]+)*(?![A-Za-z0-9\u00c0-\u024f])")
+WORD = re.compile(
+    r"(?<![A-Za-z0-9_\u00b5\u00c0-\u024f])[a-z][a-z]+(?:[-_][a-z]+)*(?![A-Za-z0-9\u00b5\u00c0-\u024f])"
+)
 CLAIM_ID = re.compile(r"\b(?:emdtx|emdrev)-[A-Za-z0-9.]+-\d+\b")
 KB_VERSION = re.compile(r"kb-[0-9.]+\+sha256:[0-9a-f]+")
 

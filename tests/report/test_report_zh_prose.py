@@ -77,3 +77,55 @@ def test_report_cites_publications_not_internals(kb: Any, name: str, lang: str) 
     assert isinstance(out, str)
     assert INTERNALS.findall(out) == []
     assert "doi:10." in out  # the reference list gives DOIs
+
+
+def test_every_prognosis_population_has_its_chinese_wording(kb: Any) -> None:
+    """Held-out check beyond the examples: each prognosis rule's population, as any record would show it."""
+    from mmemd.advice import load_rules
+
+    g = load_glossary()
+    for rule in load_rules().prognosis:
+        if rule.figure_claim:
+            c = kb.get(rule.figure_claim)
+            parts = [p for p in (c.population.subgroup, c.arm, c.comparator_arm) if p]
+            for part in parts:
+                zh = g.phrase(part, "zh")
+                assert english_prose(zh, kb, {"id": "-", "lesions": []}) == [], (
+                    f"{rule.id}: no Chinese for {part!r}"
+                )
+        elif rule.figure is not None:
+            zh = g.population(rule.figure.population, "zh")
+            assert english_prose(zh, kb, {"id": "-", "lesions": []}) == [], (
+                f"{rule.id}: {rule.figure.population!r}"
+            )
+
+
+def _variant(change: str) -> dict[str, Any]:
+    import copy
+
+    r = copy.deepcopy(example("emd-liver-rrmm-pr"))
+    if change == "cns":
+        r["lesions"][0].update(site="cns", cns=True, confirmed_by="csf_flow_cytometry")
+    elif change == "lenalidomide_refractory":
+        r["therapy_history"][1].update(agents=["lenalidomide", "carfilzomib", "dexamethasone"])
+        r["therapy_history"][1]["refractory_agents"] = ["lenalidomide"]
+    elif change == "cytogenetics":
+        r["cytogenetics"].update(t_4_14=True, tp53_mutation=True, del_1p32="biallelic")
+    elif change == "older_imaging_only":
+        r["age"] = 72
+        r["lesions"][0].update(site="kidney", biopsy_proven=False)
+    elif change == "newly_diagnosed":
+        r.update(phase="newly_diagnosed", transplant_eligible=True, age=50)
+        r.pop("therapy_history")
+    return r
+
+
+@pytest.mark.parametrize(
+    "change", ["cns", "lenalidomide_refractory", "cytogenetics", "older_imaging_only", "newly_diagnosed"]
+)
+def test_held_out_records_have_no_english_prose(kb: Any, change: str) -> None:
+    """Records that are not among the examples: other sites, refractoriness, cytogenetics, age and phase."""
+    record = _variant(change)
+    out = render_report(record, lang="zh", fmt="text", kb=kb, generated=GENERATED)
+    assert isinstance(out, str)
+    assert english_prose(out, kb, record) == []
