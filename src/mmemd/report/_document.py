@@ -361,7 +361,8 @@ def _summary(r: Report, lang: Lang) -> Section:
 
 
 def short(o: TreatmentOption, lang: Lang) -> str:
-    return short_title(pick(lang, o.title_en, o.title_zh))
+    # Text has room for the whole name (only the charts need a cut): no truncated headings or captions.
+    return short_title(pick(lang, o.title_en, o.title_zh), limit=200)
 
 
 def _options_detail(r: Report, lang: Lang) -> Section:
