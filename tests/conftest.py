@@ -24,6 +24,11 @@ SEEDS = SHARED / "seeds"
 os.environ.setdefault("MMEMD_CACHE_DIR", tempfile.mkdtemp(prefix="mmemd-test-cache-"))
 
 
+# Tests that need a system package call _system.require_system (``from _system import require_system``), which skips
+# naming the package, or fails under MMEMD_STRICT_SKIPS=1 (CI). It is not here: a module named conftest is ambiguous
+# across test directories.
+
+
 @pytest.fixture(scope="session")
 def kb():  # type: ignore[no-untyped-def]
     from mmemd import knowledge

@@ -1,5 +1,5 @@
-"""``assess()`` and the ``mmemd.assessment/1`` document (patient-record.md), the record -> Snapshot interface, the
-settings bundle, and the shipped examples (each with its key outcome hand-derived from clinical-criteria.md)."""
+"""``assess()`` and the ``mmemd.assessment/1`` document (docs/patient-record.md), the record -> Snapshot interface, the
+settings bundle, and the shipped examples (each with its key outcome hand-derived from docs/criteria.md)."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def example(name: str) -> dict[str, Any]:
 
 
 def test_assessment_document_shape_and_versions() -> None:
-    """patient-record.md: schema, patient_id, versions {mmemd, knowledge_base, response_criteria,
+    """docs/patient-record.md: schema, patient_id, versions {mmemd, knowledge_base, response_criteria,
     high_risk_definition}, emd, staging, response."""
     from mmemd.knowledge import kb_version
 
@@ -161,7 +161,7 @@ def test_snapshot_fields_are_the_interface() -> None:
 
 
 def test_snapshots_are_in_canonical_units() -> None:
-    """clinical-criteria.md §1.1: serum g/dL, urine mg/24 h, FLC mg/dL — converted exactly."""
+    """docs/criteria.md §1.1: serum g/dL, urine mg/24 h, FLC mg/dL — converted exactly."""
     rec = parse_record(
         {
             "schema": "mmemd.patient/1",

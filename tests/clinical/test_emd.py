@@ -1,4 +1,4 @@
-"""EMD classification — clinical-criteria.md §3.1 (definitions), §3.3 (rule set [I]), §2.6 (PCL21, solitary)."""
+"""EMD classification — docs/criteria.md §3.1 (definitions), §3.3 (rule set [I]), §2.6 (PCL21, solitary)."""
 
 from __future__ import annotations
 
@@ -97,7 +97,7 @@ def test_no_lesions_is_none() -> None:
 
 
 def test_absent_lesion_list_is_indeterminate() -> None:
-    """patient-record.md: absent = not known, never "no lesions"."""
+    """docs/patient-record.md: absent = not known, never "no lesions"."""
     r = classify_emd(rec(None))
     assert r.category == "indeterminate"
     assert any("lesions not recorded" in x for x in r.reasons)

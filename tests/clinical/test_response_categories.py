@@ -1,4 +1,4 @@
-"""Both sides of every response threshold of clinical-criteria.md §1.3 with the §1.5 readings.
+"""Both sides of every response threshold of docs/criteria.md §1.3 with the §1.5 readings.
 
 Each test states the bound and its reading (inclusive ≥ / strict <). The category checked is the one of the
 assessment itself (timeline entry); confirmation is tested in test_response_confirmation.py.

@@ -1,8 +1,8 @@
-"""Confirmation by two consecutive assessments (clinical-criteria.md §1.3 general rule 1).
+"""Confirmation by two consecutive assessments (docs/criteria.md §1.3 general rule 1).
 
 Cross-check against a published worked example: the confirmation table of the pharmaverse/admiralonco
 vignette "Creating ADRS with IMWG criteria" (vignettes/adrs_imwg.Rmd, commit 009f4be — the ADMIRAL source
-of clinical-criteria.md §0). Its rows map the responses at two consecutive time points to the confirmed
+of docs/criteria.md §0). Its rows map the responses at two consecutive time points to the confirmed
 response of the first: both responses → the lower of the two; a response followed by SD/PD/NE → SD;
 PD by imaging → PD; PD by serum/urine confirmed only by a following PD, else NE. Best confirmed response =
 the maximum over time points (ADMIRAL "last confirmed status"). The test builds raw data that produce each

@@ -1,4 +1,4 @@
-"""Measurable disease at baseline and the parameter hierarchy (clinical-criteria.md §1.2; §1.3 PR marrow-only)."""
+"""Measurable disease at baseline and the parameter hierarchy (docs/criteria.md §1.2; §1.3 PR marrow-only)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""MRD categories (clinical-criteria.md §1.4): all require CR; sensitivity ≥ 1 in 10^5; sustained ≥ 1 year."""
+"""MRD categories (docs/criteria.md §1.4): all require CR; sensitivity ≥ 1 in 10^5; sustained ≥ 1 year."""
 
 from __future__ import annotations
 

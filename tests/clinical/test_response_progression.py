@@ -1,4 +1,4 @@
-"""Progressive disease (clinical-criteria.md §1.3 PD (a)–(c), §1.5 readings), both sides of every bound.
+"""Progressive disease (docs/criteria.md §1.3 PD (a)–(c), §1.5 readings), both sides of every bound.
 
 Unless stated, a laboratory PD is looked at on the timeline entry (raw category, possibly unconfirmed).
 """

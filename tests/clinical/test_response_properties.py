@@ -1,4 +1,4 @@
-"""Invariants of the IMWG response engine, checked with hypothesis (clinical-criteria.md §1).
+"""Invariants of the IMWG response engine, checked with hypothesis (docs/criteria.md §1).
 
 Category order used throughout (docs/response.md): PD < SD < MR < PR < VGPR < CR < sCR; not_evaluable is
 kept apart (the generators below produce complete, measurable data so it does not arise where an order is

@@ -1,4 +1,4 @@
-"""Pins every default of ResponseSettings to the reading stated in clinical-criteria.md (§1.2–§1.5).
+"""Pins every default of ResponseSettings to the reading stated in docs/criteria.md (§1.2–§1.5).
 
 Each row names the spec section; changing a default must change this table (and docs/response.md).
 """
@@ -92,7 +92,7 @@ def test_default_is_pinned(name: str) -> None:
 
 
 def test_every_setting_is_pinned() -> None:
-    """No setting escapes this table (clinical-criteria.md preface: every [I]/[M] reading pinned by a test)."""
+    """No setting escapes this table (docs/criteria.md preface: every [I]/[M] reading pinned by a test)."""
     names = {f.name for f in dataclasses.fields(ResponseSettings)}
     assert names == set(PINNED)
 
@@ -103,7 +103,7 @@ def test_settings_are_frozen() -> None:
 
 
 def test_every_setting_docstring_cites_the_spec() -> None:
-    """Each field's attribute docstring cites a clinical-criteria.md section (§…)."""
+    """Each field's attribute docstring cites a docs/criteria.md section (§…)."""
     import ast
     import inspect
 
@@ -120,9 +120,9 @@ def test_every_setting_docstring_cites_the_spec() -> None:
                 docs[node.target.id] = str(nxt.value.value)
     assert set(docs) == set(PINNED)
     for name, doc in docs.items():
-        assert "§" in doc, f"{name}: docstring must cite clinical-criteria.md §"
+        assert "§" in doc, f"{name}: docstring must cite docs/criteria.md §"
 
 
 def test_criteria_version_is_imwg_2016() -> None:
-    """clinical-criteria.md preface: the response module is versioned "IMWG-2016"."""
+    """docs/criteria.md preface: the response module is versioned "IMWG-2016"."""
     assert RESPONSE_CRITERIA_VERSION == "IMWG-2016"

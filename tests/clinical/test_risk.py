@@ -1,4 +1,4 @@
-"""IMS/IMWG 2025 high-risk definition — clinical-criteria.md §2.4 (IMS25). True/false/null with deciding features."""
+"""IMS/IMWG 2025 high-risk definition — docs/criteria.md §2.4 (IMS25). True/false/null with deciding features."""
 
 from __future__ import annotations
 
@@ -172,7 +172,7 @@ def test_a_known_positive_decides_despite_unknowns() -> None:
 
 
 def test_contract_example_features() -> None:
-    """patient-record.md example: del(17p) 35%, monoallelic del(1p32) + 1q gain, β2M 6.1 mg/L with creatinine 1.0."""
+    """docs/patient-record.md example: del(17p) 35%, monoallelic del(1p32) + 1q gain, β2M 6.1 mg/L with creatinine 1.0."""
     r = hr(
         {
             "del_17p": True,

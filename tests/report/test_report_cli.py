@@ -43,7 +43,7 @@ def test_chinese_markdown(app) -> None:  # type: ignore[no-untyped-def]
     res = _run(app, ["report", LIVER, "--lang", "zh", "--format", "md"])
     assert res.exit_code == 0
     assert res.stdout.startswith("# 多发性骨髓瘤髓外病变（MM-EMD）决策支持报告")
-    assert "髓外（EM-E，无骨接触）" in res.stdout
+    assert "髓外（EM-E，不与骨相连）" in res.stdout
 
 
 def test_output_file_and_pdf(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ from decimal import Decimal
 import pytest
 from _report_helpers import example
 
+from _system import cjk_font_installed, require_system
 from mmemd.clinical import RecordError, parse_record
 from mmemd.report import _charts, build_report, render_report
 from mmemd.report._model import normalize_quote
@@ -120,10 +121,10 @@ def test_normalize_quote_joins_layout_breaks() -> None:
 
 
 def test_charts_are_deterministic(kb, generated) -> None:  # type: ignore[no-untyped-def]
+    require_system("fonts-noto-cjk", cjk_font_installed, "Chinese chart labels")
     rep = build_report(example("emd-skin-new-lesion-progression"), kb, generated)
     a, b = _charts.rates_chart(rep, "zh"), _charts.rates_chart(rep, "zh")
     assert a is not None and b is not None and a.data == b.data
-    assert _charts.cjk_font() is not None, "fonts-noto-cjk is expected on the test machine"
 
 
 def test_chart_without_cjk_font_falls_back_to_english_with_a_warning(kb, generated, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -135,6 +136,27 @@ def test_chart_without_cjk_font_falls_back_to_english_with_a_warning(kb, generat
     assert out is not None and out.lang == "en"
     assert any(issubclass(w.category, _charts.ChartFontWarning) for w in caught)
     assert "Response over time" in out.alt
+
+
+def test_a_cjk_font_installed_after_matplotlib_cached_its_font_list_is_found(monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """fonts-noto-cjk installed after matplotlib wrote its font cache: the stale list is completed, not trusted."""
+    require_system("fonts-noto-cjk", cjk_font_installed, "the font-cache rebuild")
+    import matplotlib
+    from matplotlib import font_manager
+
+    manager = font_manager.fontManager
+    cjk_files = {f.fname for f in manager.ttflist if f.name in _charts.CJK_FAMILIES}
+    stale = [f for f in manager.ttflist if f.fname not in cjk_files]
+    assert len(stale) < len(manager.ttflist)
+    monkeypatch.setattr(manager, "ttflist", stale)
+    monkeypatch.setattr(matplotlib, "get_cachedir", lambda: str(tmp_path))
+    _charts.cjk_font.cache_clear()
+    try:
+        assert _charts.cjk_font() in _charts.CJK_FAMILIES
+        (written,) = tmp_path.glob("fontlist-v*.json")
+        assert _charts.cjk_font() in written.read_text(encoding="utf-8")
+    finally:
+        _charts.cjk_font.cache_clear()
 
 
 def test_short_titles() -> None:

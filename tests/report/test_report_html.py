@@ -74,7 +74,7 @@ def test_chinese_report_declares_a_cjk_font_stack(pages) -> None:  # type: ignor
     html = pages[("emd-liver-rrmm-pr", "zh")]
     assert '<html lang="zh-Hans" class="zh">' in html
     assert '"Noto Sans CJK SC"' in html
-    assert "髓外（EM-E，无骨接触）" in html  # the classification, in Chinese
+    assert "髓外（EM-E，不与骨相连）" in html  # the classification, in Chinese
     assert "仅为" in html or "不构成处方" in html  # the disclaimer, in Chinese
     # The verbatim quotes are marked as Chinese in the English report too.
     assert 'class="quote" lang="zh-Hans"' in pages[("emd-liver-rrmm-pr", "en")]

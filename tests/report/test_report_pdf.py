@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from _report_helpers import example
 
+from _system import cjk_font_installed, has_executable, require_system
 from mmemd.report import render_report
 
 
@@ -22,13 +23,14 @@ def zh_pdf(kb, generated) -> bytes:  # type: ignore[no-untyped-def]
 
 
 def test_pdf_is_a_pdf_with_text_in_chinese(zh_pdf: bytes) -> None:
+    require_system("fonts-noto-cjk", cjk_font_installed, "Chinese glyphs embedded in the PDF")
     from pypdf import PdfReader
 
     assert zh_pdf.startswith(b"%PDF-")
     reader = PdfReader(io.BytesIO(zh_pdf))
     assert len(reader.pages) >= 2  # summary page, then details
     first = reader.pages[0].extract_text()
-    assert "髓外（EM-E，无骨接触）" in first  # classification label
+    assert "髓外（EM-E，不与骨相连）" in first  # classification label
     assert "多发性骨髓瘤髓外病变" in first  # title
     last = reader.pages[-1].extract_text()
     assert "不构成处方" in last  # disclaimer in the footer
@@ -41,9 +43,9 @@ def test_pdf_is_a_pdf_with_text_in_chinese(zh_pdf: bytes) -> None:
 
 
 def test_pdf_page_one_renders_to_a_non_blank_png(zh_pdf: bytes, tmp_path: Path) -> None:
+    require_system("poppler-utils", has_executable("pdftoppm"), "pdftoppm, to rasterise the PDF")
     exe = shutil.which("pdftoppm")
-    if exe is None:
-        pytest.skip("pdftoppm (poppler-utils) is not installed: cannot rasterise the PDF")
+    assert exe is not None
     pdf = tmp_path / "report.pdf"
     pdf.write_bytes(zh_pdf)
     subprocess.run(

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 
+from _system import has_executable, require_system
+
 
 def test_spark_backend_gives_the_duckdb_answer(tmp_path: Path) -> None:
-    if shutil.which("java") is None:
-        pytest.skip(
-            "no Java runtime on this machine: the PySpark backend cannot start (install a JRE to run this)"
-        )
     pytest.importorskip("pyspark", reason="pyspark not installed (extra 'spark')")
+    require_system("default-jre-headless", has_executable("java"), "PySpark needs a JVM")
     from mmemd.research.cohort import analyze_cohort, synth_cohort
 
     synth_cohort(60, tmp_path / "c", seed=4)

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from _system import has_executable, require_system
+
 HERE = Path(__file__).resolve().parent
 
 # aml (acute myelogenous leukemia, Miller 1981), as shipped with R survival: weeks to relapse, 1 = relapse.
@@ -30,9 +32,9 @@ def aml_frame() -> Any:
 @pytest.fixture(scope="session")
 def r_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     """(directory with the R data sets as CSV, reference values). One Rscript run for the whole test session."""
+    require_system("r-cran-survival", has_executable("Rscript"), "reference values from R survival")
     rscript = shutil.which("Rscript")
-    if rscript is None:
-        pytest.skip("Rscript not found: install r-cran-survival (CI does) to compare against R survival")
+    assert rscript is not None
     out = tmp_path_factory.mktemp("r-survival")
     proc = subprocess.run(
         [rscript, "--vanilla", str(HERE / "survival_reference.R"), str(out)],
@@ -43,6 +45,8 @@ def r_reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
     )
     if proc.returncode != 0:
         if "there is no package called" in proc.stderr:
-            pytest.skip(f"R package missing for the reference values: {proc.stderr.strip()[-200:]}")
+            require_system(
+                "r-cran-survival", False, f"reference values from R ({proc.stderr.strip()[-200:]})"
+            )
         raise RuntimeError(f"survival_reference.R failed:\n{proc.stderr}")
     return out, json.loads((out / "reference.json").read_text(encoding="utf-8"))

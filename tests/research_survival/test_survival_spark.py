@@ -5,12 +5,12 @@ Runs when pyspark (extra ``spark``) and a Java runtime are installed; otherwise 
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from _system import has_executable, require_system
 from mmemd.research.survival import kaplan_meier, logrank_test
 
 
@@ -22,8 +22,7 @@ def spark_ready() -> None:
     pytest.importorskip(
         "ibis.backends.pyspark", reason="ibis-framework[pyspark] not installed: Spark test skipped"
     )
-    if shutil.which("java") is None:
-        pytest.skip("no Java runtime on PATH: PySpark needs a JVM, Spark test skipped")
+    require_system("default-jre-headless", has_executable("java"), "PySpark needs a JVM")
 
 
 def test_spark_matches_duckdb_with_entry_groups_and_times(

@@ -1,4 +1,4 @@
-"""One test per JWT rejection reason of clinical-criteria.md §5, through the discovery endpoint (every call carries
+"""One test per JWT rejection reason of docs/criteria.md §5, through the discovery endpoint (every call carries
 the JWT, §5), plus the unit-level properties of the verifier (replay cache, key set checks, config checks)."""
 
 from __future__ import annotations

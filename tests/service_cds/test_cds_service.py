@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 import time
 import uuid
 from typing import Any
@@ -305,10 +306,15 @@ def test_logs_carry_no_patient_values(
 ) -> None:
     record = copy.deepcopy(example("emd-liver-rrmm-pr"))
     caplog.set_level(logging.DEBUG)
-    valid_response(post(client, token, hook_body(prefetch_for(record))))
+    prefetch = prefetch_for(record)
+    valid_response(post(client, token, hook_body(prefetch)))
     dumped = " ".join(str(vars(r)) for r in caplog.records if r.name.startswith("mmemd"))
     assert "cds patient-view" in dumped
-    for marker in ("liver", "1958", "emd-liver-rrmm-pr", "Practitioner/dr-1"):
+    # Markers that cannot occur by chance: a bare year such as "1958" also turns up in timing fields
+    # (relativeCreated 195856.57); the full birth date, with its hyphens, cannot.
+    birth_date = prefetch["patient"]["birthDate"]
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", birth_date)
+    for marker in ("liver", birth_date, "emd-liver-rrmm-pr", "Practitioner/dr-1"):
         assert marker not in dumped
 
 

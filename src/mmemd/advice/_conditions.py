@@ -15,7 +15,21 @@ from mmemd.advice._context import PatientContext
 
 Outcome = Literal["met", "not_met", "undecided"]
 
-#: Ways a lesion can be histologically or cytologically confirmed (patient-record.md `confirmed_by`).
+#: Staging labs by their Chinese names (labs_missing).
+_LAB_ZH: Final = {"beta2_microglobulin": "β2微球蛋白", "albumin": "白蛋白", "ldh": "LDH"}
+
+#: EMD categories in Chinese, as the report names them (emd.category of mmemd.assessment/1).
+_EMD_CATEGORY_ZH: Final = {
+    "extramedullary": "髓外（EM-E，不与骨相连）",
+    "paraskeletal": "骨旁（EM-B，源于骨）",
+    "none": "无髓外病变",
+    "solitary_bone_plasmacytoma": "孤立性骨浆细胞瘤",
+    "solitary_extramedullary_plasmacytoma": "孤立性髓外浆细胞瘤",
+    "plasma_cell_leukemia": "浆细胞白血病",
+    "indeterminate": "无法确定",
+}
+
+#: Ways a lesion can be histologically or cytologically confirmed (docs/patient-record.md `confirmed_by`).
 _TISSUE_CONFIRMED: Final = frozenset({"biopsy", "cytology", "csf_flow_cytometry"})
 
 
@@ -35,6 +49,14 @@ def _tri(value: bool | None, want: bool) -> Outcome:
 
 def _names(ids: Sequence[str]) -> str:
     return ", ".join(ids)
+
+
+def _names_zh(ids: Sequence[str]) -> str:
+    """Agents and classes by their Chinese names (NMPA names where they exist), never by vocabulary id."""
+    from mmemd.knowledge import vocabulary
+
+    vocab = vocabulary()
+    return "、".join(vocab.label(i, "zh") for i in ids)
 
 
 def _history_known(ctx: PatientContext) -> bool:
@@ -88,7 +110,10 @@ def _emd_category(ctx: PatientContext, arg: Any) -> Check:
         return Check("emd_category", "undecided", "EMD category indeterminate", "髓外病变类型不确定")
     outcome: Outcome = "met" if ctx.emd_category in wanted else "not_met"
     return Check(
-        "emd_category", outcome, f"EMD category: {ctx.emd_category}", f"髓外病变类型：{ctx.emd_category}"
+        "emd_category",
+        outcome,
+        f"EMD category: {ctx.emd_category}",
+        f"髓外病变类型：{_EMD_CATEGORY_ZH.get(ctx.emd_category, ctx.emd_category)}",
     )
 
 
@@ -127,7 +152,7 @@ def _exposed_to_all(ctx: PatientContext, arg: Any) -> Check:
         "exposed_to_all",
         "met" if met else "not_met",
         f"previously exposed to {_names(ids)}" if met else f"not exposed to all of {_names(ids)}",
-        f"既往接受过{_names(ids)}" if met else f"未全部接受过{_names(ids)}",
+        f"既往接受过{_names_zh(ids)}" if met else f"未全部接受过{_names_zh(ids)}",
     )
 
 
@@ -139,7 +164,7 @@ def _exposed_to_any(ctx: PatientContext, arg: Any) -> Check:
         "exposed_to_any",
         "met" if hit else "not_met",
         f"previously exposed to {_names(hit)}" if hit else f"not exposed to {_names(ids)}",
-        f"既往接受过{_names(hit)}" if hit else f"未接受过{_names(ids)}",
+        f"既往接受过{_names_zh(hit)}" if hit else f"未接受过{_names_zh(ids)}",
     )
 
 
@@ -166,7 +191,7 @@ def _refractory_to_any(ctx: PatientContext, arg: Any) -> Check:
         "refractory_to_any",
         "met" if hit else "not_met",
         f"refractory to {_names(hit)}" if hit else f"not refractory to {_names(ids)}",
-        f"对{_names(hit)}耐药" if hit else f"对{_names(ids)}无耐药",
+        f"{_names_zh(hit)}难治" if hit else f"非{_names_zh(ids)}难治",
     )
 
 
@@ -234,7 +259,9 @@ def _labs_missing(ctx: PatientContext, arg: Any) -> Check:
         "labs_missing",
         outcome,
         f"staging labs missing: {names}" if ctx.labs_missing else "staging labs recorded",
-        f"分期所需检验缺失：{names}" if ctx.labs_missing else "分期所需检验已记录",
+        f"分期所需检验缺失：{'、'.join(_LAB_ZH.get(x, x) for x in ctx.labs_missing)}"
+        if ctx.labs_missing
+        else "分期所需检验已记录",
     )
 
 

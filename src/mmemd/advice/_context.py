@@ -61,6 +61,8 @@ class PatientContext:
     refractory: frozenset[str] = field(default=frozenset())
     #: where each refractory id comes from, for the caution's ``because``
     refractory_because: dict[str, str] = field(default_factory=dict)
+    #: the same, in Chinese
+    refractory_because_zh: dict[str, str] = field(default_factory=dict)
     #: the shared patient context (clinical/context.py): fitness, kidney, line history, prior procedures
     clinical: ClinicalContext | None = None
 
@@ -112,6 +114,7 @@ def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientCon
             exposures.append(
                 TherapyExposure(line.line, agent, agent in line.refractory_agents or line.refractory.value)
             )
+    because_zh = _refractory_because_zh(clinical, vocab)
     cyto = _get(record, "cytogenetics")
     labs = _get(record, "labs")
     missing = [
@@ -145,8 +148,24 @@ def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientCon
         exposed=clinical.exposed_agents | clinical.exposed_classes,
         refractory=clinical.refractory_agents | clinical.refractory_classes,
         refractory_because=dict(clinical.refractory_because),
+        refractory_because_zh=because_zh,
         clinical=clinical,
     )
+
+
+def _refractory_because_zh(clinical: ClinicalContext, vocab: Vocabulary) -> dict[str, str]:
+    """Why each refractory agent (and its classes) is refractory, in Chinese, from the same line facts as the
+    English ``refractory_because`` (the first line that makes it refractory wins, as there)."""
+    out: dict[str, str] = {}
+    for line in clinical.lines:
+        for agent in line.refractory_agents:
+            how = "病历记录" if line.refractory_source == "recorded" else "据治疗中进展推导"
+            text = f"{vocab.label(agent, 'zh')}难治（第{line.line}线，{how}）"
+            out.setdefault(agent, text)
+            cls = vocab.agent_class(agent)
+            if cls:
+                out.setdefault(cls, text)
+    return out
 
 
 def _lesion_dict(lesion: Any) -> dict[str, Any]:

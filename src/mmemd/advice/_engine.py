@@ -5,7 +5,6 @@ Pure given its inputs (context, rules, knowledge base); the rule files are read 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,12 +32,12 @@ from mmemd.advice._models import (
 )
 from mmemd.advice._score import option_score
 from mmemd.clinical.context import BCMA_DIRECTED
-from mmemd.knowledge import Claim, KnowledgeBase
+from mmemd.knowledge import Claim, KnowledgeBase, load_glossary
 from mmemd.knowledge._data import read_yaml
 
 RULES_DIR: Final = Path(__file__).resolve().parent / "data"
 
-#: Spec keys (clinical-criteria.md §0 source register) a rule may cite besides knowledge-base claims.
+#: Spec keys (docs/criteria.md §0 source register) a rule may cite besides knowledge-base claims.
 SPEC_CITATIONS: Final = frozenset(
     {
         "GREIPP05",
@@ -205,11 +204,8 @@ DIRECTION_ZH: Final = {
 
 
 def timepoint_zh(tp: str) -> str:
-    """'3 years' -> '3年', '12 months' -> '12个月'; other wording is kept."""
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(years?|months?)", tp.strip())
-    if not m:
-        return tp
-    return m.group(1) + ("年" if m.group(2).startswith("year") else "个月")
+    """'3 years' -> '3年', '12 months' -> '12个月', and the glossary's phrases; other wording is kept."""
+    return load_glossary().timepoint(tp, "zh")
 
 
 _UNIT_EN: Final = {
@@ -229,6 +225,8 @@ def claim_value_text(c: Claim) -> tuple[str, str]:
         d = c.direction.value if c.direction else ""
         return d.replace("_", " "), DIRECTION_ZH.get(d, d)
     ue, uz = _UNIT_EN.get(c.unit or "", ""), _UNIT_ZH.get(c.unit or "", "")
+    if c.unit == "patients" and c.value == 1 and c.value_max is None and c.comparator_value is None:
+        ue = " patient"  # "1 patient", not "1 patients"
     q = c.value_qualifier or ""
     rng = f"–{_num(c.value_max)}" if c.value_max is not None else ""
     en, zh = f"{q}{_num(c.value)}{rng}{ue}", f"{q}{_num(c.value)}{rng}{uz}"
@@ -243,7 +241,7 @@ def _figure(c: Claim) -> tuple[str, str]:
     if c.value is not None and c.unit == "patients" and c.value_max is None and c.comparator_value is None:
         n = c.n_emd if (c.emd_specific and c.n_emd) else c.n_total
         if n:
-            return f"{_num(c.value)}/{n} patients", f"{_num(c.value)}/{n}例"
+            return f"{_num(c.value)}/{n} patient{'s' if n != 1 else ''}", f"{_num(c.value)}/{n}例"
     en, zh = claim_value_text(c)
     if c.value is not None and c.p:
         en += f" (P{c.p})"
@@ -274,7 +272,9 @@ def key_result(c: Claim, kb: KnowledgeBase) -> KeyResult:
     tp = f" ({c.timepoint})" if c.timepoint else ""
     tp_zh = f"（{timepoint_zh(c.timepoint)}）" if c.timepoint else ""
     en = f"{who + ': ' if who else ''}{ep_en}{tp} {fig_en}{arms}{n_en}"
-    zh = f"{who_zh + '：' if who_zh else ''}{ep_zh}{tp_zh} {fig_zh}{n_zh}"
+    # Chinese puts no space between an endpoint and a word (疗效不确定, 无进展生存改善); a number keeps its space.
+    gap = " " if c.value is not None else ""
+    zh = f"{who_zh + '：' if who_zh else ''}{ep_zh}{tp_zh}{gap}{fig_zh}{n_zh}"
     return KeyResult(claim=c.id, en=en.strip(), zh=zh.strip(), grade=c.grade, emd_specific=c.emd_specific)
 
 
@@ -342,9 +342,10 @@ def _refractory_cautions(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase
             out.append(
                 Caution(
                     en=f"Disease refractory to {agent}: re-treatment is offered only because the option adds a drug class not given before.",
-                    zh=f"疾病对{kb.vocabulary.label(agent, 'zh')}耐药：仅因本方案加入既往未用过的新类别药物而列出。",
+                    zh=f"疾病为{kb.vocabulary.label(agent, 'zh')}难治：仅因本方案加入既往未用过的新类别药物而列出。",
                     severity="major",
                     because=[why],
+                    because_zh=[ctx.refractory_because_zh.get(agent, why)],
                 )
             )
             continue
@@ -353,10 +354,11 @@ def _refractory_cautions(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase
                 why = ctx.refractory_because.get(cls, f"refractory to {cls}")
                 out.append(
                     Caution(
-                        en=f"Disease refractory to a drug of the same class ({cls}) as {agent}: response is less likely.",
-                        zh=f"疾病对与{kb.vocabulary.label(agent, 'zh')}同类（{kb.vocabulary.label(cls, 'zh')}）的药物耐药，疗效可能下降。",
+                        en=f"Disease refractory to a drug of the same class ({kb.vocabulary.label(cls, 'en')}) as {agent}: response is less likely.",
+                        zh=f"疾病为{kb.vocabulary.label(cls, 'zh')}难治（与{kb.vocabulary.label(agent, 'zh')}同类），疗效可能下降。",
                         severity="major",
                         because=[why],
+                        because_zh=[ctx.refractory_because_zh.get(cls, why)],
                     )
                 )
                 break
@@ -390,10 +392,10 @@ def _not_suitable_reasons(
         reasons.append(
             Bilingual(
                 en=f"Disease refractory to {', '.join(refractory)} and the option adds no drug class not given before ({why}).",
-                zh=f"疾病对{names_zh}耐药，且本方案未加入既往未用过的新类别药物。",
+                zh=f"疾病为{names_zh}难治，且本方案未加入既往未用过的新类别药物。",
             )
         )
-        short.append(Bilingual(en=f"refractory to {', '.join(refractory)}", zh=f"对{names_zh}耐药"))
+        short.append(Bilingual(en=f"refractory to {', '.join(refractory)}", zh=f"{names_zh}难治"))
     current = ctx.current_agents
     line_refractory = bool(
         ctx.clinical and ctx.clinical.current_line and ctx.clinical.current_line.refractory.value
@@ -473,6 +475,7 @@ def evaluate_option(
                     claims=list(rule.claims),
                     severity=rule.severity,
                     because=[c.en for c in c_checks if c.outcome == "met"],
+                    because_zh=[c.zh for c in c_checks if c.outcome == "met"],
                 )
             )
     cautions += _refractory_cautions(opt, ctx, kb)
@@ -523,12 +526,19 @@ def _prognosis_item(
     }
     if rule.figure_claim is not None:
         c = kb.get(rule.figure_claim)
+        g = load_glossary()
         pop = f"{c.population.disease}" + (f", {c.population.subgroup}" if c.population.subgroup else "")
+        pop_zh = f"{c.population.disease}" + (
+            f"，{g.phrase(c.population.subgroup, 'zh')}" if c.population.subgroup else ""
+        )
         if c.arm:
             pop += f" ({c.arm}{' vs ' + c.comparator_arm if c.comparator_arm else ''})"
+            versus = f" vs {g.phrase(c.comparator_arm, 'zh')}" if c.comparator_arm else ""
+            pop_zh += f"（{g.phrase(c.arm, 'zh')}{versus}）"
         n = c.n_emd if (c.emd_specific and c.n_emd) else c.n_total
         if n:
             pop += f", n={n}"
+            pop_zh += f"，n={n}"
         base.update(
             value=c.value,
             value_max=c.value_max,
@@ -537,6 +547,7 @@ def _prognosis_item(
             comparator_value=c.comparator_value,
             timepoint=c.timepoint,
             population=pop,
+            population_zh=pop_zh,
         )
     else:
         assert rule.figure is not None
@@ -730,7 +741,7 @@ def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None =
             "no option has EMD-specific evidence better than grade C"
             if thin
             else "an option has EMD-specific grade A or B evidence",
-            "无任何方案具有高于C级的EMD专属证据" if thin else "已有A或B级EMD专属证据支持的方案",
+            "无任何方案具有高于C级的EMD特异性证据" if thin else "已有A或B级EMD特异性证据支持的方案",
         )
         checks = (*checks, thin_check)
         offered = isinstance(result, TreatmentOption) and thin

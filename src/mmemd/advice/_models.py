@@ -29,6 +29,8 @@ class Caution(BaseModel):
     severity: Severity = "minor"
     #: the patient facts that made this caution apply (e.g. "refractory to daratumumab (line 2)")
     because: list[str] = Field(default_factory=list)
+    #: the same facts in Chinese, rendered from the same structured facts through the glossary
+    because_zh: list[str] = Field(default_factory=list)
 
 
 class KeyResult(BaseModel):
@@ -63,8 +65,10 @@ class PrognosisItem(BaseModel):
     comparator_value: Decimal | None = None
     timepoint: str | None = None
     population: str
+    #: the population in Chinese (from the glossary's phrases); empty when the rule's population is a fixed text
+    population_zh: str = ""
     claims: list[str] = Field(default_factory=list)
-    #: non-knowledge-base sources, by their key in clinical-criteria.md §0 (e.g. GREIPP05 for ISS survival)
+    #: non-knowledge-base sources, by their key in docs/criteria.md §0 (e.g. GREIPP05 for ISS survival)
     citations: list[str] = Field(default_factory=list)
     because: list[Bilingual] = Field(default_factory=list)
 

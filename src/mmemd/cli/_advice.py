@@ -1,5 +1,9 @@
 """`mmemd explain`: the derived patient context, which decision-support rules fired for a patient and why the others
-did not, and how each offered option scored and ranked."""
+did not, and how each offered option scored and ranked.
+
+The tables are in the reader's language: in Chinese the rules are named by their titles, drugs and classes by their
+Chinese names, and every label comes from the glossary (``explain.*`` terms); the JSON output keeps the stable ids.
+"""
 
 from __future__ import annotations
 
@@ -22,10 +26,19 @@ def explain(
     lang: str = typer.Option("en", "--lang", help="en or zh."),
 ) -> None:
     """Every rule (work-up, prognosis, option): fired, not fired or undecided, with each condition's reason."""
+    if lang not in ("en", "zh"):
+        sys.stderr.write(f"--lang must be en or zh, not {lang!r}\n")
+        raise typer.Exit(EXIT_INVALID)
+
     from mmemd.advice import assess_with_advice
     from mmemd.clinical import RecordError
+    from mmemd.clinical.errors import not_utf8
 
     raw = sys.stdin.buffer.read() if file == "-" else _read(file)
+    why = not_utf8(raw)
+    if why:
+        sys.stderr.write(f"{file}: {why}\n")
+        raise typer.Exit(EXIT_INVALID)
     try:
         doc = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -99,6 +112,18 @@ def explain(
     from rich.console import Console
     from rich.table import Table
 
+    from mmemd.knowledge import load_glossary, vocabulary
+
+    g = load_glossary()
+    vocab = vocabulary()
+
+    def term(key: str) -> str:
+        return g.term(f"explain.{key}", "zh" if lang == "zh" else "en")
+
+    def names(ids: list[str] | tuple[str, ...]) -> str:
+        sep = "、" if lang == "zh" else ", "
+        return sep.join(vocab.label(i, "zh") if lang == "zh" else i for i in ids) or "—"
+
     console = Console()
     t = _TEXT["zh" if lang == "zh" else "en"]
     facts_table = Table(title=t["context"].format(id=assessment.patient_id))
@@ -106,31 +131,40 @@ def explain(
         facts_table.add_column(col, overflow="fold")
     if ctx is not None:
         facts_table.add_row("eGFR (CKD-EPI 2021)", ctx.egfr_ckd_epi_2021 or "?", "mL/min/1.73 m²")
-        facts_table.add_row(
-            t["classes"], ", ".join(ctx.exposed_classes) or "—", ", ".join(ctx.refractory_classes) or "—"
-        )
+        facts_table.add_row(t["classes"], names(ctx.exposed_classes), names(ctx.refractory_classes))
         for ln in ctx.lines:
             ref = t["refractory"][ln.refractory]
             source = t["source"].get(ln.refractory_source or "", "")
             facts_table.add_row(
                 t["line"].format(n=ln.line) + (t["current"] if ln.current else ""),
-                ", ".join(ln.agents),
+                names(ln.agents),
                 ref + source,
             )
     for f in facts:
-        facts_table.add_row(str(f["name"]), t["yes_no"][f["value"]], str(f["reason"]))
+        name = str(f["name"])
+        facts_table.add_row(t["facts"].get(name, name), t["yes_no"][f["value"]], str(f["reason"]))
     console.print(facts_table)
-    table = Table(title=f"Rules for {assessment.patient_id}", show_lines=False)
-    for col in ("kind", "rule", "result", "because / why not"):
-        table.add_column(col, overflow="fold")
+    titles = _rule_titles(lang)
+    table = Table(title=term("title").format(patient=assessment.patient_id), show_lines=False)
+    for col in ("kind", "rule", "result", "because"):
+        table.add_column(term(f"column.{col}"), overflow="fold")
     style = {"fired": "green", "not fired": "dim", "undecided": "yellow", "not suitable": "red"}
+    sep = "；" if lang == "zh" else "; "
     for r in rows:
-        reasons = "; ".join(
+        reasons = sep.join(
             ("✓ " if c["outcome"] == "met" else "✗ " if c["outcome"] == "not_met" else "? ") + c["reason"]
             for c in r["conditions"]
         )
+        outcome = (
+            t["not_suitable"]
+            if r["outcome"] == "not suitable"
+            else term(f"outcome.{r['outcome'].replace(' ', '_')}")
+        )
         table.add_row(
-            r["kind"], r["id"], f"[{style[r['outcome']]}]{r['outcome']}[/]", reasons or "(no conditions)"
+            term(f"kind.{r['kind']}"),
+            titles.get((r["kind"], r["id"]), r["id"]),
+            f"[{style[r['outcome']]}]{outcome}[/]",
+            reasons or term("no_conditions"),
         )
     console.print(table)
     rank_table = Table(title=t["ranking"])
@@ -141,7 +175,7 @@ def explain(
         assert isinstance(parts, dict)
         rank_table.add_row(
             str(r["rank"]),
-            str(r["id"]),
+            titles.get(("option", str(r["id"])), str(r["id"])),
             str(r["tier"]),
             str(parts["evidence"]),
             str(parts["applicability"]),
@@ -151,7 +185,8 @@ def explain(
         )
     console.print(rank_table)
     for n in not_suitable:
-        console.print(f"[red]{t['not_suitable']}[/] {n['id']}: " + "; ".join(map(str, n["reasons"])))
+        title = titles.get(("option", str(n["id"])), str(n["id"]))
+        console.print(f"[red]{t['not_suitable']}[/] {title}: " + sep.join(map(str, n["reasons"])))
     v = assessment.versions
     console.print(
         f"[dim]mmemd {v.mmemd} · {v.knowledge_base} · {v.response_criteria} · {v.high_risk_definition}[/]"
@@ -176,13 +211,14 @@ _TEXT: dict[str, dict[str, Any]] = {
         "ranking_cols": ("#", "option", "tier", "evidence", "applicability", "penalties", "score", "why"),
         "not_suitable": "considered, not suitable",
         "classes": "classes: exposed | refractory",
+        "facts": {},
     },
     "zh": {
         "context": "患者情况：{id}",
         "context_cols": ("项目", "取值", "依据"),
         "line": "第{n}线",
         "current": "（当前）",
-        "refractory": {True: "耐药", False: "非耐药", None: "未知"},
+        "refractory": {True: "难治", False: "非难治", None: "未知"},
         "source": {
             "recorded": "（病历记录）",
             "derived": "（推导）",
@@ -192,7 +228,23 @@ _TEXT: dict[str, dict[str, Any]] = {
         "ranking": "排序（先分层，再评分，再按临床顺序）",
         "ranking_cols": ("#", "治疗选择", "分层", "证据", "适用性", "扣分", "评分", "依据"),
         "not_suitable": "已考虑但不适合",
-        "classes": "药物类别：暴露｜耐药",
+        "classes": "药物类别：既往使用｜难治",
+        "facts": {
+            "pathway": "疾病类型",
+            "cns": "中枢神经系统受累",
+            "double_class_exposed": "双类药物暴露",
+            "double_class_refractory": "双类药物难治",
+            "triple_class_exposed": "三类药物暴露",
+            "triple_class_refractory": "三类药物难治",
+            "prior_asct": "既往自体移植",
+            "prior_allogeneic_sct": "既往异基因移植",
+            "prior_bcma_car_t": "既往BCMA CAR-T",
+            "transplant_eligible": "适合移植",
+            "renal_insufficiency": "肾功能不全",
+            "reduced_kidney_function": "肾功能减退",
+            "frail": "体弱",
+            "transplant_unsuitable": "不适合移植",
+        },
     },
 }
 
@@ -204,3 +256,20 @@ def _read(path: str) -> bytes:
     except OSError as exc:
         sys.stderr.write(f"cannot read {path}: {exc.strerror or exc}\n")
         raise typer.Exit(EXIT_INVALID) from None
+
+
+def _rule_titles(lang: str) -> dict[tuple[str, str], str]:
+    """Rules by their titles in the reader's language (Chinese readers never see the rule ids)."""
+    if lang != "zh":
+        return {}
+    from mmemd.advice import load_rules
+
+    rules = load_rules()
+    out: dict[tuple[str, str], str] = {}
+    for o in rules.options:
+        out[("option", o.id)] = o.title_zh
+    for w in rules.workup:
+        out[("workup", w.id)] = w.title_zh
+    for p in rules.prognosis:
+        out[("prognosis", p.id)] = p.zh.split("：")[0].rstrip("。")
+    return out

@@ -316,7 +316,7 @@ _LABELS: dict[str, dict[str, str]] = {
 }
 
 _VALUE_ZH: dict[str, str] = {
-    "extramedullary": "髓外（EM-E，无骨接触）",
+    "extramedullary": "髓外（EM-E，不与骨相连）",
     "paraskeletal": "骨旁（EM-B）",
     "none": "无髓外病变",
     "solitary_bone_plasmacytoma": "孤立性骨浆细胞瘤",
@@ -505,6 +505,8 @@ def assess_command(
             else:
                 with open(batch, "rb", buffering=1 << 20) as fh:
                     bad = _run_batch(fh, workers, fmt, advice)
+        except BrokenPipeError:
+            raise  # our reader closed the pipe: not a problem with the batch file (cli.main ends quietly)
         except OSError as exc:
             raise _fail_io(batch, exc, fmt) from None
         if bad:

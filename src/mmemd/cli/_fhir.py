@@ -45,8 +45,14 @@ def _read_json(path: str) -> Any:
     except OSError as exc:
         sys.stderr.write(f"error: cannot read {path}: {exc.strerror or exc}\n")
         raise typer.Exit(EXIT_INVALID) from None
+    from mmemd.clinical.errors import not_utf8
+
+    why = not_utf8(data)
+    if why:
+        sys.stderr.write(f"error: {path}: {why}\n")
+        raise typer.Exit(EXIT_INVALID)
     try:
-        # Decimal keeps every number exactly as written (clinical-criteria.md §1.5: compare with Decimal).
+        # Decimal keeps every number exactly as written (docs/criteria.md §1.5: compare with Decimal).
         return json.loads(data, parse_float=Decimal)
     except (ValueError, UnicodeDecodeError) as exc:
         sys.stderr.write(f"error: {path}: not valid JSON: {exc}\n")

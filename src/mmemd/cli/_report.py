@@ -42,6 +42,13 @@ def report_command(
     if fmt is ReportFormat.pdf and out is None:
         sys.stderr.write("error: --format pdf writes binary output: give -o FILE.pdf\n")
         raise typer.Exit(EXIT_INVALID)
+    if fmt is ReportFormat.html and out is None and sys.stdout.isatty():
+        # A self-contained page (fonts and charts inlined, hundreds of KB) is not for reading on a terminal.
+        sys.stderr.write(
+            "error: --format html writes a self-contained page of several hundred KB: give -o FILE.html, "
+            "pipe it, or use --format text to read it here\n"
+        )
+        raise typer.Exit(EXIT_INVALID)
     source = "<stdin>" if file == "-" else file
     try:
         raw = sys.stdin.buffer.read() if file == "-" else _read(file)

@@ -1,4 +1,4 @@
-"""Baseline: which parameters are measurable and which one drives the response (clinical-criteria.md §1.2).
+"""Baseline: which parameters are measurable and which one drives the response (docs/criteria.md §1.2).
 
 Hierarchy (§1.2): serum and/or urine M-protein when either is measurable; else the FLC criteria when the
 involved FLC is measurable; else bone-marrow plasma cells when the baseline BMPC is >= 30% (§1.3 PR);

@@ -1,4 +1,4 @@
-"""Soft-tissue plasmacytomas: SPD response and imaging progression (clinical-criteria.md §1.3, rule 5; §1.5).
+"""Soft-tissue plasmacytomas: SPD response and imaging progression (docs/criteria.md §1.3, rule 5; §1.5).
 
 * Response: if present at baseline, PR (and VGPR, which implies PR) needs an SPD reduction >= 50%, MR
   needs >= ``mr_spd_threshold_pct`` (KUMAR16: 50; 2006/2011: 25), CR needs every plasmacytoma gone

@@ -2,7 +2,7 @@
 
 Each parameter (serum, urine, FLC, marrow, IHC, plasmacytomas) says which overall levels its data allow;
 the overall level is the highest level every parameter allows — the "lowest level across parameters"
-rule (clinical-criteria.md §1.3, general rule 7). Bit masks make that an integer AND, and also cover the
+rule (docs/criteria.md §1.3, general rule 7). Bit masks make that an integer AND, and also cover the
 one non-nested case (FLC-only CR needs a normal ratio, VGPR needs a >=90% dFLC fall; §1.3).
 """
 

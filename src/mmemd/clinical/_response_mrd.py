@@ -1,4 +1,4 @@
-"""MRD categories (clinical-criteria.md §1.4). All require CR; MRD itself needs no second assessment.
+"""MRD categories (docs/criteria.md §1.4). All require CR; MRD itself needs no second assessment.
 
 The reported category is the status at the latest MRD evaluation after the baseline:
 ``sustained_negative`` > ``imaging_plus_negative`` > ``flow_negative`` (NGF) / ``sequencing_negative`` (NGS).

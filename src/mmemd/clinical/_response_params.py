@@ -1,4 +1,4 @@
-"""Per-parameter response masks at one assessment (clinical-criteria.md §1.3 and §1.5).
+"""Per-parameter response masks at one assessment (docs/criteria.md §1.3 and §1.5).
 
 Each function returns ``(mask, missing)``: ``mask`` is the set of overall levels the parameter's known
 data allow (see ``_response_levels``); ``missing`` is True when a datum the parameter needs for a higher

@@ -1,4 +1,4 @@
-"""Nadir tracking and the laboratory progression tests (clinical-criteria.md §1.3 PD (a), (c); §1.5).
+"""Nadir tracking and the laboratory progression tests (docs/criteria.md §1.3 PD (a), (c); §1.5).
 
 PD (a) is an increase of 25% from the *lowest confirmed response value* with an absolute minimum per
 parameter. The nadir reading is a setting (``ResponseSettings.nadir_reading``):

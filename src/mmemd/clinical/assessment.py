@@ -1,4 +1,4 @@
-"""``assess()``: a patient record in, the ``mmemd.assessment/1`` document out (patient-record.md).
+"""``assess()``: a patient record in, the ``mmemd.assessment/1`` document out (docs/patient-record.md).
 
 The record is validated as a whole first (:class:`~.errors.RecordError` lists every problem; nothing is assessed
 from an invalid record), then EMD is classified (§3), stages and risk computed (§2), and the assessments converted
@@ -122,7 +122,7 @@ def to_snapshots(record: PatientRecord) -> tuple[Snapshot, ...]:
     """The record's assessments as canonical-unit snapshots (dates are validated unique and ascending).
 
     Intraosseous (bone) plasmacytomas are left out of the snapshots' plasmacytomas: the IMWG soft-tissue
-    plasmacytoma rules (SPD for PR/MR, disappearance for CR, new-lesion and SPD progression; clinical-criteria.md
+    plasmacytoma rules (SPD for PR/MR, disappearance for CR, new-lesion and SPD progression; docs/criteria.md
     §1.3) are about soft-tissue disease, and the response engine treats every listed lesion as one — consistent
     with :func:`baseline_lesions`.
     """
@@ -135,7 +135,7 @@ def baseline_lesions(record: PatientRecord) -> tuple[str, ...]:
     """Ids of the soft-tissue plasmacytomas known at the response baseline.
 
     Soft tissue = not intraosseous (extraosseous, paraskeletal, or relation unknown — counting an unknown one keeps
-    the plasmacytoma requirement of PR/CR, clinical-criteria.md §1.3, rather than silently dropping it). Known at
+    the plasmacytoma requirement of PR/CR, docs/criteria.md §1.3, rather than silently dropping it). Known at
     baseline = ``detected_on`` on or before the baseline date or, without a date, measured at the baseline.
     """
     base = record.baseline_index()

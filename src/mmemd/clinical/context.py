@@ -354,13 +354,13 @@ def _lines(
         )
         reason = "; ".join(texts)
         if refractory:
-            fact = Fact(True, reason, f"第{number}线治疗耐药")
+            fact = Fact(True, reason, f"第{number}线治疗难治")
         elif recorded_flag is False and not (latest and pd_on):
-            fact = Fact(False, f"line {number} recorded as not refractory", f"第{number}线记录为非耐药")
+            fact = Fact(False, f"line {number} recorded as not refractory", f"第{number}线记录为非难治")
         elif latest and not pd_on and start is not None:
             fact = Fact(False, f"no progression since line {number} started", f"第{number}线开始后未见进展")
         else:
-            fact = Fact(None, f"line {number}: refractoriness not recorded", f"第{number}线是否耐药未记录")
+            fact = Fact(None, f"line {number}: refractoriness not recorded", f"第{number}线是否难治未记录")
         classes = tuple(dict.fromkeys(c for a in agents for c in _classes(a, agent_class)))
         out.append(
             LineSummary(
@@ -537,7 +537,7 @@ def derive_context(
             refractory_classes,
             known,
             "double-class refractory (PI, IMiD)",
-            "双类药物耐药（PI、IMiD）",
+            "双类药物难治（PI、IMiD）",
         ),
         triple_class_exposed=_class_fact(
             triple,
@@ -551,7 +551,7 @@ def derive_context(
             refractory_classes,
             known,
             "triple-class refractory (PI, IMiD, anti-CD38)",
-            "三类药物耐药（PI、IMiD、抗CD38）",
+            "三类药物难治（PI、IMiD、抗CD38）",
         ),
         prior_asct=_ever(_ASCT, exposed_agents, known, "prior autologous transplant", "既往自体移植"),
         prior_allogeneic_sct=_ever(

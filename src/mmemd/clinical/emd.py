@@ -1,4 +1,4 @@
-"""Extramedullary disease (EMD) classification — clinical-criteria.md §3.1 (definitions) and §3.3 (rule set [I]).
+"""Extramedullary disease (EMD) classification — docs/criteria.md §3.1 (definitions) and §3.3 (rule set [I]).
 
 Order of decisions (§3.3):
 
@@ -46,15 +46,15 @@ class EmdSettings:
     """Thresholds and readings of the EMD classifier; each cites its source."""
 
     # Primary PCL: ≥5% circulating plasma cells on a peripheral blood smear (inclusive) —
-    # clinical-criteria.md §2.6 (PCL21, V-primary abstract).
+    # docs/criteria.md §2.6 (PCL21, V-primary abstract).
     pcl_circulating_pct_min: Decimal = Decimal(5)
     # Solitary plasmacytoma with minimal marrow involvement: clonal BMPC <10% (strict); ≥10% = myeloma —
-    # clinical-criteria.md §2.6 (IMWG 2014) [M].
+    # docs/criteria.md §2.6 (IMWG 2014) [M].
     solitary_clonal_bmpc_below_pct: Decimal = Decimal(10)
-    # Solitary plasmacytoma must be a *biopsy-proven* lesion — clinical-criteria.md §2.6 [M]. When True, a single
+    # Solitary plasmacytoma must be a *biopsy-proven* lesion — docs/criteria.md §2.6 [M]. When True, a single
     # lesion without biopsy proof cannot be classed solitary and the result is indeterminate.
     solitary_requires_biopsy: bool = True
-    # "Primary EMD = present at MM diagnosis" / "detected within diagnostic work-up of MM" — clinical-criteria.md §3.1
+    # "Primary EMD = present at MM diagnosis" / "detected within diagnostic work-up of MM" — docs/criteria.md §3.1
     # and §3.3 [I]. A lesion whose ``detected_on`` is at most this many days after the diagnosis date counts as
     # detected in the diagnostic work-up (staging imaging commonly follows the diagnostic marrow by weeks).
     primary_workup_window_days: int = 30
@@ -87,9 +87,10 @@ _CONFIRMATION_TEXT: Final = {
     "biopsy": "biopsy-proven",
     "cytology": "confirmed by cytology",
     "csf_flow_cytometry": "confirmed by CSF flow cytometry",
-    "imaging_only": "imaging only (histological confirmation recommended, §3.1)",
+    "imaging_only": "imaging only (histological confirmation recommended)",
 }
-_PCL_TEXT: Final = "clinical-criteria.md §2.6 PCL21"
+# Clinician text names the publication (docs/criteria.md §2.6, PCL21), never a file or key.
+_PCL_TEXT: Final = "IMWG 2021, Fernández de Larrea et al."
 
 
 def _biopsy_proven(les: Lesion) -> bool | None:
@@ -166,7 +167,7 @@ def classify_emd(
     site_ids: frozenset[str] | None = None,
     cns_site_ids: frozenset[str] | None = None,
 ) -> EmdResult:
-    """Classify the record's EMD status (clinical-criteria.md §3.3), each decision with its reason."""
+    """Classify the record's EMD status (docs/criteria.md §3.3), each decision with its reason."""
     if site_ids is None or cns_site_ids is None:
         from mmemd.knowledge import vocabulary
 
@@ -192,7 +193,7 @@ def classify_emd(
     soft_sites = sorted({les.site for les in soft if les.site})
     cns_all = _combine_cns([cns_of[les.id] for les in lesions]) if record.lesions is not None else None
 
-    # 1. Plasma cell leukemia (clinical-criteria.md §2.6 PCL21; §3.3 first rule).
+    # 1. Plasma cell leukemia (docs/criteria.md §2.6 PCL21; §3.3 first rule).
     pcl_min = settings.pcl_circulating_pct_min
     dx_cpc = dx.circulating_plasma_cells_pct if dx else None
     later = [
@@ -232,7 +233,7 @@ def classify_emd(
     pcl_note = (
         None
         if dx_cpc is not None or later
-        else "circulating plasma cells not recorded: plasma cell leukemia not assessed (§2.6)"
+        else "circulating plasma cells not recorded: plasma cell leukemia not assessed"
     )
 
     def result(
@@ -264,13 +265,15 @@ def classify_emd(
         reasons.append("no plasmacytoma recorded")
         return result("none")
 
-    # 2. Solitary plasmacytoma (clinical-criteria.md §2.6 [M]; §3.3 second rule): a single lesion, no systemic MM.
+    # 2. Solitary plasmacytoma (docs/criteria.md §2.6 [M]; §3.3 second rule): a single lesion, no systemic MM.
     bmpc = dx.clonal_bone_marrow_plasma_cells_pct if dx else None
     mdes = dx.myeloma_defining_events if dx else None
     below = settings.solitary_clonal_bmpc_below_pct
     systemic: list[str] = []
     if bmpc is not None and bmpc >= below:
-        systemic.append(f"clonal bone marrow plasma cells {_fmt(bmpc)}% (≥{_fmt(below)}% = myeloma, §2.6)")
+        systemic.append(
+            f"clonal bone marrow plasma cells {_fmt(bmpc)}% (≥{_fmt(below)}% = myeloma, IMWG 2014)"
+        )
     if mdes:
         systemic.append(f"myeloma-defining events: {', '.join(mdes)}")
     if dx is not None and dx.myeloma_diagnosis_recorded:
@@ -308,7 +311,9 @@ def classify_emd(
             else "no clonal bone marrow plasma cells"
         )
         reasons.append(desc)
-        reasons.append(f"single lesion, {marrow}, no myeloma-defining event: solitary plasmacytoma (§2.6)")
+        reasons.append(
+            f"single lesion, {marrow}, no myeloma-defining event: solitary plasmacytoma (IMWG 2014)"
+        )
         bone = les.relation_to_bone in ("intraosseous", "arising_from_bone")
         return result(
             "solitary_bone_plasmacytoma" if bone else "solitary_extramedullary_plasmacytoma",
@@ -316,7 +321,7 @@ def classify_emd(
             minimal=minimal,
         )
 
-    # 3. Myeloma with lesions (clinical-criteria.md §3.1, §3.3 third rule).
+    # 3. Myeloma with lesions (docs/criteria.md §3.1, §3.3 third rule).
     reasons.append("not a solitary plasmacytoma: " + "; ".join(systemic))
     em_e = [les for les in lesions if les.relation_to_bone == "none"]
     para = [les for les in lesions if les.relation_to_bone == "arising_from_bone"]

@@ -1,6 +1,6 @@
 """One error report listing every problem of an input document, each with its JSON path and the accepted values.
 
-A record is either valid as a whole or rejected as a whole (patient-record.md): no partial assessment is ever produced
+A record is either valid as a whole or rejected as a whole (docs/patient-record.md): no partial assessment is ever produced
 from an invalid record. :class:`RecordError` carries every :class:`Problem` found, in document order.
 
 ``RecordError`` deliberately derives from ``Exception`` and not from ``ValueError``: the record model raises it from
@@ -116,12 +116,30 @@ def _pairs_hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return d
 
 
+def not_utf8(data: bytes) -> str | None:
+    """Why ``data`` is not UTF-8 text (JSON documents are UTF-8, RFC 8259 §8.1), or None when it is."""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return (
+            f"not UTF-8 text: byte 0x{data[exc.start]:02x} at offset {exc.start} is not valid UTF-8 "
+            "(save the file as UTF-8; a GBK or Latin-1 file must be converted first)"
+        )
+    return None
+
+
 def loads(text: str | bytes) -> Any:
     """Parse JSON; malformed JSON raises :class:`RecordError` (path ``$``, with line and column).
 
     A key repeated within one object is kept visible (see ``DUPLICATE_KEY_MARKER``) instead of the usual silent
     "last one wins", which would drop clinical data without a word.
     """
+    if isinstance(text, bytes):
+        why = not_utf8(text)
+        if why:
+            # Named as what it is (a GBK or Latin-1 file, say), not as malformed JSON; same code, so callers that map
+            # unreadable input to "400 Bad Request" keep doing so.
+            raise RecordError([Problem((), why, code="malformed_json")])
     try:
         return json.loads(text, object_pairs_hook=_pairs_hook)
     except json.JSONDecodeError as exc:

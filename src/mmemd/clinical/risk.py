@@ -1,4 +1,4 @@
-"""IMS/IMWG 2025 definition of high-risk myeloma — clinical-criteria.md §2.4 (IMS25).
+"""IMS/IMWG 2025 definition of high-risk myeloma — docs/criteria.md §2.4 (IMS25).
 
 High risk if at least one of:
 
@@ -10,7 +10,7 @@ High risk if at least one of:
 
 Three-valued: ``True`` with the features that decided it; ``False`` when every criterion is known false; ``None`` when
 nothing known makes it true and an unknown datum could (the reasons name the missing data). Computed from the
-record's ``labs`` and ``cytogenetics``, i.e. at diagnosis (patient-record.md).
+record's ``labs`` and ``cytogenetics``, i.e. at diagnosis (docs/patient-record.md).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final
+from typing import Final, Literal
 
 from mmemd.clinical.record import Cytogenetics, Labs
 
@@ -27,16 +27,16 @@ HIGH_RISK_DEFINITION: Final = "IMS-IMWG-2025"
 
 @dataclass(frozen=True, slots=True)
 class HighRiskSettings:
-    """Readings of the IMS/IMWG 2025 high-risk definition (clinical-criteria.md §2.4)."""
+    """Readings of the IMS/IMWG 2025 high-risk definition (docs/criteria.md §2.4)."""
 
-    # del(17p) cancer clonal fraction threshold — clinical-criteria.md §2.4 and §7 item 2 [I/⚠]: HealthTree and the
+    # del(17p) cancer clonal fraction threshold — docs/criteria.md §2.4 and §7 item 2 [I/⚠]: HealthTree and the
     # calculators say "≥20%", some summaries ">20%"; the spec's default is ≥20%.
     del17p_clonal_fraction_threshold_pct: Decimal = Decimal(20)
     # True: a fraction equal to the threshold counts (≥20%); False: strictly above (>20%). §2.4 [I/⚠].
     del17p_threshold_inclusive: bool = True
-    # β2-microglobulin ≥5.5 mg/L (inclusive) — clinical-criteria.md §2.4 criterion 4 [V-secondary].
+    # β2-microglobulin ≥5.5 mg/L (inclusive) — docs/criteria.md §2.4 criterion 4 [V-secondary].
     b2m_min_mg_l: Decimal = Decimal("5.5")
-    # "normal creatinine (<1.2 mg/dL)", strict — clinical-criteria.md §2.4 criterion 4 [V-secondary].
+    # "normal creatinine (<1.2 mg/dL)", strict — docs/criteria.md §2.4 criterion 4 [V-secondary].
     creatinine_normal_below_mg_dl: Decimal = Decimal("1.2")
 
 
@@ -44,10 +44,43 @@ DEFAULT_HIGH_RISK_SETTINGS: Final = HighRiskSettings()
 
 
 @dataclass(frozen=True, slots=True)
+class HighRiskFeature:
+    """A deciding feature as a structured fact: a glossary template id and its values (rendered in either language
+    by :func:`feature_text`)."""
+
+    template: str
+    facts: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class HighRiskResult:
     high_risk: bool | None
     features: tuple[str, ...]
     reasons: tuple[str, ...]
+    #: the same features as structured facts, in the same order as ``features``
+    feature_facts: tuple[HighRiskFeature, ...] = ()
+
+
+def feature_text(feature: HighRiskFeature, lang: Literal["en", "zh"] = "en") -> str:
+    """A high-risk feature in English or Chinese, from its facts (the English text is the engine's own wording)."""
+    from mmemd.knowledge import load_glossary
+
+    glossary = load_glossary()
+    facts = dict(feature.facts)
+    if feature.template == "hr.translocation_with_1q_or_1p":
+        partners = []
+        for p in facts["partners"].split(","):
+            if p == "gain_1q":
+                partners.append(glossary.render("hr.gain_1q", lang))
+            else:
+                allele = glossary.render(f"allele.{p}", lang) if lang == "zh" else p
+                partners.append(glossary.render("hr.del1p32", lang, allele=allele))
+        sep = glossary.term("and", lang)
+        facts = {
+            "translocations": sep.join(facts["translocations"].split(",")),
+            "partners": sep.join(partners),
+        }
+    return glossary.render(feature.template, lang, **facts)
 
 
 def _fmt(d: Decimal) -> str:
@@ -73,9 +106,9 @@ def high_risk(
     labs: Labs | None,
     settings: HighRiskSettings = DEFAULT_HIGH_RISK_SETTINGS,
 ) -> HighRiskResult:
-    """IMS/IMWG 2025 high-risk status (clinical-criteria.md §2.4), with the deciding features."""
+    """IMS/IMWG 2025 high-risk status (docs/criteria.md §2.4), with the deciding features."""
     cg = cytogenetics if cytogenetics is not None else Cytogenetics()
-    features: list[str] = []
+    features: list[HighRiskFeature] = []
     unknown: list[str] = []
 
     # 1. del(17p) ≥ threshold CCF and/or TP53 mutation (§2.4 criterion 1).
@@ -89,24 +122,29 @@ def high_risk(
                 f" high risk needs {sign}{_fmt(thr)}%)"
             )
         elif frac >= thr if settings.del17p_threshold_inclusive else frac > thr:
-            features.append(f"del(17p) in {_fmt(frac)}% of clonal cells")
+            features.append(HighRiskFeature("hr.del17p", (("pct", _fmt(frac)),)))
     elif cg.del_17p is None:
         unknown.append("del(17p) not recorded (cytogenetics.del_17p)")
     if cg.tp53_mutation is True:
-        features.append("TP53 mutation")
+        features.append(HighRiskFeature("hr.tp53"))
     elif cg.tp53_mutation is None:
         unknown.append("TP53 mutation status not recorded (cytogenetics.tp53_mutation)")
 
     # 2. t(4;14), t(14;16) or t(14;20) with 1q+ and/or del(1p32) (§2.4 criterion 2).
     trans = {label: getattr(cg, name) for name, label in _TRANSLOCATIONS}
     del1p = None if cg.del_1p32 is None else cg.del_1p32 != "none"
-    partners = {"1q gain": cg.gain_1q, f"{cg.del_1p32} del(1p32)": del1p}
+    partners = {"gain_1q": cg.gain_1q, str(cg.del_1p32): del1p}
     any_trans = _any(trans.values())
     any_partner = _any(partners.values())
     if any_trans is True and any_partner is True:
         t_true = [k for k, v in trans.items() if v is True]
         p_true = [k for k, v in partners.items() if v is True]
-        features.append(f"{' and '.join(t_true)} with {' and '.join(p_true)}")
+        features.append(
+            HighRiskFeature(
+                "hr.translocation_with_1q_or_1p",
+                (("translocations", ",".join(t_true)), ("partners", ",".join(p_true))),
+            )
+        )
     elif any_trans is not False and any_partner is not False:
         unknown.append(
             "IgH translocation with 1q gain/del(1p32) undecided: "
@@ -116,10 +154,10 @@ def high_risk(
 
     # 3. monoallelic del(1p32) with 1q+, or biallelic del(1p32) (§2.4 criterion 3).
     if cg.del_1p32 == "biallelic":
-        features.append("biallelic del(1p32)")
+        features.append(HighRiskFeature("hr.biallelic_del1p32"))
     elif cg.del_1p32 == "monoallelic":
         if cg.gain_1q is True:
-            features.append("monoallelic del(1p32) with 1q gain")
+            features.append(HighRiskFeature("hr.monoallelic_del1p32_with_1q"))
         elif cg.gain_1q is None:
             unknown.append("monoallelic del(1p32) with 1q status not recorded (cytogenetics.gain_1q)")
     elif cg.del_1p32 is None:
@@ -138,12 +176,20 @@ def high_risk(
             )
         elif creat.canonical() < settings.creatinine_normal_below_mg_dl:
             features.append(
-                f"beta2-microglobulin {b2m.value} {b2m.unit} with normal creatinine "
-                f"{creat.value} {creat.unit} (<{_fmt(settings.creatinine_normal_below_mg_dl)} mg/dL)"
+                HighRiskFeature(
+                    "hr.b2m_normal_creatinine",
+                    (
+                        ("b2m", str(b2m.value)),
+                        ("b2m_unit", str(b2m.unit)),
+                        ("creat", str(creat.value)),
+                        ("creat_unit", str(creat.unit)),
+                        ("creat_limit", _fmt(settings.creatinine_normal_below_mg_dl)),
+                    ),
+                )
             )
 
     if features:
-        return HighRiskResult(True, tuple(features), ())
+        return HighRiskResult(True, tuple(feature_text(f) for f in features), (), tuple(features))
     if unknown:
         return HighRiskResult(None, (), tuple(f"high risk undecided: {u}" for u in unknown))
     return HighRiskResult(False, (), ())

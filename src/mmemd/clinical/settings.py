@@ -1,6 +1,6 @@
 """Every configurable reading of the clinical criteria, in one frozen bundle.
 
-Each value tagged [M] (from memory) or [I] (interpretation) in clinical-criteria.md is a named field of one of the
+Each value tagged [M] (from memory) or [I] (interpretation) in docs/criteria.md is a named field of one of the
 settings classes below, with a comment citing its section; ``docs/clinical.md`` lists them all with their defaults,
 and the tests pin each default.
 
@@ -32,7 +32,7 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class CriteriaSettings:
-    """The settings of every criterion the engine applies (all defaults follow clinical-criteria.md)."""
+    """The settings of every criterion the engine applies (all defaults follow docs/criteria.md)."""
 
     emd: EmdSettings = DEFAULT_EMD_SETTINGS
     staging: StagingSettings = DEFAULT_STAGING_SETTINGS

@@ -1,9 +1,9 @@
 """One assessment in canonical units — the input of the IMWG response engine.
 
 `assessment.py` (Engineer A) builds one :class:`Snapshot` per record assessment; the response engine
-(`response.py`) reads nothing else. Units are the canonical units of clinical-criteria.md §1.1, every
+(`response.py`) reads nothing else. Units are the canonical units of docs/criteria.md §1.1, every
 quantity is a :class:`~decimal.Decimal` (exact threshold comparisons, §1.5 "Floating point"), and
-``None`` means "not known" — never normal or negative (patient-record.md, Rules).
+``None`` means "not known" — never normal or negative (docs/patient-record.md, Rules).
 """
 
 from __future__ import annotations
@@ -18,17 +18,17 @@ __all__ = ["PlasmacytomaMeasure", "Snapshot"]
 
 @dataclass(frozen=True, slots=True)
 class PlasmacytomaMeasure:
-    """Bidimensional measurement of one soft-tissue plasmacytoma at one date (clinical-criteria.md §1.3, rule 5)."""
+    """Bidimensional measurement of one soft-tissue plasmacytoma at one date (docs/criteria.md §1.3, rule 5)."""
 
     lesion: str  # lesion id from record.lesions
     longest_cm: Decimal
     perpendicular_cm: (
-        Decimal  # used as the lesion's short axis (clinical-criteria.md §1.3 PD (b)); 0 x 0 = disappeared
+        Decimal  # used as the lesion's short axis (docs/criteria.md §1.3 PD (b)); 0 x 0 = disappeared
     )
 
 
 @dataclass(frozen=True, slots=True)
-class Snapshot:  # one assessment, canonical units (clinical-criteria.md §1.1), Decimal everywhere
+class Snapshot:  # one assessment, canonical units (docs/criteria.md §1.1), Decimal everywhere
     """One response assessment. A lesion absent from ``plasmacytomas`` was not imaged at that date."""
 
     date: date

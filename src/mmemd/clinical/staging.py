@@ -1,6 +1,6 @@
-"""ISS, R-ISS and R2-ISS staging (clinical-criteria.md §2.1-§2.3) and the ``staging`` section of the assessment.
+"""ISS, R-ISS and R2-ISS staging (docs/criteria.md §2.1-§2.3) and the ``staging`` section of the assessment.
 
-All three are computed from the record's ``labs`` and ``cytogenetics`` — the values at diagnosis (patient-record.md),
+All three are computed from the record's ``labs`` and ``cytogenetics`` — the values at diagnosis (docs/patient-record.md),
 so for a relapsed patient they are stages at diagnosis.
 
 Missing data never default to normal: each system enumerates what the unknown data could be. A stage is reported
@@ -27,28 +27,28 @@ _STAGES: Final[tuple[Stage, ...]] = ("I", "II", "III")
 
 @dataclass(frozen=True, slots=True)
 class StagingSettings:
-    """Staging thresholds; each cites its section of clinical-criteria.md."""
+    """Staging thresholds; each cites its section of docs/criteria.md."""
 
-    # ISS stage I needs β2M <3.5 mg/L (strict) — clinical-criteria.md §2.1 (GREIPP05) [M].
+    # ISS stage I needs β2M <3.5 mg/L (strict) — docs/criteria.md §2.1 (GREIPP05) [M].
     iss_b2m_stage_i_below_mg_l: Decimal = Decimal("3.5")
-    # ISS stage I needs albumin ≥3.5 g/dL (≥35 g/L, inclusive) — clinical-criteria.md §2.1 [M].
+    # ISS stage I needs albumin ≥3.5 g/dL (≥35 g/L, inclusive) — docs/criteria.md §2.1 [M].
     iss_albumin_stage_i_min_g_dl: Decimal = Decimal("3.5")
-    # ISS stage III: β2M ≥5.5 mg/L (inclusive), albumin irrelevant — clinical-criteria.md §2.1 [M].
+    # ISS stage III: β2M ≥5.5 mg/L (inclusive), albumin irrelevant — docs/criteria.md §2.1 [M].
     iss_b2m_stage_iii_min_mg_l: Decimal = Decimal("5.5")
-    # High LDH = strictly above the upper limit of normal — clinical-criteria.md §2.2 ("> ULN", [M] for strictness);
+    # High LDH = strictly above the upper limit of normal — docs/criteria.md §2.2 ("> ULN", [M] for strictness);
     # also the R2-ISS LDH factor (§2.3 "High LDH (>ULN)"). False reads "≥ ULN" as high.
     ldh_high_strictly_above_uln: bool = True
 
 
 DEFAULT_STAGING_SETTINGS: Final = StagingSettings()
 
-# R2-ISS points — clinical-criteria.md §2.3 (DAGOSTINO22) [V-secondary]. t(14;16) is not scored.
+# R2-ISS points — docs/criteria.md §2.3 (DAGOSTINO22) [V-secondary]. t(14;16) is not scored.
 R2_POINTS_ISS: Final[dict[Stage, Decimal]] = {"I": Decimal(0), "II": Decimal(1), "III": Decimal("1.5")}
 R2_POINTS_DEL17P: Final = Decimal(1)
 R2_POINTS_HIGH_LDH: Final = Decimal(1)
 R2_POINTS_T_4_14: Final = Decimal(1)
 R2_POINTS_GAIN_1Q: Final = Decimal("0.5")
-# R2-ISS groups by total score — clinical-criteria.md §2.3: I = 0, II = 0.5-1, III = 1.5-2.5, IV = 3-5.
+# R2-ISS groups by total score — docs/criteria.md §2.3: I = 0, II = 0.5-1, III = 1.5-2.5, IV = 3-5.
 # Scores move in steps of 0.5, so the upper bounds below are inclusive and exhaustive.
 R2_GROUP_UPPER: Final[tuple[tuple[Decimal, R2Group], ...]] = (
     (Decimal(0), "I"),
@@ -87,7 +87,7 @@ def iss_possible(
     albumin_g_dl: Decimal | None,
     settings: StagingSettings = DEFAULT_STAGING_SETTINGS,
 ) -> tuple[Stage, ...]:
-    """ISS stages compatible with the known values (clinical-criteria.md §2.1)."""
+    """ISS stages compatible with the known values (docs/criteria.md §2.1)."""
     if b2m_mg_l is not None:
         if b2m_mg_l >= settings.iss_b2m_stage_iii_min_mg_l:
             return ("III",)  # albumin irrelevant
@@ -102,7 +102,7 @@ def iss_possible(
 
 
 def ldh_high(labs: Labs | None, settings: StagingSettings = DEFAULT_STAGING_SETTINGS) -> bool | None:
-    """High LDH (> ULN, clinical-criteria.md §2.2); None when LDH or its upper limit of normal is not recorded."""
+    """High LDH (> ULN, docs/criteria.md §2.2); None when LDH or its upper limit of normal is not recorded."""
     ldh = labs.ldh if labs else None
     if ldh is None or ldh.upper_limit_normal is None:
         return None
@@ -112,7 +112,7 @@ def ldh_high(labs: Labs | None, settings: StagingSettings = DEFAULT_STAGING_SETT
 
 
 def _r_iss(iss: Stage, high_risk_ca: bool, high_ldh: bool) -> Stage:
-    # clinical-criteria.md §2.2: I = ISS I + standard-risk CA + normal LDH; III = ISS III + (HR CA or high LDH).
+    # docs/criteria.md §2.2: I = ISS I + standard-risk CA + normal LDH; III = ISS III + (HR CA or high LDH).
     if iss == "I" and not high_risk_ca and not high_ldh:
         return "I"
     if iss == "III" and (high_risk_ca or high_ldh):
@@ -167,7 +167,7 @@ def stage(
                 "LDH upper limit of normal not recorded (labs.ldh.upper_limit_normal): LDH status unknown"
             )
 
-    # R-ISS (clinical-criteria.md §2.2): every combination the unknowns allow.
+    # R-ISS (docs/criteria.md §2.2): every combination the unknowns allow.
     r_set = sorted(
         {_r_iss(s, ca, ldh) for s, ca, ldh in product(iss_set, _options(hr_ca), _options(high_ldh))},
         key=_STAGES.index,
@@ -191,7 +191,7 @@ def stage(
             missing.append("LDH status")
         reasons.append(f"R-ISS undetermined ({' or '.join(r_set)}): {', '.join(missing)} unknown")
 
-    # R2-ISS (clinical-criteria.md §2.3): additive score; the group is known when min and max fall in one group.
+    # R2-ISS (docs/criteria.md §2.3): additive score; the group is known when min and max fall in one group.
     pts_min = min(R2_POINTS_ISS[s] for s in iss_set)
     pts_max = max(R2_POINTS_ISS[s] for s in iss_set)
     unknown_r2: list[str] = ["ISS"] if iss is None else []

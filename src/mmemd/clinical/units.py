@@ -1,13 +1,13 @@
-"""Accepted units per analyte and exact conversion to the canonical units of clinical-criteria.md §1.1.
+"""Accepted units per analyte and exact conversion to the canonical units of docs/criteria.md §1.1.
 
-Every analyte of ``mmemd.patient/1`` has a short list of accepted unit spellings (patient-record.md, "Rules").
+Every analyte of ``mmemd.patient/1`` has a short list of accepted unit spellings (docs/patient-record.md, "Rules").
 Conversions are exact ``Decimal`` arithmetic: each unit is described by a rational factor ``mul / div`` so that
 ``canonical = value * mul / div`` and the inverse ``value = canonical * div / mul``. Nothing is ever guessed:
 an unknown unit raises :class:`UnitError` naming the field and the accepted units.
 
 Accepted spellings beyond the contract's list, and why (each is the *same unit*, only typography differs):
 
-* ``mg/24 h`` for ``mg/24h`` — clinical-criteria.md §1.1 itself writes the canonical urine unit as "mg/24 h".
+* ``mg/24 h`` for ``mg/24h`` — docs/criteria.md §1.1 itself writes the canonical urine unit as "mg/24 h".
 * ``umol/L`` (ASCII) and ``μmol/L`` (Greek small letter mu, U+03BC) for ``µmol/L`` (micro sign, U+00B5) —
   the two code points render identically and Unicode NFKC folds the micro sign into the Greek mu; ``u`` is the
   conventional ASCII transliteration of the micro prefix (e.g. UCUM's ``umol/L``).
@@ -29,16 +29,16 @@ _TEN: Final = Decimal(10)
 
 # Creatinine: 1 mg/dL = 88.4 µmol/L. Provenance: molar mass of creatinine 113.12 g/mol, so
 # 1 mg/dL = 10 mg/L / 113.12 g/mol = 0.08840 mmol/L = 88.40 µmol/L; the same factor is printed by SI-unit
-# conversion tables and is consistent with clinical-criteria.md §1.1 ("2 mg/dL ≈ 177 µmol/L": 2 × 88.4 = 176.8)
+# conversion tables and is consistent with docs/criteria.md §1.1 ("2 mg/dL ≈ 177 µmol/L": 2 × 88.4 = 176.8)
 # and §2.6 ("creatinine >177 µmol/L (>2 mg/dL)"). The factor itself is [M] (not in a source read for the spec).
 CREATININE_UMOL_L_PER_MG_DL: Final = Decimal("88.4")
 
 # Calcium: 1 mmol/L = 4.008 mg/dL. Provenance: standard atomic weight of calcium 40.078 g/mol, so
-# 1 mmol/L = 40.078 mg/L = 4.0078 mg/dL, rounded to the customary 4.008; consistent with clinical-criteria.md §1.1
+# 1 mmol/L = 40.078 mg/L = 4.0078 mg/dL, rounded to the customary 4.008; consistent with docs/criteria.md §1.1
 # ("11 mg/dL ≈ 2.75 mmol/L": 2.75 × 4.008 = 11.02) and §2.6. The factor itself is [M].
 CALCIUM_MG_DL_PER_MMOL_L: Final = Decimal("4.008")
 
-# The unit spellings of the contract (patient-record.md "Rules"), as types for the record models.
+# The unit spellings of the contract (docs/patient-record.md "Rules"), as types for the record models.
 MassConcentrationGdL = Literal["g/dL", "g/L"]
 Beta2MicroglobulinUnit = Literal["mg/L", "mg/dL"]
 FreeLightChainUnit = Literal["mg/dL", "mg/L"]
@@ -225,7 +225,7 @@ def _conversion(field: str, unit: str) -> Conversion:
 
 
 def to_canonical(field: str, value: Decimal, unit: str) -> Decimal:
-    """``value`` in ``unit`` expressed in the analyte's canonical unit (clinical-criteria.md §1.1)."""
+    """``value`` in ``unit`` expressed in the analyte's canonical unit (docs/criteria.md §1.1)."""
     conv = _conversion(field, unit)
     if conv is IDENTITY:
         return value

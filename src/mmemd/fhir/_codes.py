@@ -38,7 +38,7 @@ EXT_THERAPY_LINE: Final = "urn:mmemd:fhir:StructureDefinition:therapy-line"
 # meta.tag of the Observations mmemd exports (assessment results): read back as derived values.
 RESULT_TAG: Final = "assessment-result"
 
-# A staging lab or cytogenetic finding counts as "at diagnosis" (patient-record.md: labs and cytogenetics are the
+# A staging lab or cytogenetic finding counts as "at diagnosis" (docs/patient-record.md: labs and cytogenetics are the
 # values at diagnosis) when measured within this many days of the diagnosis date, before or after; the one closest to
 # the date wins. [I] — the spec gives no window; 30 days covers a diagnostic work-up. Same window as a value's
 # "diagnosis" side of the record (clonal marrow plasma cells, circulating plasma cells).
@@ -68,12 +68,12 @@ _COMPONENTS: Final = {str(r.field): r.code for r in T.table("loinc.yaml", "tumor
 LOINC_LONGEST: Final = _COMPONENTS["longest_cm"]
 LOINC_PERPENDICULAR: Final = _COMPONENTS["perpendicular_cm"]
 
-# Codes the spec says must not be accepted (clinical-criteria.md §4.2).
+# Codes the spec says must not be accepted (docs/criteria.md §4.2).
 REJECTED_LOINC: Final[Mapping[str, str]] = MappingProxyType(
     {
-        "32730-5": "urine M-protein code found in one repository only, unverified (clinical-criteria.md §4.2)",
-        "33944-8": "not a LOINC code (seeded demo concept), never a free light chain (clinical-criteria.md §4.2)",
-        "33945-5": "not a LOINC code (seeded demo concept), never a free light chain (clinical-criteria.md §4.2)",
+        "32730-5": "urine M-protein code found in one repository only, unverified (docs/criteria.md §4.2)",
+        "33944-8": "not a LOINC code (seeded demo concept), never a free light chain (docs/criteria.md §4.2)",
+        "33945-5": "not a LOINC code (seeded demo concept), never a free light chain (docs/criteria.md §4.2)",
     }
 )
 
@@ -114,7 +114,7 @@ NEGATIVE_TEXT: Final = frozenset({"not detected", "negative", "absent", "no", "�
 
 # --- Conditions ---------------------------------------------------------------------------------------------------
 
-SNOMED_MULTIPLE_MYELOMA: Final = "109989006"  # clinical-criteria.md §4.3
+SNOMED_MULTIPLE_MYELOMA: Final = "109989006"  # docs/criteria.md §4.3
 PLASMACYTOMA_CODE: Final = (
     "plasmacytoma"  # mmemd code of a lesion Condition (a structured finding, §4.1 note)
 )
@@ -174,7 +174,7 @@ def site_from_text(text: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def atc_agents() -> tuple[Mapping[str, str], Mapping[str, str]]:
-    """(current ATC -> agent id, pre-2022 ATC -> agent id) from the vocabulary (clinical-criteria.md §4.4)."""
+    """(current ATC -> agent id, pre-2022 ATC -> agent id) from the vocabulary (docs/criteria.md §4.4)."""
     from mmemd.knowledge import vocabulary
 
     cur: dict[str, str] = {}
@@ -248,7 +248,7 @@ _MASS_G_PER_L: Final[Mapping[str, Decimal]] = MappingProxyType(
         "ug/mL": Decimal("0.001"),
     }
 )
-# UCUM spellings that are the record's own units under another spelling (patient-record.md units; units.py).
+# UCUM spellings that are the record's own units under another spelling (docs/patient-record.md units; units.py).
 _SPELLING: Final[Mapping[str, str]] = MappingProxyType(
     {"mg/(24.h)": "mg/24h", "mg/24.h": "mg/24h", "mg/d": "mg/24h", "umol/L": "µmol/L"}
 )

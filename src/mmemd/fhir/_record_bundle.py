@@ -92,7 +92,7 @@ def _sub(url: str, v: Any) -> dict[str, Any]:
 
 
 def _diagnosis_icd(record: Mapping[str, Any]) -> str:
-    # The disease's own ICD-10 code, from the record's classification (clinical-criteria.md §4.1 coding note: EMD is
+    # The disease's own ICD-10 code, from the record's classification (docs/criteria.md §4.1 coding note: EMD is
     # a structured finding; C90.2/C90.3 are the solitary plasmacytomas).
     try:
         from mmemd.clinical.assessment import assess

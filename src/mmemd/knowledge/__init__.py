@@ -11,6 +11,7 @@ See docs/knowledge.md for the model, docs/curation.md for the data files, docs/g
 from __future__ import annotations
 
 from mmemd.knowledge._data import kb_version
+from mmemd.knowledge._glossary import Glossary, load_glossary
 from mmemd.knowledge._grade import SMALL_STUDY_N, grade_claim
 from mmemd.knowledge._kb import EXPORT_FIELDS, KnowledgeBase, SearchHit, SearchResult, UnknownTermError, load
 from mmemd.knowledge._load import CurationError, Problem, load_curated
@@ -26,6 +27,7 @@ __all__ = [
     "Design",
     "Direction",
     "Flag",
+    "Glossary",
     "KnowledgeBase",
     "Population",
     "Problem",
@@ -38,5 +40,6 @@ __all__ = [
     "kb_version",
     "load",
     "load_curated",
+    "load_glossary",
     "vocabulary",
 ]

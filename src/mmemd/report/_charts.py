@@ -14,8 +14,10 @@ import re
 import threading
 import warnings
 from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from mmemd.report._i18n import Lang, label, value
@@ -58,11 +60,46 @@ class ChartFontWarning(UserWarning):
 
 @lru_cache(maxsize=1)
 def cjk_font() -> str | None:
-    """The first installed CJK-capable family of :data:`CJK_FAMILIES`, or None."""
+    """The first installed CJK-capable family of :data:`CJK_FAMILIES`, or None.
+
+    matplotlib caches its font list on first use (``~/.cache/matplotlib/fontlist-*.json``) and never rescans: a CJK
+    font installed after that (apt-get install fonts-noto-cjk, as the warning says) stays invisible. So when the
+    cached list has none, the system font directories are scanned once for files the cache lacks, which are added and
+    the cache file rewritten.
+    """
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
+    found = _first_cjk(font_manager.fontManager)
+    if found is None and _add_uncached_fonts(font_manager.fontManager):
+        found = _first_cjk(font_manager.fontManager)
+    return found
+
+
+def _first_cjk(manager: Any) -> str | None:
+    installed = {f.name for f in manager.ttflist}
     return next((name for name in CJK_FAMILIES if name in installed), None)
+
+
+def _add_uncached_fonts(manager: Any) -> bool:
+    """Add the system fonts missing from matplotlib's cached list; persist the list. True if any was added."""
+    from matplotlib import font_manager, get_cachedir
+
+    known = {str(Path(f.fname).resolve()) for f in manager.ttflist}
+    added = False
+    for path in font_manager.findSystemFonts():
+        if str(Path(path).resolve()) in known:
+            continue
+        # An unreadable or unsupported font file is not ours to fix: skip it, as matplotlib's own scan does.
+        try:
+            manager.addfont(path)
+        except Exception:
+            continue
+        added = True
+    if added:
+        cache = Path(get_cachedir()) / f"fontlist-v{font_manager.FontManager.__version__}.json"
+        with suppress(OSError):  # a read-only cache directory: the list is rebuilt in memory next time too
+            font_manager.json_dump(manager, str(cache))
+    return added
 
 
 ChartFormat = Literal["svg", "jpeg"]
@@ -260,6 +297,31 @@ def response_chart(report: Report, lang: Lang, fmt: ChartFormat = "svg") -> Char
     return ChartOutput(data=data, mime=mime, width=w, height=h, alt=alt, lang=lang)
 
 
+def fit_labels(fig: Any, ax: Any, end_texts: Sequence[Any]) -> None:
+    """Measure the drawn labels and make room: the bar-end labels inside the axes (the x range grows), the category
+    labels inside the figure (the left margin grows). Estimating widths from character counts cut English labels."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()  # type: ignore[no-untyped-call]
+    fig_w = fig.bbox.width
+    for _ in range(8):  # widening one side changes the other's scale: repeat until both fit
+        changed = False
+        left_px = min(
+            (t.get_window_extent(renderer).x0 for t in ax.get_yticklabels() if t.get_text()), default=0
+        )
+        if left_px < 4:
+            fig.subplots_adjust(left=min(fig.subplotpars.left + (6 - left_px) / fig_w, 0.7))
+            changed = True
+        right_px = max((t.get_window_extent(renderer).x1 for t in end_texts), default=0)
+        box = ax.get_window_extent(renderer)
+        if right_px > box.x1 - 4:
+            x0, x1 = ax.get_xlim()
+            ax.set_xlim(x0, x1 + (right_px - box.x1 + 10) * (x1 - x0) / box.width)
+            changed = True
+        if not changed:
+            break
+
+
 def rates_chart(report: Report, lang: Lang, fmt: ChartFormat = "svg") -> ChartOutput | None:
     """Reported response rates of each option's claims, one bar per claim, labelled with study and n."""
     bars = report.rates
@@ -296,8 +358,10 @@ def rates_chart(report: Report, lang: Lang, fmt: ChartFormat = "svg") -> ChartOu
         )
         for rect, hatch in zip(rects, hatches, strict=True):
             rect.set_hatch(hatch)
-        for y, b, text in zip(ypos, bars, ends, strict=True):
+        end_texts = [
             ax.text(float(b.value) + 1, y, text, va="center", fontsize=7)
+            for y, b, text in zip(ypos, bars, ends, strict=True)
+        ]
         ax.set_yticks(ypos)
         ax.set_yticklabels(names)
         ax.set_xlim(0, 160)
@@ -315,6 +379,7 @@ def rates_chart(report: Report, lang: Lang, fmt: ChartFormat = "svg") -> ChartOu
         )
         fig.suptitle(label(lang, "evidence_chart"), fontsize=10, x=0.01, ha="left")
         fig.text(0.01, 0.08 / height, label(lang, "evidence_chart_note"), fontsize=7, color="#444444")
+        fit_labels(fig, ax, end_texts)
         data, mime, w, h = _save(fig, fmt)
     alt = f"{label(lang, 'evidence_chart')}: " + "; ".join(
         f"{n} {num(b.value)}%" for n, b in zip(names, bars, strict=True)

@@ -1,26 +1,238 @@
-"""Publications outside the knowledge base that the decision-support rules cite, by their key in the source register
-of clinical-criteria.md §0 (staging figures, consensus statements). Text abridged from that register."""
+"""Publications the decision-support rules cite besides the knowledge base's claims (staging figures, consensus
+definitions, the EMD studies behind a caution), and the two seed reviews, as a reference list for clinicians.
+
+Rules name a publication by a short key (``GREIPP05``); a clinician never sees the key: the report shows the
+author-year form in the text (:func:`short_cite`) and the full reference (authors, title, journal, year, DOI) in its
+reference list (:func:`reference_text`). Where the DOI could not be checked it is left out rather than guessed
+(``doi=None``); each checked DOI was compared with the publisher's or PubMed Central's page.
+"""
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import dataclass
+from typing import Final, Literal
 
-SPEC_SOURCES: Final[dict[str, str]] = {
-    "GREIPP05": "Greipp PR et al. International staging system for multiple myeloma. J Clin Oncol 2005;23(15):3412-20.",
-    "PALUMBO15": "Palumbo A, Avet-Loiseau H, Oliva S, et al. Revised ISS for multiple myeloma: IMWG report. J Clin Oncol 2015;33(26):2863-9. doi:10.1200/JCO.2015.61.2267",
-    "DAGOSTINO22": "D'Agostino M, Cairns DA, Lahuerta JJ, et al. Second revision of the ISS (R2-ISS) for OS in MM. J Clin Oncol 2022;40(29):3406-18. doi:10.1200/JCO.21.02614",
-    "IMS25": "Avet-Loiseau H, Davies FE, Samur MK, et al. IMS/IMWG consensus recommendations on the definition of high-risk MM. J Clin Oncol 2025;43(24):2739-51. doi:10.1200/JCO-24-01893",
-    "BHUTANI20": "Bhutani M, Foureau DM, Atrash S, Voorhees PM, Usmani SZ. Extramedullary multiple myeloma. Leukemia 2020;34(1):1-20. doi:10.1038/s41375-019-0660-0",
-    "ROSINOL21": "Rosiñol L, Beksac M, Zamagni E, et al. Expert review on soft-tissue plasmacytomas in MM. Br J Haematol 2021;194(3):496-507. doi:10.1111/bjh.17338",
-    "BLADE22": "Bladé J, Beksac M, Caers J, et al. Extramedullary disease in MM: a systematic literature review. Blood Cancer J 2022;12(3):45. doi:10.1038/s41408-022-00643-3",
-    "TOUZEAU16": "Touzeau C, Moreau P. How I treat extramedullary myeloma. Blood 2016;127(8):971-6.",
-    "PCL21": "Fernández de Larrea C, et al. Primary plasma cell leukemia: consensus definition by the IMWG. Blood Cancer J 2021;11(12):192. doi:10.1038/s41408-021-00587-0",
-    "CAERS18": "Caers J, et al. Diagnosis, treatment, and response assessment in solitary plasmacytoma. J Hematol Oncol 2018;11:10.",
-    "EMD-Tx": "Dima D et al. Blood Cancer J 2024;14:90; ide-cel EMD study, J Hematol Oncol 2024 (doi:10.1186/s13045-024-01555-4); Steinhardt MJ et al. Blood Cancer J 2025;15:126; Gagelmann N et al. Haematologica 2018;103:890; Beksac M et al. Haematologica 2020;105:201.",
-    "KUMAR16": "Kumar S, Paiva B, Anderson KC, et al. IMWG consensus criteria for response and MRD assessment in MM. Lancet Oncol 2016;17(8):e328-46. doi:10.1016/S1470-2045(16)30206-6",
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    authors: str
+    title: str
+    journal: str
+    year: int
+    volume: str = ""
+    doi: str | None = None
+    #: the short form used in the text, e.g. "Greipp 2005"
+    short: str = ""
+
+
+REFERENCES: Final[dict[str, Reference]] = {
+    "GREIPP05": Reference(
+        "Greipp PR, San Miguel J, Durie BGM, et al.",
+        "International staging system for multiple myeloma",
+        "J Clin Oncol",
+        2005,
+        "23(15):3412-20",
+        "10.1200/JCO.2005.04.242",
+        "Greipp 2005",
+    ),
+    "PALUMBO15": Reference(
+        "Palumbo A, Avet-Loiseau H, Oliva S, et al.",
+        "Revised International Staging System for multiple myeloma: a report from International Myeloma Working Group",
+        "J Clin Oncol",
+        2015,
+        "33(26):2863-9",
+        "10.1200/JCO.2015.61.2267",
+        "Palumbo 2015",
+    ),
+    "DAGOSTINO22": Reference(
+        "D'Agostino M, Cairns DA, Lahuerta JJ, et al.",
+        "Second Revision of the International Staging System (R2-ISS) for Overall Survival in Multiple Myeloma",
+        "J Clin Oncol",
+        2022,
+        "40(29):3406-18",
+        "10.1200/JCO.21.02614",
+        "D'Agostino 2022",
+    ),
+    "IMS25": Reference(
+        "Avet-Loiseau H, Davies FE, Samur MK, et al.",
+        "International Myeloma Society/International Myeloma Working Group Consensus Recommendations on the Definition "
+        "of High-Risk Multiple Myeloma",
+        "J Clin Oncol",
+        2025,
+        "43(24):2739-51",
+        "10.1200/JCO-24-01893",
+        "Avet-Loiseau 2025",
+    ),
+    "KUMAR16": Reference(
+        "Kumar S, Paiva B, Anderson KC, et al.",
+        "International Myeloma Working Group consensus criteria for response and minimal residual disease assessment "
+        "in multiple myeloma",
+        "Lancet Oncol",
+        2016,
+        "17(8):e328-46",
+        "10.1016/S1470-2045(16)30206-6",
+        "Kumar 2016",
+    ),
+    "BHUTANI20": Reference(
+        "Bhutani M, Foureau DM, Atrash S, Voorhees PM, Usmani SZ.",
+        "Extramedullary multiple myeloma",
+        "Leukemia",
+        2020,
+        "34(1):1-20",
+        "10.1038/s41375-019-0660-0",
+        "Bhutani 2020",
+    ),
+    "ROSINOL21": Reference(
+        "Rosiñol L, Beksac M, Zamagni E, et al.",
+        "Expert review on soft-tissue plasmacytomas in multiple myeloma: definition, disease assessment and treatment "
+        "considerations",
+        "Br J Haematol",
+        2021,
+        "194(3):496-507",
+        "10.1111/bjh.17338",
+        "Rosiñol 2021",
+    ),
+    "BLADE22": Reference(
+        "Bladé J, Beksac M, Caers J, et al.",
+        "Extramedullary disease in multiple myeloma: a systematic literature review",
+        "Blood Cancer J",
+        2022,
+        "12(3):45",
+        "10.1038/s41408-022-00643-3",
+        "Bladé 2022",
+    ),
+    "TOUZEAU16": Reference(
+        "Touzeau C, Moreau P.",
+        "How I treat extramedullary myeloma",
+        "Blood",
+        2016,
+        "127(8):971-6",
+        None,
+        "Touzeau 2016",
+    ),
+    "PCL21": Reference(
+        "Fernández de Larrea C, Kyle R, Rosiñol L, et al.",
+        "Primary plasma cell leukemia: consensus definition by the International Myeloma Working Group according to "
+        "peripheral blood plasma cell percentage",
+        "Blood Cancer J",
+        2021,
+        "11(12):192",
+        "10.1038/s41408-021-00587-0",
+        "Fernández de Larrea 2021",
+    ),
+    "CAERS18": Reference(
+        "Caers J, Paiva B, Zamagni E, et al.",
+        "Diagnosis, treatment, and response assessment in solitary plasmacytoma: updated recommendations from a "
+        "European Expert Panel",
+        "J Hematol Oncol",
+        2018,
+        "11:10",
+        None,
+        "Caers 2018",
+    ),
+    "DIMA24": Reference(
+        "Dima D, Abdallah AO, Davis JA, et al.",
+        "Impact of extraosseous extramedullary disease on outcomes of patients with relapsed-refractory multiple "
+        "myeloma receiving standard-of-care chimeric antigen receptor T-cell therapy",
+        "Blood Cancer J",
+        2024,
+        "14(1):90",
+        "10.1038/s41408-024-01068-w",
+        "Dima 2024",
+    ),
+    "IDECEL_EMD24": Reference(
+        "(multicentre US study; authors as listed at the DOI)",
+        "Impact of extramedullary multiple myeloma on outcomes with idecabtagene vicleucel",
+        "J Hematol Oncol",
+        2024,
+        "",
+        "10.1186/s13045-024-01555-4",
+        "J Hematol Oncol 2024",
+    ),
+    "STEINHARDT25": Reference(
+        "Steinhardt MJ, et al.", "", "Blood Cancer J", 2025, "15:126", None, "Steinhardt 2025"
+    ),
+    "GAGELMANN18": Reference(
+        "Gagelmann N, Eikema DJ, Iacobelli S, et al.",
+        "Impact of extramedullary disease in patients with newly diagnosed multiple myeloma undergoing autologous stem "
+        "cell transplantation: a study from the Chronic Malignancies Working Party of the EBMT",
+        "Haematologica",
+        2018,
+        "103(5):890-7",
+        "10.3324/haematol.2017.178434",
+        "Gagelmann 2018",
+    ),
+    "BEKSAC20": Reference(
+        "Beksac M, Seval GC, Kanellias N, et al.",
+        "A real world multicenter retrospective study on extramedullary disease from Balkan Myeloma Study Group and "
+        "Barcelona University: analysis of parameters that improve outcome",
+        "Haematologica",
+        2020,
+        "105(1):201-8",
+        "10.3324/haematol.2019.219295",
+        "Beksac 2020",
+    ),
+}
+
+#: A rule key that stands for several publications (the EMD studies of 2018-2025 behind one caution).
+GROUPS: Final[dict[str, tuple[str, ...]]] = {
+    "EMD-Tx": ("DIMA24", "IDECEL_EMD24", "STEINHARDT25", "GAGELMANN18", "BEKSAC20"),
+}
+
+#: The two seed reviews, named by title (the shipped texts carry no journal line).
+REVIEWS: Final[dict[str, dict[str, str]]] = {
+    "emdtx": {
+        "zh": "《多发性骨髓瘤髓外疾病的治疗进展》（中文综述）",
+        "en": "Progress in the treatment of extramedullary disease in multiple myeloma (review, in Chinese)",
+    },
+    "emdrev": {
+        "zh": "《伴髓外病变的多发性骨髓瘤的研究进展》（中文综述）",
+        "en": "Multiple myeloma with extramedullary disease: pathogenesis, clinical features, diagnosis, prognosis and "
+        "treatment (review, in Chinese)",
+    },
 }
 
 
+def expand(keys: tuple[str, ...] | list[str]) -> list[str]:
+    """Rule keys as publication keys (groups expanded), in order, without repeats."""
+    out: dict[str, None] = {}
+    for k in keys:
+        for x in GROUPS.get(k, (k,)):
+            out.setdefault(x, None)
+    return list(out)
+
+
+def short_cite(key: str, lang: Literal["en", "zh"] = "en") -> str:
+    """'Greipp 2005' (en) / 'Greipp等，2005' (zh); a group as its members; an unknown key as it is (never a guess)."""
+    if key in GROUPS:
+        return (
+            "; ".join(short_cite(k, lang) for k in GROUPS[key])
+            if lang == "en"
+            else "；".join(short_cite(k, lang) for k in GROUPS[key])
+        )
+    ref = REFERENCES.get(key)
+    if ref is None:
+        return key
+    if lang == "zh" and ref.short[:1].isupper() and not ref.short.startswith("J "):
+        name, _, year = ref.short.rpartition(" ")
+        return f"{name}等，{year}"
+    return ref.short
+
+
+def reference_text(key: str) -> str:
+    """The full reference: authors. Title. Journal Year;Volume. doi:..."""
+    ref = REFERENCES[key]
+    vol = f";{ref.volume}" if ref.volume else ""
+    doi = f" doi:{ref.doi}" if ref.doi else ""
+    title = f" {ref.title}." if ref.title else ""
+    return f"{ref.authors}{title} {ref.journal} {ref.year}{vol}.{doi}"
+
+
+def review_title(alias: str, lang: Literal["en", "zh"]) -> str:
+    """A seed review by its title, never by the knowledge base's alias."""
+    return REVIEWS.get(alias, {}).get(lang, alias)
+
+
 def spec_source(key: str) -> str:
-    """The citation of a register key; the bare key when the register has no entry (never a guess)."""
-    return SPEC_SOURCES.get(key, key)
+    """The full reference of a rule key (a group: its members'); the bare key when unknown (never a guess)."""
+    return "; ".join(reference_text(k) if k in REFERENCES else k for k in expand([key]))

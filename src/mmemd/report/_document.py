@@ -3,7 +3,8 @@ tables, figures) and a footer. Text, Markdown and HTML are thin serializers of t
 formats say the same things in the same order.
 
 Page one (section ``summary``) is what a clinician reads in a minute; section ``details`` follows on a new page.
-Every statement carries its claim ids in brackets (``[emdtx-7-05]``) or its source key (``GREIPP05``).
+Every statement carries its claim ids in brackets (``[emdtx-7-05]``) or the author and year of the publication it
+rests on (``Greipp 2005``), listed in full under "References"; no file name or internal key reaches the reader.
 """
 
 from __future__ import annotations
@@ -13,9 +14,11 @@ from typing import ClassVar, Final
 
 from mmemd.advice._assess import AdvisedAssessment
 from mmemd.advice._models import Caution, TreatmentOption
-from mmemd.knowledge import vocabulary
+from mmemd.clinical.risk import feature_text
+from mmemd.knowledge import load_glossary, vocabulary
+from mmemd.report._basis import decision_basis
 from mmemd.report._charts import short_title
-from mmemd.report._citations import spec_source
+from mmemd.report._citations import REFERENCES, expand, reference_text, review_title, short_cite
 from mmemd.report._i18n import FIELDS, Lang, label, pick, value
 from mmemd.report._model import EvidenceRow, Report, num
 
@@ -122,8 +125,19 @@ def _join(lang: Lang, items: list[str]) -> str:
     return ("、" if lang == "zh" else ", ").join(items)
 
 
-def _with_cite(text: str, ids: list[str] | tuple[str, ...], keys: list[str] | tuple[str, ...] = ()) -> str:
-    tail = " ".join(x for x in (cite(ids), ", ".join(dict.fromkeys(keys))) if x)
+def _keys(lang: Lang, keys: list[str] | tuple[str, ...]) -> str:
+    """Publication keys of a rule as author-year citations (the full references are listed under References)."""
+    if not keys:
+        return ""
+    return paren(
+        lang, ("；" if lang == "zh" else "; ").join(short_cite(k, lang) for k in dict.fromkeys(keys))
+    ).strip()
+
+
+def _with_cite(
+    text: str, ids: list[str] | tuple[str, ...], keys: list[str] | tuple[str, ...] = (), lang: Lang = "en"
+) -> str:
+    tail = " ".join(x for x in (cite(ids), _keys(lang, keys)) if x)
     return f"{text} {tail}".strip()
 
 
@@ -137,8 +151,9 @@ def _stage(lang: Lang, v: str | None, possible: list[str]) -> str:
 
 def _caution_text(lang: Lang, c: Caution) -> str:
     text = pick(lang, c.en, c.zh)
-    if c.because:
-        text += f" ({'; '.join(c.because)})"
+    because = (c.because_zh or c.because) if lang == "zh" else c.because
+    if because:
+        text += paren(lang, ("；" if lang == "zh" else "; ").join(because))
     sev = label(lang, c.severity)
     return _with_cite(f"[{sev}] {text}" if c.severity == "major" else text, c.claims)
 
@@ -171,7 +186,9 @@ def _n(row: EvidenceRow, lang: Lang) -> str:
 
 def _source(row: EvidenceRow, lang: Lang) -> str:
     title = pick(lang, row.section_en, row.section_zh)
-    return f"{row.source} §{row.section}" + (f" {title}" if title else "")
+    # Unnumbered parts of a review (abstract, introduction, conclusion) are named by their title alone.
+    number = f" §{row.section}" if row.section[:1].isdigit() else ""
+    return f"{review_title(row.source, lang)}{number}" + (f" {title}" if title else "")
 
 
 def _evidence_table(lang: Lang, rows: tuple[EvidenceRow, ...], caption: str) -> Table:
@@ -253,7 +270,12 @@ def _summary(r: Report, lang: Lang) -> Section:
         ),
     ]
     if s.high_risk_features:
-        st_rows.append((label(lang, "high_risk_features"), "; ".join(s.high_risk_features)))
+        features = (
+            [feature_text(f, lang) for f in r.high_risk_facts]
+            if len(r.high_risk_facts) == len(s.high_risk_features)
+            else list(s.high_risk_features)
+        )
+        st_rows.append((label(lang, "high_risk_features"), ("；" if lang == "zh" else "; ").join(features)))
     if stage_missing:
         st_rows.append((label(lang, "missing"), _missing_names(lang, stage_missing)))
     blocks.append(Facts(tuple(st_rows)))
@@ -289,7 +311,7 @@ def _summary(r: Report, lang: Lang) -> Section:
                 for k in o.key_results[:TOP_KEY_RESULTS]
             )
             if not keys:
-                keys = _with_cite("—", o.claims[:2], o.citations)
+                keys = _with_cite("—", o.claims[:2], o.citations, lang)
             rows.append(
                 (
                     pick(lang, o.title_en, o.title_zh),
@@ -322,7 +344,10 @@ def _summary(r: Report, lang: Lang) -> Section:
     if a.workup:
         blocks.append(
             Bullets(
-                tuple(_with_cite(pick(lang, w.title_en, w.title_zh), w.claims, w.citations) for w in a.workup)
+                tuple(
+                    _with_cite(pick(lang, w.title_en, w.title_zh), w.claims, w.citations, lang)
+                    for w in a.workup
+                )
             )
         )
     else:
@@ -411,7 +436,8 @@ def _statement_blocks(lang: Lang, a: AdvisedAssessment) -> list[Block]:
 
 
 def short(o: TreatmentOption, lang: Lang) -> str:
-    return short_title(pick(lang, o.title_en, o.title_zh))
+    # Text has room for the whole name (only the charts need a cut): no truncated headings or captions.
+    return short_title(pick(lang, o.title_en, o.title_zh), limit=200)
 
 
 def _options_detail(r: Report, lang: Lang) -> Section:
@@ -452,9 +478,11 @@ def _options_detail(r: Report, lang: Lang) -> Section:
             blocks.append(Para(thin, "note"))
         note = pick(lang, o.note_en, o.note_zh)
         if note:
-            blocks.append(Para(_with_cite(f"{label(lang, 'note')}: {note}", [], o.citations), "note"))
+            blocks.append(Para(_with_cite(f"{label(lang, 'note')}: {note}", [], o.citations, lang), "note"))
         elif o.citations:
-            blocks.append(Para(f"{label(lang, 'sources')}: {', '.join(o.citations)}", "note"))
+            sep = "；" if lang == "zh" else "; "
+            cites = sep.join(short_cite(k, lang) for k in dict.fromkeys(o.citations))
+            blocks.append(Para(f"{label(lang, 'sources')}: {cites}", "note"))
         if o.cautions:
             blocks.append(Para(label(lang, "cautions") + ":"))
             blocks.append(Bullets(tuple(_caution_text(lang, c) for c in o.cautions), "warn"))
@@ -493,8 +521,10 @@ def _prognosis(r: Report, lang: Lang) -> Section:
                 (
                     pick(lang, p.en, p.zh),
                     val or "—",
-                    p.population,
-                    " ".join(x for x in (cite(p.claims), ", ".join(p.citations)) if x) or "—",
+                    p.population_zh
+                    if lang == "zh" and p.population_zh
+                    else load_glossary().population(p.population, lang),
+                    " ".join(x for x in (cite(p.claims), _keys(lang, p.citations)) if x) or "—",
                 )
             )
         blocks.append(
@@ -520,7 +550,7 @@ def _workup(r: Report, lang: Lang) -> Section:
     for w in a.workup:
         because = "; ".join(pick(lang, b.en, b.zh) for b in w.because)
         detail = pick(lang, w.detail_en, w.detail_zh)
-        text = _with_cite(pick(lang, w.title_en, w.title_zh), w.claims, w.citations)
+        text = _with_cite(pick(lang, w.title_en, w.title_zh), w.claims, w.citations, lang)
         items = [f"{label(lang, 'because')}: {because}"] if because else []
         if detail:
             items.append(detail)
@@ -608,13 +638,17 @@ def _reasons_and_sources(r: Report, lang: Lang) -> Section:
     if r.other_claims:
         blocks.append(Heading(3, label(lang, "cited_claims")))
         blocks.append(_evidence_table(lang, r.other_claims, ""))
-    if r.spec_citations:
-        blocks.append(Heading(3, label(lang, "other_sources")))
-        blocks.append(Bullets(tuple(f"{k}: {spec_source(k)}" for k in r.spec_citations)))
-    reasons = [*a.emd.reasons, *a.staging.reasons, *a.response.reasons]
-    if reasons:
+    blocks.append(Heading(3, label(lang, "other_sources")))
+    refs = [review_title(alias, lang) for alias in ("emdtx", "emdrev")]
+    refs += [reference_text(k) for k in expand(r.spec_citations) if k in REFERENCES]
+    blocks.append(Bullets(tuple(refs), "references"))
+    if lang == "zh":
+        basis = decision_basis(r, lang)
+    else:
+        basis = [*a.emd.reasons, *a.staging.reasons, *a.response.reasons]
+    if basis:
         blocks.append(Heading(3, label(lang, "engine_reasons")))
-        blocks.append(Bullets(tuple(reasons), "small"))
+        blocks.append(Bullets(tuple(basis), "small"))
     title = "证据与依据" if lang == "zh" else "Evidence and reasons"
     return Section("sources", title, tuple(blocks))
 
@@ -633,7 +667,7 @@ def build_document(r: Report, lang: Lang) -> Document:
     footer = (
         f"{label(lang, 'versions')}: mmemd {v.mmemd} · {label(lang, 'knowledge_base')} {v.knowledge_base} · "
         f"{label(lang, 'criteria')} {v.response_criteria}, {v.high_risk_definition}, "
-        "ISS (GREIPP05), R-ISS (PALUMBO15), R2-ISS (DAGOSTINO22)",
+        f"ISS{_keys(lang, ['GREIPP05'])}, R-ISS{_keys(lang, ['PALUMBO15'])}, R2-ISS{_keys(lang, ['DAGOSTINO22'])}",
         label(lang, "cite_hint"),
         label(lang, "disclaimer"),
     )

@@ -28,7 +28,12 @@ HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 QUOTE_LANG = "zh-Hans"  # the verbatim quotes are from the Chinese reviews, whatever the report's language
 #: Evidence-table column widths (%): claim, grade, study, design, n, endpoint, value, quote, source. A fixed table
 #: layout takes them from <col> instead of measuring every quote (faster, and stable across pages in print).
-EVIDENCE_WIDTHS = (10, 5, 8, 8, 6, 9, 9, 31, 14)
+EVIDENCE_WIDTHS = (13, 5, 8, 8, 6, 9, 9, 28, 14)
+#: Tokens a line must never split: claim ids (emdtx-4.2-02) and a number with its unit (6.1 mg/L).
+_NOBR = re.compile(
+    r"\b(?:emdtx|emdrev)-[a-z0-9.]+-\d{2}\b"
+    r"|\d+(?:\.\d+)?\s?(?:mg/dL|mg/L|g/dL|g/L|mg/24h|mmol/L|µmol/L|U/L|cm²|mg/mL)(?![A-Za-z])"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +72,27 @@ def _linker(targets: frozenset[str]) -> Callable[[str], Markup]:
 
         def one(m: re.Match[str]) -> str:
             ids = m.group(1).split(", ")
-            parts = [f'<a class="cite" href="#claim-{i}">{i}</a>' if i in targets else i for i in ids]
+            parts = [
+                f'<a class="cite nobr" href="#claim-{i}">{i}</a>'
+                if i in targets
+                else f'<span class="nobr">{i}</span>'
+                for i in ids
+            ]
             return "[" + ", ".join(parts) + "]"
 
-        return Markup(_CITE.sub(one, safe))
+        out, last = [], 0
+        for m in _CITE.finditer(safe):
+            out += [_nobr(safe[last : m.start()]), one(m)]
+            last = m.end()
+        out.append(_nobr(safe[last:]))
+        return Markup("".join(out))
 
     return cite
+
+
+def _nobr(escaped: str) -> str:
+    """Wrap unbreakable tokens (claim ids, value with unit) of already-escaped text in a no-wrap span."""
+    return _NOBR.sub(lambda m: f'<span class="nobr">{m.group(0)}</span>', escaped)
 
 
 def _row_targets(doc: Document) -> frozenset[str]:

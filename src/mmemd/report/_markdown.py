@@ -7,12 +7,18 @@ import re
 from mmemd.report._document import Block, Bullets, Document, Facts, Figure, Heading, Para, Table
 from mmemd.report._i18n import label
 
-_SPECIAL = re.compile(r"([\\*`])|<(?=[A-Za-z/!])")
+#: Markdown syntax characters (CommonMark lets any ASCII punctuation be backslash-escaped). Brackets, parentheses
+#: after them, ``!`` and ``<`` are what a link, an image or raw HTML is made of: free text from a record (its id, a
+#: lesion id, a site) must never become a remote image or a link in the rendered report.
+_SPECIAL = re.compile(r"[\\`*_\[\]!<>#~]")
+#: GitHub's extended autolinks (``https://…``, ``www.…``) need no brackets: break them with an escaped character.
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z])://|\bwww\.")
 
 
 def esc(text: str) -> str:
-    """Escape what Markdown would read as emphasis, code or an HTML tag (claim-id brackets stay as they are)."""
-    return _SPECIAL.sub(lambda m: "\\" + m.group(1) if m.group(1) else "&lt;", text)
+    """Escape what Markdown would read as emphasis, code, a link, an image, an autolink or an HTML tag."""
+    text = _SPECIAL.sub(lambda m: "\\" + m.group(0), text)
+    return _AUTOLINK.sub(lambda m: ":\\/\\/" if m.group(0) == "://" else m.group(0)[:-1] + "\\.", text)
 
 
 def _cell(text: str) -> str:

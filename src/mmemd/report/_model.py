@@ -15,7 +15,8 @@ from mmemd.advice._assess import AdvisedAssessment, assess_with_advice
 from mmemd.advice._models import TreatmentOption
 from mmemd.clinical.assessment import Versions
 from mmemd.clinical.record import PatientRecord, parse_record
-from mmemd.knowledge import Claim, KnowledgeBase
+from mmemd.clinical.risk import HighRiskFeature, high_risk
+from mmemd.knowledge import Claim, KnowledgeBase, load_glossary
 
 #: Endpoints drawn on the evidence chart: the vocabulary's response endpoints reported as a percentage.
 RATE_KIND = "response"
@@ -63,7 +64,7 @@ class OptionEvidence:
 
 @dataclass(frozen=True, slots=True)
 class SeriesPoint:
-    """One response assessment in canonical units (clinical-criteria.md §1.1)."""
+    """One response assessment in canonical units (docs/criteria.md §1.1)."""
 
     date: _dt.date
     category: str | None
@@ -106,6 +107,8 @@ class Report:
     thin_evidence: bool
     generated: _dt.datetime
     versions: Versions
+    #: the high-risk features as structured facts (rendered in the report's language)
+    high_risk_facts: tuple[HighRiskFeature, ...] = ()
 
     @property
     def cited_claims(self) -> frozenset[str]:
@@ -145,7 +148,7 @@ def _claim_value(c: Claim) -> tuple[str, str]:
         return en, zh
     if c.timepoint:
         en += f" ({c.timepoint})"
-        zh += f"（{c.timepoint}）"
+        zh += f"（{load_glossary().timepoint(c.timepoint, 'zh')}）"
     if c.p:
         en += f"; P{c.p}"
         zh += f"；P{c.p}"
@@ -191,7 +194,7 @@ def _series(record: PatientRecord, a: AdvisedAssessment) -> tuple[SeriesPoint, .
             flc = q.canonical() if q is not None else None
         spd: Decimal | None = None
         if x.plasmacytomas is not None:
-            # SPD: sum of the products of the two diameters (clinical-criteria.md §1.1).
+            # SPD: sum of the products of the two diameters (docs/criteria.md §1.1).
             spd = sum((p.longest_cm * p.perpendicular_cm for p in x.plasmacytomas), Decimal(0))
         out.append(
             SeriesPoint(
@@ -301,6 +304,7 @@ def build_report(
         thin_evidence=thin,
         generated=generated,
         versions=a.versions,
+        high_risk_facts=high_risk(rec.cytogenetics, rec.labs).feature_facts,
     )
 
 

@@ -1,10 +1,10 @@
-"""An ``mmemd.assessment/1`` (with decision support) → one CDS Hooks card (clinical-criteria.md §5, issue 5 "Cards").
+"""An ``mmemd.assessment/1`` (with decision support) → one CDS Hooks card (docs/criteria.md §5, issue 5 "Cards").
 
 Pure: no I/O. The card is built as the :class:`~._cds_models.Card` model, so a card that breaks the spec (summary
 of 140 characters or more, a null or empty field, an unknown indicator) cannot be emitted.
 
 Indicator (issue 5): ``critical`` for new extramedullary disease, progression or CNS involvement; ``warning`` for
-high-risk status (IMS/IMWG 2025, clinical-criteria.md §2.4); ``info`` otherwise.
+high-risk status (IMS/IMWG 2025, docs/criteria.md §2.4); ``info`` otherwise.
 """
 
 from __future__ import annotations
@@ -162,6 +162,37 @@ def _category(assessment: Any, lang: Lang) -> str:
     return _t(lang, en, zh)
 
 
+def _site(site: str, lang: Lang) -> str:
+    from mmemd.knowledge import vocabulary
+
+    return vocabulary().label(site, lang)
+
+
+def _response(category: Any, lang: Lang) -> str:
+    text = str(category)
+    if text in ("not_evaluable", "None"):
+        return _t(lang, "not evaluable", "不可评估")
+    return text
+
+
+def _high_risk_features(record: Any, assessment: Any, lang: Lang) -> list[str]:
+    """The high-risk features in the card's language, rendered from the record's structured facts."""
+    features = [str(f) for f in _get(assessment, "staging", "high_risk_features") or ()]
+    if lang == "en" or not features:
+        return features
+    from mmemd.clinical.record import PatientRecord, parse_record
+    from mmemd.clinical.risk import feature_text, high_risk
+
+    try:
+        rec = record if isinstance(record, PatientRecord) else parse_record(record)
+    except Exception:  # the assessment came from this record; if it cannot be re-read, say so in Chinese
+        return ["详见报告"]
+    facts = high_risk(rec.cytogenetics, rec.labs).feature_facts
+    if len(facts) != len(features):
+        return ["详见报告"]
+    return [feature_text(f, "zh") for f in facts]
+
+
 def _stage(assessment: Any) -> str | None:
     for name, key in (("R-ISS", ("staging", "r_iss")), ("ISS", ("staging", "iss"))):
         value = _get(assessment, *key)
@@ -207,7 +238,7 @@ def summary(record: Any, assessment: Any, decision: IndicatorDecision, lang: Lan
 
 def _key_result_line(kr: Any, lang: Lang) -> str:
     text = _get(kr, "zh") if lang == "zh" else _get(kr, "en")
-    emd = _t(lang, ", EMD-specific", "，EMD专属") if _get(kr, "emd_specific") else ""
+    emd = _t(lang, ", EMD-specific", "，EMD特异性") if _get(kr, "emd_specific") else ""
     return (
         f"{md(str(text))} (`{_get(kr, 'claim')}`, {_t(lang, 'grade', '证据等级')} {_get(kr, 'grade')}{emd})"
     )
@@ -230,10 +261,12 @@ def detail(
         level = _t(lang, decision.indicator, {"critical": "紧急", "warning": "警示"}[decision.indicator])
         label = _t(lang, f"Why this card is {level}", f"提示级别：{level}")
         lines += [f"**{label}:** {md(', '.join(because))}", ""]
-    sites = [str(s) for s in _get(assessment, "emd", "sites") or ()]
+    sites = [_site(str(s), lang) for s in _get(assessment, "emd", "sites") or ()]
     emd_line = f"**{_t(lang, 'EMD', '髓外病变')}:** {md(_category(assessment, lang))}"
     if sites:
-        emd_line += f"; {_t(lang, 'sites', '部位')}: {md(', '.join(sites))}"
+        emd_line += (
+            f"{_t(lang, '; ', '；')}{_t(lang, 'sites', '部位')}: {md(_t(lang, ', ', '、').join(sites))}"
+        )
     cns = _get(assessment, "emd", "cns")
     if cns is not None:
         emd_line += f"; CNS: {_t(lang, 'yes', '是') if cns else _t(lang, 'no', '否')}"
@@ -250,12 +283,12 @@ def detail(
     hr_text = {True: _t(lang, "high risk", "高危"), False: _t(lang, "not high risk", "非高危")}.get(
         hr, _t(lang, "risk unknown", "风险未知")
     )
-    features = [str(f) for f in _get(assessment, "staging", "high_risk_features") or ()]
+    features = _high_risk_features(record, assessment, lang)
     if features:
-        hr_text += f" ({md(', '.join(features))})"
+        hr_text += _t(lang, f" ({md(', '.join(features))})", f"（{md('；'.join(features))}）")
     lines.append(f"**{_t(lang, 'Stage and risk', '分期与风险')}:** {' · '.join(staging)} · {hr_text}  ")
-    resp = str(_get(assessment, "response", "current")).replace("_", " ")
-    best = str(_get(assessment, "response", "best")).replace("_", " ")
+    resp = _response(_get(assessment, "response", "current"), lang)
+    best = _response(_get(assessment, "response", "best"), lang)
     confirmed = _get(assessment, "response", "confirmed")
     conf = _t(lang, " (confirmed)", "（已确认）") if confirmed else ""
     lines.append(
@@ -271,7 +304,7 @@ def detail(
         for i, opt in enumerate(options, 1):
             title = _get(opt, "title_zh") if lang == "zh" else _get(opt, "title_en")
             emd = (
-                _t(lang, "EMD-specific evidence", "有EMD专属证据")
+                _t(lang, "EMD-specific evidence", "有EMD特异性证据")
                 if _get(opt, "emd_specific_evidence")
                 else ""
             )

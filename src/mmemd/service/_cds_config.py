@@ -1,4 +1,4 @@
-"""Settings for the CDS Hooks endpoints and their JWT checks (clinical-criteria.md §5).
+"""Settings for the CDS Hooks endpoints and their JWT checks (docs/criteria.md §5).
 
 Every value that §5 marks [I] (an implementation reading) is a named field here whose comment cites the section.
 """
@@ -89,7 +89,7 @@ class CdsHooksConfig(BaseModel):
         if bad:
             # §5: "JWTs SHALL NOT be signed using the none algorithm" nor "any symmetric algorithm".
             raise ValueError(
-                f"not an allowed asymmetric JWS algorithm: {', '.join(bad)} (clinical-criteria.md §5)"
+                f"not an allowed asymmetric JWS algorithm: {', '.join(bad)} (docs/criteria.md §5)"
             )
         return value
 

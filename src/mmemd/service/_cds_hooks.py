@@ -1,4 +1,4 @@
-"""CDS Hooks 2.0 endpoints (clinical-criteria.md §5): discovery, the ``patient-view`` service and its feedback.
+"""CDS Hooks 2.0 endpoints (docs/criteria.md §5): discovery, the ``patient-view`` service and its feedback.
 
 - ``GET /cds-services`` — discovery, with prefetch templates for the patient, conditions, observations,
   medications and procedures.
@@ -91,7 +91,7 @@ _KEY_DATA: Final[dict[str, tuple[str, str]]] = {
     "bodyStructures": ("body structures (lesion sites)", "身体结构（病灶部位）"),
     "diagnosticReports": ("imaging reports (lesions read from their text)", "影像报告（从文本提取病灶）"),
 }
-#: ICD-10 C90.x (clinical-criteria.md §4.1) or SNOMED CT 109989006 multiple myeloma (§4.3): without one of these the
+#: ICD-10 C90.x (docs/criteria.md §4.1) or SNOMED CT 109989006 multiple myeloma (§4.3): without one of these the
 #: patient is not a myeloma patient and the service answers ``{"cards": []}``.
 _ICD10_MYELOMA_PREFIX: Final = "C90"
 _SNOMED_MYELOMA: Final = "109989006"

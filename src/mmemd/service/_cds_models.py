@@ -1,4 +1,4 @@
-"""Pydantic models of the CDS Hooks 2.0 documents (clinical-criteria.md §5; spec "Discovery", "Calling a CDS
+"""Pydantic models of the CDS Hooks 2.0 documents (docs/criteria.md §5; spec "Discovery", "Calling a CDS
 Service", "CDS Service Response", "Feedback").
 
 The spec's JSON rule — "JSON elements SHALL NOT be null … SHALL NOT be empty (``""``, ``[]``, ``{}``) unless

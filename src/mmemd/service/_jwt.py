@@ -1,4 +1,4 @@
-"""Verification of the CDS Hooks client JWT — clinical-criteria.md §5 "Security / JWT (EHR → service)".
+"""Verification of the CDS Hooks client JWT — docs/criteria.md §5 "Security / JWT (EHR → service)".
 
 Order of checks (every failure raises :class:`JwtRejected` with a stable ``reason`` code; the token itself is never
 put into a message or a log):

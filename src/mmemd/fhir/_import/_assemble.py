@@ -12,7 +12,7 @@ from mmemd.fhir._import._state import Fact, ImportState
 
 # Assessment parameters that make a date an assessment date on their own (IMWG response parameters, §1.3). Marrow
 # and blood percentages join an assessment on their date; alone, on the date chosen as "at diagnosis", they describe
-# the diagnosis (patient-record.md ``diagnosis``), otherwise they form a (marrow-only) assessment.
+# the diagnosis (docs/patient-record.md ``diagnosis``), otherwise they form a (marrow-only) assessment.
 _ANCHORS: Final = frozenset(
     {
         "serum_m_protein",
@@ -67,7 +67,7 @@ _CYTO_ORDER: Final = (
     "gain_1q",
     "del_1p32",
 )
-# FLC ratio normal range, inclusive (clinical-criteria.md §1.2): outside it the clone's chain is the higher one.
+# FLC ratio normal range, inclusive (docs/criteria.md §1.2): outside it the clone's chain is the higher one.
 _FLC_RATIO_LOW: Final = Decimal("0.26")
 _FLC_RATIO_HIGH: Final = Decimal("1.65")
 

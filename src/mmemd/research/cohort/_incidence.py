@@ -1,6 +1,6 @@
 """EMD incidence at diagnosis and at relapse, with exact (Clopper–Pearson) binomial confidence intervals.
 
-Definitions (docs/cohort.md, "Incidence"), from the lesions table and clinical-criteria.md §3.1:
+Definitions (docs/cohort.md, "Incidence"), from the lesions table and docs/criteria.md §3.1:
 
 - *At diagnosis* (primary EMD): patients with a lesion ``detected_at = diagnosis`` among all patients.
 - *At relapse* (secondary EMD): patients with a lesion ``detected_at = relapse`` among patients who relapsed (at

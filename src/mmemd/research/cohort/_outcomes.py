@@ -7,7 +7,7 @@ End points (docs/cohort.md "Survival"), time zero the diagnosis date, months of 
 - OS: death (``events``), censored at ``patients.last_contact_date``.
 - PFS: the first progression or death, whichever comes first; censored at the last contact.
 - EMD status at diagnosis: ``extraosseous`` if a lesion found at diagnosis has no contact with bone,
-  ``paraskeletal`` if one arises from bone, else ``none`` (clinical-criteria.md §3.1).
+  ``paraskeletal`` if one arises from bone, else ``none`` (docs/criteria.md §3.1).
 """
 
 from __future__ import annotations

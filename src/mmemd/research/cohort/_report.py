@@ -64,7 +64,7 @@ footer { margin-top: 3em; font-size: 0.8em; color: #555; border-top: 1px solid #
 </tbody></table>
 <p class="note">At diagnosis: lesions found at diagnosis, among all patients. At relapse: lesions found at relapse,
 among patients who relapsed. Extraosseous = true EMD, no contact with bone; paraskeletal = arising from bone
-(clinical-criteria.md §3.1).</p>
+(docs/criteria.md §3.1).</p>
 
 <h2 id="response">Best response by line and EMD status</h2>
 <figure><img alt="Stacked bars of best response by line of therapy and EMD status" src="data:image/png;base64,{{ response_png }}"></figure>

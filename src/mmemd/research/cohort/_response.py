@@ -3,7 +3,7 @@
 Decision (measured, docs/cohort.md "Response"): the categories come from the same engine as ``mmemd assess``
 (:func:`mmemd.clinical.response.imwg_response`, through its engine core ``run``), not from a re-implementation in SQL — confirmation by two
 consecutive assessments, the lowest-level rule across parameters, PD from the confirmed nadir and the plasmacytoma
-rules (clinical-criteria.md §1.3) are too intricate to copy without drift. What makes it fast enough for 2 million
+rules (docs/criteria.md §1.3) are too intricate to copy without drift. What makes it fast enough for 2 million
 assessments is what is *not* done: no pydantic patient records, no JSON. The engine reads
 :class:`~mmemd.clinical.snapshot.Snapshot` s, built straight from the columns that DuckDB returns already sorted by
 (patient, line, date); lines are split into contiguous ranges and assessed by worker processes (fork: they inherit

@@ -1,16 +1,16 @@
 """The cohort schema (``mmemd.cohort/1``): the registry tables ``mmemd cohort analyze`` reads (docs/cohort.md).
 
-Four tables and one optional table, in the field's own words and the units of clinical-criteria.md §1.1 — the same
-vocabulary as the single-patient record (patient-record.md), flattened to one row per fact so a registry export or a
+Four tables and one optional table, in the field's own words and the units of docs/criteria.md §1.1 — the same
+vocabulary as the single-patient record (docs/patient-record.md), flattened to one row per fact so a registry export or a
 database view maps onto it directly:
 
 - ``patients``: one row per patient, values at diagnosis, end of follow-up.
 - ``assessments``: one row per response assessment, tagged with the line of therapy it evaluates; the first
-  assessment of a line is that line's response baseline (patient-record.md "assessments").
+  assessment of a line is that line's response baseline (docs/patient-record.md "assessments").
 - ``lesions``: plasmacytomas (soft-tissue or bone), when and how they were found.
 - ``events``: progression and death, the end points of PFS and OS.
 - ``plasmacytoma_measurements`` (optional): the two diameters of a lesion at an assessment date, for the IMWG
-  plasmacytoma rules (clinical-criteria.md §1.3, general rule 5). Without it, response is read from the laboratory
+  plasmacytoma rules (docs/criteria.md §1.3, general rule 5). Without it, response is read from the laboratory
   parameters only, and the report says so.
 
 This module is data only: the column definitions and their value sets. Validation against a table lives in
@@ -43,7 +43,7 @@ class Column:
     type: ColumnType
     description: str
     required: bool = False
-    """A null is an error. Otherwise null means "not known" (patient-record.md, Rules), never normal or negative."""
+    """A null is an error. Otherwise null means "not known" (docs/patient-record.md, Rules), never normal or negative."""
     unit: str | None = None
     values: tuple[str, ...] | None = None
     minimum: float | None = None
@@ -76,7 +76,7 @@ _IFE = ("positive", "negative")
 
 PATIENTS: Final = Table(
     "patients",
-    "One row per patient. Values are those at diagnosis (patient-record.md: labs and cytogenetics at diagnosis).",
+    "One row per patient. Values are those at diagnosis (docs/patient-record.md: labs and cytogenetics at diagnosis).",
     (
         _PID,
         Column("sex", "string", "Sex.", values=("female", "male")),
@@ -84,18 +84,14 @@ PATIENTS: Final = Table(
         Column(
             "diagnosis_date", "date", "Date of the myeloma diagnosis; time zero of PFS and OS.", required=True
         ),
-        Column(
-            "iss", "string", "ISS stage at diagnosis (clinical-criteria.md §2.1).", values=("I", "II", "III")
-        ),
+        Column("iss", "string", "ISS stage at diagnosis (docs/criteria.md §2.1).", values=("I", "II", "III")),
         Column(
             "r_iss",
             "string",
-            "R-ISS stage at diagnosis (clinical-criteria.md §2.2).",
+            "R-ISS stage at diagnosis (docs/criteria.md §2.2).",
             values=("I", "II", "III"),
         ),
-        Column(
-            "high_risk", "bool", "High-risk myeloma at diagnosis, IMS/IMWG 2025 (clinical-criteria.md §2.4)."
-        ),
+        Column("high_risk", "bool", "High-risk myeloma at diagnosis, IMS/IMWG 2025 (docs/criteria.md §2.4)."),
         Column(
             "last_contact_date",
             "date",
@@ -109,7 +105,7 @@ PATIENTS: Final = Table(
 
 ASSESSMENTS: Final = Table(
     "assessments",
-    "One row per response assessment. Units are the canonical ones of clinical-criteria.md §1.1.",
+    "One row per response assessment. Units are the canonical ones of docs/criteria.md §1.1.",
     (
         _PID,
         Column(
@@ -143,7 +139,7 @@ ASSESSMENTS: Final = Table(
 
 LESIONS: Final = Table(
     "lesions",
-    "Plasmacytomas: soft-tissue (extramedullary or paraskeletal) and bone (patient-record.md 'lesions').",
+    "Plasmacytomas: soft-tissue (extramedullary or paraskeletal) and bone (docs/patient-record.md 'lesions').",
     (
         _PID,
         Column("lesion_id", "string", "Lesion identifier, unique within the patient.", required=True),
@@ -152,13 +148,13 @@ LESIONS: Final = Table(
             "relation_to_bone",
             "string",
             "none = extraosseous (true EMD); arising_from_bone = paraskeletal; intraosseous = bone plasmacytoma "
-            "(clinical-criteria.md §3.1).",
+            "(docs/criteria.md §3.1).",
             values=("none", "arising_from_bone", "intraosseous"),
         ),
         Column(
             "detected_at",
             "string",
-            "diagnosis (primary EMD) or relapse (secondary EMD) (clinical-criteria.md §3.1 'Timing').",
+            "diagnosis (primary EMD) or relapse (secondary EMD) (docs/criteria.md §3.1 'Timing').",
             required=True,
             values=("diagnosis", "relapse"),
         ),
@@ -183,7 +179,7 @@ EVENTS: Final = Table(
 
 PLASMACYTOMA_MEASUREMENTS: Final = Table(
     "plasmacytoma_measurements",
-    "Optional. Bidimensional measurement of a lesion at an assessment date (clinical-criteria.md §1.3 rule 5); "
+    "Optional. Bidimensional measurement of a lesion at an assessment date (docs/criteria.md §1.3 rule 5); "
     "0 x 0 = disappeared.",
     (
         _PID,

@@ -16,7 +16,7 @@ The model (docs/cohort.md, "Synthetic cohorts"):
    the knowledge-base figure for that group (:func:`calibration_scales`).
 4. Observation: monthly response assessments for six months of each line, then every three months; M-protein (or
    free light chains, for light-chain myeloma) follows the line's latent depth of response and rises past the IMWG
-   PD thresholds at progression (clinical-criteria.md §1.3 PD (a)), confirmed two weeks later (general rule 1). The
+   PD thresholds at progression (docs/criteria.md §1.3 PD (a)), confirmed two weeks later (general rule 1). The
    response category is *not* stored: ``mmemd cohort analyze`` computes it from these values with the clinical
    engine, as it would for a registry.
 5. Follow-up ends at a data cut-off (accrual 2012–2022, cut-off 2025-06-30) or at loss to follow-up.
@@ -62,7 +62,7 @@ EMD_AT_DIAGNOSIS: Final = 0.15
 EXTRAOSSEOUS_AT_DIAGNOSIS: Final = (0.005 + 0.048) / 2
 """True (extraosseous) EMD at diagnosis: midpoint of 0.5–4.8% in NDMM (emdtx-intro-06). The two reviews disagree
 (both claims carry the flag ``source_inconsistency``); reading emdrev's 15% as EMD including paraskeletal disease
-and emdtx's range as true EMD reconciles them with clinical-criteria.md §3.1 (1.7–4.5% EMD vs 7–34.4% PS)."""
+and emdtx's range as true EMD reconciles them with docs/criteria.md §3.1 (1.7–4.5% EMD vs 7–34.4% PS)."""
 EMD_AT_RELAPSE: Final = 0.28
 """Any EMD at (first) relapse: 28% (emdrev-3-02)."""
 EXTRAOSSEOUS_AT_RELAPSE: Final = (0.034 + 0.14) / 2
@@ -82,7 +82,7 @@ MEDIAN_PFS_RELAPSE: Final = 11.6
 MEDIAN_PFS_EMD_RELAPSE: Final = 5.0
 """Months; median PFS of a relapse line with EMD (emdtx-4.1-02, daratumumab-based regimens in EMD)."""
 MEDIAN_PFS_FIRST_LINE: Final = 42.0
-"""Months; reference median PFS of line 1 before calibration (R-ISS II, PALUMBO15, clinical-criteria.md §2.2).
+"""Months; reference median PFS of line 1 before calibration (R-ISS II, PALUMBO15, docs/criteria.md §2.2).
 The calibration scale ``c`` rescales it per EMD group."""
 
 CALIBRATION: Final[dict[str, dict[str, Any]]] = {
@@ -107,7 +107,7 @@ ASSUMED_P_HIGH_RISK: Final = {"none": 0.20, "emd": 0.35}
 """High-risk cytogenetics more frequent with EMD at diagnosis (emdrev-2.1-03, emdrev-2.1-06; no figure)."""
 ASSUMED_ISS: Final = {"none": (0.30, 0.40, 0.30), "emd": (0.25, 0.40, 0.35)}
 ASSUMED_HR_EXTRAOSSEOUS: Final = 1.5
-"""Hazard ratio of true EMD vs paraskeletal on line 1: EMD does worse than PS (clinical-criteria.md §3.1, BLADE22)."""
+"""Hazard ratio of true EMD vs paraskeletal on line 1: EMD does worse than PS (docs/criteria.md §3.1, BLADE22)."""
 ASSUMED_LOG_HR_AGE_PER_10Y: Final = 0.3
 ASSUMED_LOG_HR_ISS: Final = (0.0, 0.3, 0.6)
 ASSUMED_LOG_HR_HIGH_RISK: Final = 0.4

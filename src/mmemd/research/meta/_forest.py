@@ -8,11 +8,12 @@ claim's Chinese study name renders instead of as empty boxes.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mmemd.research.meta._effect import Measure
 from mmemd.research.meta._errors import MetaInputError
@@ -96,6 +97,37 @@ def _model_line(r: MetaResult) -> str:
     if r.k == 1:
         return f"{model}; k = 1: heterogeneity not estimable"
     return f"{model}; tau² = {r.tau2:.4f}, I² = {r.i2:.1f}%, Q = {r.q:.2f} (df = {r.q_df}, p = {r.q_p:.3g})"
+
+
+#: Ever coarser tick sets for a log axis: 1-2-5 per decade, then decades, then every other decade.
+_LOG_TICK_STEPS = (
+    (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100),
+    (0.01, 0.1, 1, 10, 100),
+    (0.01, 1, 100),
+)
+
+
+def tick_labels_overlap(fig: Any, ax: Any) -> bool:
+    """Whether any two visible x tick labels of ``ax`` overlap once drawn (2 px of air required)."""
+    renderer = fig.canvas.get_renderer()
+    boxes = sorted(
+        (t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_visible() and t.get_text()),
+        key=lambda b: b.x0,
+    )
+    return any(a.x1 + 2 > b.x0 for a, b in itertools.pairwise(boxes))
+
+
+def _thin_log_ticks(fig: Any, ax: Any, ticks: list[float]) -> None:
+    """Drop log-axis ticks until their labels no longer overlap (a wide CI range on a narrow axis)."""
+    from matplotlib.ticker import FixedLocator
+
+    lo, hi = (min(ticks), max(ticks)) if ticks else (0.0, 0.0)
+    for step in _LOG_TICK_STEPS:
+        if not tick_labels_overlap(fig, ax):
+            return
+        ax.xaxis.set_major_locator(FixedLocator([t for t in step if lo <= t <= hi] or [1]))
+    if tick_labels_overlap(fig, ax):
+        ax.xaxis.set_major_locator(FixedLocator([1]))
 
 
 def forest_plot(
@@ -248,6 +280,7 @@ def forest_plot(
             ax.xaxis.set_major_formatter(StrMethodFormatter("{x:g}"))
             ax.xaxis.set_minor_formatter(NullFormatter())
             ax.axvline(1.0, color="grey", lw=0.8)
+            _thin_log_ticks(fig, ax, ticks)
         elif measure in (Measure.RD, Measure.GEN) or not natural:
             ax.axvline(0.0, color="grey", lw=0.8)
         if finite and not log_axis:

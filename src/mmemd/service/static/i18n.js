@@ -393,7 +393,7 @@ window.MMEMD_I18N = {
     "category.pathogenesis": "发病机制",
     "category.definition": "定义",
     "category.adverse_event": "不良事件",
-    "emd.extramedullary": "髓外（EM-E，无骨接触）",
+    "emd.extramedullary": "髓外（EM-E，不与骨相连）",
     "emd.paraskeletal": "骨旁（EM-B，源于骨）",
     "emd.none": "无髓外病变",
     "emd.solitary_bone_plasmacytoma": "孤立性骨浆细胞瘤",

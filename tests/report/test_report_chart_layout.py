@@ -1,0 +1,43 @@
+"""Chart labels are never cut: every text of the rendered rates chart lies inside the figure, and the bar-end labels
+inside the axes (bounding boxes measured on the drawn figure, in both languages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from _report_helpers import GENERATED, example
+
+from _system import cjk_font_installed, require_system
+from mmemd.report import _charts, build_report
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("name", ["emd-liver-rrmm-pr", "emd-skin-new-lesion-progression"])
+def test_rates_chart_labels_fit(kb: Any, name: str, lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    if lang == "zh":
+        require_system("fonts-noto-cjk", cjk_font_installed, "Chinese chart labels")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    figures: list[Any] = []
+    real_save = _charts._save
+    monkeypatch.setattr(_charts, "_save", lambda fig, fmt: (figures.append(fig), real_save(fig, fmt))[1])
+    rep = build_report(example(name), kb, GENERATED)
+    out = _charts.rates_chart(rep, lang)  # type: ignore[arg-type]
+    assert out is not None
+    (fig,) = figures
+    from matplotlib import rc_context
+
+    # Measure with the chart's own fonts (a generic family resolves through rcParams when drawn).
+    with rc_context(_charts._rc(out.lang)):
+        renderer = FigureCanvasAgg(fig).get_renderer()
+        ax = fig.axes[0]
+        fig_box, ax_box = fig.bbox, ax.get_window_extent(renderer)
+        texts = [t for t in [*ax.texts, *ax.get_yticklabels(), *fig.texts] if t.get_text()]
+        assert len(texts) > 5
+        for t in texts:
+            b = t.get_window_extent(renderer)
+            assert b.x0 >= fig_box.x0 - 0.5, f"cut at the figure's left edge: {t.get_text()!r}"
+            assert b.x1 <= fig_box.x1 + 0.5, f"cut at the figure's right edge: {t.get_text()!r}"
+        for t in ax.texts:
+            assert t.get_window_extent(renderer).x1 <= ax_box.x1 + 0.5, f"outside the axes: {t.get_text()!r}"
