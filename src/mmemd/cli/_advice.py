@@ -23,14 +23,11 @@ def explain(
     """Every rule (work-up, prognosis, option): fired, not fired or undecided, with each condition's reason."""
     from mmemd.advice import assess_with_advice
     from mmemd.clinical import RecordError
+    from mmemd.clinical.errors import loads
 
     raw = sys.stdin.buffer.read() if file == "-" else _read(file)
     try:
-        doc = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        sys.stderr.write(f"{file}: malformed JSON: {exc}\n")
-        raise typer.Exit(EXIT_INVALID) from None
-    try:
+        doc = loads(raw)
         assessment, result = assess_with_advice(doc)
     except RecordError as exc:
         sys.stderr.write(f"{file}: {exc.report_text()}\n")

@@ -18,7 +18,6 @@ nothing about the body's validity. Errors are RFC 9457 problem+json (:mod:`._pro
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import secrets
@@ -34,6 +33,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from mmemd._json import JsonInputError, parse_json
 from mmemd.service._cards import ImportNote, Lang, assessment_card, message_card
 from mmemd.service._cds_config import CdsHooksConfig
 from mmemd.service._cds_models import (
@@ -47,7 +47,7 @@ from mmemd.service._cds_models import (
 from mmemd.service._config import ServiceConfig
 from mmemd.service._fhir_fetch import FetchFailed, FhirSource, fetch_keys, render_template
 from mmemd.service._jwt import JwtRejected, JwtVerifier, ReplayCacheFull
-from mmemd.service._problem import ApiProblem, problem_responses
+from mmemd.service._problem import ApiProblem, json_input_problem, problem_responses
 
 log = logging.getLogger("mmemd.service.cds")
 
@@ -232,14 +232,10 @@ def _authenticate(state: CdsState, request: Request) -> None:
 async def _json_body(request: Request) -> Any:
     raw = await request.body()
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiProblem(
-            400,
-            type="urn:mmemd:problem:malformed-json",
-            title="Malformed JSON",
-            detail="the request body is not valid JSON",
-            errors=[{"path": "$", "message": "malformed JSON", "code": "malformed_json"}],
+        return parse_json(raw)
+    except JsonInputError as exc:
+        raise json_input_problem(
+            exc.problems, invalid_type=INVALID_HOOK_REQUEST, invalid_title="Invalid hook request"
         ) from None
 
 

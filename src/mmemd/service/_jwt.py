@@ -20,7 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import heapq
-import json
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -30,6 +30,7 @@ from typing import Any, Final
 import jwt
 from jwt.exceptions import InvalidSignatureError, PyJWKError, PyJWTError
 
+from mmemd._json import JsonInputError, JsonLimits, parse_json
 from mmemd.service._cds_config import CdsHooksConfig
 
 #: reason code → short English explanation (the problem+json ``detail``); tests pin one rejection per code
@@ -56,6 +57,7 @@ REASONS: Final[dict[str, str]] = {
     "issued_in_future": "'iat' is in the future beyond the allowed clock skew",
     "not_yet_valid": "'nbf' is in the future beyond the allowed clock skew",
     "lifetime_too_long": "'exp' - 'iat' exceeds the longest token lifetime this service accepts",
+    "invalid_numeric_date": "'exp', 'iat' or 'nbf' is not a whole number of seconds between 1970 and 9999",
     "missing_jti": "the JWT payload has no 'jti'",
     "replayed_jti": "this 'jti' was already used",
 }
@@ -134,9 +136,19 @@ class ReplayCache:
             return True
 
 
+# A JOSE header or a CDS client's claim set is a small, flat object: anything near these limits is not a real token.
+_TOKEN_JSON_LIMITS: Final = JsonLimits(
+    max_bytes=16 * 1024, max_depth=8, max_number_chars=32, max_string_chars=4096
+)
+
+# RFC 7519 §2 NumericDate, restricted to whole seconds from the epoch to 9999-12-31T23:59:59Z: a NaN, an infinity or
+# 10**400 would otherwise pass (or crash) the comparisons and could pin a replay-cache entry forever.
+_LATEST_NUMERIC_DATE: Final = 253_402_300_799
+
+
 def _b64_json(segment: str) -> Any:
     padded = segment + "=" * (-len(segment) % 4)
-    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    return parse_json(base64.urlsafe_b64decode(padded.encode("ascii")), limits=_TOKEN_JSON_LIMITS)
 
 
 def _split(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -145,7 +157,7 @@ def _split(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         raise JwtRejected("malformed_token")
     try:
         header, payload = _b64_json(parts[0]), _b64_json(parts[1])
-    except (ValueError, binascii.Error, UnicodeError) as exc:
+    except (JsonInputError, ValueError, binascii.Error, UnicodeError) as exc:
         raise JwtRejected("malformed_token") from exc
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise JwtRejected("malformed_token")
@@ -153,9 +165,14 @@ def _split(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _number(value: Any) -> float | None:
+    """The NumericDate ``value`` of a time claim; None when absent or not a number; rejected when out of range."""
     # RFC 7519 NumericDate: a JSON number (bool is an int in Python and is not a date)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
         return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise JwtRejected("invalid_numeric_date")
+    if not 0 <= value <= _LATEST_NUMERIC_DATE:
+        raise JwtRejected("invalid_numeric_date")
     return float(value)
 
 
@@ -186,7 +203,8 @@ class JwtVerifier:
         if keys is None:
             raise JwtRejected("unknown_issuer")
         jku = header.get("jku")
-        if jku is not None and jku not in self._jku[iss]:
+        # RFC 7515 §4.1.2: jku is a URI, i.e. a string; anything else is refused like an unlisted URI.
+        if jku is not None and (not isinstance(jku, str) or jku not in self._jku[iss]):
             raise JwtRejected("jku_not_allowed")
         kid = header["kid"]
         jwk = keys.get(kid)

@@ -164,6 +164,28 @@ def record_errors(problems: Iterable[Any]) -> list[dict[str, Any]]:
     return [p.as_dict() for p in problems]
 
 
+def json_input_problem(problems: Sequence[Any], *, invalid_type: str, invalid_title: str) -> ApiProblem:
+    """The answer to a body the input boundary (:func:`mmemd._json.parse_json`) refused: 400 when it is not JSON,
+    422 (``invalid_type``) when it is JSON beyond a limit (depth, number or string length, ``NaN``, a repeated key).
+    Every entry keeps its JSON path."""
+    n = len(problems)
+    if any(p.code == "malformed_json" for p in problems):
+        return ApiProblem(
+            400,
+            type=MALFORMED_JSON,
+            title="Malformed JSON",
+            detail="the request body is not valid JSON",
+            errors=record_errors(problems),
+        )
+    return ApiProblem(
+        422,
+        type=invalid_type,
+        title=invalid_title,
+        detail=f"the request body has {n} problem{'s' if n != 1 else ''}",
+        errors=record_errors(problems),
+    )
+
+
 def parameter_path(loc: Sequence[str | int]) -> str:
     """FastAPI's error location -> our path: ``("body", "a", 0)`` -> ``$.a[0]``; ``("query", "limit")`` -> ``query.limit``."""
     from mmemd.clinical.errors import json_path
