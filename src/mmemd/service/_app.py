@@ -13,6 +13,9 @@ from fastapi import FastAPI
 from mmemd._version import __version__
 from mmemd.service._config import ServiceConfig
 
+#: the validated configuration, as JSON, handed to the worker processes of ``mmemd serve --workers N``
+CONFIG_ENV = "MMEMD_SERVE_CONFIG_JSON"
+
 _DESCRIPTION = """\
 Decision support for multiple myeloma with extramedullary disease (MM-EMD): patient record in, assessment with
 evidence-graded options out. **Decision support, never a prescription.**
@@ -73,3 +76,11 @@ def _warm_up(app: FastAPI) -> None:
 
     doc, _ = assess_with_advice(EXAMPLE_RECORD, app.state.kb)
     doc.model_dump_json(by_alias=True)
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one worker process of ``mmemd serve --workers N`` (uvicorn's factory; the parent validated the
+    configuration and passed it in :data:`CONFIG_ENV`)."""
+    import os
+
+    return create_app(ServiceConfig.model_validate_json(os.environ[CONFIG_ENV]))

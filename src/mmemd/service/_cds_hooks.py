@@ -24,7 +24,6 @@ import secrets
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -48,6 +47,7 @@ from mmemd.service._config import ServiceConfig
 from mmemd.service._fhir_fetch import FetchFailed, FhirSource, fetch_keys, render_template
 from mmemd.service._jwt import JwtRejected, JwtVerifier, ReplayCacheFull
 from mmemd.service._problem import ApiProblem, json_input_problem, problem_responses
+from mmemd.service._state import ExpiringMap, shared_state
 
 log = logging.getLogger("mmemd.service.cds")
 
@@ -112,39 +112,6 @@ def _versions(kb_version: str) -> dict[str, str]:
     return {**current_versions().model_dump(), "knowledge_base": kb_version}
 
 
-class _TtlMap:
-    """A bounded, thread-safe map whose entries expire (oldest evicted first when full)."""
-
-    def __init__(self, ttl_seconds: float, max_entries: int) -> None:
-        self._ttl = ttl_seconds
-        self._max = max_entries
-        self._items: OrderedDict[str, tuple[float, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def put(self, key: str, value: Any, now: float) -> None:
-        with self._lock:
-            self._purge(now)
-            self._items[key] = (now + self._ttl, value)
-            while len(self._items) > self._max:
-                self._items.popitem(last=False)
-
-    def get(self, key: str, now: float) -> Any:
-        with self._lock:
-            self._purge(now)
-            item = self._items.get(key)
-            return None if item is None else item[1]
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def _purge(self, now: float) -> None:
-        while self._items:
-            first = next(iter(self._items.values()))
-            if first[0] > now:
-                break
-            self._items.popitem(last=False)
-
-
 @dataclass
 class FeedbackLog:
     """Outcomes per card, without patient data: what was done, the override reason's code, whether a comment was
@@ -167,8 +134,8 @@ class CdsState:
 
     config: ServiceConfig
     verifier: JwtVerifier | None
-    cards: _TtlMap
-    reports: _TtlMap
+    cards: ExpiringMap
+    reports: ExpiringMap
     feedback: FeedbackLog
     lang: Lang = "en"
     fhir_transport: Any = None  # an httpx.AsyncBaseTransport in tests (httpx.MockTransport)
@@ -445,11 +412,12 @@ def new_state(
     """The router's state; ``clock`` (JWT times, caches) and ``fhir_transport`` (an ``httpx`` transport) are for
     tests and benchmarks."""
     cds = config.cds_hooks
+    shared = shared_state(config.shared_state_url, cds)
     return CdsState(
         config=config,
-        verifier=JwtVerifier(cds, clock=clock) if config.auth_required else None,
-        cards=_TtlMap(cds.card_registry_ttl_seconds, cds.card_registry_max_entries),
-        reports=_TtlMap(cds.report_link_ttl_seconds, cds.report_link_max_entries),
+        verifier=JwtVerifier(cds, clock=clock, replay_cache=shared.replay) if config.auth_required else None,
+        cards=shared.cards,
+        reports=shared.reports,
         feedback=FeedbackLog(),
         lang=lang or cds.card_language,
         fhir_transport=fhir_transport,

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import heapq
 import math
 import threading
 import time
@@ -32,6 +31,8 @@ from jwt.exceptions import InvalidSignatureError, PyJWKError, PyJWTError
 
 from mmemd._json import JsonInputError, JsonLimits, parse_json
 from mmemd.service._cds_config import CdsHooksConfig
+from mmemd.service._state import ReplayCache, ReplayStore
+from mmemd.service._state import ReplayCacheFull as ReplayCacheFull  # re-exported: raised through verify()
 
 #: reason code → short English explanation (the problem+json ``detail``); tests pin one rejection per code
 REASONS: Final[dict[str, str]] = {
@@ -86,10 +87,6 @@ class JwtRejected(Exception):
         self.detail = REASONS[reason]
 
 
-class ReplayCacheFull(Exception):
-    """The replay cache holds only unexpired ``jti`` s: refusing is safer than forgetting one (503)."""
-
-
 @dataclass(frozen=True, slots=True)
 class VerifiedToken:
     iss: str
@@ -98,42 +95,6 @@ class VerifiedToken:
     jti: str
     exp: float
     tenant: str | None
-
-
-class ReplayCache:
-    """Remembers ``(iss, jti)`` until the token's expiry (§5 "jti not seen before (cache until exp)").
-
-    Thread-safe (uvicorn may run sync handlers in a thread pool) and bounded: expired entries are purged first; when
-    the cache is still full, :class:`ReplayCacheFull` is raised instead of evicting a live entry.
-    """
-
-    def __init__(self, max_entries: int) -> None:
-        self._max = max_entries
-        self._seen: dict[tuple[str, str], float] = {}
-        self._expiry: list[tuple[float, tuple[str, str]]] = []
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._seen)
-
-    def _purge(self, now: float) -> None:
-        while self._expiry and self._expiry[0][0] <= now:
-            until, key = heapq.heappop(self._expiry)
-            if self._seen.get(key) == until:
-                del self._seen[key]
-
-    def add(self, iss: str, jti: str, until: float, now: float) -> bool:
-        """Record the pair; False when it is already present (a replay)."""
-        key = (iss, jti)
-        with self._lock:
-            self._purge(now)
-            if key in self._seen:
-                return False
-            if len(self._seen) >= self._max:
-                raise ReplayCacheFull
-            self._seen[key] = until
-            heapq.heappush(self._expiry, (until, key))
-            return True
 
 
 # A JOSE header or a CDS client's claim set is a small, flat object: anything near these limits is not a real token.
@@ -179,7 +140,12 @@ def _number(value: Any) -> float | None:
 class JwtVerifier:
     """Verifies client JWTs against the configured issuers. Build once per app (it parses the JWK Sets)."""
 
-    def __init__(self, config: CdsHooksConfig, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        config: CdsHooksConfig,
+        clock: Callable[[], float] = time.time,
+        replay_cache: ReplayStore | None = None,
+    ) -> None:
         self._config = config
         self._clock = clock
         self._algorithms = frozenset(config.algorithms)
@@ -188,7 +154,8 @@ class JwtVerifier:
         self._jku: dict[str, frozenset[str]] = {}
         self._parsed: dict[tuple[str, str, str], Any] = {}
         self._parsed_lock = threading.Lock()
-        self.replay_cache = ReplayCache(config.replay_cache_size)
+        # in-process unless a shared store is given (several workers or hosts: mmemd.service._state)
+        self.replay_cache: ReplayStore = replay_cache or ReplayCache(config.replay_cache_size)
         for issuer in config.issuers:
             self._keys[issuer.iss] = _index_key_set(issuer.iss, issuer.key_set())
             self._jku[issuer.iss] = frozenset(issuer.jku)

@@ -268,7 +268,20 @@ def install_problem_handlers(app: FastAPI) -> None:
             request_id=_request_id(request),
         )
 
+    async def on_state_unavailable(request: Request, exc: Exception) -> Response:
+        # The shared store (Redis/Valkey) did not answer: a temporary condition, never a reason to answer as if
+        # it had (mmemd.service._state).
+        return problem_response(
+            503,
+            detail="a shared state store is unavailable; retry shortly",
+            headers={"Retry-After": "5"},
+            request_id=_request_id(request),
+        )
+
+    from mmemd.service._state import SharedStateUnavailable
+
     app.add_exception_handler(ApiProblem, on_problem)
+    app.add_exception_handler(SharedStateUnavailable, on_state_unavailable)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
 
