@@ -40,6 +40,9 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     from mmemd import knowledge
 
     app.state.kb = knowledge.load()
+    from mmemd.service._report_pool import ReportPool
+
+    app.state.report_pool = ReportPool(config.report_workers, config.report_queue, config.report_isolation)
     _warm_up(app)
 
     from mmemd.service import _cds_hooks, _rest, _web

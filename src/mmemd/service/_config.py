@@ -25,7 +25,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, Self
+from typing import Any, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -78,6 +78,11 @@ class ServiceConfig(BaseModel):
     max_connections: int = Field(default=2048, ge=16)
     #: at most this many bytes are buffered while a request line and headers are still incomplete (h11 answers 400)
     max_header_bytes: int = Field(default=16_384, ge=1_024)
+    #: reports (HTML/PDF) rendered at once, and waiting beyond those; more get 503 with Retry-After
+    report_workers: int = Field(default=1, ge=1, le=64)
+    report_queue: int = Field(default=8, ge=0, le=1_000)
+    #: render reports in separate processes (memory returns after a burst; the GIL is not shared) or in threads
+    report_isolation: Literal["process", "thread"] = "process"
     #: a Redis/Valkey URL (``redis://``, ``rediss://``, ``unix://``) for the state shared by several workers or
     #: hosts; unset: in-process, one worker only (``mmemd serve --workers`` > 1 is refused)
     shared_state_url: str | None = None

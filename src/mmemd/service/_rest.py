@@ -299,15 +299,23 @@ def build_router(config: ServiceConfig) -> APIRouter:
     ) -> Response:
         record = await read_record(request)
         try:
-            from mmemd.report import render_report
+            from mmemd.report import render_report  # noqa: F401 - availability check; the pool renders
         except ImportError:
             raise ApiProblem(
                 501, type=NOT_IMPLEMENTED, detail="report rendering is not available in this installation"
             ) from None
-        from starlette.concurrency import run_in_threadpool
+        from mmemd.service._report_pool import ReportPoolFull
 
-        # PDF rendering takes up to seconds: off the event loop, so other requests keep flowing.
-        out = await run_in_threadpool(lambda: render_report(record, lang=lang, fmt=fmt, kb=kb))
+        # PDF rendering takes up to seconds: in the bounded report pool, so other requests keep flowing.
+        try:
+            out = await request.app.state.report_pool.render(record, lang, fmt, kb)
+        except ReportPoolFull:
+            raise ApiProblem(
+                503,
+                title="Reports are busy",
+                detail="every report slot is taken; retry shortly",
+                headers={"Retry-After": "5"},
+            ) from None
         if fmt == "pdf":
             return Response(
                 out if isinstance(out, bytes) else out.encode(),
