@@ -44,6 +44,7 @@ from mmemd.service._cds_models import (
     dump,
 )
 from mmemd.service._config import ServiceConfig
+from mmemd.service._fhir_egress import allowed_fhir_server
 from mmemd.service._fhir_fetch import FetchFailed, FhirSource, fetch_keys, render_template
 from mmemd.service._jwt import JwtRejected, JwtVerifier, ReplayCacheFull
 from mmemd.service._problem import ApiProblem, json_input_problem, problem_responses
@@ -204,6 +205,12 @@ async def _json_body(request: Request) -> Any:
         raise json_input_problem(
             exc.problems, invalid_type=INVALID_HOOK_REQUEST, invalid_title="Invalid hook request"
         ) from None
+
+
+def _fhir_server_allowed(cds: CdsHooksConfig, fhir_server: str, iss: str | None) -> bool:
+    # the calling issuer's list; without a verified issuer (local mode) any configured issuer's list
+    issuers = [i for i in cds.issuers if iss is None or i.iss == iss]
+    return allowed_fhir_server(fhir_server, [b for i in issuers for b in i.fhir_servers]) is not None
 
 
 def _validation_problem(exc: ValidationError, title: str) -> ApiProblem:
@@ -534,6 +541,20 @@ def build_router(config: ServiceConfig, state: CdsState | None = None) -> APIRou
                     detail="fhirServer is not https: the access token is not sent over plain http",
                     errors=[
                         {"path": "$.fhirServer", "message": "must be https", "code": "fhir_server_not_https"}
+                    ],
+                )
+            if not _fhir_server_allowed(cds, str(hook.fhir_server), request.scope.get("mmemd.cds_iss")):
+                raise ApiProblem(
+                    412,
+                    type=PRECONDITION_FAILED,
+                    title="Required FHIR data not available",
+                    detail="fhirServer is not an allow-listed FHIR server of this client: nothing was fetched",
+                    errors=[
+                        {
+                            "path": "$.fhirServer",
+                            "message": "not allow-listed",
+                            "code": "fhir_server_not_allowed",
+                        }
                     ],
                 )
             source = FhirSource(
