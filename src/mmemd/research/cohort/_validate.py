@@ -205,7 +205,9 @@ def _event_order(ev: Any) -> list[CohortProblem]:
     n = int(twice.count().to_pyarrow().as_py())
     if n:
         ex = twice.order_by("patient_id").limit(1).to_pyarrow().to_pylist()[0]["patient_id"]
-        out.append(CohortProblem("events", "event", "more than one death for a patient", n, f"patient_id={ex}"))
+        out.append(
+            CohortProblem("events", "event", "more than one death for a patient", n, f"patient_id={ex}")
+        )
     first_death = deaths.group_by("patient_id").aggregate(death_date=deaths.date.min())
     prog = ev.filter(ev.event == "progression")
     late = prog.join(first_death, "patient_id").filter(lambda j: j.date > j.death_date)
