@@ -71,3 +71,15 @@ def test_repeated_key_is_refused_as_rest_does(client: TestClient, token: TokenFa
 def test_malformed_body_is_400(client: TestClient, token: TokenFactory) -> None:
     body = problem(send(client, token, b'{"hook": '), 400)
     assert body["type"] == "urn:mmemd:problem:malformed-json" and body["errors"][0]["path"] == "$"
+
+
+@pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
+def test_body_not_declared_as_json_is_415_as_rest_does(
+    client: TestClient, token: TokenFactory, content_type: str | None
+) -> None:
+    headers = bearer(token(SERVICE_URL))
+    if content_type is not None:
+        headers["content-type"] = content_type
+    resp = client.post(SERVICE, content=json.dumps(hook_body(None)).encode(), headers=headers)
+    body = problem(resp, 415)
+    assert body["type"] == "urn:mmemd:problem:unsupported-media-type"

@@ -31,7 +31,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
         title="mmemd",
         version=__version__,
         description=_DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # our own /docs: Swagger UI from the package, under the CSP (mmemd.service._docs)
         openapi_url="/openapi.json",
         redoc_url=None,
     )
@@ -55,6 +55,9 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     app.include_router(_cds_hooks.build_router(config))
     app.include_router(_web.build_router(config))
     install_openapi(app)
+    from mmemd.service._docs import install_docs
+
+    install_docs(app)
 
     if config.cors_origins:
         from starlette.middleware.cors import CORSMiddleware

@@ -48,6 +48,7 @@ from mmemd.service._fhir_egress import allowed_fhir_server
 from mmemd.service._fhir_fetch import FetchFailed, FhirSource, fetch_keys, render_template
 from mmemd.service._jwt import JwtRejected, JwtVerifier, ReplayCacheFull
 from mmemd.service._problem import ApiProblem, json_input_problem, problem_responses
+from mmemd.service._rest import require_media_type
 from mmemd.service._state import ExpiringMap, shared_state
 
 log = logging.getLogger("mmemd.service.cds")
@@ -198,6 +199,8 @@ def _authenticate(state: CdsState, request: Request) -> None:
 
 
 async def _json_body(request: Request) -> Any:
+    # as the REST routes do: a body must say it is JSON (415 otherwise)
+    require_media_type(request, "application/json")
     raw = await request.body()
     try:
         return parse_json(raw)
