@@ -81,3 +81,19 @@ def test_process_isolation_renders_in_another_process() -> None:
 async def _pids(pool: ReportPool) -> set[int]:
     loop = asyncio.get_running_loop()
     return {await loop.run_in_executor(pool._pool(), os.getpid) for _ in range(2)}
+
+
+def test_idle_render_processes_are_stopped() -> None:
+    text = (REPO_EXAMPLES / "emd-liver-rrmm-pr.json").read_text(encoding="utf-8")
+    pool = ReportPool(workers=1, queue=0, isolation="process", idle_seconds=0.2)
+
+    async def scenario() -> tuple[bool, bool]:
+        await pool.render(parse_record_json(text), "en", "html", None)
+        running = pool._executor is not None
+        await asyncio.sleep(1.0)  # the idle check runs on this loop once 0.2 s have passed without a report
+        return running, pool._executor is None
+
+    try:
+        assert asyncio.run(scenario()) == (True, True)
+    finally:
+        pool.close()

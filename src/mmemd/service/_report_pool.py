@@ -7,16 +7,21 @@ assessment p50 from 130 ms to 2 s and 24 concurrent PDFs left the process 1 GB l
   :class:`ReportPoolFull` (the route answers 503 with ``Retry-After``) instead of piling up;
 - with ``isolation = "process"`` (the default) rendering happens in separate processes, so it neither holds this
   process's GIL nor grows its memory; each process is replaced after ``tasks_per_process`` reports, which returns
-  the memory a burst of PDFs took. ``"thread"`` keeps rendering in this process (tests, tiny deployments).
+  the memory a burst of PDFs took; the processes run at a lower CPU priority (``nice`` +10) so that on a busy host
+  assessments are scheduled first, and they are stopped after ``idle_seconds`` without a report, which returns
+  their memory. ``"thread"`` keeps rendering in this process (tests, tiny deployments).
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import functools
 import multiprocessing
+import os
 import threading
+import time
 from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Literal
 
@@ -34,6 +39,11 @@ def _worker_kb() -> Any:
     return knowledge.load()
 
 
+def _lower_priority() -> None:
+    with contextlib.suppress(OSError):  # not permitted: render at normal priority
+        os.nice(10)
+
+
 def _render_in_process(record_json: str, lang: str, fmt: str) -> str | bytes:
     """Runs in a pool process: the record travels as its JSON (validated again there), the knowledge base is loaded
     once per process."""
@@ -45,7 +55,12 @@ def _render_in_process(record_json: str, lang: str, fmt: str) -> str | bytes:
 
 class ReportPool:
     def __init__(
-        self, workers: int, queue: int, isolation: Isolation = "process", tasks_per_process: int = 20
+        self,
+        workers: int,
+        queue: int,
+        isolation: Isolation = "process",
+        tasks_per_process: int = 20,
+        idle_seconds: float = 30.0,
     ) -> None:
         self.workers = workers
         self.capacity = workers + queue
@@ -54,6 +69,8 @@ class ReportPool:
         self._admitted = 0
         self._lock = threading.Lock()
         self._executor: concurrent.futures.Executor | None = None
+        self._idle_seconds = idle_seconds
+        self._last_done = time.monotonic()
 
     @property
     def in_use(self) -> int:
@@ -67,6 +84,7 @@ class ReportPool:
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     max_tasks_per_child=self._tasks_per_process,
+                    initializer=_lower_priority,
                 )
             else:
                 self._executor = concurrent.futures.ThreadPoolExecutor(
@@ -96,6 +114,17 @@ class ReportPool:
         finally:
             with self._lock:
                 self._admitted -= 1
+                self._last_done = time.monotonic()
+            if self.isolation == "process":
+                asyncio.get_running_loop().call_later(self._idle_seconds, self._stop_if_idle)
+
+    def _stop_if_idle(self) -> None:
+        """Stop the render processes when no report came for ``idle_seconds`` (their memory goes back)."""
+        with self._lock:
+            idle = self._admitted == 0 and time.monotonic() - self._last_done >= self._idle_seconds * 0.99
+            executor, self._executor = (self._executor, None) if idle else (None, self._executor)
+        if executor is not None:
+            executor.shutdown(wait=False)
 
     def close(self) -> None:
         """Stop the pool: waiting reports are cancelled, running ones finish."""
