@@ -8,6 +8,9 @@ Starlette's error guard, :class:`~._middleware.ServiceMiddleware` (request id, b
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 
 from mmemd._version import __version__
@@ -27,7 +30,17 @@ Errors: RFC 9457 `application/problem+json`, with the JSON path of every bad fie
 
 def create_app(config: ServiceConfig | None = None) -> FastAPI:
     config = config or ServiceConfig()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        # shutdown: stop the report processes (waiting reports are cancelled, running ones finish)
+        pool = getattr(app.state, "report_pool", None)
+        if pool is not None:
+            pool.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="mmemd",
         version=__version__,
         description=_DESCRIPTION,

@@ -39,9 +39,19 @@ def _worker_kb() -> Any:
     return knowledge.load()
 
 
-def _lower_priority() -> None:
+def _init_render_process() -> None:
+    """Lower the priority, and end this process when the server's process is gone (a killed server must not
+    leave render processes behind)."""
     with contextlib.suppress(OSError):  # not permitted: render at normal priority
         os.nice(10)
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="mmemd-parent-watch").start()
 
 
 def _render_in_process(record_json: str, lang: str, fmt: str) -> str | bytes:
@@ -84,7 +94,7 @@ class ReportPool:
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     max_tasks_per_child=self._tasks_per_process,
-                    initializer=_lower_priority,
+                    initializer=_init_render_process,
                 )
             else:
                 self._executor = concurrent.futures.ThreadPoolExecutor(
