@@ -97,3 +97,20 @@ def test_idle_render_processes_are_stopped() -> None:
         assert asyncio.run(scenario()) == (True, True)
     finally:
         pool.close()
+
+
+def test_render_processes_are_recycled_without_stalling() -> None:
+    # ProcessPoolExecutor's own max_tasks_per_child stalls on Python 3.11 after a worker exits (cpython #115634);
+    # the pool recycles by hand: every report completes.
+    text = (REPO_EXAMPLES / "emd-liver-rrmm-pr.json").read_text(encoding="utf-8")
+    pool = ReportPool(workers=1, queue=4, isolation="process", tasks_per_process=1)
+    record = parse_record_json(text)
+
+    async def scenario() -> list[str | bytes]:
+        jobs = [pool.render(record, "en", "html", None) for _ in range(3)]
+        return await asyncio.wait_for(asyncio.gather(*jobs), timeout=600)
+
+    try:
+        assert all("<html" in str(h) for h in asyncio.run(scenario()))
+    finally:
+        pool.close()

@@ -80,6 +80,7 @@ class ReportPool:
         self._lock = threading.Lock()
         self._executor: concurrent.futures.Executor | None = None
         self._idle_seconds = idle_seconds
+        self._submitted = 0
         self._last_done = time.monotonic()
 
     @property
@@ -87,13 +88,21 @@ class ReportPool:
         return self._admitted
 
     def _pool(self) -> concurrent.futures.Executor:
+        if self.isolation == "process":
+            self._submitted += 1
+            if self._submitted > self._tasks_per_process and self._executor is not None:
+                # Recycle by hand: a fresh pool for new reports, the old one finishes its reports and exits.
+                # (ProcessPoolExecutor's max_tasks_per_child can deadlock on Python 3.11 when a worker exits:
+                # https://github.com/python/cpython/issues/115634.)
+                old, self._executor = self._executor, None
+                old.shutdown(wait=False)
+                self._submitted = 1
         if self._executor is None:
             if self.isolation == "process":
                 # spawn: a fork of a threaded server could inherit a held lock
                 self._executor = concurrent.futures.ProcessPoolExecutor(
                     max_workers=self.workers,
                     mp_context=multiprocessing.get_context("spawn"),
-                    max_tasks_per_child=self._tasks_per_process,
                     initializer=_init_render_process,
                 )
             else:
