@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 from _service_support import AUTH, REPO_EXAMPLES, assert_problem
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 HUGE_INT = "9" * 4301
 
@@ -66,3 +68,41 @@ def test_hostile_fhir_bundles(client: TestClient) -> None:
         "urn:mmemd:problem:malformed-json",
     )
     assert not_json["errors"][0]["path"] == "$"
+
+
+# ---- generated hostile documents: never a 500 ------------------------------------------------------------------------
+_LEAVES = (
+    st.integers(4_290, 4_400).map(lambda n: "9" * n)
+    | st.integers(60, 2_000).map(lambda n: "[" * n + "]" * n)
+    | st.sampled_from(["NaN", "-Infinity", "1e99999", "[]", "{}", "null", "true", '"x"', '{"a": 1, "a": 2}'])
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    where=st.sampled_from(
+        [
+            ("labs", "albumin", "value"),
+            ("labs", "albumin"),
+            ("assessments",),
+            ("id",),
+            ("diagnosis",),
+            ("extra",),
+        ]
+    ),
+    literal=_LEAVES,
+    route=st.sampled_from(["/v1/assessments", "/v1/fhir/assessments"]),
+)
+def test_generated_hostile_documents_never_get_a_5xx(
+    client: TestClient, record: dict[str, Any], where: tuple[str, ...], literal: str, route: str
+) -> None:
+    if route == "/v1/fhir/assessments":
+        doc: dict[str, Any] = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": {}}]}
+        body = with_literal(doc, ("entry", 0, "resource", where[-1]), literal)
+    else:
+        body = with_literal(record, where, literal)
+    r = client.post(route, content=body, headers={**AUTH, "content-type": "application/json"})
+    # some generated documents are valid (null where a value is optional): never a 5xx, a problem whenever refused
+    assert r.status_code < 500, (r.status_code, r.text[:300])
+    if r.status_code != 200:
+        assert 400 <= r.status_code < 500 and r.headers["content-type"].startswith("application/problem+json")
