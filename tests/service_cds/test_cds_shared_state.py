@@ -140,7 +140,7 @@ def test_several_workers_without_a_shared_store_are_refused() -> None:
 PUBLIC = "https://mmemd.example.org"
 
 
-def _serve(port: int, config: Path, redis_url: str) -> subprocess.Popen[str]:
+def _serve(port: int, config: Path, redis_url: str, *extra: str) -> subprocess.Popen[str]:
     env = {**os.environ, "MMEMD_SHARED_STATE_URL": redis_url, "MMEMD_API_KEYS": "k-shared-state"}
     return subprocess.Popen(
         [
@@ -152,6 +152,7 @@ def _serve(port: int, config: Path, redis_url: str) -> subprocess.Popen[str]:
             str(port),
             "--config",
             str(config),
+            *extra,
         ],
         env=env,
         stdout=subprocess.DEVNULL,
@@ -207,3 +208,41 @@ def test_jti_replayed_on_a_second_server_process_is_refused(
             proc.terminate()
         for proc in procs:
             proc.communicate(timeout=30)
+
+
+@needs_redis
+def test_two_workers_on_one_redis_serve_and_share_the_replay_cache(
+    redis_url: str, tmp_path: Path, ec_key: Any, jwks: dict[str, Any]
+) -> None:
+    (tmp_path / "jwks.json").write_text(json.dumps(jwks), encoding="utf-8")
+    config = tmp_path / "mmemd.toml"
+    config.write_text(
+        f'public_base_url = "{PUBLIC}"\n[[cds_hooks.issuers]]\niss = "{ISS}"\njwks_file = "{tmp_path / "jwks.json"}"\n',
+        encoding="utf-8",
+    )
+    port = _free_port()
+    proc = _serve(port, config, redis_url, "--workers", "2")
+    try:
+        _ready(proc, f"http://127.0.0.1:{port}")
+        now = int(time.time())
+        claims = {
+            "iss": ISS,
+            "aud": f"{PUBLIC}/cds-services",
+            "iat": now,
+            "exp": now + 300,
+            "jti": str(uuid.uuid4()),
+        }
+        tok = jwt.encode(claims, ec_key, algorithm="ES384", headers={"kid": "ec-1", "typ": "JWT"})
+        # a new connection each time, so either worker may serve it: the token is good once, whichever worker
+        codes = [
+            httpx.get(
+                f"http://127.0.0.1:{port}/cds-services",
+                headers={"Authorization": f"Bearer {tok}"},
+                timeout=10,
+            ).status_code
+            for _ in range(4)
+        ]
+        assert codes == [200, 401, 401, 401]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=60)
