@@ -146,7 +146,8 @@ class ReportPool:
             executor.shutdown(wait=False)
 
     def close(self) -> None:
-        """Stop the pool: waiting reports are cancelled, running ones finish."""
+        """Stop the pool: waiting reports are cancelled, running ones finish; shutdown does not wait for them (a
+        stuck render must not hold the server's exit — a render process also ends when the server is gone)."""
         if self._executor is not None:
-            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor.shutdown(wait=False, cancel_futures=True)
             self._executor = None
