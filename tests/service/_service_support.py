@@ -19,6 +19,8 @@ PROBLEM = "application/problem+json"
 def make_app(**config: Any) -> FastAPI:
     """An app with the test key accepted (unless ``api_key_hashes`` is given)."""
     config.setdefault("api_key_hashes", [hash_api_key(API_KEY)])
+    # in-process rendering, so tests can substitute the renderer (test_report_pool.py covers process isolation)
+    config.setdefault("report_isolation", "thread")
     return create_app(ServiceConfig(**config))
 
 

@@ -33,7 +33,12 @@ def public_jwk(key: Any, kid: str, alg: str) -> dict[str, Any]:
 
 
 def make_config(jwks: dict[str, Any], **cds: Any) -> ServiceConfig:
-    issuer = TrustedIssuer(iss=ISS, jwks=jwks, jku=["https://ehr.example.org/jwks.json"])
+    issuer = TrustedIssuer(
+        iss=ISS,
+        jwks=jwks,
+        jku=["https://ehr.example.org/jwks.json"],
+        fhir_servers=["https://ehr.example.org/fhir"],
+    )
     return ServiceConfig(cds_hooks=CdsHooksConfig(issuers=[issuer], **cds))
 
 

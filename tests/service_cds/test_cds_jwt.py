@@ -14,6 +14,7 @@ from cds_support import DISCOVERY_URL, ISS, NOW, SERVICE_URL, TokenFactory, bear
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
+from mmemd.service import ServiceConfig
 from mmemd.service._cds_config import CdsHooksConfig, TrustedIssuer
 from mmemd.service._jwt import REASONS, JwtRejected, JwtVerifier, ReplayCache, ReplayCacheFull
 
@@ -350,3 +351,65 @@ def test_public_base_url_defines_the_audience(jwks: dict[str, Any], token: Token
         internal = c.get("/cds-services", headers=bearer(token(DISCOVERY_URL)))
     assert ok.status_code == 200
     assert internal.status_code == 401 and internal.json()["reason"] == "wrong_audience"
+
+
+# ---- hostile time claims and headers (never a 500, never a replay-cache entry that cannot expire) ------------------
+def signed_raw(payload: bytes, key: Any, headers: dict[str, Any] | None = None) -> str:
+    """A token whose payload is these exact bytes (to write JSON literals json.dumps cannot produce)."""
+    return jwt.PyJWS().encode(
+        payload, key, algorithm="ES384", headers={"kid": "ec-1", "typ": "JWT", **(headers or {})}
+    )
+
+
+def raw_claims(**literals: str) -> bytes:
+    base = {"iss": json.dumps(ISS), "aud": json.dumps(DISCOVERY_URL), "iat": str(int(NOW))}
+    base |= {"exp": str(int(NOW) + 300), "jti": '"j-raw"'}
+    base |= literals
+    return ("{" + ", ".join(f'"{k}": {v}' for k, v in base.items()) + "}").encode()
+
+
+@pytest.mark.parametrize(
+    ("claim", "literal"),
+    [
+        ("exp", "1e400"),  # parses to an infinite float
+        ("exp", str(10**20)),  # an integer far beyond year 9999
+        ("exp", f"{int(NOW) + 300}.5"),  # not a whole second
+        ("iat", "-1"),  # before the epoch
+        ("nbf", "1e400"),
+    ],
+)
+def test_time_claim_out_of_range(client: TestClient, ec_key: Any, claim: str, literal: str) -> None:
+    rejected(client, signed_raw(raw_claims(**{claim: literal}), ec_key), "invalid_numeric_date")
+
+
+@pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1" * 4301])
+def test_time_claim_that_is_not_json_or_too_long_is_malformed(
+    client: TestClient, ec_key: Any, literal: str
+) -> None:
+    rejected(client, signed_raw(raw_claims(exp=literal), ec_key), "malformed_token")
+
+
+def test_refused_time_claims_never_enter_the_replay_cache(config: ServiceConfig, ec_key: Any) -> None:
+    # A NaN exp used to be remembered forever (NaN <= now is false), filling the cache until every call got 503.
+    app, state = make_app(config)
+    with TestClient(app) as c:
+        for literal in ("NaN", "1e400", str(10**20)):
+            resp = c.get("/cds-services", headers=bearer(signed_raw(raw_claims(exp=literal), ec_key)))
+            assert resp.status_code == 401
+        assert state.verifier is not None
+        assert len(state.verifier.replay_cache) == 0
+
+
+@pytest.mark.parametrize("jku", [["https://ehr.example.org/jwks.json"], {"url": "x"}, 1, True])
+def test_jku_that_is_not_a_string(client: TestClient, token: TokenFactory, jku: Any) -> None:
+    rejected(client, token(DISCOVERY_URL, headers={"jku": jku}), "jku_not_allowed")
+
+
+@pytest.mark.parametrize("part", ["header", "payload"])
+def test_deeply_nested_header_or_payload(client: TestClient, part: str) -> None:
+    deep = "[" * 5000 + "]" * 5000
+    header = b64({"alg": "ES384", "typ": "JWT", "kid": "ec-1"})
+    payload = b64(claims())
+    raw = base64.urlsafe_b64encode(('{"x": ' + deep + "}").encode()).rstrip(b"=").decode()
+    tok = f"{raw}.{payload}.c2ln" if part == "header" else f"{header}.{raw}.c2ln"
+    rejected(client, tok, "malformed_token")

@@ -261,7 +261,8 @@ def test_invalid_requests_are_422_with_paths(
 
 
 def test_malformed_json_is_400(client: TestClient, token: TokenFactory) -> None:
-    resp = client.post(SERVICE, content=b"{not json", headers=bearer(token(SERVICE_URL)))
+    headers = {**bearer(token(SERVICE_URL)), "content-type": "application/json"}
+    resp = client.post(SERVICE, content=b"{not json", headers=headers)
     assert resp.status_code == 400
     assert resp.headers["content-type"].startswith("application/problem+json")
 

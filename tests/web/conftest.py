@@ -35,7 +35,8 @@ def live_server() -> Iterator[str]:
     from mmemd.service import ServiceConfig, create_app
 
     port = _free_port()
-    app = create_app(ServiceConfig(host="127.0.0.1", port=port, local_mode=True))
+    # reports render in this process, so a test can stand in for the renderer
+    app = create_app(ServiceConfig(host="127.0.0.1", port=port, local_mode=True, report_isolation="thread"))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     )

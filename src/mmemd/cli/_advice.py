@@ -32,7 +32,7 @@ def explain(
 
     from mmemd.advice import assess_with_advice
     from mmemd.clinical import RecordError
-    from mmemd.clinical.errors import not_utf8
+    from mmemd.clinical.errors import loads, not_utf8
 
     raw = sys.stdin.buffer.read() if file == "-" else _read(file)
     why = not_utf8(raw)
@@ -40,11 +40,7 @@ def explain(
         sys.stderr.write(f"{file}: {why}\n")
         raise typer.Exit(EXIT_INVALID)
     try:
-        doc = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        sys.stderr.write(f"{file}: malformed JSON: {exc}\n")
-        raise typer.Exit(EXIT_INVALID) from None
-    try:
+        doc = loads(raw)
         assessment, result = assess_with_advice(doc)
     except RecordError as exc:
         sys.stderr.write(f"{file}: {exc.report_text()}\n")

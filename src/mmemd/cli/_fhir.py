@@ -38,13 +38,12 @@ def _dumps(obj: object) -> str:
 
 
 def _read_json(path: str) -> Any:
-    import json
-
     try:
         data = sys.stdin.buffer.read() if path == "-" else open(path, "rb").read()  # noqa: SIM115
     except OSError as exc:
         sys.stderr.write(f"error: cannot read {path}: {exc.strerror or exc}\n")
         raise typer.Exit(EXIT_INVALID) from None
+    from mmemd._json import JsonInputError, parse_json
     from mmemd.clinical.errors import not_utf8
 
     why = not_utf8(data)
@@ -53,9 +52,9 @@ def _read_json(path: str) -> Any:
         raise typer.Exit(EXIT_INVALID)
     try:
         # Decimal keeps every number exactly as written (docs/criteria.md §1.5: compare with Decimal).
-        return json.loads(data, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
-        sys.stderr.write(f"error: {path}: not valid JSON: {exc}\n")
+        return parse_json(data, parse_float=Decimal)
+    except JsonInputError as exc:
+        sys.stderr.write("".join(f"error: {path}: {p}\n" for p in exc.problems))
         raise typer.Exit(EXIT_INVALID) from None
 
 

@@ -84,6 +84,15 @@ def serve_command(
         ),
     ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="debug, info, warning or error.")] = "info",
+    workers: Annotated[
+        int,
+        typer.Option(
+            "--workers",
+            min=1,
+            help="Worker processes. More than 1 needs shared_state_url (Redis/Valkey): the JWT replay cache, "
+            "card registry and report links must be shared (docs/deploy.md).",
+        ),
+    ] = 1,
 ) -> None:
     """Serve the REST API (/v1), CDS Hooks (/cds-services) and the web page (/); OpenAPI at /docs.
 
@@ -94,6 +103,11 @@ def serve_command(
     if level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise _fail(f"--log-level must be debug, info, warning or error, not {log_level!r}")
     cfg = _config(config_file, host, port)
+    if workers > 1 and cfg.shared_state_url is None:
+        raise _fail(
+            f"--workers {workers} needs a shared state store: set shared_state_url (or MMEMD_SHARED_STATE_URL) to a "
+            "redis:// URL, otherwise a JWT replayed on another worker would be accepted (docs/deploy.md)"
+        )
 
     import logging.config
 
@@ -108,26 +122,55 @@ def serve_command(
             "no API keys configured (api_key_hashes / MMEMD_API_KEYS): every /v1 request will get 401"
         )
 
+    from mmemd.service._protocol import protocol_with_read_timeout
+
+    _raise_open_file_limit()
+    limits: dict[str, Any] = {
+        "host": cfg.host,
+        "port": cfg.port,
+        "log_config": None,
+        "access_log": False,
+        "server_header": False,
+        "timeout_graceful_shutdown": max(1, round(cfg.shutdown_timeout_seconds)),
+        # Close idle keep-alive connections quickly so a graceful shutdown is not held up by them.
+        "timeout_keep_alive": cfg.keep_alive_timeout_seconds,
+        "http": protocol_with_read_timeout(cfg.request_read_timeout_seconds),
+        "limit_concurrency": cfg.max_connections,
+        "h11_max_incomplete_event_size": cfg.max_header_bytes,
+    }
+    if workers > 1:
+        import os
+
+        from mmemd.service._app import CONFIG_ENV
+
+        # Each worker is a fresh process: it gets the validated configuration, not the file and flags again.
+        os.environ[CONFIG_ENV] = cfg.model_dump_json()
+        limits["http"] = "mmemd.service._protocol:WorkerH11Protocol"
+        limits["log_config"] = _log_config(level)  # applied in each worker
+        uvicorn.run("mmemd.service._app:create_app_from_environment", factory=True, workers=workers, **limits)
+        return
+
     from mmemd.service import create_app
 
     app = create_app(cfg)
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=cfg.host,
-            port=cfg.port,
-            log_config=None,
-            access_log=False,
-            server_header=False,
-            timeout_graceful_shutdown=max(1, round(cfg.shutdown_timeout_seconds)),
-            # Close idle keep-alive connections quickly so a graceful shutdown is not held up by them.
-            timeout_keep_alive=5,
-        )
-    )
+    server = uvicorn.Server(uvicorn.Config(app, **limits))
     # uvicorn installs SIGTERM/SIGINT handlers: stop accepting, drain in-flight requests up to the timeout, exit 0.
     server.run()
     if not server.started:
         raise _fail(f"could not start the server on {cfg.host}:{cfg.port} (see the log above)")
+
+
+def _raise_open_file_limit() -> None:
+    """Raise the soft open-file limit to the hard one: every connection is a descriptor, and at the usual 1,024 a
+    burst of idle clients would starve the health check."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or soft < hard):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ImportError, ValueError, OSError):  # pragma: no cover - not POSIX, or not allowed
+        pass
 
 
 def register(app: typer.Typer) -> None:

@@ -90,9 +90,12 @@ def _render_text(doc: dict[str, Any]) -> None:
                 _fmt(c["hr"]),
                 f"{_fmt(c['hr_lower'], 3)} – {_fmt(c['hr_upper'], 3)}",
                 _fmt(c["se"]),
-                f"{c['p']:.4g}",
+                "NA" if c["p"] is None else f"{c['p']:.4g}",
             )
         console.print(t)
+        for c in doc["cox"]:
+            if c.get("warning"):
+                console.print(f"[yellow]warning: {c['term']}: {c['warning']}[/yellow]")
     if doc["excluded"]:
         console.print(f"[dim]{doc['excluded']} row(s) left out: a needed value was missing[/dim]")
     v = doc["versions"]

@@ -10,62 +10,28 @@ pydantic would otherwise swallow a ``ValueError`` into a single generic line.
 
 from __future__ import annotations
 
-import json
-import re
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-Loc = tuple[str | int, ...]
+from mmemd._problems import Loc, MmemdError, Problem, json_path
 
-_IDENT: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+__all__ = [
+    "DUPLICATE_KEY_MARKER",
+    "Loc",
+    "Problem",
+    "RecordError",
+    "json_path",
+    "loads",
+    "problems_from_validation_error",
+]
+
 # Marker key inserted by :func:`loads` into an object that repeated a key; the models forbid unknown keys, so the
 # marker surfaces as a problem at the right path and is rewritten into "duplicate key" here.
 DUPLICATE_KEY_MARKER: Final = "\x00duplicate-key:"
-
-
-def json_path(loc: Iterable[str | int]) -> str:
-    """``('assessments', 2, 'serum_m_protein', 'unit')`` -> ``$.assessments[2].serum_m_protein.unit``."""
-    parts = ["$"]
-    for p in loc:
-        if isinstance(p, int):
-            parts.append(f"[{p}]")
-        elif _IDENT.match(p):
-            parts.append(f".{p}")
-        else:
-            parts.append(f"[{json.dumps(p, ensure_ascii=False)}]")
-    return "".join(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One problem of an input document."""
-
-    loc: Loc
-    message: str
-    accepted: tuple[str, ...] = ()
-    code: str = "invalid"
-    line: int | None = field(default=None, compare=False)  # input line (batch mode), 1-based
-
-    @property
-    def path(self) -> str:
-        return json_path(self.loc)
-
-    def as_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"path": self.path, "code": self.code, "message": self.message}
-        if self.accepted:
-            out["accepted"] = list(self.accepted)
-        return out
-
-    def __str__(self) -> str:
-        text = f"{self.path}: {self.message}"
-        if self.accepted and "accepted" not in self.message:
-            text += f" (accepted: {', '.join(self.accepted)})"
-        return text
 
 
 def _sort_key(p: Problem) -> tuple[tuple[tuple[int, int, str], ...], str]:
@@ -73,7 +39,7 @@ def _sort_key(p: Problem) -> tuple[tuple[tuple[int, int, str], ...], str]:
     return tuple((0, x, "") if isinstance(x, int) else (1, 0, x) for x in p.loc), p.message
 
 
-class RecordError(Exception):
+class RecordError(MmemdError):
     """The input document is invalid. ``problems`` lists every problem found (never only the first)."""
 
     def __init__(self, problems: Iterable[Problem], kind: str = "mmemd.patient/1") -> None:
@@ -129,11 +95,15 @@ def not_utf8(data: bytes) -> str | None:
 
 
 def loads(text: str | bytes) -> Any:
-    """Parse JSON; malformed JSON raises :class:`RecordError` (path ``$``, with line and column).
+    """Parse JSON through the input boundary (:func:`mmemd._json.parse_json`); raises :class:`RecordError`.
 
-    A key repeated within one object is kept visible (see ``DUPLICATE_KEY_MARKER``) instead of the usual silent
-    "last one wins", which would drop clinical data without a word.
+    Malformed JSON is reported at path ``$`` with line and column; an over-long number or string, nesting too deep
+    and ``NaN``/``Infinity`` at their own paths. A key repeated within one object is kept visible (see
+    ``DUPLICATE_KEY_MARKER``) instead of the usual silent "last one wins", which would drop clinical data without a
+    word, and is reported with the record's other problems.
     """
+    from mmemd._json import JsonInputError, parse_json
+
     if isinstance(text, bytes):
         why = not_utf8(text)
         if why:
@@ -141,19 +111,9 @@ def loads(text: str | bytes) -> Any:
             # unreadable input to "400 Bad Request" keep doing so.
             raise RecordError([Problem((), why, code="malformed_json")])
     try:
-        return json.loads(text, object_pairs_hook=_pairs_hook)
-    except json.JSONDecodeError as exc:
-        raise RecordError(
-            [
-                Problem(
-                    (),
-                    f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                    code="malformed_json",
-                )
-            ]
-        ) from None
-    except (UnicodeDecodeError, RecursionError) as exc:
-        raise RecordError([Problem((), f"malformed JSON: {exc}", code="malformed_json")]) from None
+        return parse_json(text, object_pairs_hook=_pairs_hook)
+    except JsonInputError as exc:
+        raise RecordError(exc.problems) from None
 
 
 # --- pydantic errors -> problems ------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from mmemd.knowledge._models import Category, Claim, Source
-from mmemd.knowledge._store import BM25_WEIGHTS, open_store
+from mmemd.knowledge._store import BM25_WEIGHTS, open_store, reopener
 from mmemd.knowledge._text import find_spans, tokens
 from mmemd.knowledge._vocab import Vocabulary, vocabulary
 
@@ -91,12 +91,32 @@ def _fts_phrase(term: str) -> str | None:
 class KnowledgeBase:
     """The evidence knowledge base, read from the compiled store (see :func:`load`)."""
 
-    def __init__(self, con: sqlite3.Connection, vocab: Vocabulary) -> None:
+    def __init__(
+        self,
+        con: sqlite3.Connection,
+        vocab: Vocabulary,
+        reopen: Callable[[], sqlite3.Connection] | None = None,
+    ) -> None:
         self._con = con
+        self._reopen = reopen
         self.vocabulary = vocab
-        self.version: str = con.execute("SELECT value FROM meta WHERE key = 'kb_version'").fetchone()[0]
         self._cache: dict[int, Claim] = {}
         self._by_id: dict[str, Claim] = {}
+        self.version: str = self._rows("SELECT value FROM meta WHERE key = 'kb_version'")[0][0]
+
+    def _rows(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> list[Any]:
+        """All rows of a query. A damaged store (a database error) is rebuilt once and the query retried; a second
+        failure is raised, so a store that cannot be healed is not rebuilt on every query."""
+        try:
+            return self._con.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError:
+            if self._reopen is None:
+                raise
+            reopen, self._reopen = self._reopen, None
+            old = self._con
+            self._con = reopen()
+            old.close()
+            return self._con.execute(sql, args).fetchall()
 
     # -- lookup ---------------------------------------------------------------------------------------------------
     def _claim(self, rowid: int, doc: str) -> Claim:
@@ -107,7 +127,7 @@ class KnowledgeBase:
         return claim
 
     def __len__(self) -> int:
-        return int(self._con.execute("SELECT count(*) FROM claims").fetchone()[0])
+        return int(self._rows("SELECT count(*) FROM claims")[0][0])
 
     def __iter__(self) -> Iterator[Claim]:
         return iter(self.claims())
@@ -116,14 +136,15 @@ class KnowledgeBase:
         claim = self._by_id.get(claim_id)
         if claim is not None:
             return claim
-        row = self._con.execute("SELECT rowid, doc FROM claims WHERE id = ?", (claim_id,)).fetchone()
+        rows = self._rows("SELECT rowid, doc FROM claims WHERE id = ?", (claim_id,))
+        row = rows[0] if rows else None
         if row is None:
             raise KeyError(f"no claim with id {claim_id!r}")
         claim = self._by_id[claim_id] = self._claim(row[0], row[1])
         return claim
 
     def __contains__(self, claim_id: object) -> bool:
-        return self._con.execute("SELECT 1 FROM claims WHERE id = ?", (claim_id,)).fetchone() is not None
+        return bool(self._rows("SELECT 1 FROM claims WHERE id = ?", (claim_id,)))
 
     def resolve(self, name: str) -> str:
         """An agent, procedure, class or regimen id from any of its names (``泊马度胺`` -> ``pomalidomide``)."""
@@ -180,27 +201,23 @@ class KnowledgeBase:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY c.rowid"
-        return [self._claim(r, d) for r, d in self._con.execute(sql, args)]
+        return [self._claim(r, d) for r, d in self._rows(sql, args)]
 
     # -- sources ----------------------------------------------------------------------------------------------------
     def sources(self) -> list[Source]:
-        return [
-            Source.model_validate_json(d) for (d,) in self._con.execute("SELECT doc FROM sources ORDER BY id")
-        ]
+        return [Source.model_validate_json(d) for (d,) in self._rows("SELECT doc FROM sources ORDER BY id")]
 
     def source(self, ident: str) -> Source:
-        row = self._con.execute(
-            "SELECT doc FROM sources WHERE id = ? OR alias = ?", (ident, ident)
-        ).fetchone()
+        rows = self._rows("SELECT doc FROM sources WHERE id = ? OR alias = ?", (ident, ident))
+        row = rows[0] if rows else None
         if row is None:
             known = ", ".join(f"{s.id} ({s.alias})" for s in self.sources())
             raise UnknownTermError(f"unknown source {ident!r}; known: {known}")
         return Source.model_validate_json(row[0])
 
     def source_text(self, ident: str) -> str:
-        row = self._con.execute(
-            "SELECT text FROM sources WHERE id = ? OR alias = ?", (ident, ident)
-        ).fetchone()
+        rows = self._rows("SELECT text FROM sources WHERE id = ? OR alias = ?", (ident, ident))
+        row = rows[0] if rows else None
         if row is None:
             raise UnknownTermError(f"unknown source {ident!r}")
         return str(row[0])
@@ -230,10 +247,10 @@ class KnowledgeBase:
             "ORDER BY score, c.rowid LIMIT ?"
         )
         matched: Literal["all", "any", "none"] = "all"
-        rows = self._con.execute(sql, (" AND ".join(phrases), limit)).fetchall()
+        rows = self._rows(sql, (" AND ".join(phrases), limit))
         if not rows and len(phrases) > 1:
             matched = "any"
-            rows = self._con.execute(sql, (" OR ".join(phrases), limit)).fetchall()
+            rows = self._rows(sql, (" OR ".join(phrases), limit))
         if not rows:
             matched = "none"
         hits = []
@@ -284,4 +301,4 @@ class KnowledgeBase:
 
 def load(cache_dir: Path | None = None) -> KnowledgeBase:
     """Open the knowledge base (building its store on first use) — the one entry point most callers need."""
-    return KnowledgeBase(open_store(cache_dir), vocabulary())
+    return KnowledgeBase(open_store(cache_dir), vocabulary(), reopen=reopener(cache_dir))

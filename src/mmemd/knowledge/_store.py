@@ -3,15 +3,29 @@
 The file is named by the knowledge base's content hash, so an edited data file yields a new store and a stale one is
 never read. It is built in a temporary file and renamed into place (atomic: concurrent first uses cannot see a half
 built store), then opened read-only.
+
+The store heals itself, because it is only a cache of the YAML shipped in the package:
+
+- on open it is verified — store schema, ``PRAGMA integrity_check``, the data's content hash, and a hash of every
+  stored row (``rows_sha256``, written at build time) — and rebuilt atomically when any check fails (an empty,
+  truncated, random or partly overwritten file);
+- when the cache directory cannot be written (read-only, full, over ``ulimit -f``) the store is built in memory
+  instead, with one warning, and mmemd carries on;
+- ``.tmp`` files left by a build that was killed are removed once they are older than any build could take;
+- a query that fails on a damaged store triggers one rebuild (:class:`~mmemd.knowledge.KnowledgeBase`), not an
+  error on every later query.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import sqlite3
 import tempfile
+import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +37,13 @@ from mmemd.knowledge._text import index_text
 from mmemd.knowledge._vocab import Vocabulary
 
 STORE_SCHEMA = 1
+
+log = logging.getLogger("mmemd.knowledge")
+
+#: A build takes well under a second; a ``.tmp`` file older than this was left by a killed process.
+STALE_TMP_SECONDS = 600
+
+_warned = False
 
 #: Column weights for bm25 ranking: curated statements first, then the controlled terms, then the raw quote.
 BM25_WEIGHTS = (3.0, 3.0, 1.0, 2.0)
@@ -113,81 +134,185 @@ def _search_terms(claim: Claim, vocab: Vocabulary, curated: Curated) -> str:
     return index_text(" ".join(names))
 
 
+def _fill(con: sqlite3.Connection, curated: Curated) -> None:
+    """Create the tables in ``con`` and insert every source and claim."""
+    vocab = curated.vocabulary
+    with con:
+        con.executescript(_DDL)
+        for src in curated.sources.values():
+            con.execute(
+                "INSERT INTO sources VALUES (?, ?, ?, ?)",
+                (src.id, src.alias, src.model_dump_json(), curated.texts[src.id]),
+            )
+        for rowid, claim in enumerate(curated.claims, start=1):
+            con.execute(
+                "INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    rowid,
+                    claim.id,
+                    claim.source,
+                    claim.section,
+                    claim.category.value,
+                    claim.endpoint,
+                    claim.grade,
+                    int(claim.emd_specific),
+                    claim.model_dump_json(),
+                ),
+            )
+            con.executemany(
+                "INSERT INTO claim_terms VALUES (?, ?, ?)",
+                [(rowid, t, r) for t, r in _claim_terms(claim, vocab)],
+            )
+            con.execute(
+                "INSERT INTO claims_fts (rowid, statement_zh, statement_en, quote, terms) VALUES (?, ?, ?, ?, ?)",
+                (
+                    rowid,
+                    index_text(claim.statement_zh),
+                    index_text(claim.statement_en),
+                    index_text(claim.quote),
+                    _search_terms(claim, vocab, curated),
+                ),
+            )
+        con.execute("INSERT INTO claims_fts (claims_fts) VALUES ('optimize')")
+        con.executemany(
+            "INSERT INTO meta VALUES (?, ?)",
+            [
+                ("kb_version", kb_version()),
+                ("content_hash", content_hash()),
+                ("store_schema", str(STORE_SCHEMA)),
+                ("built_by", f"mmemd {__version__}"),
+                ("rows_sha256", _rows_hash(con)),
+            ],
+        )
+
+
+def _rows_hash(con: sqlite3.Connection) -> str:
+    """sha256 over every stored source, claim and index row, in a fixed order (a flipped byte anywhere shows)."""
+    h = hashlib.sha256()
+    for sql in (
+        "SELECT id, alias, doc, text FROM sources ORDER BY id",
+        "SELECT rowid, id, source, section, category, endpoint, grade, emd_specific, doc FROM claims ORDER BY rowid",
+        "SELECT claim_rowid, term, role FROM claim_terms ORDER BY claim_rowid, term, role",
+        "SELECT rowid, statement_zh, statement_en, quote, terms FROM claims_fts ORDER BY rowid",
+    ):
+        for row in con.execute(sql):
+            h.update(json.dumps(row, ensure_ascii=False).encode())
+            h.update(b"\n")
+    return h.hexdigest()
+
+
 def build_store(path: Path, curated: Curated | None = None) -> Path:
     """Compile the curated data into ``path`` (atomically) and return it."""
     curated = curated or load_curated()
-    vocab = curated.vocabulary
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         con = sqlite3.connect(tmp)
-        with con:
-            con.executescript(_DDL)
-            con.executemany(
-                "INSERT INTO meta VALUES (?, ?)",
-                [
-                    ("kb_version", kb_version()),
-                    ("content_hash", content_hash()),
-                    ("store_schema", str(STORE_SCHEMA)),
-                    ("built_by", f"mmemd {__version__}"),
-                ],
-            )
-            for src in curated.sources.values():
-                con.execute(
-                    "INSERT INTO sources VALUES (?, ?, ?, ?)",
-                    (src.id, src.alias, src.model_dump_json(), curated.texts[src.id]),
-                )
-            for rowid, claim in enumerate(curated.claims, start=1):
-                con.execute(
-                    "INSERT INTO claims VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        rowid,
-                        claim.id,
-                        claim.source,
-                        claim.section,
-                        claim.category.value,
-                        claim.endpoint,
-                        claim.grade,
-                        int(claim.emd_specific),
-                        claim.model_dump_json(),
-                    ),
-                )
-                con.executemany(
-                    "INSERT INTO claim_terms VALUES (?, ?, ?)",
-                    [(rowid, t, r) for t, r in _claim_terms(claim, vocab)],
-                )
-                con.execute(
-                    "INSERT INTO claims_fts (rowid, statement_zh, statement_en, quote, terms) VALUES (?, ?, ?, ?, ?)",
-                    (
-                        rowid,
-                        index_text(claim.statement_zh),
-                        index_text(claim.statement_en),
-                        index_text(claim.quote),
-                        _search_terms(claim, vocab, curated),
-                    ),
-                )
-            con.execute("INSERT INTO claims_fts (claims_fts) VALUES ('optimize')")
-        con.close()
+        try:
+            _fill(con, curated)
+        finally:
+            con.close()
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
+        Path(f"{tmp}-journal").unlink(missing_ok=True)
     return path
 
 
-def open_store(directory: Path | None = None) -> sqlite3.Connection:
-    """Open the store for the current data read-only, building it first if this is the first use."""
-    path = store_path(directory)
-    if not path.exists():
-        build_store(path)
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
-    row = con.execute("SELECT value FROM meta WHERE key = 'content_hash'").fetchone()
-    if row is None or row[0] != content_hash():  # pragma: no cover - only a hand-edited cache gets here
-        con.close()
-        path.unlink(missing_ok=True)
-        return open_store(directory)
+def memory_store(curated: Curated | None = None) -> sqlite3.Connection:
+    """The store built in memory (when no directory can hold it)."""
+    con = sqlite3.connect(":memory:", check_same_thread=False)
+    _fill(con, curated or load_curated())
     return con
+
+
+def verify_store(con: sqlite3.Connection) -> str | None:
+    """Why the opened store cannot be used (None when it is sound): schema, integrity, content and row hashes."""
+    try:
+        meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
+        if meta.get("store_schema") != str(STORE_SCHEMA):
+            return "store schema differs"
+        if meta.get("content_hash") != content_hash():
+            return "content hash differs"
+        check = con.execute("PRAGMA integrity_check").fetchall()
+        if check != [("ok",)]:
+            return "integrity check failed"
+        if meta.get("rows_sha256") != _rows_hash(con):
+            return "stored rows do not match their hash"
+    except sqlite3.Error as exc:
+        return f"unreadable ({exc})"
+    return None
+
+
+def clean_stale_tmp(directory: Path, now: float | None = None) -> list[Path]:
+    """Remove build leftovers (``kb-*.tmp``, ``kb-*.tmp-journal``) older than :data:`STALE_TMP_SECONDS`."""
+    now = time.time() if now is None else now
+    removed: list[Path] = []
+    try:
+        candidates = [*directory.glob("kb-*.tmp"), *directory.glob("kb-*.tmp-journal")]
+    except OSError:
+        return removed
+    for p in candidates:
+        try:
+            if now - p.stat().st_mtime > STALE_TMP_SECONDS:
+                p.unlink()
+                removed.append(p)
+        except OSError:
+            continue
+    return removed
+
+
+def _warn_once(message: str) -> None:
+    global _warned
+    if not _warned:
+        _warned = True
+        log.warning(message)
+
+
+def open_store(directory: Path | None = None, *, rebuild: bool = False) -> sqlite3.Connection:
+    """Open the verified store for the current data read-only, building (or rebuilding) it when needed.
+
+    Never fails for a reason the cache is to blame for: when the directory cannot hold a sound store, the store is
+    built in memory and one warning is logged.
+    """
+    directory = directory or cache_dir()
+    path = store_path(directory)
+    clean_stale_tmp(directory)
+    if not rebuild and path.exists():
+        con = _open_ro(path)
+        problem = verify_store(con) if con is not None else "unreadable"
+        if problem is None and con is not None:
+            return con
+        if con is not None:
+            con.close()
+        log.info("knowledge store %s: %s; rebuilding", path.name, problem)
+    try:
+        build_store(path)
+        con = _open_ro(path)
+        if con is not None and verify_store(con) is None:
+            return con
+        reason = "the rebuilt store does not verify"
+    except (OSError, sqlite3.Error) as exc:
+        reason = f"cannot write it ({getattr(exc, 'strerror', None) or exc})"
+    _warn_once(
+        f"knowledge store: {reason} in {directory}; using an in-memory store for this process "
+        "(set MMEMD_CACHE_DIR to a writable directory to keep it)"
+    )
+    return memory_store()
+
+
+def _open_ro(path: Path) -> sqlite3.Connection | None:
+    try:
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    except sqlite3.Error:
+        return None
+
+
+def reopener(directory: Path | None = None) -> Callable[[], sqlite3.Connection]:
+    """A function that rebuilds and reopens the store (what a query error on a damaged store calls, once)."""
+    return lambda: open_store(directory, rebuild=True)
 
 
 def source_doc(con: sqlite3.Connection, source_id: str) -> tuple[dict[str, object], str] | None:

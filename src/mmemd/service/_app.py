@@ -8,10 +8,16 @@ Starlette's error guard, :class:`~._middleware.ServiceMiddleware` (request id, b
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 
 from mmemd._version import __version__
 from mmemd.service._config import ServiceConfig
+
+#: the validated configuration, as JSON, handed to the worker processes of ``mmemd serve --workers N``
+CONFIG_ENV = "MMEMD_SERVE_CONFIG_JSON"
 
 _DESCRIPTION = """\
 Decision support for multiple myeloma with extramedullary disease (MM-EMD): patient record in, assessment with
@@ -24,11 +30,21 @@ Errors: RFC 9457 `application/problem+json`, with the JSON path of every bad fie
 
 def create_app(config: ServiceConfig | None = None) -> FastAPI:
     config = config or ServiceConfig()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        # shutdown: stop the report processes (waiting reports are cancelled, running ones finish)
+        pool = getattr(app.state, "report_pool", None)
+        if pool is not None:
+            pool.close()
+
     app = FastAPI(
+        lifespan=lifespan,
         title="mmemd",
         version=__version__,
         description=_DESCRIPTION,
-        docs_url="/docs",
+        docs_url=None,  # our own /docs: Swagger UI from the package, under the CSP (mmemd.service._docs)
         openapi_url="/openapi.json",
         redoc_url=None,
     )
@@ -37,6 +53,9 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     from mmemd import knowledge
 
     app.state.kb = knowledge.load()
+    from mmemd.service._report_pool import ReportPool
+
+    app.state.report_pool = ReportPool(config.report_workers, config.report_queue, config.report_isolation)
     _warm_up(app)
 
     from mmemd.service import _cds_hooks, _imaging, _rest, _web
@@ -50,6 +69,9 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     app.include_router(_web.build_router(config))
     app.include_router(_imaging.build_router(config))
     install_openapi(app)
+    from mmemd.service._docs import install_docs
+
+    install_docs(app)
 
     if config.cors_origins:
         from starlette.middleware.cors import CORSMiddleware
@@ -74,3 +96,11 @@ def _warm_up(app: FastAPI) -> None:
 
     doc, _ = assess_with_advice(EXAMPLE_RECORD, app.state.kb)
     doc.model_dump_json(by_alias=True)
+
+
+def create_app_from_environment() -> FastAPI:
+    """The app of one worker process of ``mmemd serve --workers N`` (uvicorn's factory; the parent validated the
+    configuration and passed it in :data:`CONFIG_ENV`)."""
+    import os
+
+    return create_app(ServiceConfig.model_validate_json(os.environ[CONFIG_ENV]))

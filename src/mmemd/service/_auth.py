@@ -63,7 +63,23 @@ def require_api_key(config: ServiceConfig) -> Callable[..., Awaitable[None]]:
         if not needed:
             request.scope["mmemd.auth"] = "local"
             return
-        key = header_key if header_key else (bearer.credentials if bearer is not None else None)
+        # Every credential presented must be valid: a wrong Authorization is not excused by a good X-API-Key (a
+        # client must not learn that a stolen or malformed token is simply ignored), nor is a non-Bearer scheme.
+        presented: list[str] = []
+        if header_key:
+            presented.append(header_key)
+        raw_authorization = request.headers.get("authorization")
+        if raw_authorization is not None:
+            if bearer is None or not bearer.credentials:
+                raise ApiProblem(
+                    401,
+                    type=UNAUTHORIZED,
+                    title="Invalid API key",
+                    detail="the Authorization header must be 'Bearer <key>'",
+                    headers={"WWW-Authenticate": 'Bearer realm="mmemd", error="invalid_token"'},
+                )
+            presented.append(bearer.credentials)
+        key = presented[0] if presented else None
         if not key:
             raise ApiProblem(
                 401,
@@ -72,7 +88,7 @@ def require_api_key(config: ServiceConfig) -> Callable[..., Awaitable[None]]:
                 detail=f"send an API key as 'Authorization: Bearer <key>' or '{API_KEY_HEADER}: <key>'",
                 headers={"WWW-Authenticate": 'Bearer realm="mmemd"'},
             )
-        if not key_matches(key, digests):
+        if not all(key_matches(k, digests) for k in presented):
             raise ApiProblem(
                 401,
                 type=UNAUTHORIZED,

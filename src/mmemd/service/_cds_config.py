@@ -32,6 +32,9 @@ class TrustedIssuer(BaseModel):
     #: ``jku`` outside this list is rejected. The keys are still taken from ``jwks``/``jwks_file`` (the copy of that JWK
     #: Set exchanged out of band): nothing is downloaded at run time.
     jku: list[str] = Field(default_factory=list)
+    #: FHIR base URLs of this issuer's EHR: a hook request's ``fhirServer`` must be one of these (or lie under one)
+    #: before anything is fetched from it; empty: nothing is ever fetched for this issuer (mmemd.service._fhir_egress)
+    fhir_servers: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _one_key_source(self) -> TrustedIssuer:

@@ -18,14 +18,12 @@ nothing about the body's validity. Errors are RFC 9457 problem+json (:mod:`._pro
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import secrets
 import threading
 import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -34,6 +32,7 @@ from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
+from mmemd._json import JsonInputError, parse_json
 from mmemd.service._cards import ImportNote, Lang, assessment_card, message_card
 from mmemd.service._cds_config import CdsHooksConfig
 from mmemd.service._cds_models import (
@@ -45,9 +44,12 @@ from mmemd.service._cds_models import (
     dump,
 )
 from mmemd.service._config import ServiceConfig
+from mmemd.service._fhir_egress import allowed_fhir_server
 from mmemd.service._fhir_fetch import FetchFailed, FhirSource, fetch_keys, fetch_remaining, render_template
 from mmemd.service._jwt import JwtRejected, JwtVerifier, ReplayCacheFull
-from mmemd.service._problem import ApiProblem, problem_responses
+from mmemd.service._problem import ApiProblem, json_input_problem, problem_responses
+from mmemd.service._rest import require_media_type
+from mmemd.service._state import ExpiringMap, shared_state
 
 log = logging.getLogger("mmemd.service.cds")
 
@@ -130,39 +132,6 @@ def _versions(kb_version: str) -> dict[str, str]:
     return {**current_versions().model_dump(), "knowledge_base": kb_version}
 
 
-class _TtlMap:
-    """A bounded, thread-safe map whose entries expire (oldest evicted first when full)."""
-
-    def __init__(self, ttl_seconds: float, max_entries: int) -> None:
-        self._ttl = ttl_seconds
-        self._max = max_entries
-        self._items: OrderedDict[str, tuple[float, Any]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def put(self, key: str, value: Any, now: float) -> None:
-        with self._lock:
-            self._purge(now)
-            self._items[key] = (now + self._ttl, value)
-            while len(self._items) > self._max:
-                self._items.popitem(last=False)
-
-    def get(self, key: str, now: float) -> Any:
-        with self._lock:
-            self._purge(now)
-            item = self._items.get(key)
-            return None if item is None else item[1]
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def _purge(self, now: float) -> None:
-        while self._items:
-            first = next(iter(self._items.values()))
-            if first[0] > now:
-                break
-            self._items.popitem(last=False)
-
-
 @dataclass
 class FeedbackLog:
     """Outcomes per card, without patient data: what was done, the override reason's code, whether a comment was
@@ -185,8 +154,8 @@ class CdsState:
 
     config: ServiceConfig
     verifier: JwtVerifier | None
-    cards: _TtlMap
-    reports: _TtlMap
+    cards: ExpiringMap
+    reports: ExpiringMap
     feedback: FeedbackLog
     lang: Lang = "en"
     fhir_transport: Any = None  # an httpx.AsyncBaseTransport in tests (httpx.MockTransport)
@@ -248,17 +217,21 @@ def _authenticate(state: CdsState, request: Request) -> None:
 
 
 async def _json_body(request: Request) -> Any:
+    # as the REST routes do: a body must say it is JSON (415 otherwise)
+    require_media_type(request, "application/json")
     raw = await request.body()
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ApiProblem(
-            400,
-            type="urn:mmemd:problem:malformed-json",
-            title="Malformed JSON",
-            detail="the request body is not valid JSON",
-            errors=[{"path": "$", "message": "malformed JSON", "code": "malformed_json"}],
+        return parse_json(raw)
+    except JsonInputError as exc:
+        raise json_input_problem(
+            exc.problems, invalid_type=INVALID_HOOK_REQUEST, invalid_title="Invalid hook request"
         ) from None
+
+
+def _fhir_server_allowed(cds: CdsHooksConfig, fhir_server: str, iss: str | None) -> bool:
+    # the calling issuer's list; without a verified issuer (local mode) any configured issuer's list
+    issuers = [i for i in cds.issuers if iss is None or i.iss == iss]
+    return allowed_fhir_server(fhir_server, [b for i in issuers for b in i.fhir_servers]) is not None
 
 
 def _validation_problem(exc: ValidationError, title: str) -> ApiProblem:
@@ -555,11 +528,12 @@ def new_state(
     """The router's state; ``clock`` (JWT times, caches) and ``fhir_transport`` (an ``httpx`` transport) are for
     tests and benchmarks."""
     cds = config.cds_hooks
+    shared = shared_state(config.shared_state_url, cds)
     return CdsState(
         config=config,
-        verifier=JwtVerifier(cds, clock=clock) if config.auth_required else None,
-        cards=_TtlMap(cds.card_registry_ttl_seconds, cds.card_registry_max_entries),
-        reports=_TtlMap(cds.report_link_ttl_seconds, cds.report_link_max_entries),
+        verifier=JwtVerifier(cds, clock=clock, replay_cache=shared.replay) if config.auth_required else None,
+        cards=shared.cards,
+        reports=shared.reports,
         feedback=FeedbackLog(),
         lang=lang or cds.card_language,
         fhir_transport=fhir_transport,
@@ -680,6 +654,23 @@ def build_router(config: ServiceConfig, state: CdsState | None = None) -> APIRou
                                 "path": "$.fhirServer",
                                 "message": "must be https",
                                 "code": "fhir_server_not_https",
+                            }
+                        ],
+                    )
+            elif not _fhir_server_allowed(cds, str(hook.fhir_server), request.scope.get("mmemd.cds_iss")):
+                # Only the calling issuer's allow-listed FHIR bases are ever contacted (no server-side request
+                # forgery through fhirServer); nothing is fetched, and the refusal names no host or port.
+                if missing:
+                    raise ApiProblem(
+                        412,
+                        type=PRECONDITION_FAILED,
+                        title="Required FHIR data not available",
+                        detail="fhirServer is not an allow-listed FHIR server of this client: nothing was fetched",
+                        errors=[
+                            {
+                                "path": "$.fhirServer",
+                                "message": "not allow-listed",
+                                "code": "fhir_server_not_allowed",
                             }
                         ],
                     )

@@ -13,6 +13,7 @@ Environment variables (each overrides the file's key of the same name):
 ``MMEMD_CORS_ORIGINS``     comma-separated allowed origins (empty: CORS closed)
 ``MMEMD_PUBLIC_BASE_URL``  externally visible base URL
 ``MMEMD_SHUTDOWN_TIMEOUT`` seconds to let in-flight requests finish on SIGTERM/SIGINT
+``MMEMD_SHARED_STATE_URL`` ``redis://…`` store shared by several workers/hosts (replay cache, cards, report links)
 ========================== ======================================================================================
 """
 
@@ -24,7 +25,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Final, Self
+from typing import Any, Final, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -68,6 +69,33 @@ class ServiceConfig(BaseModel):
     #: seconds in-flight requests get to finish after SIGTERM/SIGINT before connections are closed
     shutdown_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     cds_hooks: CdsHooksConfig = Field(default_factory=CdsHooksConfig)
+    #: a request (headers and body) must arrive whole within this many seconds of its first byte, or the
+    #: connection is closed (slow or idle clients cannot hold sockets)
+    request_read_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    #: an idle keep-alive connection is closed after this many seconds
+    keep_alive_timeout_seconds: int = Field(default=5, ge=1, le=300)
+    #: open connections plus in-flight requests per worker; beyond it uvicorn answers 503
+    max_connections: int = Field(default=2048, ge=16)
+    #: at most this many bytes are buffered while a request line and headers are still incomplete (h11 answers 400)
+    max_header_bytes: int = Field(default=16_384, ge=1_024)
+    #: reports (HTML/PDF) rendered at once, and waiting beyond those; more get 503 with Retry-After
+    report_workers: int = Field(default=1, ge=1, le=64)
+    report_queue: int = Field(default=8, ge=0, le=1_000)
+    #: render reports in separate processes (memory returns after a burst; the GIL is not shared) or in threads
+    report_isolation: Literal["process", "thread"] = "process"
+    #: a Redis/Valkey URL (``redis://``, ``rediss://``, ``unix://``) for the state shared by several workers or
+    #: hosts; unset: in-process, one worker only (``mmemd serve --workers`` > 1 is refused)
+    shared_state_url: str | None = None
+
+    @field_validator("shared_state_url")
+    @classmethod
+    def _redis_url(cls, v: str | None) -> str | None:
+        from mmemd.service._state import REDIS_SCHEMES
+
+        if v is not None and not v.startswith(REDIS_SCHEMES):
+            # Not echoed: the URL may carry a password.
+            raise ValueError(f"shared_state_url must start with one of {', '.join(REDIS_SCHEMES)}")
+        return v
 
     @field_validator("api_key_hashes")
     @classmethod
@@ -137,6 +165,8 @@ def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
         out["public_base_url"] = env["MMEMD_PUBLIC_BASE_URL"] or None
     if "MMEMD_SHUTDOWN_TIMEOUT" in env:
         out["shutdown_timeout_seconds"] = env["MMEMD_SHUTDOWN_TIMEOUT"]
+    if "MMEMD_SHARED_STATE_URL" in env:
+        out["shared_state_url"] = env["MMEMD_SHARED_STATE_URL"] or None
     if "MMEMD_CORS_ORIGINS" in env:
         out["cors_origins"] = _split(env["MMEMD_CORS_ORIGINS"])
     for name, key in (("MMEMD_LOCAL_MODE", "local_mode"), ("MMEMD_AUTH_REQUIRED", "auth_required")):

@@ -9,14 +9,18 @@ forbids next-page links in prefetch data).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import httpx
+
+from mmemd._json import parse_json
+from mmemd.service._fhir_egress import within_base
 
 log = logging.getLogger("mmemd.service.cds")
 
@@ -49,11 +53,6 @@ def render_template(template: str, context: Mapping[str, str]) -> str:
     return out
 
 
-def _same_origin(a: str, b: str) -> bool:
-    x, y = urlsplit(a), urlsplit(b)
-    return (x.scheme, x.netloc) == (y.scheme, y.netloc)
-
-
 async def fetch_keys(
     source: FhirSource, queries: Mapping[str, str], *, request_id: str | None = None
 ) -> dict[str, Any]:
@@ -62,11 +61,21 @@ async def fetch_keys(
     headers = {"Authorization": f"Bearer {source.access_token}", "Accept": "application/fhir+json"}
     out: dict[str, Any] = {}
     started = time.perf_counter()
-    async with httpx.AsyncClient(
-        timeout=source.timeout_seconds, transport=source.transport, follow_redirects=False
-    ) as client:
-        for key, query in queries.items():
-            out[key] = await _fetch_one(client, key, urljoin(base, query), base, headers, source.max_pages)
+    key = ""
+    try:
+        # One deadline for the whole call: per-read timeouts let a trickling server hold a call for ever.
+        async with (
+            asyncio.timeout(source.timeout_seconds),
+            httpx.AsyncClient(
+                timeout=source.timeout_seconds, transport=source.transport, follow_redirects=False
+            ) as client,
+        ):
+            for key, query in queries.items():
+                out[key] = await _fetch_one(
+                    client, key, urljoin(base, query), base, headers, source.max_pages
+                )
+    except TimeoutError:
+        raise FetchFailed(key, "timed out") from None
     log.info(
         "cds fhir fetch",
         extra={
@@ -86,9 +95,9 @@ async def _fetch_one(
     next_url: str | None = url
     pages = 0
     while next_url is not None:
-        if not _same_origin(next_url, base):
-            # A next link pointing elsewhere would send the client's token to another host.
-            raise FetchFailed(key, "a next-page link points outside fhirServer")
+        if not within_base(next_url, base):
+            # A URL elsewhere would send the client's token to another host, or reach past the FHIR base.
+            raise FetchFailed(key, "a URL points outside fhirServer")
         if pages == max_pages:
             raise FetchFailed(key, f"more than {max_pages} result pages")
         try:
@@ -101,7 +110,8 @@ async def _fetch_one(
         if resp.status_code != 200:
             raise FetchFailed(key, f"FHIR server answered HTTP {resp.status_code}")
         try:
-            body = resp.json()
+            # Through the input boundary: a hostile server's deep nesting or huge numbers are a failed fetch.
+            body = parse_json(resp.content)
         except ValueError as exc:
             raise FetchFailed(key, "FHIR server answered with a body that is not JSON") from exc
         if not isinstance(body, dict) or "resourceType" not in body:
@@ -134,10 +144,17 @@ async def fetch_remaining(source: FhirSource, key: str, first: Mapping[str, Any]
     entries of ``first``."""
     base = source.base_url.rstrip("/") + "/"
     headers = {"Authorization": f"Bearer {source.access_token}", "Accept": "application/fhir+json"}
-    async with httpx.AsyncClient(
-        timeout=source.timeout_seconds, transport=source.transport, follow_redirects=False
-    ) as client:
-        rest = await _fetch_one(client, key, urljoin(base, next_url), base, headers, source.max_pages)
+    try:
+        # The same single deadline as fetch_keys: a trickling server cannot hold the call past it.
+        async with (
+            asyncio.timeout(source.timeout_seconds),
+            httpx.AsyncClient(
+                timeout=source.timeout_seconds, transport=source.transport, follow_redirects=False
+            ) as client,
+        ):
+            rest = await _fetch_one(client, key, urljoin(base, next_url), base, headers, source.max_pages)
+    except TimeoutError:
+        raise FetchFailed(key, "timed out") from None
     merged = {k: v for k, v in first.items() if k not in ("link", "total", "entry")}
     entries = [*(first.get("entry") or []), *((rest.get("entry") or []) if isinstance(rest, dict) else [])]
     if entries:

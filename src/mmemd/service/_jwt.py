@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-import heapq
-import json
+import math
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -30,7 +29,10 @@ from typing import Any, Final
 import jwt
 from jwt.exceptions import InvalidSignatureError, PyJWKError, PyJWTError
 
+from mmemd._json import JsonInputError, JsonLimits, parse_json
 from mmemd.service._cds_config import CdsHooksConfig
+from mmemd.service._state import ReplayCache, ReplayStore
+from mmemd.service._state import ReplayCacheFull as ReplayCacheFull  # re-exported: raised through verify()
 
 #: reason code → short English explanation (the problem+json ``detail``); tests pin one rejection per code
 REASONS: Final[dict[str, str]] = {
@@ -56,6 +58,7 @@ REASONS: Final[dict[str, str]] = {
     "issued_in_future": "'iat' is in the future beyond the allowed clock skew",
     "not_yet_valid": "'nbf' is in the future beyond the allowed clock skew",
     "lifetime_too_long": "'exp' - 'iat' exceeds the longest token lifetime this service accepts",
+    "invalid_numeric_date": "'exp', 'iat' or 'nbf' is not a whole number of seconds between 1970 and 9999",
     "missing_jti": "the JWT payload has no 'jti'",
     "replayed_jti": "this 'jti' was already used",
 }
@@ -84,10 +87,6 @@ class JwtRejected(Exception):
         self.detail = REASONS[reason]
 
 
-class ReplayCacheFull(Exception):
-    """The replay cache holds only unexpired ``jti`` s: refusing is safer than forgetting one (503)."""
-
-
 @dataclass(frozen=True, slots=True)
 class VerifiedToken:
     iss: str
@@ -98,45 +97,19 @@ class VerifiedToken:
     tenant: str | None
 
 
-class ReplayCache:
-    """Remembers ``(iss, jti)`` until the token's expiry (§5 "jti not seen before (cache until exp)").
+# A JOSE header or a CDS client's claim set is a small, flat object: anything near these limits is not a real token.
+_TOKEN_JSON_LIMITS: Final = JsonLimits(
+    max_bytes=16 * 1024, max_depth=8, max_number_chars=32, max_string_chars=4096
+)
 
-    Thread-safe (uvicorn may run sync handlers in a thread pool) and bounded: expired entries are purged first; when
-    the cache is still full, :class:`ReplayCacheFull` is raised instead of evicting a live entry.
-    """
-
-    def __init__(self, max_entries: int) -> None:
-        self._max = max_entries
-        self._seen: dict[tuple[str, str], float] = {}
-        self._expiry: list[tuple[float, tuple[str, str]]] = []
-        self._lock = threading.Lock()
-
-    def __len__(self) -> int:
-        return len(self._seen)
-
-    def _purge(self, now: float) -> None:
-        while self._expiry and self._expiry[0][0] <= now:
-            until, key = heapq.heappop(self._expiry)
-            if self._seen.get(key) == until:
-                del self._seen[key]
-
-    def add(self, iss: str, jti: str, until: float, now: float) -> bool:
-        """Record the pair; False when it is already present (a replay)."""
-        key = (iss, jti)
-        with self._lock:
-            self._purge(now)
-            if key in self._seen:
-                return False
-            if len(self._seen) >= self._max:
-                raise ReplayCacheFull
-            self._seen[key] = until
-            heapq.heappush(self._expiry, (until, key))
-            return True
+# RFC 7519 §2 NumericDate, restricted to whole seconds from the epoch to 9999-12-31T23:59:59Z: a NaN, an infinity or
+# 10**400 would otherwise pass (or crash) the comparisons and could pin a replay-cache entry forever.
+_LATEST_NUMERIC_DATE: Final = 253_402_300_799
 
 
 def _b64_json(segment: str) -> Any:
     padded = segment + "=" * (-len(segment) % 4)
-    return json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+    return parse_json(base64.urlsafe_b64decode(padded.encode("ascii")), limits=_TOKEN_JSON_LIMITS)
 
 
 def _split(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -145,7 +118,7 @@ def _split(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
         raise JwtRejected("malformed_token")
     try:
         header, payload = _b64_json(parts[0]), _b64_json(parts[1])
-    except (ValueError, binascii.Error, UnicodeError) as exc:
+    except (JsonInputError, ValueError, binascii.Error, UnicodeError) as exc:
         raise JwtRejected("malformed_token") from exc
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise JwtRejected("malformed_token")
@@ -153,16 +126,26 @@ def _split(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _number(value: Any) -> float | None:
+    """The NumericDate ``value`` of a time claim; None when absent or not a number; rejected when out of range."""
     # RFC 7519 NumericDate: a JSON number (bool is an int in Python and is not a date)
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if value is None or isinstance(value, bool) or not isinstance(value, int | float):
         return None
+    if isinstance(value, float) and not (math.isfinite(value) and value.is_integer()):
+        raise JwtRejected("invalid_numeric_date")
+    if not 0 <= value <= _LATEST_NUMERIC_DATE:
+        raise JwtRejected("invalid_numeric_date")
     return float(value)
 
 
 class JwtVerifier:
     """Verifies client JWTs against the configured issuers. Build once per app (it parses the JWK Sets)."""
 
-    def __init__(self, config: CdsHooksConfig, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        config: CdsHooksConfig,
+        clock: Callable[[], float] = time.time,
+        replay_cache: ReplayStore | None = None,
+    ) -> None:
         self._config = config
         self._clock = clock
         self._algorithms = frozenset(config.algorithms)
@@ -171,7 +154,8 @@ class JwtVerifier:
         self._jku: dict[str, frozenset[str]] = {}
         self._parsed: dict[tuple[str, str, str], Any] = {}
         self._parsed_lock = threading.Lock()
-        self.replay_cache = ReplayCache(config.replay_cache_size)
+        # in-process unless a shared store is given (several workers or hosts: mmemd.service._state)
+        self.replay_cache: ReplayStore = replay_cache or ReplayCache(config.replay_cache_size)
         for issuer in config.issuers:
             self._keys[issuer.iss] = _index_key_set(issuer.iss, issuer.key_set())
             self._jku[issuer.iss] = frozenset(issuer.jku)
@@ -186,7 +170,8 @@ class JwtVerifier:
         if keys is None:
             raise JwtRejected("unknown_issuer")
         jku = header.get("jku")
-        if jku is not None and jku not in self._jku[iss]:
+        # RFC 7515 §4.1.2: jku is a URI, i.e. a string; anything else is refused like an unlisted URI.
+        if jku is not None and (not isinstance(jku, str) or jku not in self._jku[iss]):
             raise JwtRejected("jku_not_allowed")
         kid = header["kid"]
         jwk = keys.get(kid)

@@ -164,6 +164,28 @@ def record_errors(problems: Iterable[Any]) -> list[dict[str, Any]]:
     return [p.as_dict() for p in problems]
 
 
+def json_input_problem(problems: Sequence[Any], *, invalid_type: str, invalid_title: str) -> ApiProblem:
+    """The answer to a body the input boundary (:func:`mmemd._json.parse_json`) refused: 400 when it is not JSON,
+    422 (``invalid_type``) when it is JSON beyond a limit (depth, number or string length, ``NaN``, a repeated key).
+    Every entry keeps its JSON path."""
+    n = len(problems)
+    if any(p.code == "malformed_json" for p in problems):
+        return ApiProblem(
+            400,
+            type=MALFORMED_JSON,
+            title="Malformed JSON",
+            detail="the request body is not valid JSON",
+            errors=record_errors(problems),
+        )
+    return ApiProblem(
+        422,
+        type=invalid_type,
+        title=invalid_title,
+        detail=f"the request body has {n} problem{'s' if n != 1 else ''}",
+        errors=record_errors(problems),
+    )
+
+
 def parameter_path(loc: Sequence[str | int]) -> str:
     """FastAPI's error location -> our path: ``("body", "a", 0)`` -> ``$.a[0]``; ``("query", "limit")`` -> ``query.limit``."""
     from mmemd.clinical.errors import json_path
@@ -246,7 +268,20 @@ def install_problem_handlers(app: FastAPI) -> None:
             request_id=_request_id(request),
         )
 
+    async def on_state_unavailable(request: Request, exc: Exception) -> Response:
+        # The shared store (Redis/Valkey) did not answer: a temporary condition, never a reason to answer as if
+        # it had (mmemd.service._state).
+        return problem_response(
+            503,
+            detail="a shared state store is unavailable; retry shortly",
+            headers={"Retry-After": "5"},
+            request_id=_request_id(request),
+        )
+
+    from mmemd.service._state import SharedStateUnavailable
+
     app.add_exception_handler(ApiProblem, on_problem)
+    app.add_exception_handler(SharedStateUnavailable, on_state_unavailable)
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
 

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.json_schema import SkipJsonSchema
 
+from mmemd._json import JsonInputError, parse_json
 from mmemd._version import __version__
 from mmemd.advice._assess import AdvisedAssessment
 from mmemd.clinical.assessment import Versions
@@ -41,6 +42,7 @@ from mmemd.service._problem import (
     UNKNOWN_TERM,
     UNSUPPORTED_MEDIA_TYPE,
     ApiProblem,
+    json_input_problem,
     problem_responses,
     record_errors,
 )
@@ -297,15 +299,23 @@ def build_router(config: ServiceConfig) -> APIRouter:
     ) -> Response:
         record = await read_record(request)
         try:
-            from mmemd.report import render_report
+            from mmemd.report import render_report  # noqa: F401 - availability check; the pool renders
         except ImportError:
             raise ApiProblem(
                 501, type=NOT_IMPLEMENTED, detail="report rendering is not available in this installation"
             ) from None
-        from starlette.concurrency import run_in_threadpool
+        from mmemd.service._report_pool import ReportPoolFull
 
-        # PDF rendering takes up to seconds: off the event loop, so other requests keep flowing.
-        out = await run_in_threadpool(lambda: render_report(record, lang=lang, fmt=fmt, kb=kb))
+        # PDF rendering takes up to seconds: in the bounded report pool, so other requests keep flowing.
+        try:
+            out = await request.app.state.report_pool.render(record, lang, fmt, kb)
+        except ReportPoolFull:
+            raise ApiProblem(
+                503,
+                title="Reports are busy",
+                detail="every report slot is taken; retry shortly",
+                headers={"Retry-After": "5"},
+            ) from None
         if fmt == "pdf":
             return Response(
                 out if isinstance(out, bytes) else out.encode(),
@@ -446,15 +456,10 @@ def build_router(config: ServiceConfig) -> APIRouter:
         require_media_type(request, FHIR_JSON, JSON)
         body = await request.body()
         try:
-            bundle = json.loads(body)
-        except (ValueError, RecursionError) as exc:
-            msg = exc.msg if isinstance(exc, json.JSONDecodeError) else "not UTF-8 JSON"
-            raise ApiProblem(
-                400,
-                type=MALFORMED_JSON,
-                title="Malformed JSON",
-                detail="the request body is not valid JSON",
-                errors=[{"path": "$", "message": f"malformed JSON: {msg}", "code": "malformed_json"}],
+            bundle = parse_json(body)
+        except JsonInputError as exc:
+            raise json_input_problem(
+                exc.problems, invalid_type=INVALID_BUNDLE, invalid_title="Invalid FHIR Bundle"
             ) from None
         if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
             raise ApiProblem(

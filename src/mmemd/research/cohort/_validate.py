@@ -8,7 +8,7 @@ reported together (like ``mmemd validate``): a registry export is fixed in one p
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from mmemd.research.cohort._errors import CohortError, CohortProblem
 from mmemd.research.cohort._io import CohortSource
@@ -175,6 +175,8 @@ def validate_cohort(source: CohortSource) -> dict[str, Any]:
                 "events", "date", "outside [patients.diagnosis_date, patients.last_contact_date]", n, ex
             )
         )
+    problems += _event_order(ev)
+    problems += _dated_rows(out, patients)
     if "plasmacytoma_measurements" in out:
         m = out["plasmacytoma_measurements"]
         orphans = m.anti_join(out["lesions"], ["patient_id", "lesion_id"])
@@ -188,4 +190,59 @@ def validate_cohort(source: CohortSource) -> dict[str, Any]:
             )
     if problems:
         raise CohortError(problems)
+    return out
+
+
+#: A work-up may precede the diagnosis date by weeks; a date further back than this is a typo, not a work-up.
+MAX_DAYS_BEFORE_DIAGNOSIS: Final = 365
+
+
+def _event_order(ev: Any) -> list[CohortProblem]:
+    """A patient dies once, and nothing progresses after death."""
+    out: list[CohortProblem] = []
+    deaths = ev.filter(ev.event == "death")
+    twice = deaths.group_by("patient_id").aggregate(n=deaths.count()).filter(lambda d: d.n > 1)
+    n = int(twice.count().to_pyarrow().as_py())
+    if n:
+        ex = twice.order_by("patient_id").limit(1).to_pyarrow().to_pylist()[0]["patient_id"]
+        out.append(
+            CohortProblem("events", "event", "more than one death for a patient", n, f"patient_id={ex}")
+        )
+    first_death = deaths.group_by("patient_id").aggregate(death_date=deaths.date.min())
+    prog = ev.filter(ev.event == "progression")
+    late = prog.join(first_death, "patient_id").filter(lambda j: j.date > j.death_date)
+    n = int(late.count().to_pyarrow().as_py())
+    if n:
+        ex = late.order_by(["patient_id", "date"]).limit(1).to_pyarrow().to_pylist()[0]
+        out.append(
+            CohortProblem(
+                "events", "date", "progression after the patient's death", n, f"patient_id={ex['patient_id']}"
+            )
+        )
+    return out
+
+
+def _dated_rows(tables: dict[str, Any], patients: Any) -> list[CohortProblem]:
+    """Assessment and measurement dates lie within follow-up (a work-up up to a year before diagnosis allowed)."""
+    import datetime as dt
+
+    import ibis
+
+    out: list[CohortProblem] = []
+    span = patients.select("patient_id", "diagnosis_date", "last_contact_date")
+    for name in ("assessments", "plasmacytoma_measurements"):
+        if name not in tables:
+            continue
+        j = tables[name].join(span, "patient_id")
+        earliest = j.diagnosis_date - ibis.interval(days=MAX_DAYS_BEFORE_DIAGNOSIS)
+        for pred, msg in (
+            (j.date < earliest, f"more than {MAX_DAYS_BEFORE_DIAGNOSIS} days before patients.diagnosis_date"),
+            (j.date > j.last_contact_date, "after patients.last_contact_date"),
+        ):
+            bad = j.filter(pred)
+            n = int(bad.count().to_pyarrow().as_py())
+            if n:
+                ex = bad.order_by(["patient_id", "date"]).limit(1).to_pyarrow().to_pylist()[0]
+                when = ex["date"].isoformat() if isinstance(ex["date"], dt.date) else str(ex["date"])
+                out.append(CohortProblem(name, "date", msg, n, f"patient_id={ex['patient_id']}, date={when}"))
     return out

@@ -82,6 +82,9 @@ def _counts(name: str, values: Sequence[float], *, positive: bool = False) -> Fl
             raise MetaInputError(name, f"row {i + 1}: not a finite number")
         if v < 0 or (positive and v <= 0):
             raise MetaInputError(name, f"row {i + 1}: must be {'> 0' if positive else '>= 0'}, got {v:g}")
+        if not v.is_integer():
+            # events and group sizes are counts of patients; a fraction is a typo or a percentage
+            raise MetaInputError(name, f"row {i + 1}: must be a whole number of patients, got {v:g}")
     return arr
 
 
@@ -90,6 +93,12 @@ def _labels(study: Sequence[str] | None, k: int) -> tuple[str, ...]:
         return tuple(f"Study {i + 1}" for i in range(k))
     if len(study) != k:
         raise MetaInputError("study", f"{len(study)} labels for {k} studies")
+    seen: set[str] = set()
+    for i, label in enumerate(study, start=1):
+        if label in seen:
+            # forest plots, leave-one-out and subgroups name studies by label: two alike would be confused
+            raise MetaInputError("study", f"row {i}: label {label!r} is used twice")
+        seen.add(label)
     return tuple(study)
 
 

@@ -207,6 +207,12 @@ def rma(
             notes.append("Knapp-Hartung needs k >= 2: interval and test undefined with one study")
         rss = float(np.sum(wi * (yi - est) ** 2))
         s2w = 0.0 if rss <= np.finfo(np.float64).eps or k == 1 else rss / (k - 1)
+        if k > 1 and s2w == 0.0:
+            # metafor gives the same numbers; without a word a reader would take them for certainty
+            notes.append(
+                "Knapp-Hartung: every study has the same effect, so the adjusted variance is 0 and the interval has "
+                "zero width (p = 0 when the effect is not 0): this reflects identical inputs, not certainty"
+            )
         var_b *= s2w
         df = k - 1
         crit = float(stats.t.ppf(1 - alpha / 2, df)) if df > 0 else math.nan

@@ -74,6 +74,9 @@ def parse_table(text: str) -> Table:
         )
     rows = []
     for lineno, raw in enumerate(reader, start=2):
+        if None in raw:
+            # csv.DictReader files surplus fields under None; dropping them would hide a shifted row
+            raise MetaInputError("header", f"line {lineno}: more fields than the header's {len(columns)}")
         row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
         if not any(row.values()):
             continue

@@ -8,6 +8,7 @@ engine (term names like ``sex[T.M]``; R prints ``sexM``).
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -67,27 +68,53 @@ def cox_model(
         raise SurvivalInputError("--event", f"column {event!r} must be 0 (censored) or 1 (event)")
 
     cph = CoxPHFitter(alpha=1 - conf_level)
-    with warnings.catch_warnings():
-        # lifelines warns about convergence and low variance through warnings; they are kept in the fit's output
-        # but must not print patient-level column statistics to the log.
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as caught:
+        # lifelines warns about convergence and low variance through warnings; they are turned into per-term
+        # warnings below and must not print patient-level column statistics to the log.
+        warnings.simplefilter("always")
         try:
             cph.fit(frame, duration_col=time, event_col=event, entry_col=entry, formula=formula)
-        except Exception as exc:  # formula errors (unknown term) and singular designs
+        except Exception as exc:  # formula errors (unknown term), singular designs, no convergence at all
             raise SurvivalInputError("--cox", f"cannot fit {formula!r}: {exc}") from None
+    converged = not any("converge" in str(w.message).lower() for w in caught)
     s = cph.summary
     lo_col = next(c for c in s.columns if c.startswith("exp(coef) lower"))
     hi_col = next(c for c in s.columns if c.startswith("exp(coef) upper"))
     return [
         CoxTerm(
             term=str(term),
-            coef=float(row["coef"]),
-            hr=float(row["exp(coef)"]),
-            se=float(row["se(coef)"]),
-            z=float(row["z"]),
-            p=float(row["p"]),
-            hr_lower=float(row[lo_col]),
-            hr_upper=float(row[hi_col]),
+            coef=_finite(row["coef"]),
+            hr=_finite(row["exp(coef)"]),
+            se=_finite(row["se(coef)"]),
+            z=_finite(row["z"]),
+            p=_finite(row["p"]),
+            hr_lower=_finite(row[lo_col]),
+            hr_upper=_finite(row[hi_col]),
+            warning=_term_warning(row, converged),
         )
         for term, row in s.iterrows()
     ]
+
+
+# R's coxph warns "Loglik converged before variable …; coefficient may be infinite" when one group has every event
+# (or none): the likelihood keeps rising as the coefficient grows. The fit then stops at a large |coef| with a huge
+# standard error (e.g. coef -16, se 3087). These bounds flag that pattern: exp(10) is an HR of 22,026.
+_SEPARATION_COEF = 10.0
+_SEPARATION_SE = 100.0
+
+
+def _finite(value: Any) -> float | None:
+    v = float(value)
+    return v if math.isfinite(v) else None
+
+
+def _term_warning(row: Any, converged: bool) -> str | None:
+    coef, se = float(row["coef"]), float(row["se(coef)"])
+    if not (math.isfinite(coef) and math.isfinite(se)) or abs(coef) > _SEPARATION_COEF or se > _SEPARATION_SE:
+        return (
+            "possible separation: one level has all (or none) of the events, the coefficient may be infinite; "
+            "HR, CI and p are not interpretable"
+        )
+    if not converged:
+        return "the model did not converge; estimates may be unreliable"
+    return None

@@ -131,13 +131,16 @@ class CoxTerm(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     term: str
-    coef: float
-    hr: float
-    se: float
-    z: float
-    p: float
-    hr_lower: float
-    hr_upper: float
+    #: None where the estimate is not finite (separation: the coefficient diverges)
+    coef: float | None
+    hr: float | None
+    se: float | None
+    z: float | None
+    p: float | None
+    hr_lower: float | None
+    hr_upper: float | None
+    #: why this term's estimate should not be trusted (separation, non-convergence), else None
+    warning: str | None = None
 
     def __getitem__(self, key: str) -> Any:
         return getattr(self, key)

@@ -139,6 +139,8 @@ def risk_tables(
         "rows": t.count(),
         "missing": miss.sum(),
         "bad_event": (~miss & ~ecol.isin([0, 1])).sum(),
+        # a follow-up time cannot be negative (a date typo, or an event before the time origin)
+        "bad_time": (~miss & (tcol < 0)).sum(),
     }
     if ncol is not None:
         checks["bad_entry"] = (~miss & (ncol >= tcol)).sum()
@@ -147,6 +149,10 @@ def risk_tables(
         raise SurvivalInputError(
             "--event",
             f"column {event!r} must be 0 (censored) or 1 (event); {stats['bad_event']} row(s) hold another value",
+        )
+    if stats["bad_time"]:
+        raise SurvivalInputError(
+            "--time", f"column {time!r} must not be negative; {stats['bad_time']} row(s) are negative"
         )
     if stats.get("bad_entry"):
         raise SurvivalInputError(

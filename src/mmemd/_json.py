@@ -1,0 +1,295 @@
+"""The input boundary: every JSON document mmemd reads from outside is parsed by :func:`parse_json`.
+
+CLI files and batch lines, REST and CDS Hooks bodies, FHIR bundles and a JWT's header and payload all come through
+here, so one set of limits protects every entry point from documents that would otherwise crash the process or the
+request deep inside the standard library:
+
+- **size** — more than ``max_bytes`` is refused before parsing;
+- **depth** — arrays/objects nested deeper than ``max_depth`` (the interpreter's recursion limit would otherwise end
+  the parse, or a later recursive walk, with ``RecursionError``);
+- **number length** — a number literal longer than ``max_number_chars``: Python refuses to convert an integer of more
+  than 4,300 digits (``sys.get_int_max_str_digits``, CVE-2020-10735) with a ``ValueError``, and a 4,000-digit
+  ``Decimal`` overflows the first ``quantize``;
+- **string length** — a string (or key) longer than ``max_string_chars``;
+- ``NaN`` / ``Infinity`` — not JSON (RFC 8259 §6) although Python's parser accepts them;
+- duplicate keys — RFC 8259 §4 leaves them undefined; the usual "last one wins" would drop data without a word.
+
+Every violation is a :class:`~mmemd._problems.Problem` with the JSON path of the offending value, raised together as
+:class:`JsonInputError`; the caller renders it (CLI exit 2, HTTP 400/422). Nothing here raises anything else.
+
+Example::
+
+    >>> from mmemd._json import parse_json, JsonInputError
+    >>> parse_json('{"a": [1, 2.5]}')
+    {'a': [1, 2.5]}
+    >>> try:
+    ...     parse_json('{"a": [1, ' + "9" * 5000 + "]}")
+    ... except JsonInputError as exc:
+    ...     print(exc.problems[0])
+    $.a[1]: number has 5000 characters; at most 100 are accepted
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from mmemd._problems import Loc, MmemdError, Problem
+
+__all__ = ["DEFAULT_LIMITS", "JsonInputError", "JsonLimits", "parse_json"]
+
+
+@dataclass(frozen=True, slots=True)
+class JsonLimits:
+    """Limits of one JSON document. The defaults leave room for any real record or FHIR bundle."""
+
+    max_bytes: int = 32 * 1024 * 1024
+    max_depth: int = 64
+    max_number_chars: int = 100
+    max_string_chars: int = 1_000_000
+    max_problems: int = 20
+
+
+DEFAULT_LIMITS: Final = JsonLimits()
+
+
+class JsonInputError(MmemdError, ValueError):
+    """The document is not acceptable JSON; ``problems`` says where and why (at most ``max_problems``)."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = tuple(problems)
+        super().__init__("; ".join(map(str, self.problems)))
+
+
+# Parse hooks return these markers instead of raising, so that the walk afterwards can report the path.
+@dataclass(frozen=True, slots=True)
+class _LongNumber:
+    chars: int
+
+
+@dataclass(frozen=True, slots=True)
+class _NonFinite:
+    literal: str
+
+
+class _DuplicateKeys(dict[str, Any]):
+    """An object that repeated a key; ``repeated`` names the keys."""
+
+    __slots__ = ("repeated",)
+    repeated: list[str]
+
+
+DuplicateMode = Literal["reject", "keep"]
+
+
+def parse_json(
+    data: str | bytes,
+    *,
+    limits: JsonLimits = DEFAULT_LIMITS,
+    parse_float: Callable[[str], Any] = float,
+    object_pairs_hook: Callable[[list[tuple[str, Any]]], Any] | None = None,
+) -> Any:
+    """Parse one JSON document within ``limits``; raises :class:`JsonInputError` with a path per problem.
+
+    ``parse_float`` is called for every number with a fraction or an exponent (``decimal.Decimal`` keeps FHIR's
+    decimals exact). ``object_pairs_hook`` replaces the default duplicate-key check (a caller that reports repeated
+    keys its own way, next to its other problems).
+    """
+    if len(data) > limits.max_bytes:
+        raise JsonInputError(
+            [
+                _problem(
+                    (),
+                    "too_large",
+                    f"document has {len(data)} {'bytes' if isinstance(data, bytes) else 'characters'}; "
+                    f"at most {limits.max_bytes} are accepted",
+                    limit=limits.max_bytes,
+                )
+            ]
+        )
+    text = _decode(data) if isinstance(data, bytes) else data
+    max_chars = limits.max_number_chars
+
+    def number(convert: Callable[[str], Any]) -> Callable[[str], Any]:
+        def hook(literal: str) -> Any:
+            if len(literal) > max_chars:
+                return _LongNumber(len(literal))
+            return convert(literal)
+
+        return hook
+
+    try:
+        doc = json.loads(
+            text,
+            parse_int=number(int),
+            parse_float=number(parse_float),
+            parse_constant=_NonFinite,
+            object_pairs_hook=object_pairs_hook or _pairs,
+        )
+    except json.JSONDecodeError as exc:
+        raise JsonInputError(
+            [
+                _problem(
+                    (),
+                    "malformed_json",
+                    f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                    line=exc.lineno,
+                    column=exc.colno,
+                )
+            ]
+        ) from None
+    except RecursionError:
+        # Deeper than the interpreter allows: find where the limit is crossed without recursing.
+        raise JsonInputError([_too_deep(_deep_loc(text, limits.max_depth), limits)]) from None
+    except (ValueError, ArithmeticError) as exc:
+        # parse_float's own refusal (e.g. a Decimal context trap); the position is not known.
+        raise JsonInputError([_problem((), "invalid_number", f"invalid number: {exc}")]) from None
+    problems = _walk(doc, limits)
+    if problems:
+        raise JsonInputError(problems)
+    return doc
+
+
+def _decode(data: bytes) -> str:
+    try:
+        return data.decode(json.detect_encoding(data))
+    except UnicodeDecodeError as exc:
+        raise JsonInputError(
+            [
+                _problem(
+                    (),
+                    "malformed_json",
+                    f"malformed JSON: the document is not UTF-8 (invalid byte at offset {exc.start})",
+                    offset=exc.start,
+                )
+            ]
+        ) from None
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    d = dict(pairs)
+    if len(d) == len(pairs):
+        return d
+    out = _DuplicateKeys(d)
+    seen: set[str] = set()
+    out.repeated = []
+    for k, _ in pairs:
+        if k in seen and k not in out.repeated:
+            out.repeated.append(k)
+        seen.add(k)
+    return out
+
+
+def _problem(loc: Loc, code: str, message: str, **ctx: Any) -> Problem:
+    return Problem(loc, message, code=code, ctx=ctx or None)
+
+
+def _too_deep(loc: Loc, limits: JsonLimits) -> Problem:
+    return _problem(
+        loc,
+        "too_deep",
+        f"arrays and objects nested more than {limits.max_depth} deep",
+        limit=limits.max_depth,
+    )
+
+
+def _walk(doc: Any, limits: JsonLimits) -> list[Problem]:
+    """Every limit violation in ``doc``, depth first; iterative, so any depth is safe to walk."""
+    problems: list[Problem] = []
+    # (value, depth of the value, its path)
+    stack: list[tuple[Any, int, Loc]] = [(doc, 0, ())]
+    while stack and len(problems) < limits.max_problems:
+        value, depth, loc = stack.pop()
+        if isinstance(value, str):
+            if len(value) > limits.max_string_chars:
+                problems.append(_long_string(loc, len(value), limits))
+        elif isinstance(value, dict):
+            if depth >= limits.max_depth:
+                problems.append(_too_deep(loc, limits))
+                continue
+            if isinstance(value, _DuplicateKeys):
+                for key in value.repeated:
+                    problems.append(
+                        _problem(
+                            loc,
+                            "duplicate_key",
+                            f"key {key!r} appears more than once in this object",
+                            key=key,
+                        )
+                    )
+            items = list(value.items())
+            for key, item in reversed(items):
+                if len(key) > limits.max_string_chars:
+                    problems.append(_long_string(loc, len(key), limits))
+                    continue
+                stack.append((item, depth + 1, (*loc, key)))
+        elif isinstance(value, list):
+            if depth >= limits.max_depth:
+                problems.append(_too_deep(loc, limits))
+                continue
+            for i in range(len(value) - 1, -1, -1):
+                stack.append((value[i], depth + 1, (*loc, i)))
+        elif isinstance(value, _LongNumber):
+            problems.append(
+                _problem(
+                    loc,
+                    "number_too_long",
+                    f"number has {value.chars} characters; at most {limits.max_number_chars} are accepted",
+                    limit=limits.max_number_chars,
+                    length=value.chars,
+                )
+            )
+        elif isinstance(value, _NonFinite):
+            problems.append(
+                _problem(
+                    loc,
+                    "number_not_finite",
+                    f"{value.literal} is not a JSON number; expected a finite number",
+                )
+            )
+    return problems[: limits.max_problems]
+
+
+def _long_string(loc: Loc, length: int, limits: JsonLimits) -> Problem:
+    return _problem(
+        loc,
+        "string_too_long",
+        f"string has {length} characters; at most {limits.max_string_chars} are accepted",
+        limit=limits.max_string_chars,
+        length=length,
+    )
+
+
+# A string (skipped whole; possessive, so a long string cannot backtrack) or one structural character.
+_TOKEN: Final = re.compile(r'"(?:[^"\\]++|\\.)*+"|[\[\]{},:]')
+
+
+def _deep_loc(text: str, max_depth: int) -> Loc:
+    """The path of the first array/object nested deeper than ``max_depth`` (a best effort on malformed text)."""
+    # Per open container: [is_object, current index or key]
+    open_: list[list[Any]] = []
+    last_string = ""
+    for m in _TOKEN.finditer(text):
+        tok = m.group()
+        c = tok[0]
+        if c == '"':
+            last_string = tok
+        elif c == "[" or c == "{":
+            if len(open_) >= max_depth:
+                return tuple(k for _, k in open_ if k is not None)
+            open_.append([c == "{", None if c == "{" else 0])
+        elif c == "]" or c == "}":
+            if open_:
+                open_.pop()
+        elif c == ",":
+            if open_ and not open_[-1][0]:
+                open_[-1][1] += 1
+        elif open_ and open_[-1][0]:  # ":" after a key
+            try:
+                open_[-1][1] = json.loads(last_string)
+            except ValueError:
+                open_[-1][1] = last_string.strip('"')
+    return ()

@@ -1,0 +1,80 @@
+"""uvicorn's HTTP/1.1 protocol with a deadline for reading each request.
+
+uvicorn closes an idle keep-alive connection after ``timeout_keep_alive``, but nothing bounds a connection that
+never finishes sending its request: a client that opens a socket and sends nothing, trickles its headers
+("slowloris") or trickles its body holds a socket — and a file descriptor — for as long as it likes; 1,100 of them
+exhausted a 1,024 descriptor limit and took ``/healthz`` down. Here every request must arrive whole (headers and
+body) within ``read_timeout`` seconds of its first byte (or of the connection's opening); otherwise the connection is
+closed. Once the request is read, the application's own time is not limited by this deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from functools import lru_cache
+from typing import Any
+
+import h11
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+
+class DeadlineH11Protocol(H11Protocol):
+    read_timeout: float = 10.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._read_deadline: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._read_deadline is None and (self.cycle is None or self.cycle.response_complete):
+            self._arm()  # the first byte of the next request on a kept-alive connection
+        super().data_received(data)
+        if self.conn.their_state in (h11.DONE, h11.MUST_CLOSE, h11.CLOSED):
+            self._disarm()  # the whole request is in
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._read_deadline = self.loop.call_later(self.read_timeout, self._too_slow)
+
+    def _disarm(self) -> None:
+        if self._read_deadline is not None:
+            self._read_deadline.cancel()
+            self._read_deadline = None
+
+    def _too_slow(self) -> None:
+        self._read_deadline = None
+        if self.conn.their_state in (h11.DONE, h11.MUST_CLOSE):
+            return
+        if not self.transport.is_closing():
+            self.transport.close()
+
+
+def protocol_with_read_timeout(seconds: float) -> type[DeadlineH11Protocol]:
+    """The protocol class for ``uvicorn.Config(http=...)`` with this request read deadline."""
+    return type("DeadlineH11Protocol", (DeadlineH11Protocol,), {"read_timeout": seconds})
+
+
+class WorkerH11Protocol(DeadlineH11Protocol):
+    """The protocol of a worker process of ``mmemd serve --workers N`` (named by import string: a worker is a fresh
+    process); its deadline comes from the configuration the parent validated and handed down."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.read_timeout = _worker_read_timeout()
+
+
+@lru_cache(maxsize=1)
+def _worker_read_timeout() -> float:
+    from mmemd.service._app import CONFIG_ENV
+
+    return float(json.loads(os.environ[CONFIG_ENV])["request_read_timeout_seconds"])

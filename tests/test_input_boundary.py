@@ -1,0 +1,164 @@
+"""The input boundary (``mmemd._json.parse_json``): every limit reported at its JSON path, nothing else raised.
+
+Hostile documents are the ones found crashing the entry points: an integer past Python's 4,300-digit conversion
+limit, 5,000- and 100,000-deep nesting, huge strings, ``NaN``, repeated keys, bytes that are not UTF-8.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mmemd._json import DEFAULT_LIMITS, JsonInputError, JsonLimits, parse_json
+
+
+def problems(text: str | bytes, **limits: Any) -> dict[str, str]:
+    with pytest.raises(JsonInputError) as info:
+        parse_json(text, limits=JsonLimits(**limits)) if limits else parse_json(text)
+    return {p.path: p.code for p in info.value.problems}
+
+
+def test_valid_document_is_parsed_as_json_does() -> None:
+    text = '{"a": [1, 2.5, "x", null, true, {"b": -3e2}]}'
+    assert parse_json(text) == json.loads(text)
+    assert parse_json(text.encode()) == json.loads(text)
+
+
+def test_integer_beyond_python_conversion_limit() -> None:
+    # 4,301 digits: int() itself raises ValueError (sys.get_int_max_str_digits() == 4300).
+    assert problems('{"labs": {"ldh": {"value": ' + "9" * 4301 + "}}}") == {
+        "$.labs.ldh.value": "number_too_long"
+    }
+
+
+def test_long_decimal_is_refused_before_decimal_sees_it() -> None:
+    with pytest.raises(JsonInputError) as info:
+        parse_json('{"v": [0, 1.' + "5" * 4000 + "]}", parse_float=Decimal)
+    (p,) = info.value.problems
+    assert (p.path, p.code, p.ctx) == ("$.v[1]", "number_too_long", {"limit": 100, "length": 4002})
+
+
+@pytest.mark.parametrize("depth", [65, 5_000, 100_000])
+def test_nesting_deeper_than_the_limit(depth: int) -> None:
+    found = problems('{"a": ' + "[" * depth + "]" * depth + "}")
+    # the 64th container (the object counts as the first) is the last allowed: the path points at the 65th
+    assert found == {"$.a" + "[0]" * 63: "too_deep"}
+
+
+def test_nesting_in_objects_names_the_keys() -> None:
+    text = '{"k": ' * 70 + "1" + "}" * 70
+    (path,) = problems(text)
+    assert path == "$" + ".k" * 64
+
+
+def test_nesting_at_the_limit_is_accepted() -> None:
+    assert parse_json("[" * 64 + "]" * 64) == json.loads("[" * 64 + "]" * 64)
+
+
+def test_long_string_and_long_key() -> None:
+    assert problems('{"note": "' + "x" * 11 + '"}', max_string_chars=10) == {"$.note": "string_too_long"}
+    assert problems('{"' + "k" * 11 + '": 1}', max_string_chars=10) == {"$": "string_too_long"}
+
+
+def test_not_json_numbers_are_refused_at_their_path() -> None:
+    assert problems('{"a": NaN, "b": [Infinity, -Infinity]}') == {
+        "$.a": "number_not_finite",
+        "$.b[0]": "number_not_finite",
+        "$.b[1]": "number_not_finite",
+    }
+
+
+def test_repeated_key_is_reported_at_its_object() -> None:
+    with pytest.raises(JsonInputError) as info:
+        parse_json('{"x": {"a": 1, "a": 2}}')
+    (p,) = info.value.problems
+    assert (p.path, p.code) == ("$.x", "duplicate_key") and "'a'" in p.message
+
+
+def test_size_limit_is_checked_before_parsing() -> None:
+    assert problems(b"[" + b"1," * 100 + b"1]", max_bytes=100) == {"$": "too_large"}
+
+
+def test_malformed_and_not_utf8() -> None:
+    assert problems('{"a": ') == {"$": "malformed_json"}
+    assert problems(b'{"a": "\xff\xfe\xfa"}') == {"$": "malformed_json"}
+
+
+def test_problem_count_is_bounded() -> None:
+    with pytest.raises(JsonInputError) as info:
+        parse_json("[" + ",".join(["NaN"] * 1000) + "]")
+    assert len(info.value.problems) == DEFAULT_LIMITS.max_problems
+
+
+# ---- properties ---------------------------------------------------------------------------------------------------
+_scalars = (
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text()
+)
+_documents = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=30,
+)
+
+
+@given(_documents)
+def test_documents_within_the_limits_round_trip(doc: Any) -> None:
+    assert parse_json(json.dumps(doc)) == json.loads(json.dumps(doc))
+
+
+def _hostile_fragment() -> st.SearchStrategy[str]:
+    huge_int = st.integers(4_290, 4_400).map(lambda n: "9" * n)
+    deep = st.integers(60, 3_000).map(lambda n: "[" * n + "]" * n)
+    constants = st.sampled_from(["NaN", "Infinity", "-Infinity", "1e99999", "-0", "1E400"])
+    long_string = st.integers(1, 30).map(lambda n: json.dumps("é" * n))
+    leaf = huge_int | deep | constants | long_string | st.just('{"a": 1, "a": 2}')
+    return st.recursive(
+        leaf,
+        lambda inner: (
+            st.lists(inner, max_size=3).map(lambda xs: "[" + ",".join(xs) + "]")
+            | st.lists(st.tuples(st.text(max_size=5), inner), max_size=3).map(
+                lambda kv: "{" + ",".join(f"{json.dumps(k)}: {v}" for k, v in kv) + "}"
+            )
+        ),
+        max_leaves=6,
+    )
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(_hostile_fragment(), st.booleans())
+def test_hostile_documents_raise_only_json_input_error(text: str, as_decimal: bool) -> None:
+    try:
+        doc = parse_json(text, parse_float=Decimal if as_decimal else float)
+    except JsonInputError as exc:
+        assert exc.problems
+        assert all(p.path.startswith("$") and p.code for p in exc.problems)
+    else:
+        # accepted: only plain JSON values remain (no parse marker leaks out)
+        assert _plain(doc)
+
+
+def _plain(doc: Any) -> bool:
+    stack = [doc]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend(v.values())
+        elif isinstance(v, list):
+            stack.extend(v)
+        elif not (v is None or isinstance(v, bool | int | float | str | Decimal)):
+            return False
+    return True
+
+
+@settings(max_examples=200)
+@given(st.binary(max_size=200))
+def test_arbitrary_bytes_raise_only_json_input_error(data: bytes) -> None:
+    try:
+        parse_json(data)
+    except JsonInputError as exc:
+        assert exc.problems
