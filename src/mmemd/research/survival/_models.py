@@ -16,7 +16,8 @@ CONF_TYPE_TEXT = "log-log: S(t)^exp(±z·se/log S(t)), se² = Greenwood's Σ d/(
 
 
 class SurvivalVersions(BaseModel):
-    """What produced a result: package, knowledge base, the query engine and (for Cox) lifelines."""
+    """What produced a result: package, knowledge base, the query engine and (for Cox) formulaic, which builds the
+    design matrix. ``lifelines`` stays in the schema for older documents; the fit no longer uses it."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -25,6 +26,7 @@ class SurvivalVersions(BaseModel):
     ibis: str
     backend: str
     lifelines: str | None = None
+    formulaic: str | None = None
 
 
 class SurvivalAt(BaseModel):
@@ -126,7 +128,8 @@ class LogRankResult(BaseModel):
 
 
 class CoxTerm(BaseModel):
-    """One coefficient of a Cox model (Efron ties, Wald test), as R's ``summary(coxph(...))`` prints it."""
+    """One coefficient of a Cox model (Wald test), as R's ``summary(coxph(...))`` prints it; ``robust_se`` only when
+    the robust variance was asked for (z, p and the interval then use it, as in R)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -134,6 +137,7 @@ class CoxTerm(BaseModel):
     coef: float
     hr: float
     se: float
+    robust_se: float | None = None
     z: float
     p: float
     hr_lower: float
