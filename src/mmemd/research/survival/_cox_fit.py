@@ -59,15 +59,17 @@ class CoxFit:
 
 @dataclass(frozen=True)
 class _Layout:
-    """Everything about the data that does not depend on β."""
+    """Everything about the data that does not depend on β. Rows are ordered by time."""
 
     x: FloatArray  # centred covariates, n x p
-    event_rows: NDArray[np.intp]  # rows with an event, ordered by time
+    xx: FloatArray  # products x_a x_b of the upper triangle (a <= b), n x p(p+1)/2
+    tri: tuple[NDArray[np.intp], NDArray[np.intp]]  # (a, b) of each column of xx
+    group_starts: NDArray[np.intp]  # first row of each distinct time (all rows)
+    pos_time: NDArray[np.intp]  # index of each τ_j among the distinct times
+    event_rows: NDArray[np.intp]  # rows with an event (ordered by time, as all rows are)
     starts: NDArray[np.intp]  # first position in event_rows of each distinct event time
     times: FloatArray  # distinct event times τ_j
     d: FloatArray  # events at each τ_j
-    by_time: NDArray[np.intp]  # rows ordered by time
-    pos_time: NDArray[np.intp]  # first position in by_time with time >= τ_j
     by_entry: NDArray[np.intp] | None  # rows ordered by entry (delayed entry only)
     pos_entry: NDArray[np.intp] | None  # first position in by_entry with entry >= τ_j
     slot_time: NDArray[np.intp]  # τ index of each slot
@@ -78,12 +80,12 @@ class _Layout:
 def _layout(
     time: FloatArray, event: NDArray[np.bool_], x: FloatArray, entry: FloatArray | None, ties: Ties
 ) -> _Layout:
+    """``time`` must be sorted ascending (and the other arrays in the same row order)."""
     x = x - x.mean(axis=0)
+    tri = np.triu_indices(x.shape[1])
     ev = np.flatnonzero(event)
-    ev = ev[np.argsort(time[ev], kind="stable")]
     times, starts, counts = np.unique(time[ev], return_index=True, return_counts=True)
-    by_time = np.argsort(time, kind="stable")
-    pos_time = np.searchsorted(time[by_time], times, side="left")
+    all_times, group_starts = np.unique(time, return_index=True)
     by_entry = pos_entry = None
     if entry is not None:
         by_entry = np.argsort(entry, kind="stable")
@@ -96,12 +98,14 @@ def _layout(
         slot_c = np.zeros(len(ev))
     return _Layout(
         x=x,
+        xx=x[:, tri[0]] * x[:, tri[1]],
+        tri=(tri[0].astype(np.intp), tri[1].astype(np.intp)),
+        group_starts=group_starts.astype(np.intp),
+        pos_time=np.searchsorted(all_times, times).astype(np.intp),
         event_rows=ev,
         starts=starts,
         times=times,
         d=counts.astype(np.float64),
-        by_time=by_time,
-        pos_time=pos_time,
         by_entry=by_entry,
         pos_entry=pos_entry,
         slot_time=slot_time,
@@ -111,17 +115,16 @@ def _layout(
 
 
 def _risk_sum(lay: _Layout, v: FloatArray) -> FloatArray:
-    """Σ over each τ_j's risk set of the rows of ``v`` (first axis = rows)."""
-
-    def suffix(order: NDArray[np.intp], pos: NDArray[np.intp]) -> FloatArray:
-        s = np.cumsum(v[order][::-1], axis=0)[::-1]
-        s = np.concatenate([s, np.zeros((1, *v.shape[1:]))])
-        return s[pos]
-
-    out = suffix(lay.by_time, lay.pos_time)
+    """Σ over each τ_j's risk set of the rows of ``v`` (first axis = rows): rows are summed per distinct time first,
+    so the cumulative sum runs over distinct times, not rows."""
+    grouped = np.add.reduceat(v, lay.group_starts, axis=0)
+    suffix = np.cumsum(grouped[::-1], axis=0)[::-1]
+    out = suffix[lay.pos_time]
     if lay.by_entry is not None and lay.pos_entry is not None:
-        out = out - suffix(lay.by_entry, lay.pos_entry)
-    return out
+        late = np.cumsum(v[lay.by_entry][::-1], axis=0)[::-1]
+        late = np.concatenate([late, np.zeros((1, *v.shape[1:]))])
+        out = out - late[lay.pos_entry]
+    return np.asarray(out)
 
 
 def _pieces(
@@ -145,14 +148,16 @@ def _pieces(
     p = x.shape[1]
     info = np.zeros((p, p))
     if with_information:
-        wxx = wx[:, :, None] * x[:, None, :]
+        wxx = w[:, None] * lay.xx
         s2 = _risk_sum(lay, wxx)
         a2 = np.add.reduceat(wxx[ev], lay.starts, axis=0)
         # Σ_slots (S2 − c A2)/den without a slots x p x p array: group the slots of each time.
         inv = 1.0 / den
         per_time_inv = np.bincount(j, weights=inv, minlength=len(lay.times))
         per_time_cinv = np.bincount(j, weights=c * inv, minlength=len(lay.times))
-        info = np.einsum("j,jab->ab", per_time_inv, s2) - np.einsum("j,jab->ab", per_time_cinv, a2)
+        upper = per_time_inv @ s2 - per_time_cinv @ a2
+        info[lay.tri] = upper
+        info[lay.tri[1], lay.tri[0]] = upper
         info -= m.T @ m
     return loglik, score, info, {"w": w, "den": den, "m": m}
 
@@ -218,9 +223,12 @@ def cox_fit(
         raise CoxFitError("the design matrix needs one row per observation")
     if not event.any():
         raise CoxFitError("no events: the partial likelihood is flat")
-    lay = _layout(time, event, x, None if entry is None else np.asarray(entry, dtype=np.float64), ties)
+    order = np.argsort(time, kind="stable")
+    time, event, x = time[order], event[order], x[order]
+    entry_sorted = None if entry is None else np.asarray(entry, dtype=np.float64)[order]
+    lay = _layout(time, event, x, entry_sorted, ties)
     beta = np.zeros(x.shape[1])
-    loglik, score, info, _ = _pieces(lay, beta, True)
+    loglik, score, info, parts = _pieces(lay, beta, True)
     loglik_null = loglik
     converged = False
     iterations = 0
@@ -231,27 +239,24 @@ def cox_fit(
         except np.linalg.LinAlgError:
             raise CoxFitError("singular information matrix: the covariates are collinear") from None
         new = beta + step
-        new_loglik, new_score, new_info, _ = _pieces(lay, new, True)
+        new_loglik, new_score, new_info, new_parts = _pieces(lay, new, True)
         halvings = 0
         while not new_loglik >= loglik - 1e-12 * abs(loglik) and halvings < 30:
             step = step / 2
             new = beta + step
-            new_loglik, new_score, new_info, _ = _pieces(lay, new, True)
+            new_loglik, new_score, new_info, new_parts = _pieces(lay, new, True)
             halvings += 1
-        beta, loglik, score, info = new, new_loglik, new_score, new_info
+        beta, loglik, score, info, parts = new, new_loglik, new_score, new_info, new_parts
         if np.all(np.abs(step) <= _STEP_TOL * (1 + np.abs(beta))):
             converged = True
             break
-    loglik, score, info, parts = _pieces(lay, beta, True)
     try:
         var: FloatArray = np.asarray(np.linalg.inv(info), dtype=np.float64)
     except np.linalg.LinAlgError:
         raise CoxFitError("singular information matrix: the covariates are collinear") from None
     robust_var = None
     if robust:
-        robust_var = _robust_variance(
-            lay, parts, var, None if entry is None else np.asarray(entry, dtype=np.float64), time, event
-        )
+        robust_var = _robust_variance(lay, parts, var, entry_sorted, time, event)
     return CoxFit(
         coef=beta,
         var=var,
