@@ -1,9 +1,10 @@
 """Risk sets and events per distinct time, computed in the engine (issue 6, "Cohort analytics").
 
-One Ibis query per analysis: a group-by on (group, time) counts exits, events and (with delayed entry) entries, and
-cumulative window sums turn them into the number at risk. Only one row per distinct time per group comes back, so a
-10-million-row registry reduces to a few thousand rows before numpy finishes the product (Ibis has no cumulative
-product). The conventions are R survival's:
+One Ibis query per analysis: a group-by on (group, time) counts exits, events and (with delayed entry) entries. Only
+one row per distinct time per group comes back, so a 10-million-row registry with times in days reduces to a few
+thousand rows; numpy then takes the cumulative sums (the number at risk) and the product. With continuous times
+every row can be its own distinct time, and the result is as long as the input: the engine's window functions were
+dropped for that case, as they cost more memory than the aggregation itself. The conventions are R survival's:
 
 * at risk at time t: subjects with ``entry < t <= time`` (``Surv(entry, time, event)``; without entry, ``time >= t``);
 * rows with a missing time, event, entry or group are left out and counted (R's ``na.action = na.omit``).
