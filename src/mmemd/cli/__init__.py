@@ -14,4 +14,6 @@ def main() -> None:
         return
     from mmemd.cli._app import build_app
 
-    build_app()()
+    # The first argument that is not an option names the command (the root takes no option with a value).
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    build_app(command)()
