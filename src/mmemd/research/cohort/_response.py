@@ -202,19 +202,117 @@ def line_status(tables: dict[str, Any]) -> Any:
     return out.select(patient_id=out.patient_id, line=out.line, emd=emd)
 
 
+#: Assessment rows per streamed chunk (whole patients only). Bounds the columns and Python objects held at once: the
+#: engine's ordered result is read batch by batch instead of as one table.
+_CHUNK_ROWS: Final = 250_000
+
+
 def line_responses(
     tables: dict[str, Any],
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    chunk_rows: int | None = None,
 ) -> LineResponses:
-    """Best confirmed IMWG response of every (patient, line). ``progress(done_lines, total_lines)``."""
-    import multiprocessing
+    """Best confirmed IMWG response of every (patient, line). ``progress(done_lines, total_lines)``.
 
+    The assessments come out of the engine sorted by (patient, line, date) and are read in chunks of about
+    ``chunk_rows`` rows, cut between patients; each chunk is assessed (by worker processes when large) and only the
+    per-line results are kept, so memory follows the chunk size, not the cohort size.
+    """
     a = tables["assessments"]
     status = line_status(tables)
     j = a.join(status, ["patient_id", "line"])
     q = j.select(*_COLUMNS).order_by(["patient_id", "line", "date"])
-    arrow = q.to_pyarrow()
+    measures: dict[tuple[str, int], tuple[Any, ...]] = {}
+    if "plasmacytoma_measurements" in tables:
+        m = tables["plasmacytoma_measurements"]
+        les = tables["lesions"]
+        soft = les.filter(les.relation_to_bone.isnull() | (les.relation_to_bone != "intraosseous"))
+        mm = m.semi_join(soft, ["patient_id", "lesion_id"])
+        measures = _measures(mm.select("patient_id", "date", "lesion_id", "longest_cm", "perpendicular_cm"))
+    limit = max(1, chunk_rows or _CHUNK_ROWS)
+    total_lines = int(status.count().to_pyarrow().as_py()) if progress is not None else 0
+    n_workers = _workers(workers)
+    lines: list[npt.NDArray[np.int64]] = []
+    emd: list[str] = []
+    best: list[npt.NDArray[np.int8]] = []
+    rows = 0
+    used_workers = 1
+    done = 0
+    for chunk in _patient_chunks(_ordered_batches(q, min(limit, 1 << 16)), limit):
+
+        def chunk_progress(d: int, _n: int, before: int = done) -> None:
+            if progress is not None:
+                progress(before + d, total_lines)
+
+        part = _chunk_responses(chunk, measures, n_workers, chunk_progress)
+        lines.append(part.line)
+        emd.extend(part.emd)
+        best.append(part.best)
+        rows += part.rows
+        used_workers = max(used_workers, part.workers)
+        done += len(part.best)
+    if not lines:
+        return LineResponses(np.zeros(0, np.int64), [], np.zeros(0, np.int8), 0, 0)
+    return LineResponses(
+        line=np.concatenate(lines), emd=emd, best=np.concatenate(best), rows=rows, workers=used_workers
+    )
+
+
+def _ordered_batches(q: Any, size: int) -> Any:
+    """Record batches of the query's result, streamed. On DuckDB through its own Arrow reader: Ibis's
+    ``to_pyarrow_batches`` calls ``fetch_record_batch`` on a DB-API cursor, which DuckDB 2 no longer has."""
+    backend = q._find_backend(use_default=True)
+    if getattr(backend, "name", "") != "duckdb":
+        yield from q.to_pyarrow_batches(chunk_size=size)
+        return
+    backend._run_pre_execute_hooks(q)  # registers in-memory tables the query reads
+    relation = backend.con.sql(backend.compile(q))
+    if hasattr(relation, "to_arrow_reader"):
+        yield from relation.to_arrow_reader(size)
+    else:  # DuckDB 1.x
+        yield from relation.fetch_arrow_reader(size)
+
+
+def _patient_chunks(batches: Any, limit: int) -> Any:
+    """Tables of at least ``limit`` rows (the last may be smaller) from record batches sorted by patient, each cut
+    at a patient boundary: a patient's rows are never split between chunks."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]  # no py.typed marker / stubs
+    import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
+
+    pending: list[Any] = []
+    pending_rows = 0
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        pending.append(batch)
+        pending_rows += batch.num_rows
+        if pending_rows < limit:
+            continue
+        table = pa.Table.from_batches(pending)
+        pid = table.column("patient_id")
+        last = pid[table.num_rows - 1]
+        tail = int(pc.sum(pc.equal(pid, last)).as_py())  # the last patient's rows: contiguous, at the end
+        cut = table.num_rows - tail
+        if cut == 0:  # one patient so far: keep reading
+            continue
+        yield table.slice(0, cut)
+        rest = table.slice(cut).combine_chunks()
+        pending = rest.to_batches()
+        pending_rows = rest.num_rows
+    if pending_rows:
+        yield pa.Table.from_batches(pending)
+
+
+def _chunk_responses(
+    arrow: Any,
+    measures: dict[tuple[str, int], tuple[Any, ...]],
+    n_workers: int,
+    progress: Callable[[int, int], None],
+) -> LineResponses:
+    """The lines of one chunk of whole patients (rows sorted by patient, line, date)."""
+    import multiprocessing
+
     n = arrow.num_rows
     import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]  # no py.typed marker / stubs
 
@@ -242,17 +340,8 @@ def line_responses(
     change = np.flatnonzero(pid_change | (np.diff(line_arr) != 0)) + 1
     starts = np.concatenate(([0], change, [n])).astype(np.int64)
     n_lines = starts.size - 1
-    measures: dict[tuple[str, int], tuple[Any, ...]] = {}
-    if "plasmacytoma_measurements" in tables:
-        m = tables["plasmacytoma_measurements"]
-        les = tables["lesions"]
-        soft = les.filter(les.relation_to_bone.isnull() | (les.relation_to_bone != "intraosseous"))
-        mm = m.semi_join(soft, ["patient_id", "lesion_id"])
-        measures = _measures(mm.select("patient_id", "date", "lesion_id", "longest_cm", "perpendicular_cm"))
-
     _WORK.clear()
     _WORK.update(cols=cols, starts=starts, measures=measures)
-    n_workers = _workers(workers)
     best = np.empty(n_lines, np.int8)
     try:
         if n < _PARALLEL_MIN_ROWS or n_workers <= 1:
@@ -260,8 +349,7 @@ def line_responses(
             for lo in range(0, n_lines, step):
                 hi = min(n_lines, lo + step)
                 best[lo:hi] = _assess_range((lo, hi))
-                if progress is not None:
-                    progress(hi, n_lines)
+                progress(hi, n_lines)
             n_workers = 1
         else:
             # Warm the engine before forking so workers inherit imported modules.
@@ -276,8 +364,7 @@ def line_responses(
                 for (lo, hi), res in zip(ranges, pool.map(_assess_range, ranges), strict=True):
                     best[lo:hi] = res
                     done += hi - lo
-                    if progress is not None:
-                        progress(done, n_lines)
+                    progress(done, n_lines)
     finally:
         _WORK.clear()
     first = starts[:-1]
