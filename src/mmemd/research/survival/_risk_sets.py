@@ -106,6 +106,12 @@ def _numeric(col: ir.Column, name: str, option: str) -> ir.Column:
     dt = col.type()
     if dt.is_boolean():
         return col.cast("int64")
+    # Dates and timestamps count days since 1970-01-01, as R's Surv() reads a Date (its numeric value); with an entry
+    # date that gives calendar-time risk sets, with a time alone days since the epoch.
+    if dt.is_date():
+        return col.epoch_days().cast("float64")
+    if dt.is_timestamp():
+        return col.epoch_seconds().cast("float64") / 86400.0
     if not dt.is_numeric():
         raise SurvivalInputError(option, f"column {name!r} must be numeric (it is {dt})")
     return col
