@@ -21,6 +21,7 @@ HEAVY = (
     "scipy",
     "scipy.stats",
     "scipy.special",
+    "scipy.optimize",
     "pandas",
     "numpy",
     "ibis",
@@ -112,3 +113,12 @@ def test_survival_run_needs_no_scipy_or_lifelines(survival_csv: Path) -> None:
     assert not mods & {"scipy", "scipy.stats", "scipy.special", "lifelines", "statsmodels", "matplotlib"}, (
         mods
     )
+
+
+def test_meta_needs_only_scipy_special() -> None:
+    """Pooling needs scipy.special's distribution functions — not scipy.stats, scipy.optimize (Paule–Mandel's
+    Brent fallback imports it only when Newton does not settle), plotting or the query engine."""
+    data = ROOT / "tests" / "research_meta" / "data" / "dat_bcg.csv"
+    code, mods = imported(["meta", str(data), "--measure", "RR", "--method", "PM"])
+    assert code == 0
+    assert mods <= {"scipy", "scipy.special", "numpy", "rich"}, mods

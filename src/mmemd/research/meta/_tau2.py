@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
-from scipy import optimize  # type: ignore[import-untyped,unused-ignore]  # scipy ships no stubs here
 
 from mmemd.research.meta._effect import FloatArray
 from mmemd.research.meta._errors import ConvergenceError
@@ -134,6 +133,9 @@ def tau2_pm(yi: FloatArray, vi: FloatArray, *, tol: float = PM_TOL) -> Tau2Fit:
     newton = _pm_newton(yi, vi, target, tol)
     if newton is not None:
         return newton
+    # Only when Newton did not settle it: scipy.optimize alone costs ~0.3-0.5 s to import.
+    from scipy import optimize  # type: ignore[import-untyped,unused-ignore]  # scipy ships no stubs here
+
     upper = max(100.0, 10 * _mad(yi) ** 2)
     widenings = 0
     while excess(upper) > 0:
