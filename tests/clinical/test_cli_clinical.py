@@ -148,7 +148,8 @@ def test_batch_invalid_line_keeps_alignment_and_exits_2(tmp_path: Path) -> None:
 
 
 def test_batch_with_worker_processes_keeps_order(tmp_path: Path) -> None:
-    """More than one chunk (256 lines) goes through the process pool; output order = input order."""
+    """More than one block (512 KiB; 700 records are about 2.5 MB) goes through the process pool; output order =
+    input order."""
     src = _jsonl(tmp_path, 700, {10, 650})
     cmd = [
         sys.executable,
@@ -176,3 +177,61 @@ def test_cli_module_import_is_cheap() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- batch internals: blocks, one knowledge base per process, bytes output -------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from mmemd.cli import _clinical  # noqa: E402
+
+
+@given(
+    lines=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30),
+    trailing_newline=st.booleans(),
+    size=st.integers(min_value=1, max_value=64),
+)
+def test_batch_blocks_are_whole_lines_numbered_from_one(
+    lines: list[bytes], trailing_newline: bool, size: int
+) -> None:
+    import io
+
+    data = b"\n".join(lines) + (b"\n" if trailing_newline and lines else b"")
+    blocks = list(_clinical._chunks(io.BytesIO(data), size))
+    assert b"".join(b for _, b in blocks) == data
+    expected_first = 1
+    for i, (first, block) in enumerate(blocks):
+        assert first == expected_first
+        if i < len(blocks) - 1:
+            assert block.endswith(b"\n")  # only the last block may end without a newline
+        expected_first += block.count(b"\n")
+
+
+def test_batch_opens_one_knowledge_base_per_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import mmemd.knowledge
+
+    real_load = mmemd.knowledge.load
+    calls: list[int] = []
+
+    def counting_load(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(mmemd.knowledge, "load", counting_load)
+    monkeypatch.setattr(_clinical, "_PROCESS_KB", None)
+    block = _jsonl(tmp_path, 6).read_bytes()
+    out, errs_json, _ = _clinical._assess_chunk((1, block), True)
+    out2, _, _ = _clinical._assess_chunk((7, block), True)
+    assert len(calls) == 1
+    assert errs_json == []
+    docs = [json.loads(x) for x in (out + out2).splitlines()]
+    assert [d["patient_id"] for d in docs] == [f"p{i}" for i in range(6)] * 2
+    assert all(d["options"] for d in docs)
+
+
+def test_batch_line_equals_single_assessment(tmp_path: Path) -> None:
+    """The batch serialiser (pydantic-core bytes) gives the same document as `mmemd assess FILE`."""
+    single = json.loads(run("assess", str(LIVER)).stdout)
+    out, _, _ = _clinical._assess_chunk((1, LIVER.read_bytes().replace(b"\n", b"") + b"\n"), True)
+    assert json.loads(out) == single

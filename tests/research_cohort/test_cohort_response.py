@@ -109,3 +109,34 @@ def test_parallel_workers_give_the_same_answer(small_cohort: Path) -> None:
     assert two.workers == 2
     assert one.best.tolist() == two.best.tolist()
     assert one.emd == two.emd
+
+
+def test_streamed_chunks_give_the_same_lines_as_one_chunk(small_cohort: Path) -> None:
+    """Chunks cut between patients (here a few rows each, so nearly every patient boundary is a cut) change nothing:
+    same lines, same order, same categories."""
+    tables = validate_cohort(open_cohort(small_cohort))
+    whole = line_responses(tables, workers=1, chunk_rows=10**9)
+    seen: list[tuple[int, int]] = []
+    small = line_responses(tables, workers=1, chunk_rows=7, progress=lambda d, n: seen.append((d, n)))
+    assert small.rows == whole.rows
+    assert small.line.tolist() == whole.line.tolist()
+    assert small.emd == whole.emd
+    assert small.best.tolist() == whole.best.tolist()
+    assert seen and seen[-1] == (len(whole.best), len(whole.best))  # progress counts lines across chunks
+
+
+def test_patient_chunks_never_split_a_patient() -> None:
+    import pyarrow as pa
+
+    from mmemd.research.cohort._response import _patient_chunks
+
+    pids = ["a"] * 5 + ["b"] * 1 + ["c"] * 9 + ["d"] * 2
+    table = pa.table({"patient_id": pids, "x": list(range(len(pids)))})
+    for limit in (1, 2, 3, 6, 10, 100):
+        chunks = list(_patient_chunks(table.to_batches(max_chunksize=4), limit))
+        assert sum(c.num_rows for c in chunks) == len(pids)
+        assert [v for c in chunks for v in c.column("x").to_pylist()] == list(range(len(pids)))
+        ids = [set(c.column("patient_id").to_pylist()) for c in chunks]
+        for i, a in enumerate(ids):
+            for b in ids[i + 1 :]:
+                assert not a & b, (limit, ids)

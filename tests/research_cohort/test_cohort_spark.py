@@ -21,3 +21,30 @@ def test_spark_backend_gives_the_duckdb_answer(tmp_path: Path) -> None:
     assert spark["versions"]["backend"].startswith("pyspark")
     for key in ("rows", "incidence", "response", "survival", "cox"):
         assert spark[key] == duck[key], key
+
+
+def test_spark_response_step_runs_in_the_executors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Spark the lines are assessed by applyInPandas grouped by patient — the driver-side chunk path is never
+    used — and every line equals DuckDB's."""
+    if shutil.which("java") is None:
+        pytest.skip(
+            "no Java runtime on this machine: the PySpark backend cannot start (install a JRE to run this)"
+        )
+    pytest.importorskip("pyspark", reason="pyspark not installed (extra 'spark')")
+    import mmemd.research.cohort._response as r
+    from mmemd.research.cohort import synth_cohort
+    from mmemd.research.cohort._io import open_cohort
+    from mmemd.research.cohort._validate import validate_cohort
+
+    synth_cohort(40, tmp_path / "c", seed=5)
+    duck = r.line_responses(validate_cohort(open_cohort(tmp_path / "c")), workers=1)
+
+    def no_driver_chunks(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the Spark path must not assess chunks on the driver")
+
+    monkeypatch.setattr(r, "_chunk_responses", no_driver_chunks)
+    spark = r.line_responses(validate_cohort(open_cohort(tmp_path / "c", "spark")), workers=1)
+    assert spark.rows == duck.rows
+    assert spark.line.tolist() == duck.line.tolist()
+    assert spark.emd == duck.emd
+    assert spark.best.tolist() == duck.best.tolist()

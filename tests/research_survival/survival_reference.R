@@ -36,7 +36,13 @@ ties0 <- data.frame(
   e = c(0, 1, 1, 0, 1, 1, 0, 1, 0, 1),
   g = c("a", "a", "b", "b", "a", "b", "a", "b", "a", "b")
 )
-data <- list(aml = aml, mgus2 = mgus2, lung = lung2, myeloma = myeloma2, ties0 = ties0)
+ovarian2 <- ovarian # futime, fustat (1 = death), age, resid.ds, rx, ecog.ps
+veteran2 <- veteran
+veteran2$celltype <- as.character(veteran2$celltype)
+data <- list(
+  aml = aml, mgus2 = mgus2, lung = lung2, myeloma = myeloma2, ties0 = ties0, ovarian = ovarian2,
+  veteran = veteran2
+)
 for (nm in names(data)) write.csv(data[[nm]], file.path(out, paste0(nm, ".csv")), row.names = FALSE, na = "")
 
 curve <- function(fit) {
@@ -75,7 +81,27 @@ cx <- function(formula, d) {
   list(term = rownames(s), coef = unname(s[, "coef"]), se = unname(s[, "se(coef)"]), p = unname(s[, "Pr(>|z|)"]))
 }
 
+# Cox fits with both tie methods and the robust (sandwich) variance; counting-process data need an id for it.
+cx_full <- function(formula, d) {
+  d$row_id <- seq_len(nrow(d))
+  one <- function(ties) {
+    f <- coxph(formula, data = d, ties = ties, robust = TRUE, id = row_id)
+    list(
+      term = names(coef(f)), coef = unname(coef(f)), se = unname(sqrt(diag(f$naive.var))),
+      robust_se = unname(sqrt(diag(f$var))), loglik = unname(f$loglik), n = f$n, nevent = f$nevent
+    )
+  }
+  list(efron = one("efron"), breslow = one("breslow"))
+}
+
 ref <- list(
+  cox_full = list(
+    lung = cx_full(Surv(time, status) ~ age + sex + ph.ecog, lung2),
+    mgus2 = cx_full(Surv(futime, death) ~ age + sex + hgb, mgus2),
+    myeloma = cx_full(Surv(entry, futime, death) ~ year, myeloma2),
+    ovarian = cx_full(Surv(futime, fustat) ~ age + resid.ds + rx + ecog.ps, ovarian2),
+    veteran = cx_full(Surv(time, status) ~ trt + celltype + karno + diagtime + age + prior, veteran2)
+  ),
   r_survival = as.character(packageVersion("survival")),
   aml = list(
     km = km(Surv(time, status) ~ 1, aml, c(0, 5, 9, 10, 50, 161)),

@@ -58,7 +58,7 @@ def test_json_keys_per_group_logrank_cox_and_versions(cohort: Path) -> None:
     assert {"term", "coef", "hr", "se", "p"} <= set(doc["cox"][0])
     v = doc["versions"]
     assert v["mmemd"] and v["knowledge_base"].startswith("kb-") and v["backend"].startswith("duckdb")
-    assert v["lifelines"]
+    assert v["formulaic"]
     assert doc["conf_type"] == "log-log"
 
 

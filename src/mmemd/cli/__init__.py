@@ -15,8 +15,10 @@ def main() -> None:
         return
     from mmemd.cli._app import build_app
 
+    # The first argument that is not an option names the command (the root takes no option with a value).
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
     try:
-        build_app()()
+        build_app(command)()
     except BrokenPipeError:
         _closed_pipe()
     except SystemExit as exc:

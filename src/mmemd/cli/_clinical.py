@@ -22,10 +22,16 @@ if TYPE_CHECKING:
 
 EXIT_INVALID = 2
 
-# Batch tuning: lines per task, and how many tasks may be in flight per worker (bounds memory: the input is never
-# read ahead by more than workers * _INFLIGHT_PER_WORKER * _CHUNK_LINES lines).
-_CHUNK_LINES = 256
+# Batch tuning. The parent cuts the input into blocks of about _CHUNK_BYTES ending at a newline (cheap: no per-line
+# work in the parent, one bytes object to pickle per task); at most workers * _INFLIGHT_PER_WORKER blocks are in
+# flight, so memory is bounded whatever the input size.
+_CHUNK_BYTES = 1 << 19
 _INFLIGHT_PER_WORKER = 3
+
+# One knowledge base per process (the batch workers and the in-process path): opening it per record cost a SQLite
+# connection and threw away the claim cache every time. Keyed by pid because a SQLite connection must not be used
+# across a fork.
+_PROCESS_KB: tuple[int, Any] | None = None
 
 
 class OutputFormat(enum.StrEnum):
@@ -95,6 +101,17 @@ def _load_record(path: str, fmt: OutputFormat) -> Any:
 # --- batch -----------------------------------------------------------------------------------------------------
 
 
+def _process_kb() -> Any:
+    """This process's knowledge base, opened on first use."""
+    global _PROCESS_KB
+    pid = os.getpid()
+    if _PROCESS_KB is None or _PROCESS_KB[0] != pid:
+        from mmemd.knowledge import load
+
+        _PROCESS_KB = (pid, load())
+    return _PROCESS_KB[1]
+
+
 def _assess_one(record: Any, advice: bool) -> Any:
     """The assessment document: with the decision-support sections (issue 4) unless ``advice`` is off."""
     if not advice:
@@ -103,10 +120,16 @@ def _assess_one(record: Any, advice: bool) -> Any:
         return assess(record)
     from mmemd.advice import assess_with_advice
 
-    return assess_with_advice(record)[0]
+    return assess_with_advice(record, _process_kb())[0]
 
 
-def _assess_line(line: bytes, lineno: int, advice: bool = True) -> tuple[bool, str, str]:
+def _to_json(model: Any) -> bytes:
+    """Compact JSON as UTF-8 bytes straight from pydantic-core (``model_dump_json`` would decode to str, and the
+    parent would encode it again)."""
+    return bytes(type(model).__pydantic_serializer__.to_json(model, by_alias=True))
+
+
+def _assess_line(line: bytes, lineno: int, advice: bool = True) -> tuple[bool, bytes, str]:
     """(valid, stdout line, stderr text) for one JSON Lines record."""
     import json
 
@@ -114,24 +137,25 @@ def _assess_line(line: bytes, lineno: int, advice: bool = True) -> tuple[bool, s
     from mmemd.clinical.record import parse_record_json
 
     try:
-        out = _assess_one(parse_record_json(line), advice).model_dump_json(by_alias=True)
+        out = _to_json(_assess_one(parse_record_json(line), advice))
     except RecordError as exc:
         report = exc.report()
         report["line"] = lineno
         return (
             False,
-            json.dumps(report, ensure_ascii=False),
+            json.dumps(report, ensure_ascii=False).encode(),
             "".join(f"line {lineno}: {p}\n" for p in exc.problems),
         )
     return True, out, ""
 
 
-def _assess_chunk(
-    chunk: tuple[int, list[bytes]], advice: bool = True
-) -> tuple[list[str], list[str], list[str]]:
-    """Assess a chunk of lines: (stdout lines, JSON error reports, text error reports). Blank lines are skipped."""
-    first, lines = chunk
-    outs: list[str] = []
+def _assess_chunk(chunk: tuple[int, bytes], advice: bool = True) -> tuple[bytes, list[str], list[str]]:
+    """Assess a block of lines: (stdout lines, JSON error reports, text error reports). Blank lines are skipped."""
+    first, block = chunk
+    lines = block.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    outs: list[bytes] = []
     errs_json: list[str] = []
     errs_text: list[str] = []
     for i, line in enumerate(lines):
@@ -140,22 +164,31 @@ def _assess_chunk(
         ok, out, err = _assess_line(line, first + i, advice)
         outs.append(out)
         if not ok:
-            errs_json.append(out)
+            errs_json.append(out.decode())
             errs_text.append(err)
-    return outs, errs_json, errs_text
+    if outs:
+        outs.append(b"")
+    return b"\n".join(outs), errs_json, errs_text
 
 
-def _chunks(stream: IO[bytes], size: int) -> Iterator[tuple[int, list[bytes]]]:
+def _chunks(stream: IO[bytes], size: int) -> Iterator[tuple[int, bytes]]:
+    """(first line number, block of whole lines of about ``size`` bytes); a line longer than ``size`` is one block."""
     lineno = 1
-    buf: list[bytes] = []
-    for line in stream:
-        buf.append(line)
-        if len(buf) == size:
-            yield lineno, buf
-            lineno += size
-            buf = []
-    if buf:
-        yield lineno, buf
+    rest = b""
+    while True:
+        data = stream.read(size)
+        if not data:
+            break
+        block = rest + data
+        cut = block.rfind(b"\n") + 1
+        if cut == 0:
+            rest = block
+            continue
+        rest = block[cut:]
+        yield lineno, block[:cut]
+        lineno += block.count(b"\n", 0, cut)
+    if rest:
+        yield lineno, rest
 
 
 def _default_workers() -> int:
@@ -169,31 +202,38 @@ def _default_workers() -> int:
 def _run_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, advice: bool = True) -> int:
     """Stream assessments, one JSON document per input line, in input order. Returns the number of invalid lines."""
     # Warm the engine before any fork, so worker processes inherit the imported modules, the cached vocabulary and
-    # (with advice) the loaded knowledge base and rules.
+    # (with advice) the rules; each worker opens its own knowledge-base connection on first use.
     from mmemd.clinical import assessment  # noqa: F401
     from mmemd.knowledge import kb_version, vocabulary
 
     vocabulary()
     kb_version()
     if advice:
+        import mmemd.advice._assess  # noqa: F401
         from mmemd.advice import load_rules
-        from mmemd.knowledge import load
 
-        load()
         load_rules()
 
-    out = sys.stdout
+    sys.stdout.flush()
+    out: Any = getattr(sys.stdout, "buffer", None)
+    if out is None:  # pragma: no cover - a text-only stdout (some embedders)
+        text_out = sys.stdout
+
+        def write_out(b: bytes) -> None:
+            text_out.write(b.decode())
+
+    else:
+        write_out = out.write
     err = sys.stderr
     bad = 0
 
-    def emit(result: tuple[list[str], list[str], list[str]]) -> None:
+    def emit(result: tuple[bytes, list[str], list[str]]) -> None:
         # An invalid line yields an explicit error document (schema mmemd.errors/1, "valid": false) in its place on
         # stdout, so output lines stay aligned with input records; its report also goes to stderr.
         nonlocal bad
         lines, errs_json, errs_text = result
         if lines:
-            out.write("\n".join(lines))
-            out.write("\n")
+            write_out(lines)
         if errs_json:
             bad += len(errs_json)
             if fmt is OutputFormat.json:
@@ -201,7 +241,7 @@ def _run_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, advice
             else:
                 err.write("".join(errs_text))
 
-    chunks = _chunks(stream, _CHUNK_LINES)
+    chunks = _chunks(stream, _CHUNK_BYTES)
     first = next(chunks, None)
     if first is None:
         return 0
@@ -214,7 +254,7 @@ def _run_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, advice
             emit(_assess_chunk(second, advice))
             for c in chunks:
                 emit(_assess_chunk(c, advice))
-        out.flush()
+        (out or sys.stdout).flush()
         return bad
 
     import multiprocessing
@@ -230,13 +270,13 @@ def _run_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, advice
                 emit(pending.popleft().get())
         while pending:
             emit(pending.popleft().get())
-    out.flush()
+    (out or sys.stdout).flush()
     return bad
 
 
 def _prepend(
-    a: tuple[int, list[bytes]], b: tuple[int, list[bytes]], rest: Iterator[tuple[int, list[bytes]]]
-) -> Iterator[tuple[int, list[bytes]]]:
+    a: tuple[int, bytes], b: tuple[int, bytes], rest: Iterator[tuple[int, bytes]]
+) -> Iterator[tuple[int, bytes]]:
     yield a
     yield b
     yield from rest

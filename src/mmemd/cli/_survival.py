@@ -79,7 +79,9 @@ def _render_text(doc: dict[str, Any]) -> None:
         console.print(f"Log-rank: chi² = {lr['chi2']:.4f} on {lr['df']} df, p = {lr['p']:.4g}")
     if doc.get("cox"):
         t = Table(
-            show_header=True, header_style="bold", title=f"Cox model ({doc['cox_formula']}, Efron ties)"
+            show_header=True,
+            header_style="bold",
+            title=f"Cox model ({doc['cox_formula']}, {doc['cox_ties'].capitalize()} ties)",
         )
         for col in ("term", "coef", "HR", "HR CI", "se", "p"):
             t.add_column(col, justify="right" if col != "term" else "left")
@@ -89,7 +91,7 @@ def _render_text(doc: dict[str, Any]) -> None:
                 _fmt(c["coef"]),
                 _fmt(c["hr"]),
                 f"{_fmt(c['hr_lower'], 3)} – {_fmt(c['hr_upper'], 3)}",
-                _fmt(c["se"]),
+                _fmt(c["se"]) if c.get("robust_se") is None else f"{_fmt(c['robust_se'])} (robust)",
                 "NA" if c["p"] is None else f"{c['p']:.4g}",
             )
         console.print(t)
@@ -125,6 +127,13 @@ def survival_command(
     cox: Annotated[
         str | None, typer.Option("--cox", metavar="FORMULA", help='Fit a Cox model, e.g. "age + sex + hgb".')
     ] = None,
+    ties: Annotated[
+        str, typer.Option("--ties", help="Cox tied-event method: efron (default, as R coxph) or breslow.")
+    ] = "efron",
+    robust: Annotated[
+        bool,
+        typer.Option("--robust", help="Cox: robust (sandwich) standard errors, as R coxph(robust = TRUE)."),
+    ] = False,
     backend: Annotated[
         str, typer.Option("--backend", help="duckdb (default), spark or postgres.")
     ] = "duckdb",
@@ -186,13 +195,21 @@ def survival_command(
             from mmemd.research.survival import cox_model
 
             doc["cox_formula"] = cox
+            doc["cox_ties"] = ties
             doc["cox"] = [
                 c.model_dump()
                 for c in cox_model(
-                    tbl, formula=cox, time=time, event=event, entry=entry, conf_level=conf_level
+                    tbl,
+                    formula=cox,
+                    time=time,
+                    event=event,
+                    entry=entry,
+                    conf_level=conf_level,
+                    ties=ties,
+                    robust=robust,
                 )
             ]
-        doc["versions"] = versions(tbl, with_lifelines=bool(cox)).model_dump()
+        doc["versions"] = versions(tbl, with_cox=bool(cox)).model_dump()
     except (SurvivalInputError, ValueError) as exc:
         sys.stderr.write(f"error: {exc}\n")
         raise typer.Exit(EXIT_INVALID) from None

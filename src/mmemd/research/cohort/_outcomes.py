@@ -1,6 +1,6 @@
 """PFS and OS by EMD status at diagnosis: Kaplan–Meier with numbers at risk, log-rank, and Cox models adjusted
-for stage and age — through :mod:`mmemd.research.survival` (risk sets in the engine, product in numpy, Cox by
-lifelines).
+for stage and age — through :mod:`mmemd.research.survival` (risk sets in the engine, product in numpy, Cox by its
+vectorised Efron fit).
 
 End points (docs/cohort.md "Survival"), time zero the diagnosis date, months of 30.4375 days:
 

@@ -78,13 +78,22 @@ def _ife(values: list[str | None]) -> list[bool | None]:
 
 
 def _assess_range(bounds: tuple[int, int]) -> npt.NDArray[np.int8]:
+    """Lines ``bounds`` of the batch in :data:`_WORK` (what a forked worker process runs)."""
+    return _assess_lines(_WORK["cols"], _WORK["starts"], _WORK["measures"], *bounds)
+
+
+def _assess_lines(
+    cols: dict[str, Any],
+    starts: npt.NDArray[np.int64],
+    measures: dict[tuple[str, int], tuple[Any, ...]],
+    lo: int,
+    hi: int,
+) -> npt.NDArray[np.int8]:
+    """Best response codes of lines ``lo``..``hi`` (line k spans rows ``starts[k]``..``starts[k+1]``)."""
     from mmemd.clinical.response import DEFAULT_RESPONSE_SETTINGS, imwg_best_response
     from mmemd.clinical.snapshot import Snapshot
 
-    lo, hi = bounds  # line indices
-    starts: npt.NDArray[np.int64] = _WORK["starts"]
     r0, r1 = int(starts[lo]), int(starts[hi])
-    cols = _WORK["cols"]
     dates = [_dt.date.fromordinal(d + _ORDINAL_EPOCH) for d in cols["date"][r0:r1].tolist()]
     serum = _decimals(cols["serum_m_protein_g_dl"][r0:r1])
     urine = _decimals(cols["urine_m_protein_mg_24h"][r0:r1])
@@ -97,7 +106,6 @@ def _assess_range(bounds: tuple[int, int]) -> npt.NDArray[np.int8]:
     new_lesion = cols["new_lesion"][r0:r1]
     pids = cols["patient_id"][r0:r1]
     lines = cols["line"][r0:r1].tolist()
-    measures: dict[tuple[str, int], tuple[Any, ...]] = _WORK["measures"]
     date_ints = cols["date"][r0:r1].tolist()
     out = np.empty(hi - lo, np.int8)
     settings = DEFAULT_RESPONSE_SETTINGS
@@ -144,9 +152,12 @@ def _assess_range(bounds: tuple[int, int]) -> npt.NDArray[np.int8]:
 
 def _measures(table: Any) -> dict[tuple[str, int], tuple[Any, ...]]:
     """(patient_id, date as days since 1970) -> the plasmacytoma measurements of that date."""
+    return _measures_from_arrow(table.to_pyarrow())
+
+
+def _measures_from_arrow(rows: Any) -> dict[tuple[str, int], tuple[Any, ...]]:
     from mmemd.clinical.snapshot import PlasmacytomaMeasure
 
-    rows = table.to_pyarrow()
     if rows.num_rows == 0:
         return {}
     pid = rows.column("patient_id").to_pylist()
@@ -202,21 +213,123 @@ def line_status(tables: dict[str, Any]) -> Any:
     return out.select(patient_id=out.patient_id, line=out.line, emd=emd)
 
 
+_MEASURE_COLUMNS: Final = ("patient_id", "date", "lesion_id", "longest_cm", "perpendicular_cm")
+_RESULT_SCHEMA: Final = "patient_id string, line long, emd string, best byte, rows long"
+
+#: Assessment rows per streamed chunk (whole patients only). Bounds the columns and Python objects held at once: the
+#: engine's ordered result is read batch by batch instead of as one table.
+_CHUNK_ROWS: Final = 250_000
+
+
 def line_responses(
     tables: dict[str, Any],
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    chunk_rows: int | None = None,
 ) -> LineResponses:
-    """Best confirmed IMWG response of every (patient, line). ``progress(done_lines, total_lines)``."""
-    import multiprocessing
+    """Best confirmed IMWG response of every (patient, line). ``progress(done_lines, total_lines)``.
 
+    The assessments come out of the engine sorted by (patient, line, date) and are read in chunks of about
+    ``chunk_rows`` rows, cut between patients; each chunk is assessed (by worker processes when large) and only the
+    per-line results are kept, so memory follows the chunk size, not the cohort size.
+    """
     a = tables["assessments"]
     status = line_status(tables)
     j = a.join(status, ["patient_id", "line"])
     q = j.select(*_COLUMNS).order_by(["patient_id", "line", "date"])
-    arrow = q.to_pyarrow()
-    n = arrow.num_rows
+    mm = None
+    if "plasmacytoma_measurements" in tables:
+        m = tables["plasmacytoma_measurements"]
+        les = tables["lesions"]
+        soft = les.filter(les.relation_to_bone.isnull() | (les.relation_to_bone != "intraosseous"))
+        mm = m.semi_join(soft, ["patient_id", "lesion_id"]).select(*_MEASURE_COLUMNS)
+    backend = q._find_backend(use_default=True)
+    if getattr(backend, "name", "") == "pyspark":
+        out = _spark_line_responses(backend, q, mm)
+        if progress is not None:
+            progress(len(out.best), len(out.best))
+        return out
+    measures = _measures(mm) if mm is not None else {}
+    limit = max(1, chunk_rows or _CHUNK_ROWS)
+    total_lines = int(status.count().to_pyarrow().as_py()) if progress is not None else 0
+    n_workers = _workers(workers)
+    lines: list[npt.NDArray[np.int64]] = []
+    emd: list[str] = []
+    best: list[npt.NDArray[np.int8]] = []
+    rows = 0
+    used_workers = 1
+    done = 0
+    for chunk in _patient_chunks(_ordered_batches(q, min(limit, 1 << 16)), limit):
+
+        def chunk_progress(d: int, _n: int, before: int = done) -> None:
+            if progress is not None:
+                progress(before + d, total_lines)
+
+        part = _chunk_responses(chunk, measures, n_workers, chunk_progress)
+        lines.append(part.line)
+        emd.extend(part.emd)
+        best.append(part.best)
+        rows += part.rows
+        used_workers = max(used_workers, part.workers)
+        done += len(part.best)
+    if not lines:
+        return LineResponses(np.zeros(0, np.int64), [], np.zeros(0, np.int8), 0, 0)
+    return LineResponses(
+        line=np.concatenate(lines), emd=emd, best=np.concatenate(best), rows=rows, workers=used_workers
+    )
+
+
+def _ordered_batches(q: Any, size: int) -> Any:
+    """Record batches of the query's result, streamed. On DuckDB through its own Arrow reader: Ibis's
+    ``to_pyarrow_batches`` calls ``fetch_record_batch`` on a DB-API cursor, which DuckDB 2 no longer has."""
+    backend = q._find_backend(use_default=True)
+    if getattr(backend, "name", "") != "duckdb":
+        yield from q.to_pyarrow_batches(chunk_size=size)
+        return
+    backend._run_pre_execute_hooks(q)  # registers in-memory tables the query reads
+    relation = backend.con.sql(backend.compile(q))
+    if hasattr(relation, "to_arrow_reader"):
+        yield from relation.to_arrow_reader(size)
+    else:  # DuckDB 1.x
+        yield from relation.fetch_arrow_reader(size)
+
+
+def _patient_chunks(batches: Any, limit: int) -> Any:
+    """Tables of at least ``limit`` rows (the last may be smaller) from record batches sorted by patient, each cut
+    at a patient boundary: a patient's rows are never split between chunks."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]  # no py.typed marker / stubs
+    import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
+
+    pending: list[Any] = []
+    pending_rows = 0
+    for batch in batches:
+        if batch.num_rows == 0:
+            continue
+        pending.append(batch)
+        pending_rows += batch.num_rows
+        if pending_rows < limit:
+            continue
+        table = pa.Table.from_batches(pending)
+        pid = table.column("patient_id")
+        last = pid[table.num_rows - 1]
+        tail = int(pc.sum(pc.equal(pid, last)).as_py())  # the last patient's rows: contiguous, at the end
+        cut = table.num_rows - tail
+        if cut == 0:  # one patient so far: keep reading
+            continue
+        yield table.slice(0, cut)
+        rest = table.slice(cut).combine_chunks()
+        pending = rest.to_batches()
+        pending_rows = rest.num_rows
+    if pending_rows:
+        yield pa.Table.from_batches(pending)
+
+
+def _columns(arrow: Any) -> tuple[dict[str, Any], npt.NDArray[np.int64]]:
+    """The engine's columns as the snapshot builder reads them, and the first row of every (patient, line) followed
+    by the row count. ``arrow`` holds at least one row, sorted by (patient, line, date)."""
     import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]  # no py.typed marker / stubs
+
+    n = arrow.num_rows
 
     pid_col = arrow.column("patient_id")
     pid_change = (
@@ -235,24 +348,29 @@ def line_responses(
             cols[name] = col.to_pylist()
         else:
             cols[name] = col.to_numpy(zero_copy_only=False).astype(np.float64)
-    del arrow
-    if n == 0:
-        return LineResponses(np.zeros(0, np.int64), [], np.zeros(0, np.int8), 0, 0)
     line_arr = cols["line"]
     change = np.flatnonzero(pid_change | (np.diff(line_arr) != 0)) + 1
     starts = np.concatenate(([0], change, [n])).astype(np.int64)
-    n_lines = starts.size - 1
-    measures: dict[tuple[str, int], tuple[Any, ...]] = {}
-    if "plasmacytoma_measurements" in tables:
-        m = tables["plasmacytoma_measurements"]
-        les = tables["lesions"]
-        soft = les.filter(les.relation_to_bone.isnull() | (les.relation_to_bone != "intraosseous"))
-        mm = m.semi_join(soft, ["patient_id", "lesion_id"])
-        measures = _measures(mm.select("patient_id", "date", "lesion_id", "longest_cm", "perpendicular_cm"))
+    return cols, starts
 
+
+def _chunk_responses(
+    arrow: Any,
+    measures: dict[tuple[str, int], tuple[Any, ...]],
+    n_workers: int,
+    progress: Callable[[int, int], None],
+) -> LineResponses:
+    """The lines of one chunk of whole patients (rows sorted by patient, line, date)."""
+    import multiprocessing
+
+    n = arrow.num_rows
+    if n == 0:
+        return LineResponses(np.zeros(0, np.int64), [], np.zeros(0, np.int8), 0, 0)
+    cols, starts = _columns(arrow)
+    n_lines = starts.size - 1
+    line_arr = cols["line"]
     _WORK.clear()
     _WORK.update(cols=cols, starts=starts, measures=measures)
-    n_workers = _workers(workers)
     best = np.empty(n_lines, np.int8)
     try:
         if n < _PARALLEL_MIN_ROWS or n_workers <= 1:
@@ -260,8 +378,7 @@ def line_responses(
             for lo in range(0, n_lines, step):
                 hi = min(n_lines, lo + step)
                 best[lo:hi] = _assess_range((lo, hi))
-                if progress is not None:
-                    progress(hi, n_lines)
+                progress(hi, n_lines)
             n_workers = 1
         else:
             # Warm the engine before forking so workers inherit imported modules.
@@ -276,8 +393,7 @@ def line_responses(
                 for (lo, hi), res in zip(ranges, pool.map(_assess_range, ranges), strict=True):
                     best[lo:hi] = res
                     done += hi - lo
-                    if progress is not None:
-                        progress(done, n_lines)
+                    progress(done, n_lines)
     finally:
         _WORK.clear()
     first = starts[:-1]
@@ -287,4 +403,63 @@ def line_responses(
         best=best,
         rows=n,
         workers=n_workers,
+    )
+
+
+def _spark_line_responses(backend: Any, q: Any, mm: Any) -> LineResponses:
+    """On Spark the engine core runs inside the executors: assessments and plasmacytoma measurements are co-grouped by
+    patient and each patient's lines are assessed by :func:`_patient_lines` (``applyInPandas``), so a cluster spreads
+    the work; only one row per line comes back to the driver."""
+    for expr in (q, mm):
+        if expr is not None:
+            backend._run_pre_execute_hooks(expr)  # registers in-memory tables as Spark views
+    assessments = backend.raw_sql(backend.compile(q.as_table()))
+    grouped = assessments.groupBy("patient_id")
+    if mm is not None:
+        measurements = backend.raw_sql(backend.compile(mm))
+        out = grouped.cogroup(measurements.groupBy("patient_id")).applyInPandas(
+            _patient_lines, _RESULT_SCHEMA
+        )
+    else:
+        out = grouped.applyInPandas(lambda a: _patient_lines(a, None), _RESULT_SCHEMA)
+    rows = out.orderBy("patient_id", "line").toPandas()
+    return LineResponses(
+        line=rows["line"].to_numpy(dtype=np.int64),
+        emd=[str(v) for v in rows["emd"].tolist()],
+        best=rows["best"].to_numpy(dtype=np.int8),
+        rows=int(rows["rows"].sum()),
+        workers=int(backend._session.sparkContext.defaultParallelism),
+    )
+
+
+def _patient_lines(assessments: Any, measurements: Any) -> Any:
+    """One patient's lines (pandas in, pandas out): what a Spark executor runs for each patient."""
+    import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no stubs installed
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]  # no py.typed marker / stubs
+
+    empty = pd.DataFrame({"patient_id": [], "line": [], "emd": [], "best": [], "rows": []})
+    if len(assessments) == 0:
+        return empty
+    frame = assessments.sort_values(["line", "date"], kind="stable").reset_index(drop=True)
+    frame["date"] = pd.to_datetime(frame["date"]).dt.date
+    arrow = pa.Table.from_pandas(frame[list(_COLUMNS)], preserve_index=False)
+    cols, starts = _columns(arrow)
+    measures: dict[tuple[str, int], tuple[Any, ...]] = {}
+    if measurements is not None and len(measurements):
+        mframe = measurements.copy()
+        mframe["date"] = pd.to_datetime(mframe["date"]).dt.date
+        measures = _measures_from_arrow(
+            pa.Table.from_pandas(mframe[list(_MEASURE_COLUMNS)], preserve_index=False)
+        )
+    n_lines = starts.size - 1
+    best = _assess_lines(cols, starts, measures, 0, n_lines)
+    first = starts[:-1]
+    return pd.DataFrame(
+        {
+            "patient_id": [cols["patient_id"][i] for i in first.tolist()],
+            "line": np.asarray(cols["line"])[first].astype(np.int64),
+            "emd": [cols["emd"][i] for i in first.tolist()],
+            "best": best.astype(np.int8),
+            "rows": np.diff(starts).astype(np.int64),
+        }
     )

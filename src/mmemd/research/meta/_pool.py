@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
-from scipy import stats  # type: ignore[import-untyped,unused-ignore]  # scipy ships no stubs here
 
-from mmemd.research.meta._effect import EffectSizes, Measure
+# scipy.special's ufuncs are what scipy.stats' distributions call underneath (same numbers) at a fraction of the
+# per-call overhead and import time.
+from scipy.special import chdtrc, ndtr, ndtri, stdtr, stdtrit  # type: ignore[import-untyped,unused-ignore]
+
+from mmemd.research.meta._effect import EffectSizes, FloatArray, Measure
 from mmemd.research.meta._errors import MetaInputError
 from mmemd.research.meta._tau2 import MAX_ITER, Method, estimate_tau2, q_statistic
-from mmemd.research.meta._transform import back_transform
+from mmemd.research.meta._transform import back_transform, back_transform_array
 
 #: Keys of :meth:`MetaResult.summary`, the JSON contract of ``mmemd meta`` (issue 6).
 SUMMARY_KEYS = (
@@ -93,9 +97,14 @@ class MetaResult:
     pooled_ci_upper: float | None
     pooled_pred_lower: float | None
     pooled_pred_upper: float | None
-    studies: tuple[StudyRow, ...]
+    study_table: StudyTable
     iterations: int = 0
     notes: tuple[str, ...] = field(default=())
+
+    @cached_property
+    def studies(self) -> tuple[StudyRow, ...]:
+        """One row per study, built on first use (the arrays are in :attr:`study_table`)."""
+        return self.study_table.rows()
 
     def summary(self) -> dict[str, float | int | None]:
         """The issue's JSON keys; non-finite numbers (an undefined interval) become null."""
@@ -140,36 +149,63 @@ class MetaResult:
         return d
 
 
-def _study_rows(es: EffectSizes, wi: np.ndarray[Any, Any], z: float) -> tuple[StudyRow, ...]:
-    from mmemd.research.meta._transform import ipft
+def _floats(v: FloatArray | None) -> list[float]:
+    assert v is not None  # the always-present columns
+    return [float(x) for x in v]
 
-    rows = []
-    w = 100 * wi / np.sum(wi)
-    for i, name in enumerate(es.study):
-        y, v = float(es.yi[i]), float(es.vi[i])
-        lo, hi = y - z * math.sqrt(v), y + z * math.sqrt(v)
-        if es.measure is Measure.PFT and es.ni is not None:
-            # A study's own n for its own interval (metafor transf.ipft); the harmonic mean is for pooled values.
-            n_i = float(es.ni[i])
-            vals: tuple[float | None, ...] = (ipft(y, n_i), ipft(lo, n_i), ipft(hi, n_i))
-        else:
-            f = back_transform(es.measure, es.ni)
-            vals = (None, None, None) if f is None else (f(y), f(lo), f(hi))
-        rows.append(
+
+class StudyTable:
+    """Per-study results — each study's own interval, its weight in percent and the natural-scale values (for PFT
+    at the study's own n) — as arrays, computed for all studies at once on first use; :class:`StudyRow` objects
+    only when asked for. A pooled fit that nobody reads per study pays nothing for them."""
+
+    def __init__(self, es: EffectSizes, wi: FloatArray, z: float) -> None:
+        self._es, self._wi, self._z = es, wi, z
+
+    @cached_property
+    def arrays(self) -> dict[str, FloatArray | None]:
+        es = self._es
+        yi = np.asarray(es.yi, dtype=np.float64)
+        vi = np.asarray(es.vi, dtype=np.float64)
+        half = self._z * np.sqrt(vi)
+        lo, hi = yi - half, yi + half
+        n = None if es.ni is None else np.asarray(es.ni, dtype=np.float64)
+        value, value_lo, value_hi = (back_transform_array(es.measure, a, n) for a in (yi, lo, hi))
+        return {
+            "yi": yi,
+            "vi": vi,
+            "ci_lower": lo,
+            "ci_upper": hi,
+            "weight": 100 * self._wi / np.sum(self._wi),
+            "value": value,
+            "value_ci_lower": value_lo,
+            "value_ci_upper": value_hi,
+        }
+
+    def rows(self) -> tuple[StudyRow, ...]:
+        a = self.arrays
+        yi, vi, lo, hi, w = (_floats(a[key]) for key in ("yi", "vi", "ci_lower", "ci_upper", "weight"))
+        k = len(yi)
+        nat: list[list[float | None]] = [
+            [None] * k if a[key] is None else a[key].tolist()  # type: ignore[union-attr]
+            for key in ("value", "value_ci_lower", "value_ci_upper")
+        ]
+        corrected = self._es.corrected
+        return tuple(
             StudyRow(
                 study=name,
-                yi=y,
-                vi=v,
-                ci_lower=lo,
-                ci_upper=hi,
-                weight=float(w[i]),
-                corrected=bool(es.corrected[i]) if es.corrected else False,
-                value=vals[0],
-                value_ci_lower=vals[1],
-                value_ci_upper=vals[2],
+                yi=yi[i],
+                vi=vi[i],
+                ci_lower=lo[i],
+                ci_upper=hi[i],
+                weight=w[i],
+                corrected=bool(corrected[i]) if corrected else False,
+                value=nat[0][i],
+                value_ci_lower=nat[1][i],
+                value_ci_upper=nat[2][i],
             )
+            for i, name in enumerate(self._es.study)
         )
-    return tuple(rows)
 
 
 def rma(
@@ -215,15 +251,13 @@ def rma(
             )
         var_b *= s2w
         df = k - 1
-        crit = float(stats.t.ppf(1 - alpha / 2, df)) if df > 0 else math.nan
+        crit = float(stdtrit(df, 1 - alpha / 2)) if df > 0 else math.nan
     else:
-        crit = float(stats.norm.ppf(1 - alpha / 2))
+        crit = float(ndtri(1 - alpha / 2))
     se = math.sqrt(var_b)
     stat = est / se if se > 0 else math.copysign(math.inf, est) if est else math.nan
-    if knha:
-        p = float(2 * stats.t.sf(abs(stat), df)) if df else math.nan
-    else:
-        p = float(2 * stats.norm.sf(abs(stat)))
+    p_t = float(2 * stdtr(df, -abs(stat))) if df else math.nan
+    p = p_t if knha else float(2 * ndtr(-abs(stat)))
     ci_lo, ci_hi = est - crit * se, est + crit * se
     pi_half = crit * math.sqrt(var_b + tau2)
     pred_lo, pred_hi = est - pi_half, est + pi_half
@@ -231,7 +265,7 @@ def rma(
     if k > 1:
         w_fe = 1 / vi
         q = q_statistic(yi, w_fe)
-        q_p = float(stats.chi2.sf(q, k - 1))
+        q_p = float(chdtrc(k - 1, q))
         vt = (k - 1) / float(np.sum(w_fe) - np.sum(w_fe**2) / np.sum(w_fe))
         if m is Method.FE:
             i2 = max(0.0, 100 * (q - (k - 1)) / q) if q > 0 else 0.0
@@ -283,7 +317,7 @@ def rma(
         pooled_ci_upper=pooled_hi,
         pooled_pred_lower=pooled_plo,
         pooled_pred_upper=pooled_phi,
-        studies=_study_rows(es, wi, float(stats.norm.ppf(1 - alpha / 2))),
+        study_table=StudyTable(es, wi, float(ndtri(1 - alpha / 2))),
         iterations=fit.iterations,
         notes=tuple(notes),
     )

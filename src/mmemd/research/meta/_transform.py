@@ -75,3 +75,28 @@ def back_transform(measure: Measure, ni: FloatArray | None) -> Callable[[float],
         nhm = harmonic_mean(ni)
         return lambda x: ipft(x, nhm)
     return None
+
+
+def back_transform_array(measure: Measure, x: FloatArray, n: FloatArray | None) -> FloatArray | None:
+    """:func:`back_transform` over an array at once; for PFT each value uses its own ``n`` (a study's own interval,
+    metafor ``transf.ipft``). Same formulas and clipping as the scalar functions."""
+    x = np.asarray(x, dtype=np.float64)
+    if measure in (Measure.PR, Measure.RD):
+        return x.copy()
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        if measure is Measure.PLO:
+            e = np.exp(-np.abs(x))
+            return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+        if measure in (Measure.RR, Measure.OR):
+            return np.exp(x)
+        if measure is Measure.PAS:
+            return np.where(x < 0, 0.0, np.where(x > math.asin(1), 1.0, np.sin(x) ** 2))
+        if measure is Measure.PFT and n is not None:
+            n = np.asarray(n, dtype=np.float64)
+            top = 0.5 * (np.arcsin(np.sqrt(n / (n + 1))) + np.arcsin(np.sqrt((n + 1) / (n + 1))))  # pft(1, n)
+            bottom = 0.5 * (np.arcsin(0.0) + np.arcsin(np.sqrt(1 / (n + 1))))  # pft(0, n)
+            sn = np.sin(2 * x)
+            inner = 1 - (sn + (sn - 1 / sn) / n) ** 2
+            mid = np.where(inner < 0, np.nan, 0.5 * (1 - np.copysign(1.0, np.cos(2 * x)) * np.sqrt(inner)))
+            return np.where(x > top, 1.0, np.where(x < bottom, 0.0, mid))
+    return None

@@ -29,7 +29,9 @@ class SurvivalInputError(ValueError):
 
 
 def spark_session(app_name: str = "mmemd") -> Any:
-    """A local-mode SparkSession (``local[*]``), created once; the JVM comes from ``JAVA_HOME``/``PATH``."""
+    """The SparkSession: local mode (``local[*]``) unless ``MMEMD_SPARK_MASTER`` names a cluster; an existing session
+    (``spark-submit``) is reused. ``MMEMD_SPARK_SHUFFLE_PARTITIONS`` (default 8, right for one machine) sets how many
+    tasks a grouped step such as the cohort response step is split into — on a cluster, a few per executor core."""
     from pyspark.sql import SparkSession
 
     builder: Any = SparkSession.builder
@@ -37,7 +39,7 @@ def spark_session(app_name: str = "mmemd") -> Any:
         builder.master(os.environ.get("MMEMD_SPARK_MASTER", "local[*]"))
         .appName(app_name)
         .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.sql.shuffle.partitions", os.environ.get("MMEMD_SPARK_SHUFFLE_PARTITIONS", "8"))
         .getOrCreate()
     )
 

@@ -1,9 +1,11 @@
-"""Cox proportional-hazards model (lifelines ``CoxPHFitter``) on the columns the formula needs.
+"""Cox proportional-hazards model on the columns the formula needs.
 
 Only the time, event, entry and covariate columns are collected from the engine (rows with any of them missing are
-left out, as R's ``na.omit``). lifelines handles ties with Efron's method, R ``coxph``'s default; p-values are Wald
-tests, as in R's ``summary(coxph)``. Categorical covariates are dummy-coded against their first level by the formula
-engine (term names like ``sex[T.M]``; R prints ``sexM``).
+left out, as R's ``na.omit``). The formula becomes a design matrix with formulaic (categorical covariates dummy-coded
+against their first level: term names like ``sex[T.M]``; R prints ``sexM``), and the partial likelihood is maximised
+by :func:`mmemd.research.survival._cox_fit.cox_fit` — Efron ties by default (R ``coxph``'s default) or Breslow, with
+the robust sandwich variance on request. p-values are Wald tests, as in R's ``summary(coxph)``; with ``robust`` the
+z, p and interval use the robust standard error, as R does.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 _FORMULA_WORDS = frozenset(
     {"C", "I", "Q", "np", "log", "exp", "center", "scale", "standardize", "bs", "poly"}
 )
+TIES = ("efron", "breslow")
 
 
 def formula_columns(formula: str, columns: list[str]) -> list[str]:
@@ -40,14 +43,18 @@ def cox_model(
     entry: str | None = None,
     backend: str = "duckdb",
     conf_level: float = 0.95,
+    ties: str = "efron",
+    robust: bool = False,
 ) -> list[CoxTerm]:
-    """Fit ``Surv(entry, time, event) ~ formula`` by partial likelihood (Efron ties); one :class:`CoxTerm` a term."""
-    import warnings
-
-    from lifelines import CoxPHFitter  # type: ignore[import-untyped,unused-ignore]  # lifelines ships no type information
+    """Fit ``Surv(entry, time, event) ~ formula`` by partial likelihood; one :class:`CoxTerm` a term."""
+    import numpy as np
 
     from mmemd.research.survival._backend import open_table
+    from mmemd.research.survival._cox_fit import CoxFitError, cox_fit
+    from mmemd.research.survival._distributions import normal_quantile
 
+    if ties not in TIES:
+        raise SurvivalInputError("--ties", f"must be one of {', '.join(TIES)} (got {ties!r})")
     table = open_table(source, backend=backend)
     for name, option in ((time, "--time"), (event, "--event"), (entry, "--entry")):
         if name is not None and name not in table.columns:
@@ -67,33 +74,57 @@ def cox_model(
     if not frame[event].isin([0, 1]).all():
         raise SurvivalInputError("--event", f"column {event!r} must be 0 (censored) or 1 (event)")
 
-    cph = CoxPHFitter(alpha=1 - conf_level)
-    with warnings.catch_warnings(record=True) as caught:
-        # lifelines warns about convergence and low variance through warnings; they are turned into per-term
-        # warnings below and must not print patient-level column statistics to the log.
-        warnings.simplefilter("always")
-        try:
-            cph.fit(frame, duration_col=time, event_col=event, entry_col=entry, formula=formula)
-        except Exception as exc:  # formula errors (unknown term), singular designs, no convergence at all
-            raise SurvivalInputError("--cox", f"cannot fit {formula!r}: {exc}") from None
-    converged = not any("converge" in str(w.message).lower() for w in caught)
-    s = cph.summary
-    lo_col = next(c for c in s.columns if c.startswith("exp(coef) lower"))
-    hi_col = next(c for c in s.columns if c.startswith("exp(coef) upper"))
-    return [
-        CoxTerm(
-            term=str(term),
-            coef=_finite(row["coef"]),
-            hr=_finite(row["exp(coef)"]),
-            se=_finite(row["se(coef)"]),
-            z=_finite(row["z"]),
-            p=_finite(row["p"]),
-            hr_lower=_finite(row[lo_col]),
-            hr_upper=_finite(row[hi_col]),
-            warning=_term_warning(row, converged),
+    design = _design(frame, formula)
+    terms = [str(c) for c in design.columns]
+    try:
+        fit = cox_fit(
+            frame[time].to_numpy(dtype=np.float64),
+            frame[event].to_numpy() == 1,
+            design.to_numpy(dtype=np.float64),
+            entry=None if entry is None else frame[entry].to_numpy(dtype=np.float64),
+            ties=ties,  # type: ignore[arg-type]  # checked against TIES above
+            robust=robust,
         )
-        for term, row in s.iterrows()
-    ]
+    except CoxFitError as exc:
+        raise SurvivalInputError("--cox", f"cannot fit {formula!r}: {exc}") from None
+    se = np.sqrt(np.diag(fit.var))
+    robust_se = None if fit.robust_var is None else np.sqrt(np.diag(fit.robust_var))
+    crit = normal_quantile(1 - (1 - conf_level) / 2)
+    out = []
+    for i, term in enumerate(terms):
+        coef = float(fit.coef[i])
+        used = float(se[i] if robust_se is None else robust_se[i])
+        warning = _term_warning(coef, float(se[i]), fit.converged)
+        z = coef / used if math.isfinite(coef) and math.isfinite(used) and used > 0 else math.nan
+        out.append(
+            CoxTerm(
+                term=term,
+                coef=_finite(coef),
+                hr=_finite(_exp(coef)),
+                se=_finite(float(se[i])),
+                robust_se=None if robust_se is None else _finite(float(robust_se[i])),
+                z=_finite(z),
+                p=_finite(math.erfc(abs(z) / math.sqrt(2))),
+                hr_lower=_finite(_exp(coef - crit * used)),
+                hr_upper=_finite(_exp(coef + crit * used)),
+                warning=warning,
+            )
+        )
+    return out
+
+
+def _design(frame: Any, formula: str) -> Any:
+    """Model matrix of the formula's right-hand side, without the intercept (absorbed in the baseline hazard)."""
+    from formulaic import Formula  # type: ignore[import-untyped,unused-ignore]
+
+    try:
+        matrix = Formula(formula).get_model_matrix(frame)
+    except Exception as exc:  # formulaic's errors for unknown terms and bad syntax have no common base class
+        raise SurvivalInputError("--cox", f"cannot fit {formula!r}: {exc}") from None
+    matrix = matrix.drop(columns=[c for c in matrix.columns if c == "Intercept"])
+    if matrix.shape[1] == 0:
+        raise SurvivalInputError("--cox", f"formula {formula!r} has no covariate term")
+    return matrix
 
 
 # R's coxph warns "Loglik converged before variable …; coefficient may be infinite" when one group has every event
@@ -103,13 +134,19 @@ _SEPARATION_COEF = 10.0
 _SEPARATION_SE = 100.0
 
 
-def _finite(value: Any) -> float | None:
-    v = float(value)
+def _exp(x: float) -> float:
+    """exp that gives inf instead of raising OverflowError (a diverging coefficient under separation)."""
+    try:
+        return math.exp(x)
+    except OverflowError:
+        return math.inf
+
+
+def _finite(v: float) -> float | None:
     return v if math.isfinite(v) else None
 
 
-def _term_warning(row: Any, converged: bool) -> str | None:
-    coef, se = float(row["coef"]), float(row["se(coef)"])
+def _term_warning(coef: float, se: float, converged: bool) -> str | None:
     if not (math.isfinite(coef) and math.isfinite(se)) or abs(coef) > _SEPARATION_COEF or se > _SEPARATION_SE:
         return (
             "possible separation: one level has all (or none) of the events, the coefficient may be infinite; "

@@ -16,8 +16,8 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
-from scipy.stats import norm  # type: ignore[import-untyped,unused-ignore]  # scipy stubs are not a dependency
 
+from mmemd.research.survival._distributions import normal_quantile
 from mmemd.research.survival._models import (
     KaplanMeierGroup,
     KaplanMeierResult,
@@ -45,7 +45,7 @@ def curve(rt: RiskTable, conf_level: float) -> dict[str, Any]:
         terms = np.where(d > 0, d / (n * (n - d)), 0.0)
         var = np.cumsum(terms)
         se = np.sqrt(var)
-        z = float(norm.ppf(1 - (1 - conf_level) / 2))
+        z = normal_quantile(1 - (1 - conf_level) / 2)
         logs = np.log(surv)
         inside = (surv > 0) & (surv < 1)
         loglog = np.log(-logs)

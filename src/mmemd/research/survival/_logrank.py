@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.stats import chi2 as chi2_dist  # type: ignore[import-untyped,unused-ignore]  # scipy stubs are not a dependency
 
+from mmemd.research.survival._distributions import chi2_upper_tail
 from mmemd.research.survival._models import LogRankGroup, LogRankResult
 from mmemd.research.survival._risk_sets import RiskTable, pool, risk_tables
 
@@ -49,7 +49,7 @@ def logrank_from_tables(tables: list[RiskTable]) -> LogRankResult:
     v = var[np.ix_(keep, keep)]
     stat = float(diff @ np.linalg.pinv(v) @ diff) if len(keep) else 0.0
     df = len(keep)
-    p = float(chi2_dist.sf(stat, df)) if df > 0 else 1.0
+    p = chi2_upper_tail(stat, df) if df > 0 else 1.0
     groups = [
         LogRankGroup(name=str(rt.name), n=rt.n, observed=int(observed[i]), expected=float(expected[i]))
         for i, rt in enumerate(tables)

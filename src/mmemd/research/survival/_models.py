@@ -16,7 +16,8 @@ CONF_TYPE_TEXT = "log-log: S(t)^exp(±z·se/log S(t)), se² = Greenwood's Σ d/(
 
 
 class SurvivalVersions(BaseModel):
-    """What produced a result: package, knowledge base, the query engine and (for Cox) lifelines."""
+    """What produced a result: package, knowledge base, the query engine and (for Cox) formulaic, which builds the
+    design matrix. ``lifelines`` stays in the schema for older documents; the fit no longer uses it."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -25,6 +26,7 @@ class SurvivalVersions(BaseModel):
     ibis: str
     backend: str
     lifelines: str | None = None
+    formulaic: str | None = None
 
 
 class SurvivalAt(BaseModel):
@@ -126,7 +128,8 @@ class LogRankResult(BaseModel):
 
 
 class CoxTerm(BaseModel):
-    """One coefficient of a Cox model (Efron ties, Wald test), as R's ``summary(coxph(...))`` prints it."""
+    """One coefficient of a Cox model (Wald test), as R's ``summary(coxph(...))`` prints it; ``robust_se`` only when
+    the robust variance was asked for (z, p and the interval then use it, as in R)."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -139,6 +142,8 @@ class CoxTerm(BaseModel):
     p: float | None
     hr_lower: float | None
     hr_upper: float | None
+    #: sandwich (robust) standard error when asked for; z, p and the CI then use it
+    robust_se: float | None = None
     #: why this term's estimate should not be trusted (separation, non-convergence), else None
     warning: str | None = None
 

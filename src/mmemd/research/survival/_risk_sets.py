@@ -1,9 +1,10 @@
 """Risk sets and events per distinct time, computed in the engine (issue 6, "Cohort analytics").
 
-One Ibis query per analysis: a group-by on (group, time) counts exits, events and (with delayed entry) entries, and
-cumulative window sums turn them into the number at risk. Only one row per distinct time per group comes back, so a
-10-million-row registry reduces to a few thousand rows before numpy finishes the product (Ibis has no cumulative
-product). The conventions are R survival's:
+One Ibis query per analysis: a group-by on (group, time) counts exits, events and (with delayed entry) entries. Only
+one row per distinct time per group comes back, so a 10-million-row registry with times in days reduces to a few
+thousand rows; numpy then takes the cumulative sums (the number at risk) and the product. With continuous times
+every row can be its own distinct time, and the result is as long as the input: the engine's window functions were
+dropped for that case, as they cost more memory than the aggregation itself. The conventions are R survival's:
 
 * at risk at time t: subjects with ``entry < t <= time`` (``Surv(entry, time, event)``; without entry, ``time >= t``);
 * rows with a missing time, event, entry or group are left out and counted (R's ``na.action = na.omit``).
@@ -105,6 +106,12 @@ def _numeric(col: ir.Column, name: str, option: str) -> ir.Column:
     dt = col.type()
     if dt.is_boolean():
         return col.cast("int64")
+    # Dates and timestamps count days since 1970-01-01, as R's Surv() reads a Date (its numeric value); with an entry
+    # date that gives calendar-time risk sets, with a time alone days since the epoch.
+    if dt.is_date():
+        return col.epoch_days().cast("float64")
+    if dt.is_timestamp():
+        return col.epoch_seconds().cast("float64") / 86400.0
     if not dt.is_numeric():
         raise SurvivalInputError(option, f"column {name!r} must be numeric (it is {dt})")
     return col
@@ -177,32 +184,33 @@ def risk_tables(
         rows = rows.union(keep.select(**cols, t=k_n, n_in=one, n_out=zero, d=zero), distinct=False)
 
     keys = ["g", "t"] if group else ["t"]
+    # Counts per distinct (group, time) only: the cumulative sums are a numpy pass over the sorted result (an
+    # engine window over millions of distinct float times costs more memory and time than the aggregation itself).
     agg = rows.group_by(keys).aggregate(n_in=rows.n_in.sum(), n_out=rows.n_out.sum(), d=rows.d.sum())
-    w = ibis.cumulative_window(group_by=["g"] if group else None, order_by="t")
-    agg = agg.mutate(cum_in=agg.n_in.sum().over(w), cum_out=agg.n_out.sum().over(w)).order_by(keys)
-    arrow = agg.to_pyarrow()
-
-    def arr(name: str, dtype: type) -> Any:
-        return arrow.column(name).to_numpy(zero_copy_only=False).astype(dtype)
+    arrow = agg.order_by(keys).to_pyarrow()
 
     times, n_in, n_out, d = (
-        arr("t", np.float64),
-        arr("n_in", np.int64),
-        arr("n_out", np.int64),
-        arr("d", np.int64),
+        arrow.column(name).to_numpy(zero_copy_only=False).astype(dtype)
+        for name, dtype in (("t", np.float64), ("n_in", np.int64), ("n_out", np.int64), ("d", np.int64))
     )
-    cin, cout = arr("cum_in", np.int64), arr("cum_out", np.int64)
     if group:
-        gvals = arrow.column("g").to_pylist()
-        bounds = [0, *[i for i in range(1, len(gvals)) if gvals[i] != gvals[i - 1]], len(gvals)]
+        # Rows are sorted by group: boundaries from the dictionary codes, never a Python list of every row's value.
+        coded = arrow.column("g").combine_chunks().dictionary_encode()
+        codes = coded.indices.to_numpy(zero_copy_only=False)
+        starts = [0, *(np.flatnonzero(np.diff(codes) != 0) + 1).tolist()]
+        labels = coded.dictionary.to_pylist()
+        gvals = [labels[codes[i]] if coded.indices[i].is_valid else None for i in starts]
+        bounds = [*starts, len(codes)]
     else:
         gvals = [None]
         bounds = [0, len(times)]
+    del arrow  # the numpy copies are all that is needed from here on
     tables: list[RiskTable] = []
     for a, b in itertools.pairwise(bounds):
-        base = 0 if entry else int(cout[b - 1])
+        cin, cout = np.cumsum(n_in[a:b]), np.cumsum(n_out[a:b])
+        base = 0 if entry else int(cout[-1])
         tables.append(
-            RiskTable(gvals[a], times[a:b], n_in[a:b], n_out[a:b], d[a:b], cin[a:b], cout[a:b], base)
+            RiskTable(gvals[len(tables)], times[a:b], n_in[a:b], n_out[a:b], d[a:b], cin, cout, base)
         )
     # Engines disagree on how they order mixed values; sort by the Python value (R orders factor levels the same).
     tables.sort(key=lambda r: (r.name is None, r.name))

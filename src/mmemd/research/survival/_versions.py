@@ -1,4 +1,4 @@
-"""Versions stamped on every survival result (package, knowledge base, query engine, lifelines for Cox)."""
+"""Versions stamped on every survival result (package, knowledge base, query engine, formulaic for Cox)."""
 
 from __future__ import annotations
 
@@ -10,22 +10,22 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir  # type: ignore[import-untyped,unused-ignore]  # ibis ships no py.typed marker
 
 
-def versions(table: ir.Table, with_lifelines: bool = False) -> SurvivalVersions:
+def versions(table: ir.Table, with_cox: bool = False) -> SurvivalVersions:
     import ibis
 
     from mmemd._version import __version__
     from mmemd.knowledge import kb_version
     from mmemd.research.survival._backend import backend_version
 
-    lifelines_version = None
-    if with_lifelines:
-        import lifelines  # type: ignore[import-untyped,unused-ignore]  # lifelines ships no type information
+    formulaic_version = None
+    if with_cox:
+        from importlib.metadata import version
 
-        lifelines_version = str(lifelines.__version__)
+        formulaic_version = version("formulaic")
     return SurvivalVersions(
         mmemd=__version__,
         knowledge_base=kb_version(),
         ibis=str(ibis.__version__),
         backend=backend_version(table),
-        lifelines=lifelines_version,
+        formulaic=formulaic_version,
     )

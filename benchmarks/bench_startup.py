@@ -1,0 +1,88 @@
+"""Whole-process start-up: wall and CPU time of common ``mmemd`` commands in fresh interpreters.
+
+Run: ``python benchmarks/bench_startup.py [--rounds 7]``. Each round runs every command once (interleaved, so load on
+the shared machine hits them alike); medians are printed with the bare interpreter (``python -c pass``) measured in
+the same rounds as the floor. CPU is user+sys of the child, the figure least disturbed by other jobs. Not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+LIVER = ROOT / "examples" / "emd-liver-rrmm-pr.json"
+
+
+def _run(cmd: list[str]) -> tuple[float, float]:
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    wall = time.perf_counter() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr.decode()[:400]}")
+    return wall, (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=7)
+    args = parser.parse_args()
+    mmemd = [sys.executable, "-c", "from mmemd.cli import main; main()"]
+    with tempfile.TemporaryDirectory() as tmp:
+        csv = Path(tmp) / "s.csv"
+        csv.write_text(
+            "time,status,arm\n"
+            + "".join(f"{t * 1.5},{t % 3 != 0:d},{'ab'[t % 2]}\n" for t in range(1, 1001)),
+            encoding="utf-8",
+        )
+        commands = {
+            "python -c pass (floor)": [sys.executable, "-c", "pass"],
+            "mmemd --version": [*mmemd, "--version"],
+            "mmemd --help": [*mmemd, "--help"],
+            "mmemd assess FILE": [*mmemd, "assess", str(LIVER)],
+            "mmemd assess --no-advice FILE": [*mmemd, "assess", "--no-advice", str(LIVER)],
+            "mmemd evidence search pomalidomide": [*mmemd, "evidence", "search", "pomalidomide"],
+            "mmemd survival --help": [*mmemd, "survival", "--help"],
+            "mmemd survival (1,000 rows, KM + log-rank)": [
+                *mmemd,
+                "survival",
+                str(csv),
+                "--time",
+                "time",
+                "--event",
+                "status",
+                "--group",
+                "arm",
+            ],
+        }
+        for cmd in commands.values():  # warm the page cache and __pycache__
+            _run(cmd)
+        walls: dict[str, list[float]] = {k: [] for k in commands}
+        cpus: dict[str, list[float]] = {k: [] for k in commands}
+        load0 = os.getloadavg()[0]
+        for _ in range(args.rounds):
+            for name, cmd in commands.items():
+                w, c = _run(cmd)
+                walls[name].append(w)
+                cpus[name].append(c)
+        load1 = os.getloadavg()[0]
+    print(f"{args.rounds} interleaved rounds; load average {load0:.1f} -> {load1:.1f}")
+    print(f"{'command':<46} {'wall median':>12} {'wall min':>10} {'CPU median':>11}")
+    for name in commands:
+        print(
+            f"{name:<46} {statistics.median(walls[name]) * 1e3:>9.0f} ms {min(walls[name]) * 1e3:>7.0f} ms"
+            f" {statistics.median(cpus[name]) * 1e3:>8.0f} ms"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,124 @@
+"""Each command imports only what it uses: start-up time is mostly imports (scipy.stats ~0.5 s, pandas ~0.2 s,
+ibis ~0.2 s, matplotlib), so the import set of the common commands is pinned here.
+
+Each case runs the real console entry point in a fresh interpreter and lists which of the heavy modules ended up in
+``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+LIVER = ROOT / "examples" / "emd-liver-rrmm-pr.json"
+
+HEAVY = (
+    "scipy",
+    "scipy.stats",
+    "scipy.special",
+    "scipy.optimize",
+    "pandas",
+    "numpy",
+    "ibis",
+    "duckdb",
+    "sqlglot",
+    "pyarrow",
+    "matplotlib",
+    "lifelines",
+    "statsmodels",
+    "weasyprint",
+    "jinja2",
+    "fastapi",
+    "uvicorn",
+    "fhir.resources",
+    "pyspark",
+    "rich",
+)
+
+_PROBE = """
+import json, sys
+sys.argv = ["mmemd", *json.loads(sys.argv[1])]
+from mmemd.cli import main
+try:
+    main()
+except SystemExit as exc:
+    code = exc.code
+else:
+    code = 0
+sys.stderr.write("\\nIMPORTED " + json.dumps({"code": code, "modules": [m for m in HEAVY if m in sys.modules]}) + "\\n")
+"""
+
+
+def imported(args: list[str]) -> tuple[object, set[str]]:
+    code = "HEAVY = " + repr(HEAVY) + "\n" + _PROBE
+    proc = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(args)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
+    )
+    line = next((x for x in proc.stderr.splitlines() if x.startswith("IMPORTED ")), None)
+    assert line is not None, proc.stderr[-2000:]
+    doc = json.loads(line.removeprefix("IMPORTED "))
+    return doc["code"], set(doc["modules"])
+
+
+@pytest.fixture(scope="module")
+def survival_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = tmp_path_factory.mktemp("surv") / "s.csv"
+    rows = ["time,status,arm"] + [f"{t},{t % 3 != 0:d},{'ab'[t % 2]}" for t in range(1, 41)]
+    p.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return p
+
+
+def test_survival_help_imports_no_research_stack() -> None:
+    code, mods = imported(["survival", "--help"])
+    assert code == 0
+    assert mods <= {"rich"}  # typer renders help with rich; nothing numeric, no engine
+
+
+def test_assess_imports_only_the_engine() -> None:
+    code, mods = imported(["assess", str(LIVER)])
+    assert code == 0
+    assert mods == set(), mods
+
+
+def test_assess_without_advice_imports_only_the_engine() -> None:
+    code, mods = imported(["assess", "--no-advice", str(LIVER)])
+    assert code == 0
+    assert mods == set(), mods
+
+
+def test_evidence_search_imports_no_numeric_stack() -> None:
+    code, mods = imported(["evidence", "search", "pomalidomide"])
+    assert code == 0
+    assert mods <= {"rich"}, mods
+
+
+def test_survival_run_needs_no_scipy_or_lifelines(survival_csv: Path) -> None:
+    """Kaplan–Meier and log-rank need the query engine (ibis, DuckDB; ibis brings pandas and pyarrow) and numpy —
+    not scipy (the two distribution functions come from the standard library), lifelines or plotting."""
+    code, mods = imported(
+        ["survival", str(survival_csv), "--time", "time", "--event", "status", "--group", "arm"]
+    )
+    assert code == 0
+    assert {"ibis", "duckdb", "numpy"} <= mods
+    assert not mods & {"scipy", "scipy.stats", "scipy.special", "lifelines", "statsmodels", "matplotlib"}, (
+        mods
+    )
+
+
+def test_meta_needs_only_scipy_special() -> None:
+    """Pooling needs scipy.special's distribution functions — not scipy.stats, scipy.optimize (Paule–Mandel's
+    Brent fallback imports it only when Newton does not settle), plotting or the query engine."""
+    data = ROOT / "tests" / "research_meta" / "data" / "dat_bcg.csv"
+    code, mods = imported(["meta", str(data), "--measure", "RR", "--method", "PM"])
+    assert code == 0
+    assert mods <= {"scipy", "scipy.special", "numpy", "rich"}, mods
