@@ -26,11 +26,8 @@ def test_spark_backend_gives_the_duckdb_answer(tmp_path: Path) -> None:
 def test_spark_response_step_runs_in_the_executors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """On Spark the lines are assessed by applyInPandas grouped by patient — the driver-side chunk path is never
     used — and every line equals DuckDB's."""
-    if shutil.which("java") is None:
-        pytest.skip(
-            "no Java runtime on this machine: the PySpark backend cannot start (install a JRE to run this)"
-        )
     pytest.importorskip("pyspark", reason="pyspark not installed (extra 'spark')")
+    require_system("default-jre-headless", has_executable("java"), "PySpark needs a JVM")
     import mmemd.research.cohort._response as r
     from mmemd.research.cohort import synth_cohort
     from mmemd.research.cohort._io import open_cohort
