@@ -11,8 +11,8 @@ import enum
 import os
 import sys
 from collections import deque
-from collections.abc import Iterator
-from typing import IO, TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable, Iterator
+from typing import IO, TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -216,14 +216,16 @@ def _run_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, advice
 
     sys.stdout.flush()
     out: Any = getattr(sys.stdout, "buffer", None)
+    write_out: Callable[[bytes], None]
     if out is None:  # pragma: no cover - a text-only stdout (some embedders)
         text_out = sys.stdout
 
-        def write_out(b: bytes) -> None:
+        def write_text(b: bytes) -> None:
             text_out.write(b.decode())
 
+        write_out = write_text
     else:
-        write_out = out.write
+        write_out = _raw_writer(out)
     err = sys.stderr
     bad = 0
 
@@ -272,6 +274,27 @@ def _run_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, advice
             emit(pending.popleft().get())
     (out or sys.stdout).flush()
     return bad
+
+
+def _raw_writer(out: Any) -> Callable[[bytes], None]:
+    """Write whole blocks to stdout's file descriptor. A buffered write of a large block to a pipe whose reader has
+    gone (``| head``) can report success for the part the kernel took and drop the rest silently; writing to the
+    descriptor until every byte is taken turns that into the BrokenPipeError that ends the batch quietly."""
+    try:
+        fd = out.fileno()
+    except (
+        AttributeError,
+        OSError,
+        ValueError,
+    ):  # pragma: no cover - a stdout without a descriptor (embedders)
+        return cast(Callable[[bytes], None], out.write)
+
+    def write(data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+
+    return write
 
 
 def _prepend(
