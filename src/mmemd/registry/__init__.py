@@ -1,0 +1,45 @@
+"""The patient registry: patients followed visit by visit, every change kept, an audit trail, cohort exports.
+
+SQLite (one file, WAL mode) is the embedded default; PostgreSQL serves a multi-user deployment — the same code and
+migrations on both. docs/registry.md describes the design and the commands.
+
+>>> from mmemd.registry import Registry
+>>> reg = Registry("sqlite://")
+>>> p = reg.create({"schema": "mmemd.patient/1", "id": "ward-7", "phase": "newly_diagnosed"}, author="dr.a")
+>>> p.version, p.record["phase"]
+(1, 'newly_diagnosed')
+>>> p = reg.patch(p.id, {"ecog": 1}, author="dr.a", reason="seen in clinic", expected_version=1)
+>>> [h.action for h in reg.history(p.id)]
+['create', 'update']
+"""
+
+from __future__ import annotations
+
+from mmemd.registry._engine import current_revision, default_database_url, make_engine, upgrade
+from mmemd.registry._store import (
+    HistoryEntry,
+    Identity,
+    PatientNotFound,
+    Registry,
+    RegistryError,
+    RegistryEvent,
+    StoredPatient,
+    VersionConflict,
+    merge_patch_apply,
+)
+
+__all__ = [
+    "HistoryEntry",
+    "Identity",
+    "PatientNotFound",
+    "Registry",
+    "RegistryError",
+    "RegistryEvent",
+    "StoredPatient",
+    "VersionConflict",
+    "current_revision",
+    "default_database_url",
+    "make_engine",
+    "merge_patch_apply",
+    "upgrade",
+]
