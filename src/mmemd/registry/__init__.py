@@ -15,6 +15,19 @@ migrations on both. docs/registry.md describes the design and the commands.
 
 from __future__ import annotations
 
+from mmemd.registry._accounts import (
+    ROLES,
+    AccountError,
+    Principal,
+    Role,
+    add_user,
+    check_password,
+    create_api_key,
+    list_users,
+    resolve_api_key,
+    revoke_api_key,
+)
+from mmemd.registry._audit import AUDIT_ACTIONS, AuditAction, audit, audit_entries
 from mmemd.registry._engine import current_revision, default_database_url, make_engine, upgrade
 from mmemd.registry._store import (
     HistoryEntry,
@@ -29,17 +42,31 @@ from mmemd.registry._store import (
 )
 
 __all__ = [
+    "AUDIT_ACTIONS",
+    "ROLES",
+    "AccountError",
+    "AuditAction",
     "HistoryEntry",
     "Identity",
     "PatientNotFound",
+    "Principal",
     "Registry",
     "RegistryError",
     "RegistryEvent",
+    "Role",
     "StoredPatient",
     "VersionConflict",
+    "add_user",
+    "audit",
+    "audit_entries",
+    "check_password",
+    "create_api_key",
     "current_revision",
     "default_database_url",
+    "list_users",
     "make_engine",
     "merge_patch_apply",
+    "resolve_api_key",
+    "revoke_api_key",
     "upgrade",
 ]

@@ -24,15 +24,32 @@ from typing import Any, Final
 
 from sqlalchemy import Engine, create_engine, event
 
-__all__ = ["HEAD", "current_revision", "default_database_url", "make_engine", "upgrade"]
+__all__ = [
+    "HEAD",
+    "current_revision",
+    "default_data_dir",
+    "default_database_url",
+    "make_engine",
+    "upgrade",
+]
 
 HEAD: Final = "head"
 _BUSY_TIMEOUT_S: Final = 30.0
 
 
-def default_database_url(data_dir: str | os.PathLike[str]) -> str:
-    """The embedded default: ``registry.sqlite3`` in the data directory."""
-    return f"sqlite:///{Path(data_dir) / 'registry.sqlite3'}"
+def default_data_dir() -> Path:
+    """``MMEMD_DATA_DIR``, else ``$XDG_DATA_HOME/mmemd`` (``~/.local/share/mmemd``)."""
+    if os.environ.get("MMEMD_DATA_DIR"):
+        return Path(os.environ["MMEMD_DATA_DIR"])
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "mmemd"
+
+
+def default_database_url(data_dir: str | os.PathLike[str] | None = None) -> str:
+    """The embedded default: ``registry.sqlite3`` in the data directory (created when missing)."""
+    d = Path(data_dir) if data_dir is not None else default_data_dir()
+    d.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{d / 'registry.sqlite3'}"
 
 
 def _normalise(url: str) -> str:

@@ -371,28 +371,62 @@ class Registry:
         patient_id: str | None = None,
     ) -> StoredPatient:
         """Store a new patient from an ``mmemd.patient/1`` record (its ``id`` is kept apart, as ``source_id``)."""
-        pid = patient_id or new_registry_id()
-        source_id = record.get("id") if isinstance(record, Mapping) else None
-        doc = canonical({**record, "id": pid} if isinstance(record, Mapping) else record)
-        identity = identity or Identity()
+        return self.create_many(
+            [record],
+            author=author,
+            reason=reason,
+            identities=[identity],
+            events=[events],
+            patient_ids=[patient_id],
+        )[0]
+
+    def create_many(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        *,
+        author: str,
+        reason: str | None = None,
+        identities: Sequence[Identity | None] | None = None,
+        events: Sequence[Sequence[RegistryEvent]] | None = None,
+        patient_ids: Sequence[str | None] | None = None,
+    ) -> list[StoredPatient]:
+        """Store several new patients in one transaction: all or none (every record is validated first; the
+        problems of record ``i`` are reported under ``$[i]``)."""
+        n = len(records)
+        pids = [(patient_ids[i] if patient_ids else None) or new_registry_id() for i in range(n)]
+        docs: list[dict[str, Any]] = []
+        problems: list[Problem] = []
+        for i, (pid, record) in enumerate(zip(pids, records, strict=True)):
+            try:
+                docs.append(canonical({**record, "id": pid} if isinstance(record, Mapping) else record))
+            except RecordError as exc:
+                if n == 1:
+                    raise
+                problems += [Problem((i, *p.loc), p.message, p.accepted, p.code) for p in exc.problems]
+        if problems:
+            raise RecordError(problems, kind="batch")
         with self.writing() as s:
-            s.add(Patient(id=pid, version=1, deleted=False, created_at=_now()))
-            s.add(
-                PatientIdentity(
-                    patient_id=pid,
-                    source_id=source_id if isinstance(source_id, str) else None,
-                    mrn=identity.mrn,
-                    name=identity.name,
+            for i, (pid, record, doc) in enumerate(zip(pids, records, docs, strict=True)):
+                identity = (identities[i] if identities else None) or Identity()
+                source_id = record.get("id")
+                s.add(Patient(id=pid, version=1, deleted=False, created_at=_now()))
+                s.add(
+                    PatientIdentity(
+                        patient_id=pid,
+                        source_id=source_id if isinstance(source_id, str) else None,
+                        mrn=identity.mrn,
+                        name=identity.name,
+                    )
                 )
-            )
-            s.flush()
-            change = Change(
-                patient_id=pid, version=1, action="create", author=author, at=_now(), reason=reason
-            )
-            s.add(change)
-            s.flush()
-            self._append(s, pid, change.id, {t: {} for t in FACT_TABLES}, decompose(doc, events))
-        return self.get(pid)
+                s.flush()
+                change = Change(
+                    patient_id=pid, version=1, action="create", author=author, at=_now(), reason=reason
+                )
+                s.add(change)
+                s.flush()
+                evs = events[i] if events else ()
+                self._append(s, pid, change.id, {t: {} for t in FACT_TABLES}, decompose(doc, evs))
+        return [self.get(pid) for pid in pids]
 
     def _write(
         self,

@@ -13,6 +13,7 @@ Environment variables (each overrides the file's key of the same name):
 ``MMEMD_CORS_ORIGINS``     comma-separated allowed origins (empty: CORS closed)
 ``MMEMD_PUBLIC_BASE_URL``  externally visible base URL
 ``MMEMD_SHUTDOWN_TIMEOUT`` seconds to let in-flight requests finish on SIGTERM/SIGINT
+``MMEMD_DATABASE_URL``     the patient registry's database (``sqlite:///path`` or ``postgresql://...``)
 ========================== ======================================================================================
 """
 
@@ -68,6 +69,9 @@ class ServiceConfig(BaseModel):
     #: seconds in-flight requests get to finish after SIGTERM/SIGINT before connections are closed
     shutdown_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
     cds_hooks: CdsHooksConfig = Field(default_factory=CdsHooksConfig)
+    #: the patient registry's database: ``sqlite:///path/registry.sqlite3`` or ``postgresql://user@host/db``;
+    #: unset: ``registry.sqlite3`` in the data directory (``MMEMD_DATA_DIR``, else ``$XDG_DATA_HOME/mmemd``)
+    database_url: str | None = None
 
     @field_validator("api_key_hashes")
     @classmethod
@@ -137,6 +141,8 @@ def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
         out["public_base_url"] = env["MMEMD_PUBLIC_BASE_URL"] or None
     if "MMEMD_SHUTDOWN_TIMEOUT" in env:
         out["shutdown_timeout_seconds"] = env["MMEMD_SHUTDOWN_TIMEOUT"]
+    if "MMEMD_DATABASE_URL" in env:
+        out["database_url"] = env["MMEMD_DATABASE_URL"] or None
     if "MMEMD_CORS_ORIGINS" in env:
         out["cors_origins"] = _split(env["MMEMD_CORS_ORIGINS"])
     for name, key in (("MMEMD_LOCAL_MODE", "local_mode"), ("MMEMD_AUTH_REQUIRED", "auth_required")):
