@@ -47,4 +47,5 @@ _COMMAND_MODULES = (
     "_meta",
     "_survival",
     "_cohort",
+    "_registry",
 )
