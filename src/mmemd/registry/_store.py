@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, Integer, literal, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
 from mmemd.clinical.errors import Problem, RecordError
@@ -259,17 +259,29 @@ class Registry:
     # --- reads ---
 
     def _facts(self, s: Session, patient_id: str, upto_change: int | None = None) -> _Facts:
-        out: _Facts = {t: {} for t in FACT_TABLES}
-        for table in FACT_TABLES:
-            q = select(table).where(table.patient_id == patient_id)
+        # One round trip: the six fact tables as one UNION ALL, in change order.
+        parts = []
+        for i, table in enumerate(FACT_TABLES):
+            pos = table.position if table is LesionRow else literal(0, Integer)
+            q = select(
+                literal(i, Integer).label("t"),
+                table.key,
+                table.tombstone,
+                table.data,
+                pos.label("position"),
+                table.change_id,
+            ).where(table.patient_id == patient_id)
             if upto_change is not None:
                 q = q.where(table.change_id <= upto_change)
-            for row in s.scalars(q.order_by(table.change_id)):
-                # Later changes replace earlier ones; a tombstone removes the fact.
-                if row.tombstone:
-                    out[table].pop(row.key, None)
-                else:
-                    out[table][row.key] = (row.data, getattr(row, "position", 0))
+            parts.append(q)
+        out: _Facts = {t: {} for t in FACT_TABLES}
+        for t, key, tombstone, data, position, _ in s.execute(union_all(*parts).order_by("change_id")):
+            facts = out[FACT_TABLES[t]]
+            # Later changes replace earlier ones; a tombstone removes the fact.
+            if tombstone:
+                facts.pop(key, None)
+            else:
+                facts[key] = (data, position)
         return out
 
     def get(self, patient_id: str, version: int | None = None) -> StoredPatient:
@@ -345,14 +357,16 @@ class Registry:
                 s.scalars(select(Change).where(Change.patient_id == patient_id).order_by(Change.version))
             )
             touched: dict[int, list[dict[str, Any]]] = {c.id: [] for c in changes}
-            for table in FACT_TABLES:
-                rows = s.execute(
-                    select(table.change_id, table.key, table.tombstone).where(table.patient_id == patient_id)
-                ).all()
-                for change_id, key, tomb in rows:
-                    touched[change_id].append(
-                        {"table": table.__tablename__, "key": key, "deleted": bool(tomb)}
-                    )
+            parts = [
+                select(literal(i, Integer).label("t"), table.change_id, table.key, table.tombstone).where(
+                    table.patient_id == patient_id
+                )
+                for i, table in enumerate(FACT_TABLES)
+            ]
+            for t, change_id, key, tomb in s.execute(union_all(*parts).order_by("t", "key")):
+                touched[change_id].append(
+                    {"table": FACT_TABLES[t].__tablename__, "key": key, "deleted": bool(tomb)}
+                )
             return [
                 HistoryEntry(c.version, c.action, c.author, _aware(c.at), c.reason, touched[c.id])
                 for c in changes
@@ -470,7 +484,7 @@ class Registry:
             version = p.version
         if delete:
             return StoredPatient(patient_id, version, {}, [], deleted=True)
-        return self.get(patient_id)
+        return StoredPatient(patient_id, version, *compose(patient_id, new))
 
     @staticmethod
     def _append(s: Session, patient_id: str, change_id: int, old: _Facts, new: _Facts) -> None:
