@@ -48,9 +48,10 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     app.include_router(_rest.build_router(config))
     app.include_router(_cds_hooks.build_router(config))
     app.include_router(_web.build_router(config))
-    from mmemd.service import _registry_routes
+    from mmemd.service import _registry_routes, _registry_web
 
     app.include_router(_registry_routes.build_router(config))
+    app.include_router(_registry_web.build_router(config))
     install_openapi(app)
 
     if config.cors_origins:
