@@ -154,7 +154,7 @@ def test_cli_users_keys_audit_and_bad_input(tmp_path: Path) -> None:
     runner = CliRunner()
     app = build_app()
     res = runner.invoke(app, ["registry", "init", "--config", str(cfg)])
-    assert res.exit_code == 0 and "schema revision 0002" in res.stdout
+    assert res.exit_code == 0 and "schema revision 0003" in res.stdout
     res = runner.invoke(
         app,
         ["registry", "user", "add", "wang", "--role", "clinician", "--password-stdin", "--config", str(cfg)],

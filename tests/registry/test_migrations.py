@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 from _registry_support import example
 
@@ -11,10 +12,11 @@ from mmemd.registry import Registry, current_revision, make_engine, upgrade
 from mmemd.registry._models import Base
 
 
-def test_upgrade_from_the_previous_revision_keeps_the_data(database_url: str) -> None:
+@pytest.mark.parametrize("previous", ["0001", "0002"])
+def test_upgrade_from_a_previous_revision_keeps_the_data(database_url: str, previous: str) -> None:
     engine = make_engine(database_url)
-    upgrade(engine, "0001")
-    assert current_revision(engine) == "0001"
+    upgrade(engine, previous)
+    assert current_revision(engine) == previous
     rec = example("ndmm-mrd-negative-cr")
     visit = rec["assessments"][0]
     facts = {k: rec[k] for k in ("age", "sex", "phase") if k in rec}
@@ -47,7 +49,7 @@ def test_upgrade_from_the_previous_revision_keeps_the_data(database_url: str) ->
 
     reg = Registry(database_url)  # opening migrates to the newest revision
     try:
-        assert current_revision(reg.engine) == "0002"
+        assert current_revision(reg.engine) == "0003"
         p = reg.get("MM-OLD0000001")
         assert p.record["assessments"] == [visit]
         assert p.record["phase"] == rec["phase"]

@@ -227,3 +227,29 @@ def test_import_fhir_bundle(client: TestClient) -> None:
     assert r.status_code == 201, r.text
     pid = r.json()["created"][0]["id"]
     assert client.get(f"/v1/patients/{pid}/assessment", headers=AUTH).status_code == 200
+
+
+def test_web_session_sign_in_and_out(client: TestClient) -> None:
+    from mmemd.registry import add_user
+
+    client.get("/v1/patients", headers=AUTH)  # opens the registry
+    reg = _registry(client)
+    add_user(reg, "wang", "clinician", "a long passphrase")
+    add_user(reg, "li", "researcher", "another passphrase")
+    _problem(client.post("/v1/session", json={"username": "wang", "password": "wrong"}), 401)
+    _problem(client.post("/v1/session", json={"username": "nobody", "password": "x"}), 401)
+    r = client.post("/v1/session", json={"username": "wang", "password": "a long passphrase"})
+    assert r.status_code == 200 and r.json() == {"user": "wang", "role": "clinician"}
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    # the cookie alone authenticates, as the signed-in user
+    created = client.post("/v1/patients", json=example("pcl-primary-pleural"))
+    assert created.status_code == 201
+    assert audit_entries(reg, user="wang")[-1]["action"] == "create"
+    assert client.delete("/v1/session").status_code == 204
+    client.cookies.clear()
+    _problem(client.get("/v1/patients"), 401)
+    # a researcher signs in but cannot reach patient data
+    client.post("/v1/session", json={"username": "li", "password": "another passphrase"})
+    _problem(client.get("/v1/patients"), 403)
+    client.cookies.clear()

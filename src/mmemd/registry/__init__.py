@@ -23,9 +23,12 @@ from mmemd.registry._accounts import (
     add_user,
     check_password,
     create_api_key,
+    end_session,
     list_users,
     resolve_api_key,
     revoke_api_key,
+    session_principal,
+    start_session,
 )
 from mmemd.registry._audit import AUDIT_ACTIONS, AuditAction, audit, audit_entries
 from mmemd.registry._engine import current_revision, default_database_url, make_engine, upgrade
@@ -63,10 +66,13 @@ __all__ = [
     "create_api_key",
     "current_revision",
     "default_database_url",
+    "end_session",
     "list_users",
     "make_engine",
     "merge_patch_apply",
     "resolve_api_key",
     "revoke_api_key",
+    "session_principal",
+    "start_session",
     "upgrade",
 ]

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Final, Literal, get_args
 
 from sqlalchemy import select
 
-from mmemd.registry._models import ApiKey, User
+from mmemd.registry._models import ApiKey, User, WebSession
 
 if TYPE_CHECKING:
     from mmemd.registry._store import Registry
@@ -36,9 +36,12 @@ __all__ = [
     "add_user",
     "check_password",
     "create_api_key",
+    "end_session",
     "list_users",
     "resolve_api_key",
     "revoke_api_key",
+    "session_principal",
+    "start_session",
 ]
 
 Role = Literal["clinician", "researcher", "admin"]
@@ -187,3 +190,50 @@ def resolve_api_key(
                 return None
             name = user.username
         return Principal(name, row.role)
+
+
+#: a web session lasts a working day; signing in again starts a new one
+SESSION_LIFETIME: Final = dt.timedelta(hours=12)
+
+
+def start_session(registry: Registry, principal: Principal) -> str:
+    """A new session token for a signed-in user (returned once; the registry keeps its SHA-256 digest)."""
+    token = secrets.token_urlsafe(32)
+    now = dt.datetime.now(dt.UTC)
+    with registry.writing() as s:
+        user_id = s.scalar(select(User.id).where(User.username == principal.name))
+        if user_id is None:
+            raise AccountError(f"no user {principal.name!r}")
+        s.add(
+            WebSession(
+                token_hash=_digest(token),
+                user_id=user_id,
+                created_at=now,
+                expires_at=now + SESSION_LIFETIME,
+                revoked=False,
+            )
+        )
+    return token
+
+
+def session_principal(registry: Registry, token: str) -> Principal | None:
+    """The user of a live session (not expired, not ended, account enabled), else ``None``."""
+    now = dt.datetime.now(dt.UTC)
+    with registry.reading() as s:
+        row = s.scalar(select(WebSession).where(WebSession.token_hash == _digest(token)))
+        if row is None or row.revoked:
+            return None
+        expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.UTC)
+        if expires <= now:
+            return None
+        user = s.get(User, row.user_id)
+        if user is None or user.disabled:
+            return None
+        return Principal(user.username, user.role)
+
+
+def end_session(registry: Registry, token: str) -> None:
+    from sqlalchemy import update
+
+    with registry.writing() as s:
+        s.execute(update(WebSession).where(WebSession.token_hash == _digest(token)).values(revoked=True))

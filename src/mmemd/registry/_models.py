@@ -50,6 +50,7 @@ __all__ = [
     "TherapyLineRow",
     "User",
     "VisitRow",
+    "WebSession",
 ]
 
 # Deterministic constraint names, so migrations can refer to them on every backend.
@@ -213,3 +214,16 @@ class AuditEntry(Base):
     patient_id: Mapped[str | None] = mapped_column(String(32), index=True)
     request_id: Mapped[str | None] = mapped_column(String(100))
     outcome: Mapped[str] = mapped_column(String(20), nullable=False)
+
+
+class WebSession(Base):
+    """A signed-in web session; only the SHA-256 digest of its random token is stored."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)

@@ -51,6 +51,7 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     from mmemd.service import _registry_routes, _registry_web
 
     app.include_router(_registry_routes.build_router(config))
+    app.include_router(_registry_routes.build_session_router(config))
     app.include_router(_registry_web.build_router(config))
     install_openapi(app)
 

@@ -29,8 +29,12 @@ from mmemd.registry import (
     StoredPatient,
     VersionConflict,
     audit,
+    check_password,
     default_database_url,
+    end_session,
     resolve_api_key,
+    session_principal,
+    start_session,
 )
 from mmemd.registry._audit import AuditAction
 from mmemd.service._auth import API_KEY_HEADER
@@ -50,6 +54,7 @@ MERGE_PATCH: Final = "application/merge-patch+json"
 JSONL: Final = ("application/x-ndjson", "application/jsonl", "application/x-jsonlines")
 FHIR_JSON: Final = "application/fhir+json"
 REASON_HEADER: Final = "X-Change-Reason"
+SESSION_COOKIE: Final = "mmemd_session"
 
 T = TypeVar("T")
 _open_lock = threading.Lock()
@@ -87,6 +92,13 @@ async def clinician(request: Request) -> Principal:
     if not config.key_required:
         return Principal("local", "clinician")
     key = _presented_key(request)
+    if not key and request.cookies.get(SESSION_COOKIE):
+        # A signed-in web page. The cookie is SameSite=Strict and every write needs a JSON body (a CORS-preflighted
+        # content type), so another site cannot make the browser write with it.
+        reg = await run_in_threadpool(get_registry, request)
+        who = await run_in_threadpool(session_principal, reg, request.cookies[SESSION_COOKIE])
+        if who is not None:
+            return _require_clinician(who)
     if not key:
         raise ApiProblem(
             401,
@@ -105,14 +117,18 @@ async def clinician(request: Request) -> Principal:
             detail="the API key is not valid",
             headers={"WWW-Authenticate": 'Bearer realm="mmemd", error="invalid_token"'},
         )
+    request.scope["mmemd.auth"] = "api_key"
+    return _require_clinician(who)
+
+
+def _require_clinician(who: Principal) -> Principal:
     if who.role != "clinician":
         raise ApiProblem(
             403,
             type=FORBIDDEN,
             title="Forbidden",
-            detail=f"patient data needs the clinician role; this key has the {who.role} role",
+            detail=f"patient data needs the clinician role; this user has the {who.role} role",
         )
-    request.scope["mmemd.auth"] = "api_key"
     return who
 
 
@@ -490,6 +506,50 @@ async def import_patients(request: Request, reg: Reg, who: Who) -> Response:
     return Response(json.dumps({"created": out}), status_code=201, media_type=JSON)
 
 
+class _SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=100)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+async def sign_in(request: Request, reg: Reg) -> Response:
+    """Start a web session: an HttpOnly, SameSite=Strict cookie valid for 12 hours."""
+    data = await _json_body(request)
+    try:
+        body = _SignIn.model_validate(data)
+    except ValidationError as exc:
+        raise invalid_record(_envelope_problems(exc)) from None
+    who = await run_in_threadpool(check_password, reg, body.username, body.password)
+    if who is None:
+        raise ApiProblem(401, type=UNAUTHORIZED, title="Sign-in failed", detail="wrong username or password")
+    token = await run_in_threadpool(start_session, reg, who)
+    resp = Response(
+        json.dumps({"user": who.name, "role": who.role}),
+        media_type=JSON,
+        headers={"Cache-Control": "no-store"},
+    )
+    resp.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=12 * 3600,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
+    return resp
+
+
+async def sign_out(request: Request, reg: Reg) -> Response:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await run_in_threadpool(end_session, reg, token)
+    resp = Response(status_code=204)
+    resp.delete_cookie(SESSION_COOKIE, path="/")
+    return resp
+
+
 _ERR: Final = problem_responses(400, 401, 403, 404, 412, 415, 422, 428, 500)
 
 
@@ -515,4 +575,15 @@ def build_router(config: ServiceConfig) -> APIRouter:
     return r
 
 
-__all__ = ["build_router", "clinician", "get_registry"]
+def build_session_router(config: ServiceConfig) -> APIRouter:
+    """``POST /v1/session`` (sign in with a registry account) and ``DELETE /v1/session`` (sign out)."""
+    del config
+    r = APIRouter(
+        prefix="/v1/session", tags=["registry"], responses=problem_responses(400, 401, 415, 422, 500)
+    )
+    r.add_api_route("", sign_in, methods=["POST"], summary="Sign in (web session cookie)")
+    r.add_api_route("", sign_out, methods=["DELETE"], status_code=204, summary="Sign out")
+    return r
+
+
+__all__ = ["build_router", "build_session_router", "clinician", "get_registry"]

@@ -17,7 +17,8 @@
       none: "none", no_patients: "No patient found.", version: "version", current: "Current response",
       best: "best", saved: "Visit saved.", stale: "Someone else changed this patient: the page now shows their version; enter the visit again.",
       longest: "longest", perpendicular: "perpendicular", line: "Line", unauthorized: "Enter a valid clinician API key.",
-      failed: "The request failed", more: "More",
+      failed: "The request failed", more: "More", username: "User", password: "Password", signin: "Sign in",
+      signout: "Sign out", signed_in: "Signed in as", signin_failed: "Wrong user name or password.",
     },
     zh: {
       title: "mmemd — 患者登记", tagline: "决策支持，绝非处方。", lang: "语言", apikey: "API 密钥",
@@ -30,6 +31,8 @@
       no_patients: "未找到患者。", version: "版本", current: "当前疗效", best: "最佳", saved: "随访已保存。",
       stale: "其他用户已修改该患者：页面已显示其版本，请重新录入本次随访。", longest: "最长径", perpendicular: "垂直径",
       line: "第几线", unauthorized: "请输入有效的临床医师 API 密钥。", failed: "请求失败", more: "更多",
+      username: "用户名", password: "密码", signin: "登录", signout: "退出", signed_in: "已登录：",
+      signin_failed: "用户名或密码错误。",
     },
   };
   const $ = (sel) => document.querySelector(sel);
@@ -248,6 +251,20 @@
       s.replaceChildren(...vocab.units[s.dataset.units].map((u) => el("option", { value: u, text: u })));
     });
     $("#search-form").addEventListener("submit", (e) => { e.preventDefault(); search(); });
+    $("#signin-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const f = e.target;
+      const r = await fetch("/v1/session", { method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ username: f.elements.username.value, password: f.elements.password.value }) });
+      f.elements.password.value = "";
+      $("#signin-status").textContent = r.ok ? `${t("signed_in")} ${(await r.json()).user}` : t("signin_failed");
+      if (r.ok) search();
+    });
+    $("#signout").addEventListener("click", async () => {
+      await fetch("/v1/session", { method: "DELETE" });
+      $("#signin-status").textContent = "";
+      $("#patients").replaceChildren();
+    });
     $("#visit-form").addEventListener("submit", saveVisit);
     $("#report-en").addEventListener("click", () => showReport("en"));
     $("#report-zh").addEventListener("click", () => showReport("zh"));
