@@ -204,3 +204,23 @@ def test_cli_users_keys_audit_and_bad_input(tmp_path: Path) -> None:
         res = runner.invoke(app, args, input="another password\n")
         assert res.exit_code == 2, (args, res.output)
         assert "error:" in res.stderr and "Traceback" not in res.output
+
+
+def test_export_in_worker_processes_equals_the_single_process_export(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mmemd.registry._export as export
+
+    reg = Registry(database_url)
+    _fill(reg)
+    one = export_cohort(reg, tmp_path / "one", workers=1, date_shift_key=b"k" * 32)
+    monkeypatch.setattr(export, "_CHUNK", 4)  # small chunks, so 20 patients are worth two workers
+    two = export_cohort(reg, tmp_path / "two", workers=2, date_shift_key=b"k" * 32)
+    reg.close()
+    assert one.rows == two.rows
+    for name in one.rows:
+        a = pq.read_table(one.out_dir / f"{name}.parquet")
+        b = pq.read_table(two.out_dir / f"{name}.parquet")
+        key = [(c, "ascending") for c in a.column_names if c not in ("site",)][:3]
+        assert a.sort_by(key).to_pylist() == b.sort_by(key).to_pylist()
+    assert sorted(p.name for p in two.out_dir.iterdir()) == sorted(f"{n}.parquet" for n in one.rows)

@@ -151,6 +151,9 @@ def export_command(
         ),
     ] = None,
     max_shift_days: Annotated[int, typer.Option("--max-shift-days", min=1, max=3650)] = 182,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, max=8, help="Processes (default: the CPUs, at most 8).")
+    ] = None,
 ) -> None:
     """Write the pseudonymised mmemd.cohort/1 tables (Parquet) for `mmemd cohort analyze`."""
     from mmemd.registry import audit
@@ -166,7 +169,7 @@ def export_command(
             raise _fail("--date-shift-key-file: the key must be at least 16 bytes")
     reg = _open(config_file)
     try:
-        summary = export_cohort(reg, out, date_shift_key=key, max_shift_days=max_shift_days)
+        summary = export_cohort(reg, out, date_shift_key=key, max_shift_days=max_shift_days, workers=workers)
         audit(reg, _operator(), "export")
     finally:
         reg.close()
