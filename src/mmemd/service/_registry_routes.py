@@ -151,11 +151,16 @@ async def _run(
     action: AuditAction,
     patient_id: str | None,
     fn: Callable[[], T],
+    patient_of: Callable[[T], str] | None = None,
 ) -> T:
-    """Run ``fn`` off the event loop and write the audit entry, whatever the outcome."""
+    """Run ``fn`` off the event loop and write the audit entry, whatever the outcome (``patient_of``: the patient
+    the result names, for a create)."""
     outcome = "ok"
     try:
-        return await run_in_threadpool(fn)
+        result = await run_in_threadpool(fn)
+        if patient_of is not None:
+            patient_id = patient_of(result)
+        return result
     except PatientNotFound:
         outcome = "not_found"
         raise ApiProblem(404, type=NOT_FOUND, detail="no such patient in the registry") from None
@@ -292,8 +297,7 @@ async def create_patient(request: Request, reg: Reg, who: Who) -> Response:
                 raise
             raise RecordError([_prefixed(p, "record") for p in exc.problems]) from None
 
-    p = await _run(request, reg, who, "create", None, create)
-    await run_in_threadpool(audit, reg, who, "create", p.id, request_id=_request_id(request))
+    p = await _run(request, reg, who, "create", None, create, patient_of=lambda p: p.id)
     return _patient_response(p, 201, location=True)
 
 
