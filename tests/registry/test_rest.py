@@ -235,9 +235,9 @@ def test_web_session_sign_in_and_out(client: TestClient) -> None:
     reg = _registry(client)
     add_user(reg, "wang", "clinician", "a long passphrase")
     add_user(reg, "li", "researcher", "another passphrase")
-    _problem(client.post("/v1/session", json={"username": "wang", "password": "wrong"}), 401)
-    _problem(client.post("/v1/session", json={"username": "nobody", "password": "x"}), 401)
-    r = client.post("/v1/session", json={"username": "wang", "password": "a long passphrase"})
+    _problem(client.post("/registry/session", json={"username": "wang", "password": "wrong"}), 401)
+    _problem(client.post("/registry/session", json={"username": "nobody", "password": "x"}), 401)
+    r = client.post("/registry/session", json={"username": "wang", "password": "a long passphrase"})
     assert r.status_code == 200 and r.json() == {"user": "wang", "role": "clinician"}
     cookie = r.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
@@ -245,10 +245,10 @@ def test_web_session_sign_in_and_out(client: TestClient) -> None:
     created = client.post("/v1/patients", json=example("pcl-primary-pleural"))
     assert created.status_code == 201
     assert audit_entries(reg, user="wang")[-1]["action"] == "create"
-    assert client.delete("/v1/session").status_code == 204
+    assert client.delete("/registry/session").status_code == 204
     client.cookies.clear()
     _problem(client.get("/v1/patients"), 401)
     # a researcher signs in but cannot reach patient data
-    client.post("/v1/session", json={"username": "li", "password": "another passphrase"})
+    client.post("/registry/session", json={"username": "li", "password": "another passphrase"})
     _problem(client.get("/v1/patients"), 403)
     client.cookies.clear()

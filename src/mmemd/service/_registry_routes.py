@@ -580,10 +580,13 @@ def build_router(config: ServiceConfig) -> APIRouter:
 
 
 def build_session_router(config: ServiceConfig) -> APIRouter:
-    """``POST /v1/session`` (sign in with a registry account) and ``DELETE /v1/session`` (sign out)."""
+    """``POST /registry/session`` (sign in with a registry account) and ``DELETE /registry/session`` (sign out).
+
+    Beside the web page, not under ``/v1``: it is how the page authenticates, not an API operation that needs a
+    key."""
     del config
     r = APIRouter(
-        prefix="/v1/session", tags=["registry"], responses=problem_responses(400, 401, 415, 422, 500)
+        prefix="/registry/session", tags=["registry"], responses=problem_responses(400, 401, 415, 422, 500)
     )
     r.add_api_route("", sign_in, methods=["POST"], summary="Sign in (web session cookie)")
     r.add_api_route("", sign_out, methods=["DELETE"], status_code=204, summary="Sign out")

@@ -254,14 +254,14 @@
     $("#signin-form").addEventListener("submit", async (e) => {
       e.preventDefault();
       const f = e.target;
-      const r = await fetch("/v1/session", { method: "POST", headers: { "Content-Type": "application/json" },
+      const r = await fetch("/registry/session", { method: "POST", headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ username: f.elements.username.value, password: f.elements.password.value }) });
       f.elements.password.value = "";
       $("#signin-status").textContent = r.ok ? `${t("signed_in")} ${(await r.json()).user}` : t("signin_failed");
       if (r.ok) search();
     });
     $("#signout").addEventListener("click", async () => {
-      await fetch("/v1/session", { method: "DELETE" });
+      await fetch("/registry/session", { method: "DELETE" });
       $("#signin-status").textContent = "";
       $("#patients").replaceChildren();
     });
