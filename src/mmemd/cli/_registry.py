@@ -156,8 +156,7 @@ def export_command(
     ] = None,
 ) -> None:
     """Write the pseudonymised mmemd.cohort/1 tables (Parquet) for `mmemd cohort analyze`."""
-    from mmemd.registry import audit
-    from mmemd.registry._export import export_cohort
+    from mmemd.registry import audit, export_cohort
 
     key = None
     if date_shift_key_file is not None:
@@ -194,8 +193,7 @@ def backup_command(
     config_file: ConfigOpt = None,
 ) -> None:
     """Back up the registry (SQLite online backup while the service runs; pg_dump for PostgreSQL)."""
-    from mmemd.registry import audit
-    from mmemd.registry._backup import BackupError, backup
+    from mmemd.registry import BackupError, audit, backup
 
     reg = _open(config_file)
     try:
@@ -215,8 +213,7 @@ def restore_command(
     yes: Annotated[bool, typer.Option("--yes", help="Replace the current registry without asking.")] = False,
 ) -> None:
     """Replace the registry by a backup (stop the service first)."""
-    from mmemd.registry import audit
-    from mmemd.registry._backup import BackupError, restore
+    from mmemd.registry import BackupError, audit, restore
 
     if not yes and not typer.confirm("Replace the current registry with the backup?"):
         raise typer.Exit(1)

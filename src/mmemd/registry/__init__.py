@@ -31,7 +31,9 @@ from mmemd.registry._accounts import (
     start_session,
 )
 from mmemd.registry._audit import AUDIT_ACTIONS, AuditAction, audit, audit_entries
+from mmemd.registry._backup import BackupError, backup, restore
 from mmemd.registry._engine import current_revision, default_database_url, make_engine, upgrade
+from mmemd.registry._export import DEFAULT_MAX_SHIFT_DAYS, ExportSummary, date_shift_days, export_cohort
 from mmemd.registry._store import (
     HistoryEntry,
     Identity,
@@ -41,14 +43,18 @@ from mmemd.registry._store import (
     RegistryEvent,
     StoredPatient,
     VersionConflict,
+    canonical,
     merge_patch_apply,
 )
 
 __all__ = [
     "AUDIT_ACTIONS",
+    "DEFAULT_MAX_SHIFT_DAYS",
     "ROLES",
     "AccountError",
     "AuditAction",
+    "BackupError",
+    "ExportSummary",
     "HistoryEntry",
     "Identity",
     "PatientNotFound",
@@ -62,15 +68,20 @@ __all__ = [
     "add_user",
     "audit",
     "audit_entries",
+    "backup",
+    "canonical",
     "check_password",
     "create_api_key",
     "current_revision",
+    "date_shift_days",
     "default_database_url",
     "end_session",
+    "export_cohort",
     "list_users",
     "make_engine",
     "merge_patch_apply",
     "resolve_api_key",
+    "restore",
     "revoke_api_key",
     "session_principal",
     "start_session",

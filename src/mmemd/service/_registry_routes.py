@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mmemd.clinical.errors import Problem, RecordError, loads
 from mmemd.registry import (
+    AuditAction,
     Identity,
     PatientNotFound,
     Principal,
@@ -29,6 +30,7 @@ from mmemd.registry import (
     StoredPatient,
     VersionConflict,
     audit,
+    canonical,
     check_password,
     default_database_url,
     end_session,
@@ -36,7 +38,6 @@ from mmemd.registry import (
     session_principal,
     start_session,
 )
-from mmemd.registry._audit import AuditAction
 from mmemd.service._auth import API_KEY_HEADER
 from mmemd.service._config import ServiceConfig
 from mmemd.service._problem import (
@@ -468,7 +469,6 @@ async def import_patients(request: Request, reg: Reg, who: Who) -> Response:
     if declared in JSONL:
         text = (await request.body()).decode("utf-8", errors="replace")
         problems: list[Problem] = []
-        from mmemd.registry._store import canonical
 
         for n, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
