@@ -103,6 +103,15 @@ def test_patch_needs_if_match_and_a_stale_etag_gets_412(client: TestClient) -> N
     # a stale If-Match on a visit is refused too
     v = client.post(f"{url}/visits", json=VISIT, headers={**AUTH, "If-Match": etag1})
     _problem(v, 412)
+    # one audit entry per attempt; a successful write's entry was committed with the change itself
+    writes = [(e["action"], e["outcome"]) for e in audit_entries(_registry(client)) if e["action"] != "read"]
+    assert writes == [
+        ("create", "ok"),
+        ("update", "ok"),
+        ("update", "conflict"),
+        ("update", "ok"),
+        ("add_visit", "conflict"),
+    ]
 
 
 def test_an_invalid_visit_is_refused_with_paths_and_nothing_is_stored(client: TestClient) -> None:

@@ -30,7 +30,7 @@ from mmemd.registry._accounts import (
     session_principal,
     start_session,
 )
-from mmemd.registry._audit import AUDIT_ACTIONS, AuditAction, audit, audit_entries
+from mmemd.registry._audit import AUDIT_ACTIONS, AuditAction, AuditContext, audit, audit_entries
 from mmemd.registry._backup import BackupError, backup, restore
 from mmemd.registry._engine import current_revision, default_database_url, make_engine, upgrade
 from mmemd.registry._export import DEFAULT_MAX_SHIFT_DAYS, ExportSummary, date_shift_days, export_cohort
@@ -53,6 +53,7 @@ __all__ = [
     "ROLES",
     "AccountError",
     "AuditAction",
+    "AuditContext",
     "BackupError",
     "ExportSummary",
     "HistoryEntry",

@@ -8,6 +8,7 @@ is append-only: database triggers refuse UPDATE and DELETE (migration 0002).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from sqlalchemy import select
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from mmemd.registry._accounts import Principal
     from mmemd.registry._store import Registry
 
-__all__ = ["AUDIT_ACTIONS", "AuditAction", "audit", "audit_entries"]
+__all__ = ["AUDIT_ACTIONS", "AuditAction", "AuditContext", "audit", "audit_entries"]
 
 AuditAction = Literal[
     "create",
@@ -36,6 +37,26 @@ AuditAction = Literal[
     "restore",
 ]
 AUDIT_ACTIONS: Final = frozenset(AuditAction.__args__)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditContext:
+    """Who writes, for the audit entry a write adds in its own transaction (a change never lands unaudited)."""
+
+    user: str
+    role: str
+    request_id: str | None = None
+
+    def entry(self, action: str, patient_id: str | None) -> AuditEntry:
+        return AuditEntry(
+            at=dt.datetime.now(dt.UTC),
+            user=self.user,
+            role=self.role,
+            action=action,
+            patient_id=patient_id,
+            request_id=self.request_id,
+            outcome="ok",
+        )
 
 
 def audit(

@@ -22,6 +22,7 @@ from sqlalchemy import Engine, Integer, literal, select, union_all
 from sqlalchemy.orm import Session, sessionmaker
 
 from mmemd.clinical.errors import Problem, RecordError
+from mmemd.registry._audit import AuditContext
 from mmemd.registry._engine import make_engine, upgrade
 from mmemd.registry._models import (
     FACT_TABLES,
@@ -383,6 +384,7 @@ class Registry:
         identity: Identity | None = None,
         events: Sequence[RegistryEvent] = (),
         patient_id: str | None = None,
+        audit: AuditContext | None = None,
     ) -> StoredPatient:
         """Store a new patient from an ``mmemd.patient/1`` record (its ``id`` is kept apart, as ``source_id``)."""
         return self.create_many(
@@ -392,6 +394,7 @@ class Registry:
             identities=[identity],
             events=[events],
             patient_ids=[patient_id],
+            audit=audit,
         )[0]
 
     def create_many(
@@ -403,6 +406,7 @@ class Registry:
         identities: Sequence[Identity | None] | None = None,
         events: Sequence[Sequence[RegistryEvent]] | None = None,
         patient_ids: Sequence[str | None] | None = None,
+        audit: AuditContext | None = None,
     ) -> list[StoredPatient]:
         """Store several new patients in one transaction: all or none (every record is validated first; the
         problems of record ``i`` are reported under ``$[i]``)."""
@@ -440,6 +444,8 @@ class Registry:
                 s.flush()
                 evs = events[i] if events else ()
                 self._append(s, pid, change.id, {t: {} for t in FACT_TABLES}, decompose(doc, evs))
+                if audit is not None:
+                    s.add(audit.entry("create", pid))
         return [self.get(pid) for pid in pids]
 
     def _write(
@@ -452,8 +458,11 @@ class Registry:
         expected_version: int | None,
         build: Callable[[dict[str, Any], list[RegistryEvent]], tuple[dict[str, Any], list[RegistryEvent]]],
         delete: bool = False,
+        audit: AuditContext | None = None,
     ) -> StoredPatient:
         with self.writing() as s:
+            if audit is not None:
+                s.add(audit.entry(action, patient_id))  # rolled back with the change if it fails
             p = s.get(Patient, patient_id, with_for_update=True)
             if p is None or p.deleted:
                 raise PatientNotFound(patient_id)
@@ -527,6 +536,7 @@ class Registry:
         lesions: Sequence[Mapping[str, Any]] = (),
         events: Sequence[RegistryEvent] = (),
         expected_version: int | None = None,
+        audit: AuditContext | None = None,
     ) -> StoredPatient:
         """Add one assessment visit (in the record's ``assessments[]`` form), optionally adding or replacing therapy
         lines (by ``line``) and lesions (by ``id``), and recording events. Problems are reported at paths of the
@@ -595,6 +605,7 @@ class Registry:
             reason=reason,
             expected_version=expected_version,
             build=build,
+            audit=audit,
         )
 
     def patch(
@@ -606,6 +617,7 @@ class Registry:
         reason: str | None = None,
         expected_version: int | None = None,
         events: Sequence[RegistryEvent] | None = None,
+        audit: AuditContext | None = None,
     ) -> StoredPatient:
         """Apply a JSON Merge Patch (RFC 7396) to the current record; ``events``, when given, replace the events.
         Lists (lesions, assessments, lines) are replaced whole, as RFC 7396 says; facts that disappear get
@@ -626,10 +638,17 @@ class Registry:
             reason=reason,
             expected_version=expected_version,
             build=build,
+            audit=audit,
         )
 
     def delete(
-        self, patient_id: str, *, author: str, reason: str | None = None, expected_version: int | None = None
+        self,
+        patient_id: str,
+        *,
+        author: str,
+        reason: str | None = None,
+        expected_version: int | None = None,
+        audit: AuditContext | None = None,
     ) -> StoredPatient:
         """Tombstone every fact of the patient; the history stays readable."""
         return self._write(
@@ -640,6 +659,7 @@ class Registry:
             expected_version=expected_version,
             build=lambda d, e: (d, e),
             delete=True,
+            audit=audit,
         )
 
 

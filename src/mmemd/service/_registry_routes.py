@@ -22,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from mmemd.clinical.errors import Problem, RecordError, loads
 from mmemd.registry import (
     AuditAction,
+    AuditContext,
     Identity,
     PatientNotFound,
     Principal,
@@ -153,9 +154,10 @@ async def _run(
     patient_id: str | None,
     fn: Callable[[], T],
     patient_of: Callable[[T], str] | None = None,
+    audited: bool = False,
 ) -> T:
     """Run ``fn`` off the event loop and write the audit entry, whatever the outcome (``patient_of``: the patient
-    the result names, for a create)."""
+    the result names, for a create; ``audited``: a successful ``fn`` wrote its entry in its own transaction)."""
     outcome = "ok"
     try:
         result = await run_in_threadpool(fn)
@@ -185,8 +187,13 @@ async def _run(
         outcome = "error"
         raise
     finally:
-        rid = _request_id(request)
-        await run_in_threadpool(audit, reg, who, action, patient_id, request_id=rid, outcome=outcome)
+        if not (audited and outcome == "ok"):
+            rid = _request_id(request)
+            await run_in_threadpool(audit, reg, who, action, patient_id, request_id=rid, outcome=outcome)
+
+
+def _ctx(request: Request, who: Principal) -> AuditContext:
+    return AuditContext(who.name, who.role, _request_id(request))
 
 
 def _etag(patient_id: str, version: int) -> str:
@@ -292,13 +299,14 @@ async def create_patient(request: Request, reg: Reg, who: Who) -> Response:
                 reason=body.reason or _reason(request),
                 identity=body.identity,
                 events=body.events,
+                audit=_ctx(request, who),
             )
         except RecordError as exc:
             if "schema" in data:
                 raise
             raise RecordError([_prefixed(p, "record") for p in exc.problems]) from None
 
-    p = await _run(request, reg, who, "create", None, create, patient_of=lambda p: p.id)
+    p = await _run(request, reg, who, "create", None, create, patient_of=lambda p: p.id, audited=True)
     return _patient_response(p, 201, location=True)
 
 
@@ -359,7 +367,9 @@ async def add_visit(request: Request, reg: Reg, who: Who, patient_id: str) -> Re
             author=who.name,
             reason=body.reason or _reason(request),
             expected_version=expected,
+            audit=_ctx(request, who),
         ),
+        audited=True,
     )
     return _patient_response(p, 201, location=True)
 
@@ -382,8 +392,14 @@ async def patch_patient(request: Request, reg: Reg, who: Who, patient_id: str) -
         "update",
         patient_id,
         lambda: reg.patch(
-            patient_id, patch, author=who.name, reason=_reason(request), expected_version=expected
+            patient_id,
+            patch,
+            author=who.name,
+            reason=_reason(request),
+            expected_version=expected,
+            audit=_ctx(request, who),
         ),
+        audited=True,
     )
     return _patient_response(p)
 
@@ -396,7 +412,14 @@ async def delete_patient(request: Request, reg: Reg, who: Who, patient_id: str) 
         who,
         "delete",
         patient_id,
-        lambda: reg.delete(patient_id, author=who.name, reason=_reason(request), expected_version=expected),
+        lambda: reg.delete(
+            patient_id,
+            author=who.name,
+            reason=_reason(request),
+            expected_version=expected,
+            audit=_ctx(request, who),
+        ),
+        audited=True,
     )
     return Response(status_code=204)
 
@@ -501,11 +524,11 @@ async def import_patients(request: Request, reg: Reg, who: Who) -> Response:
         records.append(dict(result.record))
 
     def store_all() -> list[StoredPatient]:
-        return reg.create_many(records, author=who.name, reason=_reason(request) or "import")
+        return reg.create_many(
+            records, author=who.name, reason=_reason(request) or "import", audit=_ctx(request, who)
+        )
 
     stored = await _run(request, reg, who, "import", None, store_all)
-    for p in stored:
-        await run_in_threadpool(audit, reg, who, "create", p.id, request_id=_request_id(request))
     out = [{"line_or_entry": i + 1, "id": p.id, "etag": p.etag} for i, p in enumerate(stored)]
     return Response(json.dumps({"created": out}), status_code=201, media_type=JSON)
 
