@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
@@ -261,3 +262,18 @@ def test_web_session_sign_in_and_out(client: TestClient) -> None:
     client.post("/registry/session", json={"username": "li", "password": "another passphrase"})
     _problem(client.get("/v1/patients"), 403)
     client.cookies.clear()
+
+
+def test_the_service_creates_its_default_database_only_when_the_registry_is_used(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MMEMD_DATA_DIR", str(tmp_path / "data"))
+    app = create_app(ServiceConfig(local_mode=True))
+    with TestClient(app) as c:
+        assert c.get("/healthz").status_code == 200
+        assert not (tmp_path / "data" / "registry.sqlite3").exists()
+        assert c.get("/v1/patients").status_code == 200
+    assert (tmp_path / "data" / "registry.sqlite3").is_file()
+    with sqlite3.connect(tmp_path / "data" / "registry.sqlite3") as con:
+        assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    app.state.registry.close()
