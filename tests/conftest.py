@@ -22,6 +22,8 @@ SEEDS = SHARED / "seeds"
 
 # The knowledge store is built on first use into a cache directory: keep the test run's out of the user's home.
 os.environ.setdefault("MMEMD_CACHE_DIR", tempfile.mkdtemp(prefix="mmemd-test-cache-"))
+# Likewise the patient registry's default database (data directory), opened by any app the tests build.
+os.environ.setdefault("MMEMD_DATA_DIR", tempfile.mkdtemp(prefix="mmemd-test-data-"))
 
 
 # Tests that need a system package call _system.require_system (``from _system import require_system``), which skips

@@ -52,6 +52,7 @@ _COMMAND_MODULES = (
     "_survival",
     "_cohort",
     "_imaging",
+    "_registry",
 )
 
 #: The module registering each top-level command (checked against the modules by the CLI tests).
@@ -69,4 +70,5 @@ _COMMAND_OWNERS = {
     "survival": "_survival",
     "cohort": "_cohort",
     "imaging": "_imaging",
+    "registry": "_registry",
 }

@@ -68,6 +68,11 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
     app.include_router(_cds_hooks.build_router(config))
     app.include_router(_web.build_router(config))
     app.include_router(_imaging.build_router(config))
+    from mmemd.service import _registry_routes, _registry_web
+
+    app.include_router(_registry_routes.build_router(config))
+    app.include_router(_registry_routes.build_session_router(config))
+    app.include_router(_registry_web.build_router(config))
     install_openapi(app)
     from mmemd.service._docs import install_docs
 

@@ -14,6 +14,7 @@ Environment variables (each overrides the file's key of the same name):
 ``MMEMD_PUBLIC_BASE_URL``  externally visible base URL
 ``MMEMD_SHUTDOWN_TIMEOUT`` seconds to let in-flight requests finish on SIGTERM/SIGINT
 ``MMEMD_SHARED_STATE_URL`` ``redis://…`` store shared by several workers/hosts (replay cache, cards, report links)
+``MMEMD_DATABASE_URL``     the patient registry's database (``sqlite:///path`` or ``postgresql://...``)
 ========================== ======================================================================================
 """
 
@@ -97,6 +98,10 @@ class ServiceConfig(BaseModel):
             raise ValueError(f"shared_state_url must start with one of {', '.join(REDIS_SCHEMES)}")
         return v
 
+    #: the patient registry's database: ``sqlite:///path/registry.sqlite3`` or ``postgresql://user@host/db``;
+    #: unset: ``registry.sqlite3`` in the data directory (``MMEMD_DATA_DIR``, else ``$XDG_DATA_HOME/mmemd``)
+    database_url: str | None = None
+
     @field_validator("api_key_hashes")
     @classmethod
     def _hex_digests(cls, v: list[str]) -> list[str]:
@@ -167,6 +172,8 @@ def env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
         out["shutdown_timeout_seconds"] = env["MMEMD_SHUTDOWN_TIMEOUT"]
     if "MMEMD_SHARED_STATE_URL" in env:
         out["shared_state_url"] = env["MMEMD_SHARED_STATE_URL"] or None
+    if "MMEMD_DATABASE_URL" in env:
+        out["database_url"] = env["MMEMD_DATABASE_URL"] or None
     if "MMEMD_CORS_ORIGINS" in env:
         out["cors_origins"] = _split(env["MMEMD_CORS_ORIGINS"])
     for name, key in (("MMEMD_LOCAL_MODE", "local_mode"), ("MMEMD_AUTH_REQUIRED", "auth_required")):
