@@ -306,4 +306,4 @@ def key_revoke(
 
 
 def register(app: typer.Typer) -> None:
-    app.add_typer(registry_app)
+    app.add_typer(registry_app, name="registry")
