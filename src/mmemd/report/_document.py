@@ -428,7 +428,7 @@ def _statement_blocks(lang: Lang, a: AdvisedAssessment) -> list[Block]:
     return [
         Para(
             " ".join(
-                _with_cite(pick(lang, s.en, s.zh), s.claims, s.citations) for s in a.evidence_statements
+                _with_cite(pick(lang, s.en, s.zh), s.claims, s.citations, lang) for s in a.evidence_statements
             ),
             "warn",
         )
