@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mmemd.clinical.context import ClinicalContext, derive_context
-from mmemd.knowledge import Vocabulary
+from mmemd.clinical.context import BCMA_DIRECTED, ClinicalContext, derive_context
+from mmemd.knowledge import Vocabulary, load_glossary
 
 #: The entity pathway implied by an EMD category, for contexts built without a clinical context (tests, rules).
 _PATHWAY_OF_CATEGORY = {
@@ -165,7 +165,17 @@ def _refractory_because_zh(clinical: ClinicalContext, vocab: Vocabulary) -> dict
             cls = vocab.agent_class(agent)
             if cls:
                 out.setdefault(cls, text)
+            if agent in BCMA_DIRECTED:
+                out.setdefault("bcma_directed", text)
     return out
+
+
+def term_label(vocab: Vocabulary, term_id: str, lang: str) -> str:
+    """A drug, class or procedure by its name in ``lang``; a tracked class that is no pharmacological class of the
+    vocabulary (BCMA-directed) by its glossary entry ``class.<id>``."""
+    if vocab.term(term_id) is not None:
+        return vocab.label(term_id, lang)
+    return load_glossary().term(f"class.{term_id}", "zh" if lang == "zh" else "en")
 
 
 def _lesion_dict(lesion: Any) -> dict[str, Any]:

@@ -112,6 +112,7 @@ def explain(
     from rich.console import Console
     from rich.table import Table
 
+    from mmemd.advice._context import term_label
     from mmemd.knowledge import load_glossary, vocabulary
 
     g = load_glossary()
@@ -121,12 +122,7 @@ def explain(
         return g.term(f"explain.{key}", "zh" if lang == "zh" else "en")
 
     def label(i: str) -> str:
-        # a tracked class that is no pharmacological class of the vocabulary (BCMA-directed) is in the glossary
-        if lang != "zh":
-            return i
-        if vocab.term(i) is not None:
-            return vocab.label(i, "zh")
-        return g.term(f"class.{i}", "zh")
+        return term_label(vocab, i, "zh") if lang == "zh" else i
 
     def names(ids: list[str] | tuple[str, ...]) -> str:
         sep = "、" if lang == "zh" else ", "
