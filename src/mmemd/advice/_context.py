@@ -159,7 +159,7 @@ def _refractory_because_zh(clinical: ClinicalContext, vocab: Vocabulary) -> dict
     out: dict[str, str] = {}
     for line in clinical.lines:
         for agent in line.refractory_agents:
-            how = "病历记录" if line.refractory_source == "recorded" else "据治疗中进展推导"
+            how = "据治疗中进展推导" if agent in line.derived_agents else "病历记录"
             text = f"{vocab.label(agent, 'zh')}难治（第{line.line}线，{how}）"
             out.setdefault(agent, text)
             cls = vocab.agent_class(agent)
