@@ -17,11 +17,13 @@ from functools import lru_cache
 from typing import Any
 
 from mmemd.knowledge import vocabulary
-from mmemd.report._citations import REFERENCES, REVIEWS, reference_text
+from mmemd.report._citations import REFERENCES, REVIEWS, reference_text, short_cite
 from mmemd.report._model import normalize_quote
 
 #: Abbreviations and units kept in Latin letters in Chinese clinical text; mmemd is the product's name.
 ALLOWED = frozenset({"vs", "del", "mg", "cm", "mmol", "kg", "mmemd"})
+#: Compound units written in Latin letters in Chinese clinical text, removed whole (so "min" alone is still prose).
+UNITS = ("mL/min/1.73 m²",)
 #: A lower-case Latin word, not part of a longer word (accented Latin letters count as letters: Rosiñol).
 WORD = re.compile(
     r"(?<![A-Za-z0-9_\u00b5\u00c0-\u024f])[a-z][a-z]+(?:[-_][a-z]+)*(?![A-Za-z0-9\u00b5\u00c0-\u024f])"
@@ -56,6 +58,10 @@ def english_prose(text: str, kb: Any, identifiers: Iterable[str] = ()) -> list[s
     for key in REFERENCES:
         ref = reference_text(key)
         text = text.replace(ref, " ").replace(html.escape(ref, quote=False), " ")
+        # the in-text citation: an author's name may hold a lower-case particle (Fernández de Larrea)
+        text = text.replace(short_cite(key, "zh"), " ")
+    for unit in UNITS:
+        text = text.replace(unit, " ")
     for review in REVIEWS.values():
         text = text.replace(review["en"], " ")
     for ident in sorted(identifiers, key=len, reverse=True):

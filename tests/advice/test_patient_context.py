@@ -191,6 +191,25 @@ def test_progression_during_the_latest_line_makes_its_agents_refractory():
     assert ctx.lines[0].refractory.value is False
 
 
+def test_recorded_and_derived_refractoriness_on_one_line_keep_their_sources():
+    """A line with a recorded refractory agent and progression on it: the recorded agent says 'recorded', the others
+    'derived', in both languages (the Chinese 'because' of a caution names the right source per agent)."""
+    from mmemd.advice import build_context
+
+    rec = _pd_record("2025-02-15")
+    rec["therapy_history"][-1]["refractory_agents"] = ["carfilzomib"]
+    r = parse_record(rec)
+    a = assess(r)
+    clinical = derive_context(r, a, vocabulary().agent_class)
+    assert clinical.lines[-1].refractory_source == "recorded and derived"
+    assert clinical.lines[-1].derived_agents == ("pomalidomide",)
+    ctx = build_context(r, a, vocabulary())
+    assert "as recorded" in ctx.refractory_because["carfilzomib"]
+    assert "progression on" in ctx.refractory_because["pomalidomide"]
+    assert ctx.refractory_because_zh["carfilzomib"] == "卡非佐米难治（第2线，病历记录）"
+    assert ctx.refractory_because_zh["pomalidomide"] == "泊马度胺难治（第2线，据治疗中进展推导）"
+
+
 def test_progression_before_the_latest_line_started_is_not_derived():
     ctx = _ctx(_pd_record("2025-07-01"))
     assert ctx.refractory_agents == frozenset()

@@ -53,10 +53,24 @@ def _names(ids: Sequence[str]) -> str:
 
 def _names_zh(ids: Sequence[str]) -> str:
     """Agents and classes by their Chinese names (NMPA names where they exist), never by vocabulary id."""
+    from mmemd.advice._context import term_label
     from mmemd.knowledge import vocabulary
 
     vocab = vocabulary()
-    return "、".join(vocab.label(i, "zh") for i in ids)
+    return "、".join(term_label(vocab, i, "zh") for i in ids)
+
+
+#: The clinical context's facts by their Chinese names (a reason when the context could not be derived).
+_FACT_ZH: Final = {
+    "frail": "体弱",
+    "renal_insufficiency": "肾功能不全",
+    "reduced_kidney_function": "肾功能减退",
+    "transplant_unsuitable": "不适合移植",
+    "prior_asct": "既往自体移植",
+    "prior_allogeneic_sct": "既往异基因移植",
+    "prior_bcma_car_t": "既往BCMA CAR-T治疗",
+    "triple_class_refractory": "三类药物难治",
+}
 
 
 def _history_known(ctx: PatientContext) -> bool:
@@ -207,7 +221,7 @@ def _lesion_not_tissue_confirmed(ctx: PatientContext, arg: Any) -> Check:
             "lesion_not_tissue_confirmed",
             outcome,
             f"lesion(s) {_names(unconfirmed)} without biopsy or cytology",
-            f"病灶{_names(unconfirmed)}未经活检或细胞学证实",
+            f"病灶{'、'.join(unconfirmed)}未经活检或细胞学证实",
         )
     return Check(
         "lesion_not_tissue_confirmed", outcome, "every lesion tissue-confirmed", "所有病灶均经病理证实"
@@ -225,7 +239,7 @@ def _lesion_near_spine(ctx: PatientContext, arg: Any) -> Check:
         "lesion_near_spine",
         outcome,
         f"lesion(s) {_names(near)} paravertebral or arising from bone" if near else "no paraskeletal lesion",
-        f"病灶{_names(near)}位于椎旁或起源于骨" if near else "无骨旁病灶",
+        f"病灶{'、'.join(near)}位于椎旁或起源于骨" if near else "无骨旁病灶",
     )
 
 
@@ -248,7 +262,7 @@ def _cytogenetics_missing(ctx: PatientContext, arg: Any) -> Check:
         "cytogenetics_missing",
         outcome,
         f"FISH result missing: {_names(missing)}" if missing else "high-risk FISH results recorded",
-        f"缺少FISH结果：{_names(missing)}" if missing else "高危FISH结果已记录",
+        f"缺少FISH结果：{'、'.join(missing)}" if missing else "高危FISH结果已记录",
     )
 
 
@@ -319,9 +333,11 @@ def _response_at_least(ctx: PatientContext, arg: Any) -> Check:
 def _clinical_fact(name: str) -> Callable[[PatientContext, Any], Check]:
     """A three-valued fact of the shared patient context (clinical/context.py), with its own reason."""
 
+    zh = _FACT_ZH[name]  # a fact without a Chinese name fails at import, not in a clinician's output
+
     def check(ctx: PatientContext, arg: Any) -> Check:
         if ctx.clinical is None:
-            return Check(name, "undecided", f"{name.replace('_', ' ')}: not derived", f"{name}：未推导")
+            return Check(name, "undecided", f"{name.replace('_', ' ')}: not derived", f"{zh}：未推导")
         fact = getattr(ctx.clinical, name)
         return Check(name, _tri(fact.value, bool(arg)), fact.en, fact.zh)
 
@@ -341,7 +357,7 @@ def _on_current_regimen(ctx: PatientContext, arg: Any) -> Check:
         f"current line {line} includes {_names(hit)}"
         if hit
         else f"current line {line} has none of {_names(agents)}",
-        f"当前第{line}线方案包含{_names(hit)}" if hit else f"当前第{line}线方案不含{_names(agents)}",
+        f"当前第{line}线方案包含{_names_zh(hit)}" if hit else f"当前第{line}线方案不含{_names_zh(agents)}",
     )
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from mmemd.clinical.context import ClinicalContext, derive_context
-from mmemd.knowledge import Vocabulary
+from mmemd.clinical.context import BCMA_DIRECTED, ClinicalContext, derive_context
+from mmemd.knowledge import Vocabulary, load_glossary
 
 #: The entity pathway implied by an EMD category, for contexts built without a clinical context (tests, rules).
 _PATHWAY_OF_CATEGORY = {
@@ -159,13 +159,23 @@ def _refractory_because_zh(clinical: ClinicalContext, vocab: Vocabulary) -> dict
     out: dict[str, str] = {}
     for line in clinical.lines:
         for agent in line.refractory_agents:
-            how = "病历记录" if line.refractory_source == "recorded" else "据治疗中进展推导"
+            how = "据治疗中进展推导" if agent in line.derived_agents else "病历记录"
             text = f"{vocab.label(agent, 'zh')}难治（第{line.line}线，{how}）"
             out.setdefault(agent, text)
             cls = vocab.agent_class(agent)
             if cls:
                 out.setdefault(cls, text)
+            if agent in BCMA_DIRECTED:
+                out.setdefault("bcma_directed", text)
     return out
+
+
+def term_label(vocab: Vocabulary, term_id: str, lang: str) -> str:
+    """A drug, class or procedure by its name in ``lang``; a tracked class that is no pharmacological class of the
+    vocabulary (BCMA-directed) by its glossary entry ``class.<id>``."""
+    if vocab.term(term_id) is not None:
+        return vocab.label(term_id, lang)
+    return load_glossary().term(f"class.{term_id}", "zh" if lang == "zh" else "en")
 
 
 def _lesion_dict(lesion: Any) -> dict[str, Any]:

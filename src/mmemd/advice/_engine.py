@@ -15,7 +15,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ValidationError
 
 from mmemd.advice._conditions import CONDITIONS, Check, Outcome, evaluate, verdict
-from mmemd.advice._context import PatientContext
+from mmemd.advice._context import PatientContext, term_label
 from mmemd.advice._models import (
     Bilingual,
     Caution,
@@ -354,8 +354,8 @@ def _refractory_cautions(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase
                 why = ctx.refractory_because.get(cls, f"refractory to {cls}")
                 out.append(
                     Caution(
-                        en=f"Disease refractory to a drug of the same class ({kb.vocabulary.label(cls, 'en')}) as {agent}: response is less likely.",
-                        zh=f"疾病为{kb.vocabulary.label(cls, 'zh')}难治（与{kb.vocabulary.label(agent, 'zh')}同类），疗效可能下降。",
+                        en=f"Disease refractory to a drug of the same class ({term_label(kb.vocabulary, cls, 'en')}) as {agent}: response is less likely.",
+                        zh=f"疾病为{term_label(kb.vocabulary, cls, 'zh')}难治（与{kb.vocabulary.label(agent, 'zh')}同类），疗效可能下降。",
                         severity="major",
                         because=[why],
                         because_zh=[ctx.refractory_because_zh.get(cls, why)],
@@ -402,11 +402,12 @@ def _not_suitable_reasons(
     )
     if key and all(a in current for a in key) and not refractory and not line_refractory:
         line = ctx.clinical.current_line.line if ctx.clinical and ctx.clinical.current_line else "?"
-        resp = ctx.response_current or "not evaluable"
+        resp = ctx.response_current if ctx.response_current != "not_evaluable" else None
         reasons.append(
             Bilingual(
-                en=f"Already the current regimen (line {line}; current response {resp}): not a new option.",
-                zh=f"即当前正在使用的方案（第{line}线；当前疗效{resp}），并非新的选择。",
+                en=f"Already the current regimen (line {line}; current response {resp or 'not evaluable'}): "
+                "not a new option.",
+                zh=f"即当前正在使用的方案（第{line}线；当前疗效{resp or '无法评估'}），并非新的选择。",
             )
         )
         short.append(Bilingual(en=f"current regimen (line {line})", zh=f"当前方案（第{line}线）"))

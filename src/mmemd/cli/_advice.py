@@ -108,6 +108,7 @@ def explain(
     from rich.console import Console
     from rich.table import Table
 
+    from mmemd.advice._context import term_label
     from mmemd.knowledge import load_glossary, vocabulary
 
     g = load_glossary()
@@ -116,9 +117,12 @@ def explain(
     def term(key: str) -> str:
         return g.term(f"explain.{key}", "zh" if lang == "zh" else "en")
 
+    def label(i: str) -> str:
+        return term_label(vocab, i, "zh") if lang == "zh" else i
+
     def names(ids: list[str] | tuple[str, ...]) -> str:
         sep = "、" if lang == "zh" else ", "
-        return sep.join(vocab.label(i, "zh") if lang == "zh" else i for i in ids) or "—"
+        return sep.join(label(i) for i in ids) or "—"
 
     console = Console()
     t = _TEXT["zh" if lang == "zh" else "en"]
@@ -126,7 +130,8 @@ def explain(
     for col in t["context_cols"]:
         facts_table.add_column(col, overflow="fold")
     if ctx is not None:
-        facts_table.add_row("eGFR (CKD-EPI 2021)", ctx.egfr_ckd_epi_2021 or "?", "mL/min/1.73 m²")
+        egfr = f"{ctx.egfr_ckd_epi_2021} mL/min/1.73 m²" if ctx.egfr_ckd_epi_2021 else t["unknown"]
+        facts_table.add_row(t["egfr"], egfr, t["egfr_basis"])
         facts_table.add_row(t["classes"], names(ctx.exposed_classes), names(ctx.refractory_classes))
         for ln in ctx.lines:
             ref = t["refractory"][ln.refractory]
@@ -182,7 +187,7 @@ def explain(
     console.print(rank_table)
     for n in not_suitable:
         title = titles.get(("option", str(n["id"])), str(n["id"]))
-        console.print(f"[red]{t['not_suitable']}[/] {title}: " + sep.join(map(str, n["reasons"])))
+        console.print(f"[red]{t['not_suitable']}[/] {title}{t['colon']}" + sep.join(map(str, n["reasons"])))
     v = assessment.versions
     console.print(
         f"[dim]mmemd {v.mmemd} · {v.knowledge_base} · {v.response_criteria} · {v.high_risk_definition}[/]"
@@ -206,6 +211,10 @@ _TEXT: dict[str, dict[str, Any]] = {
         "ranking": "Ranking (tier, then score, then clinical order)",
         "ranking_cols": ("#", "option", "tier", "evidence", "applicability", "penalties", "score", "why"),
         "not_suitable": "considered, not suitable",
+        "colon": ": ",
+        "unknown": "?",
+        "egfr": "eGFR",
+        "egfr_basis": "CKD-EPI 2021 creatinine equation",
         "classes": "classes: exposed | refractory",
         "facts": {},
     },
@@ -224,6 +233,10 @@ _TEXT: dict[str, dict[str, Any]] = {
         "ranking": "排序（先分层，再评分，再按临床顺序）",
         "ranking_cols": ("#", "治疗选择", "分层", "证据", "适用性", "扣分", "评分", "依据"),
         "not_suitable": "已考虑但不适合",
+        "colon": "：",
+        "unknown": "未知",
+        "egfr": "估算肾小球滤过率（eGFR）",
+        "egfr_basis": "CKD-EPI 2021肌酐公式",
         "classes": "药物类别：既往使用｜难治",
         "facts": {
             "pathway": "疾病类型",
@@ -268,4 +281,7 @@ def _rule_titles(lang: str) -> dict[tuple[str, str], str]:
         out[("workup", w.id)] = w.title_zh
     for p in rules.prognosis:
         out[("prognosis", p.id)] = p.zh.split("：")[0].rstrip("。")
+    for s in rules.statements:
+        # the statement's first clause: what it is about (the whole text is in the report)
+        out[("statement", s.id)] = s.zh.split("；")[0].rstrip("。")
     return out

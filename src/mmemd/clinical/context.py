@@ -129,6 +129,8 @@ class LineSummary:
     refractory: Fact
     #: "recorded", "derived" or None when not refractory / unknown
     refractory_source: str | None
+    #: the refractory agents derived from progression on the line (the others were recorded as refractory)
+    derived_agents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,6 +374,7 @@ def _lines(
                 refractory_agents=tuple(refractory),
                 refractory=fact,
                 refractory_source=source,
+                derived_agents=tuple(derived),
             )
         )
     return out, because

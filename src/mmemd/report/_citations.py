@@ -126,8 +126,8 @@ REFERENCES: Final[dict[str, Reference]] = {
         "European Expert Panel",
         "J Hematol Oncol",
         2018,
-        "11:10",
-        None,
+        "11(1):10",
+        "10.1186/s13045-017-0549-1",
         "Caers 2018",
     ),
     "DIMA24": Reference(

@@ -134,6 +134,15 @@ def _keys(lang: Lang, keys: list[str] | tuple[str, ...]) -> str:
     ).strip()
 
 
+def _sep(lang: Lang) -> str:
+    """Between clauses: the Chinese semicolon in Chinese text."""
+    return "；" if lang == "zh" else "; "
+
+
+def _colon(lang: Lang) -> str:
+    return "：" if lang == "zh" else ": "
+
+
 def _with_cite(
     text: str, ids: list[str] | tuple[str, ...], keys: list[str] | tuple[str, ...] = (), lang: Lang = "en"
 ) -> str:
@@ -306,7 +315,7 @@ def _summary(r: Report, lang: Lang) -> Section:
     else:
         rows = []
         for o in a.options[:TOP_OPTIONS]:
-            keys = "; ".join(
+            keys = _sep(lang).join(
                 _with_cite(f"{pick(lang, k.en, k.zh)} ({k.grade})", [k.claim])
                 for k in o.key_results[:TOP_KEY_RESULTS]
             )
@@ -358,7 +367,7 @@ def _summary(r: Report, lang: Lang) -> Section:
         for c in o.cautions:
             if c.severity == "major":
                 text = _caution_text(lang, c)
-                cautions.setdefault(text, f"{short(o, lang)}: {text}")
+                cautions.setdefault(text, f"{short(o, lang)}{_colon(lang)}{text}")
     if cautions:
         blocks.append(Heading(3, label(lang, "main_cautions")))
         blocks.append(Bullets(tuple(cautions.values()), "warn"))
@@ -428,7 +437,7 @@ def _statement_blocks(lang: Lang, a: AdvisedAssessment) -> list[Block]:
     return [
         Para(
             " ".join(
-                _with_cite(pick(lang, s.en, s.zh), s.claims, s.citations) for s in a.evidence_statements
+                _with_cite(pick(lang, s.en, s.zh), s.claims, s.citations, lang) for s in a.evidence_statements
             ),
             "warn",
         )
@@ -461,7 +470,7 @@ def _options_detail(r: Report, lang: Lang) -> Section:
             ),
             (
                 label(lang, "applies_because"),
-                "; ".join(pick(lang, b.en, b.zh) for b in o.applies_because) or "—",
+                _sep(lang).join(pick(lang, b.en, b.zh) for b in o.applies_because) or "—",
             ),
         ]
         blocks.append(Facts(tuple(facts)))
@@ -478,15 +487,19 @@ def _options_detail(r: Report, lang: Lang) -> Section:
             blocks.append(Para(thin, "note"))
         note = pick(lang, o.note_en, o.note_zh)
         if note:
-            blocks.append(Para(_with_cite(f"{label(lang, 'note')}: {note}", [], o.citations, lang), "note"))
+            blocks.append(
+                Para(_with_cite(f"{label(lang, 'note')}{_colon(lang)}{note}", [], o.citations, lang), "note")
+            )
         elif o.citations:
             sep = "；" if lang == "zh" else "; "
             cites = sep.join(short_cite(k, lang) for k in dict.fromkeys(o.citations))
-            blocks.append(Para(f"{label(lang, 'sources')}: {cites}", "note"))
+            blocks.append(Para(f"{label(lang, 'sources')}{_colon(lang)}{cites}", "note"))
         if o.cautions:
             blocks.append(Para(label(lang, "cautions") + ":"))
             blocks.append(Bullets(tuple(_caution_text(lang, c) for c in o.cautions), "warn"))
-        blocks.append(_evidence_table(lang, oe.rows, f"{label(lang, 'evidence_table')}: {short(o, lang)}"))
+        blocks.append(
+            _evidence_table(lang, oe.rows, f"{label(lang, 'evidence_table')}{_colon(lang)}{short(o, lang)}")
+        )
     if r.options:
         blocks.append(Para(_general_note(lang), "small"))
     return Section("options", label(lang, "options_detail"), tuple(blocks), page_break_before=True)
@@ -548,10 +561,10 @@ def _workup(r: Report, lang: Lang) -> Section:
     if not a.workup:
         blocks.append(Para(label(lang, "no_workup")))
     for w in a.workup:
-        because = "; ".join(pick(lang, b.en, b.zh) for b in w.because)
+        because = _sep(lang).join(pick(lang, b.en, b.zh) for b in w.because)
         detail = pick(lang, w.detail_en, w.detail_zh)
         text = _with_cite(pick(lang, w.title_en, w.title_zh), w.claims, w.citations, lang)
-        items = [f"{label(lang, 'because')}: {because}"] if because else []
+        items = [f"{label(lang, 'because')}{_colon(lang)}{because}"] if because else []
         if detail:
             items.append(detail)
         blocks.append(Para(text))
