@@ -264,3 +264,100 @@ def test_a_site_named_before_the_lesion_word_is_its_site() -> None:
     assert (les.site, les.change) == ("liver", "new")
     assert _one("检查所见：脾脏不大，内见低密度结节，约1.0cm×0.8cm。").site == "spleen"
     assert extract("检查所见：肝脏大小约15cm，形态正常。").lesions == []
+
+
+@pytest.mark.parametrize(
+    ("text", "side"),
+    [
+        ("检查所见：右乳内上象限见低回声结节，大小约15mm×9mm。", "right"),
+        ("检查所见：双乳外上象限见多发肿块，较大者约2.0cm×1.5cm。", "bilateral"),
+    ],
+)
+def test_breast_named_by_its_side_alone(text: str, side: str) -> None:
+    les = _one(text)
+    assert (les.site, les.side) == ("breast", side)
+
+
+def test_breast_character_inside_another_word_is_not_the_breast() -> None:
+    # 乳 in 甲状腺乳头状癌 (papillary thyroid carcinoma) names no breast: the finding is a distractor.
+    assert extract("诊断意见：甲状腺右叶结节，考虑甲状腺乳头状癌。").lesions == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IMPRESSION: Right thigh intramuscular mass. Plasmacytoma is the leading consideration.",
+        "IMPRESSION: Left pleural nodule, most likely myelomatous involvement.",
+        "IMPRESSION: Right renal mass; plasmacytoma favoured over renal cell tumour.",
+        "诊断意见：左侧肾上腺结节，首先考虑浆细胞瘤。",
+        "诊断意见：右侧胸壁肿块，倾向于髓外浸润。",
+    ],
+)
+def test_hedge_phrases_make_the_lesion_possible(text: str) -> None:
+    assert _one(text).certainty == "possible"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IMPRESSION: No evidence of extramedullary plasmacytoma.",
+        "IMPRESSION: Osseous disease only; no evidence of extramedullary myeloma.",
+        "诊断意见：全身多发骨质破坏；未见髓外病变。",
+        "诊断意见：未见明确髓外浸润征象。",
+        "诊断意见：腹盆腔未见明确髓外浆细胞瘤征象。",
+    ],
+)
+def test_explicit_negative_wordings(text: str) -> None:
+    r = extract(text)
+    assert r.lesions == [] and r.no_extramedullary_lesion is True
+    assert any(e.field == "no_extramedullary_lesion" for e in r.evidence)
+
+
+def test_an_extramedullary_word_that_is_not_negated_is_no_negative_statement() -> None:
+    r = extract("诊断意见：右侧腰大肌肿块，考虑髓外浆细胞瘤。")
+    assert r.no_extramedullary_lesion is False
+
+
+@pytest.mark.parametrize(
+    ("text", "change"),
+    [
+        (
+            "FINDINGS: The previously seen right inguinal lymph node has decreased in size, now 1.2 x 0.9 cm.",
+            "decreased",
+        ),
+        ("FINDINGS: The right axillary node seen on the prior study has resolved.", "resolved"),
+        ("检查所见：右侧腋窝淋巴结较前缩小，现约1.0cm×0.6cm。", "decreased"),
+        ("检查所见：原左侧腹股沟淋巴结已消失。", "resolved"),
+    ],
+)
+def test_a_node_followed_from_the_prior_study_is_a_lesion(text: str, change: str) -> None:
+    les = _one(text)
+    assert (les.site, les.change) == ("lymph_node", change)
+
+
+def test_a_small_stable_node_is_not_a_lesion() -> None:
+    assert extract("检查所见：右侧颈部见数个小淋巴结，较大者约0.6cm×0.3cm，同前。").lesions == []
+
+
+@pytest.mark.parametrize("morphology", ["淋巴门消失", "淋巴门结构消失", "皮髓质分界消失"])
+def test_loss_of_nodal_hilum_is_a_descriptor_not_a_change(morphology: str) -> None:
+    les = _one(f"检查所见：左侧腋窝见肿大淋巴结，大小约2.1cm×1.4cm，{morphology}。")
+    assert (les.site, les.change) == ("lymph_node", None)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "诊断意见：胸椎骨髓浸润。",
+        "诊断意见：骨盆弥漫性骨髓受累。",
+        "检查所见：腰椎骨髓代谢增高，SUVmax约3.0。",
+        "IMPRESSION: Diffuse marrow infiltration of the lumbar spine.",
+    ],
+)
+def test_marrow_infiltration_is_not_a_focal_lesion(text: str) -> None:
+    assert extract(text).lesions == []
+
+
+def test_a_focal_lesion_in_a_bone_with_marrow_words_is_still_read() -> None:
+    les = _one("检查所见：L3椎体骨髓腔内见结节状异常信号，大小约1.4cm×1.1cm。")
+    assert (les.site, les.relation_to_bone) == ("bone", "intraosseous")

@@ -24,11 +24,13 @@ PRIORITY: Final = (
     "organs_normal",
     "no_new",
     "lesion_override",
+    "morphology",
     "uptake",
     "change",
     "distractor",
     "hedge",
     "myeloma",
+    "marrow",
     "negation",
     "bone_destruction",
     "soft_tissue",
@@ -76,14 +78,26 @@ def _alternation(terms: list[str], lang: Lang) -> str:
     return f"(?:{body})"
 
 
-def _matcher(groups: dict[str, list[str]], lang: Lang) -> tuple[re.Pattern[str], dict[str, str]]:
+# The side words a `zh_after_side` site term must follow (左乳, 右乳, 双乳, 两乳, 左侧乳…).
+_ZH_SIDE_CHARS: Final = "左右双两侧"
+
+
+def _matcher(
+    groups: dict[str, list[str]], lang: Lang, after_side: dict[str, list[str]] | None = None
+) -> tuple[re.Pattern[str], dict[str, str]]:
     """One regex over every term of a concern, longest term first (so at any position the longest term wins), and
-    the value (site id, change kind, side) of each term."""
+    the value (site id, change kind, side) of each term. ``after_side`` terms match only right after a side word."""
     values: dict[str, str] = {}
     for value, terms in groups.items():
         for term in terms or []:
             values.setdefault(_key(term, lang), value)
-    return re.compile(_alternation(list(values), lang), re.IGNORECASE), values
+    pattern = _alternation(list(values), lang)
+    sided = {t: value for value, terms in (after_side or {}).items() for t in terms}
+    if sided:
+        for term, value in sided.items():
+            values.setdefault(_key(term, lang), value)
+        pattern = f"{pattern}|(?<=[{_ZH_SIDE_CHARS}]){_alternation(list(sided), lang)}"
+    return re.compile(pattern, re.IGNORECASE), values
 
 
 def _key(term: str, lang: Lang) -> str:
@@ -106,7 +120,12 @@ def lexicon() -> Lexicon:
                 groups = {concern: list(cues[concern].get(lang) or [])}
             if not any(groups.values()):
                 continue
-            pattern, values = _matcher(groups, lang)
+            after_side = (
+                {sid: list(entry.get("zh_after_side") or []) for sid, entry in sites.items()}
+                if concern == "site" and lang == "zh"
+                else None
+            )
+            pattern, values = _matcher(groups, lang, after_side)
             matchers[lang].append((concern, pattern, values))
     prior = {
         lang: re.compile(_alternation(list(cues["prior"][lang]), lang), re.IGNORECASE)

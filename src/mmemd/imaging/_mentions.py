@@ -3,8 +3,10 @@
 A sentence is cut into clauses (at commas and colons). A mention starts at a clause that holds a lesion word (mass,
 nodule, 肿块, 结节, bone destruction, soft-tissue mass, uptake, "resolved") that is not negated; the clauses that
 follow add their size, SUV, change and hedge to it, until a clause names a different site with a lesion word of its
-own. Negation (未见/无/no/without) covers the words after it to the end of its clause — for English "no", to the end
-of the sentence unless "but"/"however" intervenes.
+own. A lymph node needs more: enlarged, avid, a mass, loss of its hilum, or a change since the prior study other than
+"stable". Negation (未见/无/no/without) covers the words after it to the end of its clause — for English "no", to the
+end of the sentence unless "but"/"however" intervenes; a negated 髓外 / "extramedullary" is the report's statement that
+there is no extramedullary disease.
 
 Relation to bone (the record's ``relation_to_bone``):
 
@@ -12,7 +14,8 @@ Relation to bone (the record's ``relation_to_bone``):
   mass or a named soft-tissue region → ``arising_from_bone``, at that region (椎旁 → paravertebral, 椎管内 →
   epidural) or else ``soft_tissue``;
 * a named bone with destruction or a lesion word and nothing outside the bone → ``intraosseous`` at ``bone`` — but
-  not for "multiple"/"diffuse" bone disease, which is marrow disease rather than a lesion to measure;
+  not for "multiple"/"diffuse" bone disease or marrow infiltration (腰椎骨髓浸润), which are marrow disease rather
+  than a lesion to measure;
 * otherwise a lesion of the named organ or region, ``none``.
 
 A mention with a distractor word (cyst, haemangioma, reactive, benign, a named carcinoma…) and no myeloma word is
@@ -48,6 +51,13 @@ _NEGATABLE: Final = frozenset(
         "lesion_override",
     }
 )
+# A lymph node is a lesion when it is enlarged, avid or a mass — or when the report follows it from the prior study
+# ("the previously described left axillary node has decreased in size", 左锁骨上淋巴结较前缩小): a node compared with
+# its prior size was a lesion then. "Stable" alone does not make a node a lesion (a small stable node is the norm).
+_NODE_CHANGES: Final = frozenset({"new", "increased", "decreased", "resolved"})
+# Words that name extramedullary disease: negated ("no evidence of extramedullary myeloma", 未见明确髓外浸润征象,
+# 未见髓外病变) they are the report's explicit statement that there is none.
+_EXTRAMEDULLARY: Final = ("髓外", "extramedullary")
 _EN_BREAK: Final = re.compile(r"\b(?:but|however|although|except|whereas)\b", re.IGNORECASE)
 _CONJ_ZH: Final = re.compile(r"[及和与、]")
 _CONJ_EN: Final = re.compile(r"\b(?:and|or)\b|,", re.IGNORECASE)
@@ -164,6 +174,8 @@ def read_sentence(
     negated = [t for i, t in enumerate(toks) if i in neg]
 
     no_emd = [t for t in toks if t.kind in ("no_extramedullary", "organs_normal")]
+    if not no_emd:
+        no_emd = _negated_extramedullary(toks, neg, text)
     no_new = [t for t in toks if t.kind == "no_new"]
     negated_soft = any(t.kind == "soft_tissue" for t in negated) and any(t.kind == "negation" for t in toks)
 
@@ -179,7 +191,7 @@ def read_sentence(
         if not segments and c_sites:
             context_site = next(t for t in in_c if t.kind == "site")
         lesion_word = any(_is_lesion_word(t, text) for t in in_c) or (
-            "lymph_node" in c_sites and any(t.kind == "enlarged" for t in in_c)
+            "lymph_node" in c_sites and any(_abnormal_node_word(t) for t in in_c)
         )
         if lesion_word and (not segments or (c_sites and seg_sites[-1] and not c_sites & seg_sites[-1])):
             segments.append([c])
@@ -271,6 +283,9 @@ def _mention(
     elif (destruction or bones) and not organ_sites:
         if not bones or diffuse:
             return None, None
+        if "marrow" in kinds and not destruction and "lesion" not in kinds:
+            # 腰椎骨髓浸润, 骨髓代谢增高: marrow disease of the named bone, not a focal lesion
+            return None, None
         if not destruction and not any(t.kind in ("lesion", "uptake", "myeloma") for t in st):
             return None, None
         relation, site, site_tok = "intraosseous", "bone", bones[0]
@@ -284,9 +299,9 @@ def _mention(
         return None, None
 
     if site == "lymph_node" and relation == "none":
-        if not any(t.kind in ("uptake", "enlarged", "lesion", "myeloma") for t in st) and not suvs(
-            text, first.start, seg[-1].end
-        ):
+        if not any(
+            t.kind in ("uptake", "lesion", "myeloma") or _abnormal_node_word(t) for t in st
+        ) and not suvs(text, first.start, seg[-1].end):
             return None, None
     elif not any(_is_lesion_word(t, text) for t in st):
         return None, None
@@ -328,6 +343,20 @@ def _mention(
         if len(distinct) > 1:
             return [build(t.value, t, False) for t in distinct], None
     return [build(site, site_tok, True)], None
+
+
+def _abnormal_node_word(t: Token) -> bool:
+    return t.kind in ("enlarged", "morphology") or (t.kind == "change" and t.value in _NODE_CHANGES)
+
+
+def _negated_extramedullary(toks: list[Token], neg: set[int], text: str) -> list[Token]:
+    """A negated word naming extramedullary disease, as one statement from its negation word to it."""
+    for i in sorted(neg):
+        t = toks[i]
+        if t.kind == "myeloma" and any(w in text[t.start : t.end].lower() for w in _EXTRAMEDULLARY):
+            start = next((u.start for u in reversed(toks[:i]) if u.kind == "negation"), t.start)
+            return [Token("no_extramedullary", "no_extramedullary", start, t.end)]
+    return []
 
 
 def _is_lesion_word(t: Token, text: str) -> bool:
