@@ -240,3 +240,44 @@ def test_rxnorm_ingredient_codes_name_the_agent_without_text() -> None:
     # a product-level code the table does not list is not guessed from the number
     res = bundle_to_record(_synthea_bundle(coded("o3", "402243", "2023-03-01")))
     assert "therapy_history" not in res.record and "unknown_agent" in _codes(res)
+
+
+def test_a_regimen_started_on_one_day_opens_its_line_together() -> None:
+    # Dexamethasone re-ordered on the day carfilzomib starts belongs to the new line (Kd), not to VRd.
+    orders = [
+        _request("v1", "bortezomib 3.5 MG Injection", "2023-02-10"),
+        _request("r1", "lenalidomide 25 MG Oral Capsule", "2023-02-10"),
+        _request("d1", "dexamethasone 4 MG Oral Tablet", "2023-02-10"),
+        _request("d2", "dexamethasone 4 MG Oral Tablet", "2024-06-01"),
+        _request("k1", "carfilzomib 60 MG Injection", "2024-06-01"),
+    ]
+    lines = bundle_to_record(_synthea_bundle(*orders)).record["therapy_history"]
+    assert [sorted(ln["agents"]) for ln in lines] == [
+        ["bortezomib", "dexamethasone", "lenalidomide"],
+        ["carfilzomib", "dexamethasone"],
+    ]
+
+
+def test_repeat_orders_of_the_same_regimen_continue_the_line() -> None:
+    orders = [
+        _request("v1", "bortezomib 3.5 MG Injection", "2023-02-10"),
+        _request("d1", "dexamethasone 4 MG Oral Tablet", "2023-02-10"),
+        _request("v2", "bortezomib 3.5 MG Injection", "2023-05-10"),
+        _request("d2", "dexamethasone 4 MG Oral Tablet", "2023-05-10"),
+    ]
+    lines = bundle_to_record(_synthea_bundle(*orders)).record["therapy_history"]
+    assert len(lines) == 1
+
+
+def test_autologous_transplant_named_in_full_joins_the_line() -> None:
+    proc = {
+        "resourceType": "Procedure",
+        "id": "asct",
+        "status": "completed",
+        "code": {"text": "Autologous hematopoietic stem cell transplant"},
+        "subject": {"reference": "urn:uuid:patient"},
+        "performedDateTime": "2023-08-01",
+    }
+    orders = [_request("v1", "bortezomib 3.5 MG Injection", "2023-02-10")]
+    (line,) = bundle_to_record(_synthea_bundle(*orders, proc)).record["therapy_history"]
+    assert line["agents"] == ["bortezomib", "asct"]

@@ -165,8 +165,16 @@ def site_names() -> Mapping[str, str]:
     return MappingProxyType(out)
 
 
+# Laterality says which side, not which site: "right pleura", "左侧乳腺", "右侧胸膜" name the pleura / breast.
+_LATERALITY: Final = re.compile(r"^(left|right|bilateral|both)\s+|^(左侧|右侧|双侧|左|右|双)")
+
+
 def site_from_text(text: str) -> str | None:
-    return site_names().get(_norm(text))
+    n = _norm(text)
+    found = site_names().get(n)
+    if found is None and (m := _LATERALITY.match(n)) is not None:
+        found = site_names().get(n[m.end() :].strip())
+    return found
 
 
 # --- agents and procedures ---------------------------------------------------------------------------------------

@@ -61,6 +61,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "immunofixation result read as {value} from its text (pattern table)",
         "根据文本（模式表）将免疫固定电泳结果判读为 {value}",
     ),
+    "cytogenetics_from_text": (
+        "{field} read from a cytogenetics report's text (pattern table); a clinician must confirm it",
+        "{field} 由细胞遗传学报告文本（模式表）提取，须经临床医生确认",
+    ),
     "lesion_from_text": (
         "lesion {lesion} ({site}) was read from the imaging report's text; a clinician must confirm it",
         "病灶 {lesion}（{site_zh}）由影像报告文本提取，须经临床医生确认",

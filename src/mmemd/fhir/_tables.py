@@ -230,6 +230,54 @@ def cytogenetic_field(text: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
+def _cytogenetic_report_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    data = _load("text_patterns.yaml")
+    return tuple(  # type: ignore[return-value]
+        re.compile(str(data[k]["pattern"]), re.I)
+        for k in ("cytogenetic_report", "cytogenetic_not_assessed", "cytogenetic_negative")
+    )
+
+
+def is_cytogenetic_report_name(text: str) -> bool:
+    """Whether an Observation's code text names a FISH / karyotype / cytogenetics study (``text_patterns.yaml``)."""
+    return _cytogenetic_report_patterns()[0].search(_nfkc(text)) is not None
+
+
+_CLAUSE_END: Final = frozenset(";,\n")
+
+
+def _clauses(text: str) -> list[str]:
+    """The report split at ";", ",", a sentence end or a line end outside parentheses and brackets."""
+    out: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif depth == 0 and (
+            ch in _CLAUSE_END or ch == "。" or (ch == "." and (i + 1 == len(text) or text[i + 1].isspace()))
+        ):
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return [c.strip() for c in out if c.strip()]
+
+
+def cytogenetic_findings(text: str) -> list[tuple[str, bool]]:
+    """``(record field, detected)`` for each clause of a cytogenetics report that names a finding, in order; a
+    clause saying the test was not done gives nothing."""
+    _, not_assessed, negative = _cytogenetic_report_patterns()
+    found: list[tuple[str, bool]] = []
+    for clause in _clauses(_nfkc(text)):
+        fld = next((f for f, p in cytogenetic_patterns() if p.search(clause)), None)
+        if fld is None or fld in ("del_1p32", "del_17p_clonal_fraction_pct") or not_assessed.search(clause):
+            continue  # del(1p32) needs its allele count, the clonal fraction a number: not read from prose
+        found.append((fld, negative.search(clause) is None))
+    return found
+
+
+@lru_cache(maxsize=1)
 def _ife_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple(
         (str(r["value"]), re.compile(str(r["pattern"]), re.I)) for r in _load("text_patterns.yaml")["ife"]
