@@ -41,6 +41,11 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "phase set to relapsed_refractory: progression recorded after the start of a therapy line or a coded remission",
         "阶段设为 relapsed_refractory：治疗线开始后或编码为缓解后记录到疾病进展",
     ),
+    "m_protein_progression": (
+        "{field} rose from its nadir after a therapy line started by at least 25% and the IMWG absolute minimum "
+        "(progression), confirmed by {confirmed_by}",
+        "{field} 在治疗线开始后较最低值升高至少 25% 且达到国际骨髓瘤工作组标准的绝对最小增幅（疾病进展），由{confirmed_by_zh}确认",
+    ),
     "relation_from_coding": (
         "relation to bone {relation} inferred from code {code}",
         "根据编码 {code} 推断与骨的关系为 {relation}",
