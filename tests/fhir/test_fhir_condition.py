@@ -323,3 +323,27 @@ def test_laterality_alone_is_no_site() -> None:
     res = bundle_to_record(_bundle(_myeloma(), les))
     assert "site" not in res.record["lesions"][0]
     assert "unknown_site" in _codes(res)
+
+
+@pytest.mark.parametrize(
+    ("code", "site"),
+    [
+        ("71836000", "nasopharynx"),  # the concept itself
+        ("15924003", "paranasal_sinus"),  # maxillary sinus -> nasal sinus structure
+        ("245269009", "lymph_node"),  # axillary lymph node group -> lymph node
+        ("71854001", "gastrointestinal"),  # colon -> gastrointestinal tract
+        ("119235005", "cns"),  # brain part -> brain -> central nervous system
+        ("181131000", "breast"),  # entire breast -> breast structure
+    ],
+)
+def test_snomed_body_site_matched_by_concept_or_ancestor(code: str, site: str) -> None:
+    les = _condition("emp", _cc(ICD_O_3, "9734/3"), bodySite=[_cc(SCT, code)])
+    (lesion,) = bundle_to_record(_bundle(_myeloma(), les)).record["lesions"]
+    assert lesion["site"] == site
+
+
+def test_snomed_body_site_outside_the_subset_is_unknown() -> None:
+    les = _condition("emp", _cc(ICD_O_3, "9734/3"), bodySite=[_cc(SCT, "999999999")])
+    res = bundle_to_record(_bundle(_myeloma(), les))
+    assert "site" not in res.record["lesions"][0]
+    assert "unknown_site" in _codes(res)

@@ -38,6 +38,7 @@ class Row:
     value: int | None = None
     field: str | None = None  # the record field an Observation code fills (loinc.yaml)
     agent: str | None = None  # the vocabulary therapy id a procedure code names (procedures.yaml)
+    parent: str | None = None  # sites.yaml: the ancestor concept whose site a descendant takes
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -58,6 +59,7 @@ def _row(raw: Mapping[str, Any], default_system: str = "") -> Row:
         value=int(raw["value"]) if raw.get("value") is not None else None,
         field=str(raw["field"]) if raw.get("field") is not None else None,
         agent=str(raw["agent"]) if raw.get("agent") is not None else None,
+        parent=str(raw["parent"]) if raw.get("parent") is not None else None,
     )
 
 
@@ -84,6 +86,20 @@ def all_rows() -> tuple[Row, ...]:
 def table(name: str, key: str = "rows") -> tuple[Row, ...]:
     """The rows of one table, in file order (``loinc.yaml`` ``tumor_size_components``, ``sites.yaml``, ...)."""
     return tuple(_row(r) for r in _load(name)[key])
+
+
+def site_of_concept(rows: tuple[Row, ...], code: str) -> str | None:
+    """The site of a SNOMED CT body structure in the shipped subset (``sites.yaml``): its own, else its nearest
+    ancestor's; None when the concept is not in the subset (or a parent chain is broken or cyclic)."""
+    by_code = {r.code: r for r in rows}
+    seen: set[str] = set()
+    row = by_code.get(code)
+    while row is not None and row.code not in seen:
+        if row.site is not None:
+            return row.site
+        seen.add(row.code)
+        row = by_code.get(row.parent or "")
+    return None
 
 
 @lru_cache(maxsize=1)
