@@ -190,3 +190,37 @@ def test_text_observation_not_named_as_cytogenetics_is_not_read() -> None:
     res = bundle_to_record(make_bundle(note))
     assert "cytogenetics" not in res.record
     assert "unknown_code" in _codes(res)
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "value", "unit"),
+    [
+        ("白蛋白", "albumin", 35.2, "g/L"),
+        ("β2-微球蛋白(β2-MG)", "beta2_microglobulin", 7.3, "mg/L"),
+        ("ＨＧＢ", "hemoglobin", 86, "g/L"),  # full-width letters: NFKC
+        ("肌酐", "creatinine", 98, "umol/L"),
+    ],
+)
+def test_local_laboratory_name_without_loinc(name: str, field: str, value: float, unit: str) -> None:
+    lab = obs("X1", "2025-01-11", qty(value, unit), system="http://lis.example.cn/item")
+    lab["code"]["text"] = name
+    res = bundle_to_record(make_bundle(lab))
+    assert field in res.record["labs"]
+    assert "lab_from_local_name" in _codes(res)
+
+
+@pytest.mark.parametrize("name", ["尿微量白蛋白", "白蛋白/球蛋白", "Albumin urine"])
+def test_only_whole_local_names_are_read(name: str) -> None:
+    lab = obs("X1", "2025-01-11", qty(35, "g/L"), system="http://lis.example.cn/item")
+    lab["code"]["text"] = name
+    res = bundle_to_record(make_bundle(lab))
+    assert "labs" not in res.record
+    assert "unknown_code" in _codes(res)
+
+
+def test_a_loinc_code_wins_over_a_local_name() -> None:
+    # LOINC says urine albumin (not mapped): the Chinese name 白蛋白 must not turn it into serum albumin.
+    lab = obs("14957-5", "2025-01-11", qty(35, "mg/L"))
+    lab["code"]["text"] = "白蛋白"
+    res = bundle_to_record(make_bundle(lab))
+    assert "labs" not in res.record

@@ -66,6 +66,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "immunofixation result read as {value} from its text (pattern table)",
         "根据文本（模式表）将免疫固定电泳结果判读为 {value}",
     ),
+    "lab_from_local_name": (
+        "laboratory item {name!r} (no LOINC code) read as {code} by its name (pattern table)",
+        "检验项目 {name!r}（无 LOINC 编码）按名称（模式表）识别为 {code}",
+    ),
     "cytogenetics_from_text": (
         "{field} read from a cytogenetics report's text (pattern table); a clinician must confirm it",
         "{field} 由细胞遗传学报告文本（模式表）提取，须经临床医生确认",

@@ -294,6 +294,17 @@ def cytogenetic_findings(text: str) -> list[tuple[str, bool]]:
 
 
 @lru_cache(maxsize=1)
+def _local_lab_names() -> Mapping[str, str]:
+    names = _load("text_patterns.yaml")["local_lab_names"]
+    return MappingProxyType({_nfkc(n).strip().lower(): str(code) for code, ns in names.items() for n in ns})
+
+
+def loinc_from_local_name(text: str) -> str | None:
+    """The LOINC test a laboratory item's whole local name names (``text_patterns.yaml`` ``local_lab_names``)."""
+    return _local_lab_names().get(_nfkc(text).strip().lower())
+
+
+@lru_cache(maxsize=1)
 def _ife_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple(
         (str(r["value"]), re.compile(str(r["pattern"]), re.I)) for r in _load("text_patterns.yaml")["ife"]

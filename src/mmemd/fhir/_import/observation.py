@@ -45,6 +45,12 @@ def _target(e: Entry, st: ImportState) -> C.Target | None:
         fld = T.cytogenetic_field(t)
         if fld is not None:
             return C.MMEMD_CODES[fld]
+    if not any(system == C.LOINC for system, _, _ in codings(cc)):  # a LOINC code says what the test is
+        for t in texts(cc):
+            loinc = T.loinc_from_local_name(t)
+            if loinc is not None and loinc in C.LOINC_CODES:
+                st.why("lab_from_local_name", f"{e.path}.code", name=t, code=f"LOINC {loinc}")
+                return C.LOINC_CODES[loinc]
     if e.resource.get("component") and _component_cyto(e.resource["component"]):
         return C.MMEMD_CODES["cytogenetics"]
     if isinstance(e.resource.get("valueString"), str) and any(
