@@ -288,3 +288,62 @@ def test_icd_10_pcs_is_not_a_diagnosis_system() -> None:
         _bundle(_condition("x", _cc("http://www.cms.gov/Medicare/Coding/ICD10/icd-10-pcs", "C90.0")))
     )
     assert "phase" not in res.record and "out_of_scope_condition" in _codes(res)
+
+
+@pytest.mark.parametrize(
+    ("code", "body_site", "site"),
+    [
+        (
+            "C79.81",
+            _cc(SCT, "76752008", "Breast structure"),
+            "breast",
+        ),  # ICD-10-CM: the organ is the body site
+        ("C78.1", None, "mediastinum"),
+        ("C78.6", None, "peritoneum"),
+    ],
+)
+def test_secondary_neoplasm_of_other_sites(code: str, body_site: dict[str, Any] | None, site: str) -> None:
+    extra = {"bodySite": [body_site]} if body_site else {}
+    sec = _condition("sec", _cc(ICD10_CM, code), **extra)
+    (les,) = bundle_to_record(_bundle(_myeloma(), sec)).record["lesions"]
+    assert les["site"] == site and les["relation_to_bone"] == "none"
+
+
+@pytest.mark.parametrize(
+    ("text", "site"), [("右侧胸膜", "pleura"), ("Left breast", "breast"), ("左睾丸", "testis")]
+)
+def test_laterality_does_not_hide_the_site(text: str, site: str) -> None:
+    les = _condition("emp", _cc(ICD_O_3, "9734/3"), bodySite=[{"text": text}])
+    (lesion,) = bundle_to_record(_bundle(_myeloma(), les)).record["lesions"]
+    assert lesion["site"] == site
+
+
+def test_laterality_alone_is_no_site() -> None:
+    les = _condition("emp", _cc(ICD_O_3, "9734/3"), bodySite=[{"text": "右侧"}])
+    res = bundle_to_record(_bundle(_myeloma(), les))
+    assert "site" not in res.record["lesions"][0]
+    assert "unknown_site" in _codes(res)
+
+
+@pytest.mark.parametrize(
+    ("code", "site"),
+    [
+        ("71836000", "nasopharynx"),  # the concept itself
+        ("15924003", "paranasal_sinus"),  # maxillary sinus -> nasal sinus structure
+        ("245269009", "lymph_node"),  # axillary lymph node group -> lymph node
+        ("71854001", "gastrointestinal"),  # colon -> gastrointestinal tract
+        ("119235005", "cns"),  # brain part -> brain -> central nervous system
+        ("181131000", "breast"),  # entire breast -> breast structure
+    ],
+)
+def test_snomed_body_site_matched_by_concept_or_ancestor(code: str, site: str) -> None:
+    les = _condition("emp", _cc(ICD_O_3, "9734/3"), bodySite=[_cc(SCT, code)])
+    (lesion,) = bundle_to_record(_bundle(_myeloma(), les)).record["lesions"]
+    assert lesion["site"] == site
+
+
+def test_snomed_body_site_outside_the_subset_is_unknown() -> None:
+    les = _condition("emp", _cc(ICD_O_3, "9734/3"), bodySite=[_cc(SCT, "999999999")])
+    res = bundle_to_record(_bundle(_myeloma(), les))
+    assert "site" not in res.record["lesions"][0]
+    assert "unknown_site" in _codes(res)

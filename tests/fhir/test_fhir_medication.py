@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from mmemd.fhir import bundle_to_record
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -240,3 +242,115 @@ def test_rxnorm_ingredient_codes_name_the_agent_without_text() -> None:
     # a product-level code the table does not list is not guessed from the number
     res = bundle_to_record(_synthea_bundle(coded("o3", "402243", "2023-03-01")))
     assert "therapy_history" not in res.record and "unknown_agent" in _codes(res)
+
+
+def test_a_regimen_started_on_one_day_opens_its_line_together() -> None:
+    # Dexamethasone re-ordered on the day carfilzomib starts belongs to the new line (Kd), not to VRd.
+    orders = [
+        _request("v1", "bortezomib 3.5 MG Injection", "2023-02-10"),
+        _request("r1", "lenalidomide 25 MG Oral Capsule", "2023-02-10"),
+        _request("d1", "dexamethasone 4 MG Oral Tablet", "2023-02-10"),
+        _request("d2", "dexamethasone 4 MG Oral Tablet", "2024-06-01"),
+        _request("k1", "carfilzomib 60 MG Injection", "2024-06-01"),
+    ]
+    lines = bundle_to_record(_synthea_bundle(*orders)).record["therapy_history"]
+    assert [sorted(ln["agents"]) for ln in lines] == [
+        ["bortezomib", "dexamethasone", "lenalidomide"],
+        ["carfilzomib", "dexamethasone"],
+    ]
+
+
+def test_repeat_orders_of_the_same_regimen_continue_the_line() -> None:
+    orders = [
+        _request("v1", "bortezomib 3.5 MG Injection", "2023-02-10"),
+        _request("d1", "dexamethasone 4 MG Oral Tablet", "2023-02-10"),
+        _request("v2", "bortezomib 3.5 MG Injection", "2023-05-10"),
+        _request("d2", "dexamethasone 4 MG Oral Tablet", "2023-05-10"),
+    ]
+    lines = bundle_to_record(_synthea_bundle(*orders)).record["therapy_history"]
+    assert len(lines) == 1
+
+
+def test_autologous_transplant_named_in_full_joins_the_line() -> None:
+    proc = {
+        "resourceType": "Procedure",
+        "id": "asct",
+        "status": "completed",
+        "code": {"text": "Autologous hematopoietic stem cell transplant"},
+        "subject": {"reference": "urn:uuid:patient"},
+        "performedDateTime": "2023-08-01",
+    }
+    orders = [_request("v1", "bortezomib 3.5 MG Injection", "2023-02-10")]
+    (line,) = bundle_to_record(_synthea_bundle(*orders, proc)).record["therapy_history"]
+    assert line["agents"] == ["bortezomib", "asct"]
+
+
+def _m_protein(oid: str, day: str, g_dl: str) -> dict[str, Any]:
+    return {
+        "resourceType": "Observation",
+        "id": oid,
+        "status": "final",
+        "code": {"coding": [{"system": LOINC, "code": "33358-3"}]},
+        "subject": {"reference": "urn:uuid:patient"},
+        "effectiveDateTime": day,
+        "valueQuantity": {
+            "value": float(g_dl),
+            "unit": "g/dL",
+            "system": "http://unitsofmeasure.org",
+            "code": "g/dL",
+        },
+    }
+
+
+_VRD = [
+    _request("v1", "bortezomib 3.5 MG Injection", "2023-02-10"),
+    _request("r1", "lenalidomide 25 MG Oral Capsule", "2023-02-10"),
+]
+
+
+@pytest.mark.parametrize(
+    ("values", "phase"),
+    [
+        # nadir 0.3 -> 0.9 and 1.0: +0.6 g/dL and +200%, confirmed by the next value (IMWG PD)
+        ((("2023-08-01", "0.3"), ("2024-03-01", "0.9"), ("2024-04-01", "1.0")), "relapsed_refractory"),
+        # +0.4 g/dL (+133%): the absolute minimum 0.5 g/dL is not met
+        ((("2023-08-01", "0.3"), ("2024-03-01", "0.7"), ("2024-04-01", "0.7")), "newly_diagnosed"),
+        # exactly +0.5 g/dL and +25% from a 2.0 nadir: inclusive bounds meet it
+        ((("2023-08-01", "2.0"), ("2024-03-01", "2.5"), ("2024-04-01", "2.5")), "relapsed_refractory"),
+        # +0.5 g/dL but only +20% from a 2.5 nadir: not progression
+        ((("2023-08-01", "2.5"), ("2024-03-01", "3.0"), ("2024-04-01", "3.0")), "newly_diagnosed"),
+        # a single rise, neither confirmed nor followed by a new line: not yet progression
+        ((("2023-08-01", "0.3"), ("2024-03-01", "0.9")), "newly_diagnosed"),
+        # the rise falls back at the next value: not confirmed
+        ((("2023-08-01", "0.3"), ("2024-03-01", "0.9"), ("2024-04-01", "0.4")), "newly_diagnosed"),
+        # a value before the first line is not a nadir (0.4 before treatment; on treatment 1.0 then 1.1)
+        ((("2023-02-01", "0.4"), ("2023-08-01", "1.0"), ("2024-03-01", "1.1")), "newly_diagnosed"),
+    ],
+)
+def test_rising_m_protein_after_a_line_infers_relapse(
+    values: tuple[tuple[str, str], ...], phase: str
+) -> None:
+    obs = [_m_protein(f"mp{i}", d, v) for i, (d, v) in enumerate(values)]
+    res = bundle_to_record(_synthea_bundle(*_VRD, *obs))
+    assert res.record["phase"] == phase
+    assert ("m_protein_progression" in _codes(res)) is (phase == "relapsed_refractory")
+    if phase == "relapsed_refractory":
+        assert "relapse_inferred" in _codes(res)
+
+
+def test_rise_followed_by_a_new_line_is_progression() -> None:
+    obs = [_m_protein("mp0", "2023-08-01", "0.3"), _m_protein("mp1", "2024-03-01", "1.2")]
+    kd = [_request("k1", "carfilzomib 60 MG Injection", "2024-03-20")]
+    res = bundle_to_record(_synthea_bundle(*_VRD, *obs, *kd))
+    assert res.record["phase"] == "relapsed_refractory"
+    (why,) = [r for r in res.reasons if r.code == "m_protein_progression"]
+    assert "a new therapy line" in why.message_en and "新的治疗线" in why.message_zh
+
+
+def test_rising_m_protein_without_any_therapy_is_not_relapse() -> None:
+    obs = [
+        _m_protein(f"mp{i}", d, v)
+        for i, (d, v) in enumerate((("2023-08-01", "0.3"), ("2024-03-01", "1.2"), ("2024-04-01", "1.3")))
+    ]
+    res = bundle_to_record(_synthea_bundle(*obs))
+    assert res.record["phase"] == "newly_diagnosed"

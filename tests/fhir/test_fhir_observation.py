@@ -12,7 +12,7 @@ import yaml
 from fhir_helpers import make_bundle, obs, qty
 
 from mmemd.fhir import bundle_to_record
-from mmemd.fhir._tables import cytogenetic_field, cytogenetic_patterns, ife_from_text
+from mmemd.fhir._tables import cytogenetic_field, cytogenetic_findings, cytogenetic_patterns, ife_from_text
 
 PATTERNS = yaml.safe_load(
     (Path(__file__).resolve().parents[2] / "src/mmemd/fhir/data/text_patterns.yaml").read_text(
@@ -127,3 +127,100 @@ def test_issued_dates_a_result_without_effective() -> None:
     res = bundle_to_record(make_bundle(o))
     assert res.record["labs"]["albumin"] == {"value": 35, "unit": "g/L"}
     assert "date_from_issued" in _codes(res)
+
+
+@pytest.mark.parametrize("key", ["cytogenetic_report", "cytogenetic_not_assessed", "cytogenetic_negative"])
+def test_every_cytogenetic_report_example_matches_its_pattern(key: str) -> None:
+    import re
+    import unicodedata
+
+    pattern = re.compile(PATTERNS[key]["pattern"], re.I)
+    for example in PATTERNS[key]["examples"]:
+        assert pattern.search(unicodedata.normalize("NFKC", example)), example
+
+
+@pytest.mark.parametrize(
+    ("text", "findings"),
+    [
+        (
+            "FISH: t(4;14)(p16.3;q32) detected; del(17p) (TP53) not detected; 1q21 gain detected",
+            [("t_4_14", True), ("del_17p", False), ("gain_1q", True)],
+        ),
+        ("45,X,-Y,t(14;16)(q32;q23)[8]/46,XY[12]", [("t_14_16", True)]),
+        (
+            "IGH/CCND1 fusion detected, consistent with t(11;14). TP53 deletion not detected.",
+            [("t_11_14", True), ("t_11_14", True), ("del_17p", False)],
+        ),
+        (
+            "1q21扩增（阳性）；17p缺失（阴性）；IGH/FGFR3融合阴性",
+            [("gain_1q", True), ("del_17p", False), ("t_4_14", False)],
+        ),
+        ("del(17p): not tested", []),
+        ("normal karyotype 46,XY[20]", []),
+    ],
+)
+def test_cytogenetic_report_text_read_clause_by_clause(text: str, findings: list[tuple[str, bool]]) -> None:
+    assert cytogenetic_findings(text) == findings
+
+
+def test_fish_report_observation_with_a_local_code_fills_cytogenetics() -> None:
+    report = obs(
+        "FISH-MM",
+        "2025-01-12",
+        {"valueString": "del(17p) detected in 62% of plasma cells; t(4;14) negative"},
+        system="urn:local:lab",
+    )
+    report["code"]["text"] = "Myeloma FISH panel"
+    res = bundle_to_record(make_bundle(report))
+    assert res.record["cytogenetics"] == {"del_17p": True, "t_4_14": False}
+    assert _codes(res).count("cytogenetics_from_text") == 2
+
+
+def test_report_saying_both_gives_no_value() -> None:
+    report = obs("X", "2025-01-12", {"valueString": "t(4;14) detected; t(4;14) not detected"}, system="urn:l")
+    report["code"]["text"] = "FISH"
+    res = bundle_to_record(make_bundle(report))
+    assert "cytogenetics" not in res.record
+    assert "conflicting_values" in _codes(res)
+
+
+def test_text_observation_not_named_as_cytogenetics_is_not_read() -> None:
+    note = obs("NOTE", "2025-01-12", {"valueString": "t(4;14) detected"}, system="urn:l")
+    note["code"]["text"] = "Clinic note"
+    res = bundle_to_record(make_bundle(note))
+    assert "cytogenetics" not in res.record
+    assert "unknown_code" in _codes(res)
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "value", "unit"),
+    [
+        ("白蛋白", "albumin", 35.2, "g/L"),
+        ("β2-微球蛋白(β2-MG)", "beta2_microglobulin", 7.3, "mg/L"),
+        ("ＨＧＢ", "hemoglobin", 86, "g/L"),  # full-width letters: NFKC
+        ("肌酐", "creatinine", 98, "umol/L"),
+    ],
+)
+def test_local_laboratory_name_without_loinc(name: str, field: str, value: float, unit: str) -> None:
+    lab = obs("X1", "2025-01-11", qty(value, unit), system="http://lis.example.cn/item")
+    lab["code"]["text"] = name
+    res = bundle_to_record(make_bundle(lab))
+    assert field in res.record["labs"]
+    assert "lab_from_local_name" in _codes(res)
+
+
+@pytest.mark.parametrize("name", ["尿微量白蛋白", "白蛋白/球蛋白", "Albumin urine"])
+def test_only_whole_local_names_are_read(name: str) -> None:
+    lab = obs("X1", "2025-01-11", qty(35, "g/L"), system="http://lis.example.cn/item")
+    lab["code"]["text"] = name
+    res = bundle_to_record(make_bundle(lab))
+    assert "labs" not in res.record
+    assert "unknown_code" in _codes(res)
+
+
+def test_a_loinc_code_wins_over_a_local_name() -> None:
+    # LOINC says urine albumin (not mapped): the Chinese name 白蛋白 must not turn it into serum albumin.
+    lab = obs("14957-5", "2025-01-11", qty(35, "mg/L"))
+    lab["code"]["text"] = "白蛋白"
+    res = bundle_to_record(make_bundle(lab))
+    assert "labs" not in res.record

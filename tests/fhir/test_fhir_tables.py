@@ -120,3 +120,23 @@ def test_diagnosis_code_lookup() -> None:
     assert cn is not None and cn.row.target == "myeloma" and cn.remission_digit is None
     assert diagnosis_code("http://hl7.org/fhir/sid/icd-10", "C91.0") is None
     assert diagnosis_code("http://terminology.hl7.org/CodeSystem/icd-o-3", "9734/3") is not None
+
+
+def test_every_site_row_names_a_site_or_a_parent_that_leads_to_one() -> None:
+    from mmemd.fhir._tables import site_of_concept, table
+
+    rows = table("sites.yaml")
+    codes = {r.code for r in rows}
+    for r in rows:
+        assert (r.site is None) != (r.parent is None), r  # exactly one of the two
+        if r.parent is not None:
+            assert r.parent in codes, r  # the ancestor is shipped too
+        assert site_of_concept(rows, r.code) is not None, r  # no broken or cyclic chain
+
+
+def test_a_cyclic_parent_chain_gives_no_site() -> None:
+    from mmemd.fhir._tables import Row, site_of_concept
+
+    a = Row("1", "s", "a", "body_site", "memory", parent="2")
+    b = Row("2", "s", "b", "body_site", "memory", parent="1")
+    assert site_of_concept((a, b), "1") is None

@@ -138,11 +138,14 @@ def icd10_kind(code: str) -> tuple[str, str | None] | None:
 
 # --- body sites (SNOMED CT) -> knowledge-base site ids: reviewed data in ``data/sites.yaml`` ------------------------
 
+_SITE_ROWS: Final = T.table("sites.yaml")
+# Every concept of the shipped subset -> its site (its own or its nearest ancestor's): matched by concept or ancestor.
 SNOMED_SITES: Final[Mapping[str, str]] = MappingProxyType(
-    {r.code: str(r.site) for r in T.table("sites.yaml")}
+    {r.code: site for r in _SITE_ROWS if (site := T.site_of_concept(_SITE_ROWS, r.code)) is not None}
 )
+# The code the export writes for a site: the first row that names the site itself.
 SITE_SNOMED: Final[Mapping[str, str]] = MappingProxyType(
-    {site: code for code, site in reversed(list(SNOMED_SITES.items()))}
+    {str(r.site): r.code for r in reversed(_SITE_ROWS) if r.site is not None}
 )
 
 
@@ -165,8 +168,16 @@ def site_names() -> Mapping[str, str]:
     return MappingProxyType(out)
 
 
+# Laterality says which side, not which site: "right pleura", "左侧乳腺", "右侧胸膜" name the pleura / breast.
+_LATERALITY: Final = re.compile(r"^(left|right|bilateral|both)\s+|^(左侧|右侧|双侧|左|右|双)")
+
+
 def site_from_text(text: str) -> str | None:
-    return site_names().get(_norm(text))
+    n = _norm(text)
+    found = site_names().get(n)
+    if found is None and (m := _LATERALITY.match(n)) is not None:
+        found = site_names().get(n[m.end() :].strip())
+    return found
 
 
 # --- agents and procedures ---------------------------------------------------------------------------------------

@@ -41,6 +41,11 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "phase set to relapsed_refractory: progression recorded after the start of a therapy line or a coded remission",
         "阶段设为 relapsed_refractory：治疗线开始后或编码为缓解后记录到疾病进展",
     ),
+    "m_protein_progression": (
+        "{field} rose from its nadir after a therapy line started by at least 25% and the IMWG absolute minimum "
+        "(progression), confirmed by {confirmed_by}",
+        "{field} 在治疗线开始后较最低值升高至少 25% 且达到国际骨髓瘤工作组标准的绝对最小增幅（疾病进展），由{confirmed_by_zh}确认",
+    ),
     "relation_from_coding": (
         "relation to bone {relation} inferred from code {code}",
         "根据编码 {code} 推断与骨的关系为 {relation}",
@@ -60,6 +65,14 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "ife_from_text": (
         "immunofixation result read as {value} from its text (pattern table)",
         "根据文本（模式表）将免疫固定电泳结果判读为 {value}",
+    ),
+    "lab_from_local_name": (
+        "laboratory item {name!r} (no LOINC code) read as {code} by its name (pattern table)",
+        "检验项目 {name!r}（无 LOINC 编码）按名称（模式表）识别为 {code}",
+    ),
+    "cytogenetics_from_text": (
+        "{field} read from a cytogenetics report's text (pattern table); a clinician must confirm it",
+        "{field} 由细胞遗传学报告文本（模式表）提取，须经临床医生确认",
     ),
     "lesion_from_text": (
         "lesion {lesion} ({site}) was read from the imaging report's text; a clinician must confirm it",

@@ -38,6 +38,7 @@ class Row:
     value: int | None = None
     field: str | None = None  # the record field an Observation code fills (loinc.yaml)
     agent: str | None = None  # the vocabulary therapy id a procedure code names (procedures.yaml)
+    parent: str | None = None  # sites.yaml: the ancestor concept whose site a descendant takes
 
 
 def _load(name: str) -> dict[str, Any]:
@@ -58,6 +59,7 @@ def _row(raw: Mapping[str, Any], default_system: str = "") -> Row:
         value=int(raw["value"]) if raw.get("value") is not None else None,
         field=str(raw["field"]) if raw.get("field") is not None else None,
         agent=str(raw["agent"]) if raw.get("agent") is not None else None,
+        parent=str(raw["parent"]) if raw.get("parent") is not None else None,
     )
 
 
@@ -84,6 +86,20 @@ def all_rows() -> tuple[Row, ...]:
 def table(name: str, key: str = "rows") -> tuple[Row, ...]:
     """The rows of one table, in file order (``loinc.yaml`` ``tumor_size_components``, ``sites.yaml``, ...)."""
     return tuple(_row(r) for r in _load(name)[key])
+
+
+def site_of_concept(rows: tuple[Row, ...], code: str) -> str | None:
+    """The site of a SNOMED CT body structure in the shipped subset (``sites.yaml``): its own, else its nearest
+    ancestor's; None when the concept is not in the subset (or a parent chain is broken or cyclic)."""
+    by_code = {r.code: r for r in rows}
+    seen: set[str] = set()
+    row = by_code.get(code)
+    while row is not None and row.code not in seen:
+        if row.site is not None:
+            return row.site
+        seen.add(row.code)
+        row = by_code.get(row.parent or "")
+    return None
 
 
 @lru_cache(maxsize=1)
@@ -227,6 +243,65 @@ def cytogenetic_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 def cytogenetic_field(text: str) -> str | None:
     t = _nfkc(text)
     return next((fld for fld, p in cytogenetic_patterns() if p.search(t)), None)
+
+
+@lru_cache(maxsize=1)
+def _cytogenetic_report_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    data = _load("text_patterns.yaml")
+    return tuple(  # type: ignore[return-value]
+        re.compile(str(data[k]["pattern"]), re.I)
+        for k in ("cytogenetic_report", "cytogenetic_not_assessed", "cytogenetic_negative")
+    )
+
+
+def is_cytogenetic_report_name(text: str) -> bool:
+    """Whether an Observation's code text names a FISH / karyotype / cytogenetics study (``text_patterns.yaml``)."""
+    return _cytogenetic_report_patterns()[0].search(_nfkc(text)) is not None
+
+
+_CLAUSE_END: Final = frozenset(";,\n")
+
+
+def _clauses(text: str) -> list[str]:
+    """The report split at ";", ",", a sentence end or a line end outside parentheses and brackets."""
+    out: list[str] = []
+    depth, start = 0, 0
+    for i, ch in enumerate(text):
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth = max(0, depth - 1)
+        elif depth == 0 and (
+            ch in _CLAUSE_END or ch == "。" or (ch == "." and (i + 1 == len(text) or text[i + 1].isspace()))
+        ):
+            out.append(text[start:i])
+            start = i + 1
+    out.append(text[start:])
+    return [c.strip() for c in out if c.strip()]
+
+
+def cytogenetic_findings(text: str) -> list[tuple[str, bool]]:
+    """``(record field, detected)`` for each clause of a cytogenetics report that names a finding, in order; a
+    clause saying the test was not done gives nothing."""
+    _, not_assessed, negative = _cytogenetic_report_patterns()
+    found: list[tuple[str, bool]] = []
+    for clause in _clauses(_nfkc(text)):
+        fld = next((f for f, p in cytogenetic_patterns() if p.search(clause)), None)
+        if fld is None or fld in ("del_1p32", "del_17p_clonal_fraction_pct") or not_assessed.search(clause):
+            continue  # del(1p32) needs its allele count, the clonal fraction a number: not read from prose
+        found.append((fld, negative.search(clause) is None))
+    return found
+
+
+@lru_cache(maxsize=1)
+def _local_lab_names() -> Mapping[str, str]:
+    names = _load("text_patterns.yaml")["local_lab_names"]
+    return MappingProxyType({_nfkc(n).strip().lower(): str(code) for code, ns in names.items() for n in ns})
+
+
+def loinc_from_local_name(text: str) -> str | None:
+    """The LOINC test a laboratory item's whole local name names (``text_patterns.yaml`` ``local_lab_names``)."""
+    return _local_lab_names().get(_nfkc(text).strip().lower())
 
 
 @lru_cache(maxsize=1)

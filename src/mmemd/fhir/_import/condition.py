@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from typing import Any, Final
 
 from mmemd.fhir import _codes as C
@@ -390,8 +391,8 @@ def remission_dates(conditions: Conditions) -> list[date]:
 
 def progression_after_therapy(st: ImportState, treated_since: list[date] | None = None) -> str | None:
     """The path of the first evidence of progression after a therapy line started (or after a recorded
-    remission, ``treated_since``): an mCODE disease status "worsened" or a new lesion dated after it; None when
-    there is none."""
+    remission, ``treated_since``): an mCODE disease status "worsened", a new lesion, or an M-protein rising from its
+    on-treatment nadir by the IMWG progression criterion (:func:`m_protein_progression`); None when there is none."""
     starts = [f.day for f in st.facts.get("therapy_history", []) if f.day is not None]
     starts += treated_since or []
     if not starts:
@@ -401,4 +402,49 @@ def progression_after_therapy(st: ImportState, treated_since: list[date] | None 
         for f in sorted(st.facts.get(fld, []), key=lambda x: x.day or date.min):
             if f.value is True and f.day is not None and f.day > first:
                 return f.path
+    return m_protein_progression(st, first)
+
+
+def m_protein_progression(st: ImportState, first_start: date) -> str | None:
+    """The path of a serum or urine M-protein value that meets IMWG progression against the lowest value measured
+    since ``first_start`` (the first therapy line): an increase of >= 25% and >= 0.5 g/dL serum / >= 200 mg/24 h
+    urine, tested by the response engine's own PD rule (docs/criteria.md §1.3 PD (a), §1.5). IMWG asks for two
+    consecutive assessments: the rise counts when the next value of the same kind also meets the criterion, or when
+    a new therapy line started after it (the clinicians acted on it). Reason ``m_protein_progression``."""
+    from mmemd.clinical._response_progression import serum_progression, urine_progression
+    from mmemd.clinical.response import DEFAULT_RESPONSE_SETTINGS as settings
+    from mmemd.clinical.units import to_canonical
+
+    line_starts = sorted(f.day for f in st.facts.get("therapy_history", []) if f.day is not None)
+    for fld, meets in (("serum_m_protein", serum_progression), ("urine_m_protein", urine_progression)):
+        values: list[tuple[date, Decimal, str]] = []
+        for f in st.facts.get(fld, []):
+            if f.day is None or f.day < first_start or not isinstance(f.value, Mapping):
+                continue
+            try:
+                values.append(
+                    (f.day, to_canonical(fld, Decimal(f.value["value"]), str(f.value["unit"])), f.path)
+                )
+            except (KeyError, ValueError, ArithmeticError):
+                continue  # a unit the engine does not accept was already refused with a reason
+        values.sort(key=lambda v: v[0])
+        for i in range(1, len(values)):
+            day, value, path = values[i]
+            nadir = min(v for _, v, _ in values[:i])
+            if not meets(nadir, value, settings):
+                continue
+            confirmed: tuple[str, str] | None = None
+            if i + 1 < len(values) and meets(nadir, values[i + 1][1], settings):
+                confirmed = ("the next value", "下一次检测")
+            elif any(d > day for d in line_starts):
+                confirmed = ("a new therapy line", "新的治疗线")
+            if confirmed is not None:
+                st.why(
+                    "m_protein_progression",
+                    path,
+                    field=fld,
+                    confirmed_by=confirmed[0],
+                    confirmed_by_zh=confirmed[1],
+                )
+                return path
     return None

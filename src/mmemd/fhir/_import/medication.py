@@ -3,7 +3,8 @@
 Line rule without mmemd's therapy-line extension (docs/fhir.md, "Therapy lines"), applied in start-date order: a
 medication opens a new line when its agent is not in the current line and it starts more than
 ``LINE_JOIN_DAYS`` after the line's start, or when progression was recorded after the current line started; a
-repeat of an agent already in the line (the next cycle's order) continues it; a procedure joins the latest line
+repeat of an agent already in the line (the next cycle's order) continues it; medications started on the same day
+are one regimen and open or join a line together; a procedure joins the latest line
 started on or before its date (a transplant consolidates the line it follows).
 """
 
@@ -170,23 +171,38 @@ def map_therapy(therapies: list[Entry], by_ref: Mapping[str, Entry], st: ImportS
         if f.value is True and f.day is not None
     )
     inferred: list[_Line] = []
-    for e, tid, start in sorted(loose, key=lambda x: (x[2], x[0].rtype == "Procedure")):  # medications first
+    # Medications started on one day are one regimen: they open a new line together or join the current one
+    # together (dexamethasone re-ordered with a new carfilzomib belongs to the new line, not the old one).
+    by_day: dict[date, list[tuple[Entry, str]]] = defaultdict(list)
+    for e, tid, start in loose:
+        if e.rtype != "Procedure":
+            by_day[start].append((e, tid))
+    procedures = sorted(
+        ((e, tid, start) for e, tid, start in loose if e.rtype == "Procedure"), key=lambda x: x[2]
+    )
+    for start in sorted(by_day):
         current = inferred[-1] if inferred else None
         target: _Line | None = None
-        if e.rtype == "Procedure":
-            earlier = [ln for ln in inferred if ln.start is not None and ln.start <= start]
-            target = earlier[-1] if earlier else None
-        elif current is not None and current.start is not None:
+        if current is not None and current.start is not None:
             progressed = any(current.start < d <= start for d in progression)
-            joins = tid in current.agents or (start - current.start).days <= LINE_JOIN_DAYS
-            if joins and not progressed:
+            within = (start - current.start).days <= LINE_JOIN_DAYS
+            if not progressed and (within or all(tid in current.agents for _, tid in by_day[start])):
                 target = current
         if target is None:
             target = _Line(None, start)
             inferred.append(target)
-        if tid not in target.agents:
-            target.agents.append(tid)
-        target.paths.append(e.path)
+        for e, tid in by_day[start]:
+            if tid not in target.agents:
+                target.agents.append(tid)
+            target.paths.append(e.path)
+    for e, tid, start in procedures:  # a procedure joins the latest line started on or before its date
+        earlier = [ln for ln in inferred if ln.start is not None and ln.start <= start]
+        proc_line = earlier[-1] if earlier else _Line(None, start)
+        if not earlier:
+            inferred.append(proc_line)
+        if tid not in proc_line.agents:
+            proc_line.agents.append(tid)
+        proc_line.paths.append(e.path)
     first_free = max(explicit, default=0) + 1
     for i, ln in enumerate(sorted(inferred, key=lambda x: x.start or date.min)):
         ln.number = first_free + i

@@ -45,8 +45,18 @@ def _target(e: Entry, st: ImportState) -> C.Target | None:
         fld = T.cytogenetic_field(t)
         if fld is not None:
             return C.MMEMD_CODES[fld]
+    if not any(system == C.LOINC for system, _, _ in codings(cc)):  # a LOINC code says what the test is
+        for t in texts(cc):
+            loinc = T.loinc_from_local_name(t)
+            if loinc is not None and loinc in C.LOINC_CODES:
+                st.why("lab_from_local_name", f"{e.path}.code", name=t, code=f"LOINC {loinc}")
+                return C.LOINC_CODES[loinc]
     if e.resource.get("component") and _component_cyto(e.resource["component"]):
         return C.MMEMD_CODES["cytogenetics"]
+    if isinstance(e.resource.get("valueString"), str) and any(
+        T.is_cytogenetic_report_name(t) for t in texts(cc)
+    ):
+        return C.Target("cyto_report", "cytogenetics")
     st.why("unknown_code", f"{e.path}.code", code=code_label(cc))
     return None
 
@@ -488,6 +498,24 @@ def _h_cyto_panel(e: Entry, fld: str, day: date, st: ImportState) -> None:
             st.add(f, day, v, path)
 
 
+def _h_cyto_report(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    """A FISH / karyotype report as text: each clause naming a finding (``text_patterns.yaml``)."""
+    path = f"{e.path}.valueString"
+    findings = T.cytogenetic_findings(e.resource["valueString"])
+    if not findings:
+        st.why("unknown_value", path, field=fld, value="report text", accepted="a named cytogenetic finding")
+        return
+    said: dict[str, set[bool]] = {}
+    for f, v in findings:
+        said.setdefault(f, set()).add(v)
+    for f, vs in said.items():
+        if len(vs) == 1:  # a report that says both (detected and not detected) gives no value
+            st.add(f, day, vs.pop(), path)
+            st.why("cytogenetics_from_text", path, field=f)
+        else:
+            st.why("conflicting_values", path, field=f, date=day.isoformat())
+
+
 def _h_patient_bool(e: Entry, fld: str, day: date, st: ImportState) -> None:
     _h_bool(e, fld, day, st)
 
@@ -530,4 +558,5 @@ _HANDLERS: Final = {
     "cyto_fraction": _h_cyto,
     "del_1p32": _h_cyto,
     "cyto_panel": _h_cyto_panel,
+    "cyto_report": _h_cyto_report,
 }
