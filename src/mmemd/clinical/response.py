@@ -46,6 +46,7 @@ from mmemd.clinical._response_levels import (
     highest,
 )
 from mmemd.clinical._response_mrd import MrdCategory, mrd_status
+from mmemd.clinical._response_progression import serum_progression, urine_progression
 from mmemd.clinical._response_text import S13, describe_baseline, describe_level, describe_pd
 from mmemd.clinical.snapshot import Snapshot
 
@@ -59,6 +60,8 @@ __all__ = [
     "ResponseSettings",
     "TimelineEntry",
     "imwg_response",
+    "serum_progression",
+    "urine_progression",
 ]
 
 RESPONSE_CRITERIA_VERSION: Final = "IMWG-2016"

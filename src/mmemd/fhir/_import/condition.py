@@ -411,8 +411,8 @@ def m_protein_progression(st: ImportState, first_start: date) -> str | None:
     urine, tested by the response engine's own PD rule (docs/criteria.md §1.3 PD (a), §1.5). IMWG asks for two
     consecutive assessments: the rise counts when the next value of the same kind also meets the criterion, or when
     a new therapy line started after it (the clinicians acted on it). Reason ``m_protein_progression``."""
-    from mmemd.clinical._response_progression import serum_progression, urine_progression
     from mmemd.clinical.response import DEFAULT_RESPONSE_SETTINGS as settings
+    from mmemd.clinical.response import serum_progression, urine_progression
     from mmemd.clinical.units import to_canonical
 
     line_starts = sorted(f.day for f in st.facts.get("therapy_history", []) if f.day is not None)
