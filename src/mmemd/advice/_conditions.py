@@ -406,8 +406,11 @@ def evaluate(when: dict[str, Any], ctx: PatientContext) -> list[Check]:
 
 def verdict(checks: Sequence[Check]) -> Outcome:
     """All met → met; any not met → not_met; otherwise undecided."""
-    if any(c.outcome == "not_met" for c in checks):
-        return "not_met"
-    if any(c.outcome == "undecided" for c in checks):
-        return "undecided"
-    return "met"
+    # One pass (this runs for every rule of every patient).
+    undecided = False
+    for c in checks:
+        if c.outcome == "not_met":
+            return "not_met"
+        if c.outcome == "undecided":
+            undecided = True
+    return "undecided" if undecided else "met"
