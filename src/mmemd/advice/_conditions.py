@@ -401,6 +401,8 @@ def evaluate(when: dict[str, Any], ctx: PatientContext) -> list[Check]:
         gate = _pathway(ctx, when["pathway"])
         if gate.outcome == "not_met":
             return [gate]
+        # the gate is the pathway condition's own check: not evaluated twice
+        return [gate if name == "pathway" else CONDITIONS[name](ctx, arg) for name, arg in when.items()]
     return [CONDITIONS[name](ctx, arg) for name, arg in when.items()]
 
 
