@@ -1,8 +1,9 @@
 """Batch benchmark: ``mmemd assess --batch`` throughput and peak memory (targets: >= 2000 records/s on 2 cores,
 peak RSS < 200 MB for a 1M-line file).
 
-Run: ``python3 benchmarks/bench_batch.py [--lines N] [--workers W] [--no-advice]`` (default 100 000 lines; ``--lines 1000000`` for
-the memory target). The input is generated on the fly into a temporary file; the CLI runs as a subprocess and the
+Run: ``python3 benchmarks/bench_batch.py [--lines N] [--workers W] [--no-advice] [--in-process]`` (default 100 000 lines;
+``--lines 1000000`` for the memory target; ``--in-process`` runs the batch in this process with one worker and gives
+the CPU time per record of a single worker, without process start-up). The input is generated on the fly into a temporary file; the CLI runs as a subprocess and the
 resident memory of its whole process tree (main process + workers) is sampled from /proc (Linux only).
 Not a test: it prints figures and never fails on speed.
 """
@@ -65,8 +66,16 @@ def main() -> None:
         action="store_true",
         help="clinical sections only (the issue-3 figure); default: with advice",
     )
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="one worker in this process (CPU per record of the engine alone)",
+    )
     args = parser.parse_args()
 
+    if args.in_process:
+        _in_process(args.lines, not args.no_advice)
+        return
     base = make_record()
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "records.jsonl"
@@ -117,6 +126,38 @@ def main() -> None:
         f"  ->  {2 * args.lines / cpu:,.0f} records/s on 2 uncontended cores"
     )
     print(f"  load average before/after: {load_before:.1f} / {load_after:.1f}")
+
+
+def _in_process(lines: int, advice: bool) -> None:
+    import io
+
+    from mmemd.cli._clinical import OutputFormat, _run_batch
+
+    base = make_record()
+    buf = io.BytesIO()
+    for i in range(lines):
+        base["id"] = f"p{i}"
+        buf.write(json.dumps(base).encode() + b"\n")
+    data = buf.getvalue()
+    saved = os.dup(1)
+    sink = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(sink, 1)
+    try:
+        _run_batch(
+            io.BytesIO(data[: data.index(b"\n") + 1]), 1, OutputFormat.json, advice
+        )  # warm: imports, rules
+        t0 = time.process_time()
+        _run_batch(io.BytesIO(data), 1, OutputFormat.json, advice)
+        cpu = time.process_time() - t0
+    finally:
+        os.dup2(saved, 1)
+        os.close(sink)
+        os.close(saved)
+    print(
+        f"{lines} records in process, one worker, {'with' if advice else 'without'} advice: "
+        f"CPU {cpu / lines * 1e3:.3f} ms/record -> {lines / cpu:,.0f} records/s per core "
+        f"(load average {os.getloadavg()[0]:.1f})"
+    )
 
 
 if __name__ == "__main__":

@@ -162,3 +162,38 @@ def test_arbitrary_bytes_raise_only_json_input_error(data: bytes) -> None:
         parse_json(data)
     except JsonInputError as exc:
         assert exc.problems
+
+
+# A clean document skips the full walk when a bracket count of the text shows it cannot nest too deep; the count
+# must agree with the structure whatever brackets and escapes the strings hold.
+_BRACKETY_TEXT = st.text(alphabet='[]{}"\\ab\n\u00e9')
+_NESTED = st.recursive(
+    st.none() | st.booleans() | st.integers() | _BRACKETY_TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(_BRACKETY_TEXT, inner, max_size=3),
+    max_leaves=30,
+)
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_depth, value), default=0)
+    return 0
+
+
+@given(_NESTED, st.integers(min_value=1, max_value=8))
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_depth_limit_decided_the_same_with_brackets_inside_strings(value: Any, max_depth: int) -> None:
+    from mmemd._json import _nesting
+
+    for text in (json.dumps(value), json.dumps(value, ensure_ascii=False, indent=1)):
+        assert _nesting(text) == _depth(value)
+        too_deep = _depth(value) > max_depth
+        try:
+            parse_json(text, limits=JsonLimits(max_depth=max_depth))
+        except JsonInputError as exc:
+            assert too_deep, exc
+            assert {p.code for p in exc.problems} == {"too_deep"}
+        else:
+            assert not too_deep

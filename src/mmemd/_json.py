@@ -35,6 +35,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any, Final, Literal
 
 from mmemd._problems import Loc, MmemdError, Problem
@@ -112,22 +113,36 @@ def parse_json(
         )
     text = _decode(data) if isinstance(data, bytes) else data
     max_chars = limits.max_number_chars
+    # The hooks note every marker they leave, so that a clean document (nearly all of them) need not be walked.
+    marked: list[bool] = []
 
     def number(convert: Callable[[str], Any]) -> Callable[[str], Any]:
         def hook(literal: str) -> Any:
             if len(literal) > max_chars:
+                marked.append(True)
                 return _LongNumber(len(literal))
             return convert(literal)
 
         return hook
+
+    def constant(literal: str) -> _NonFinite:
+        marked.append(True)
+        return _NonFinite(literal)
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        d = dict(items)
+        if len(d) == len(items):
+            return d
+        marked.append(True)
+        return _duplicates(d, items)
 
     try:
         doc = json.loads(
             text,
             parse_int=number(int),
             parse_float=number(parse_float),
-            parse_constant=_NonFinite,
-            object_pairs_hook=object_pairs_hook or _pairs,
+            parse_constant=constant,
+            object_pairs_hook=object_pairs_hook or pairs,
         )
     except json.JSONDecodeError as exc:
         raise JsonInputError(
@@ -147,6 +162,10 @@ def parse_json(
     except (ValueError, ArithmeticError) as exc:
         # parse_float's own refusal (e.g. a Decimal context trap); the position is not known.
         raise JsonInputError([_problem((), "invalid_number", f"invalid number: {exc}")]) from None
+    if not marked and len(text) <= limits.max_string_chars and _nesting(text) <= limits.max_depth:
+        # No marker, no string or key longer than the whole text allows, no nesting beyond the limit: the walk
+        # could find nothing (it costs as much as the parse itself on a dense record).
+        return doc
     problems = _walk(doc, limits)
     if problems:
         raise JsonInputError(problems)
@@ -169,10 +188,25 @@ def _decode(data: bytes) -> str:
         ) from None
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    d = dict(pairs)
-    if len(d) == len(pairs):
-        return d
+# Every byte but the brackets and the quote, deleted in one C pass (multi-byte UTF-8 is all >= 0x80, so deleted).
+_NOT_STRUCTURE: Final = bytes(c for c in range(256) if c not in b'[]{}"')
+_BRACKET_STEP: Final = {ord("["): 1, ord("{"): 1, ord("]"): -1, ord("}"): -1}
+
+
+def _nesting(text: str) -> int:
+    """How deep arrays and objects nest in ``text`` (valid JSON): 1 for ``[1]``, 0 for a scalar.
+
+    Escaped backslashes, then escaped quotes, are dropped first (left to right, as JSON reads them), so every quote
+    left opens or closes a string; what lies between them is dropped with them.
+    """
+    if "\\" in text:
+        text = text.replace("\\\\", "").replace('\\"', "")
+    structure = text.encode("utf-8", "surrogatepass").translate(None, _NOT_STRUCTURE)
+    brackets = b"".join(structure.split(b'"')[::2])
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
+
+
+def _duplicates(d: dict[str, Any], pairs: list[tuple[str, Any]]) -> _DuplicateKeys:
     out = _DuplicateKeys(d)
     seen: set[str] = set()
     out.repeated = []

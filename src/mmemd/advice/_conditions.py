@@ -417,13 +417,18 @@ def evaluate(when: dict[str, Any], ctx: PatientContext) -> list[Check]:
         gate = _pathway(ctx, when["pathway"])
         if gate.outcome == "not_met":
             return [gate]
+        # the gate is the pathway condition's own check: not evaluated twice
+        return [gate if name == "pathway" else CONDITIONS[name](ctx, arg) for name, arg in when.items()]
     return [CONDITIONS[name](ctx, arg) for name, arg in when.items()]
 
 
 def verdict(checks: Sequence[Check]) -> Outcome:
     """All met → met; any not met → not_met; otherwise undecided."""
-    if any(c.outcome == "not_met" for c in checks):
-        return "not_met"
-    if any(c.outcome == "undecided" for c in checks):
-        return "undecided"
-    return "met"
+    # One pass (this runs for every rule of every patient).
+    undecided = False
+    for c in checks:
+        if c.outcome == "not_met":
+            return "not_met"
+        if c.outcome == "undecided":
+            undecided = True
+    return "undecided" if undecided else "met"

@@ -214,6 +214,24 @@ def _run_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, advice
 
         load_rules()
 
+    # An assessment leaves no reference cycles behind (none in 1,000 dense records, with or without advice), so the
+    # cyclic collector only re-scans the long-lived engine state — 10-15 % of a worker's time. That state is frozen
+    # out of its reach (fork keeps it frozen in the workers) and young objects are collected less often; reference
+    # counting still frees every record's objects at once.
+    import gc
+
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        return _stream_batch(stream, workers, fmt, advice)
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
+def _stream_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, advice: bool) -> int:
     sys.stdout.flush()
     out: Any = getattr(sys.stdout, "buffer", None)
     write_out: Callable[[bytes], None]
