@@ -41,7 +41,7 @@ from mmemd.registry._store import _Facts, compose
 if TYPE_CHECKING:
     from mmemd.registry._store import Registry
 
-__all__ = ["DEFAULT_MAX_SHIFT_DAYS", "ExportSummary", "date_shift_days", "export_cohort"]
+__all__ = ["DEFAULT_MAX_SHIFT_DAYS", "ExportSummary", "cohort_tables", "date_shift_days", "export_cohort"]
 
 DEFAULT_MAX_SHIFT_DAYS: Final = 182
 _CHUNK: Final = 1000
@@ -273,6 +273,21 @@ def _export_part(
     return _write(rows, out, f".part{k}"), skipped
 
 
+def _current_ids(registry: Registry) -> list[str]:
+    with registry.reading() as s:
+        return list(s.scalars(select(Patient.id).where(Patient.deleted.is_(False)).order_by(Patient.id)))
+
+
+def cohort_tables(
+    registry: Registry, *, date_shift_key: bytes | None = None, max_shift_days: int = DEFAULT_MAX_SHIFT_DAYS
+) -> dict[str, Any]:
+    """The ``mmemd.cohort/1`` tables of the current (not deleted) patients as Arrow tables, read straight from the
+    registry database — the same rows, pseudonymised the same way, as :func:`export_cohort` writes to Parquet.
+    ``mmemd cohort analyze --registry`` reads them this way."""
+    cols, _ = _rows_for(registry, _current_ids(registry), date_shift_key, max_shift_days)
+    return _arrow(cols)
+
+
 def export_cohort(
     registry: Registry,
     out_dir: str | Path,
@@ -291,8 +306,7 @@ def export_cohort(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = ExportSummary(out, date_shifted=date_shift_key is not None)
-    with registry.reading() as s:
-        ids = list(s.scalars(select(Patient.id).where(Patient.deleted.is_(False)).order_by(Patient.id)))
+    ids = _current_ids(registry)
     n_workers = min(workers or os.cpu_count() or 1, 8, max(1, len(ids) // _CHUNK))
     in_memory = registry.url in ("sqlite://", "sqlite:///:memory:")
     if n_workers <= 1 or in_memory:
