@@ -30,6 +30,7 @@ import hmac
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -76,29 +77,48 @@ def _facts_for(registry: Registry, ids: Sequence[str]) -> dict[str, _Facts]:
     loads = orjson.loads
     with registry.reading() as s:
         conn = s.connection()
-        for table in FACT_TABLES:
-            pos = table.position if hasattr(table, "position") else literal(0)
-            q = (
-                select(table.patient_id, table.key, table.tombstone, cast(table.data, Text), pos)
-                .where(table.patient_id.in_(ids))
-                .order_by(table.change_id)
-            )
-            for pid, key, tombstone, data, position in conn.execute(q).all():
-                facts = out[pid][table]
-                if tombstone:
-                    facts.pop(key, None)
-                else:
-                    facts[key] = (None if data is None else loads(data), position or 0)
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            for table in FACT_TABLES:
+                pos = table.position if hasattr(table, "position") else literal(0)
+                q = (
+                    select(table.patient_id, table.key, table.tombstone, cast(table.data, Text), pos)
+                    .where(table.patient_id.in_(ids))
+                    .order_by(table.change_id)
+                )
+                # Straight to the driver: plain tuples, without a SQLAlchemy Row per fact. The ids are the
+                # registry's own (MM- and 10 letters/digits), rendered as quoted literals by the dialect.
+                cursor.execute(str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True})))
+                _apply(out, table, cursor.fetchall(), loads)
+        finally:
+            cursor.close()
     return out
+
+
+def _apply(out: dict[str, _Facts], table: Any, rows: Any, loads: Any) -> None:
+    """Replay the fact rows (in change order) onto the patients' current facts."""
+    for pid, key, tombstone, data, position in rows:
+        facts = out[pid][table]
+        if tombstone:
+            facts.pop(key, None)
+        else:
+            facts[key] = (None if data is None else loads(data), position or 0)
+
+
+@cache
+def _canonical_unit(field_name: str) -> str:
+    from mmemd.clinical.units import analyte
+
+    return str(analyte(field_name).canonical)
 
 
 def _canonical(field_name: str, q: Mapping[str, Any] | None) -> float | None:
     if not q or q.get("value") is None:
         return None
-    from mmemd.clinical.units import analyte, to_canonical
-
-    if q["unit"] == analyte(field_name).canonical:
+    if q["unit"] == _canonical_unit(field_name):
         return float(q["value"])
+    from mmemd.clinical.units import to_canonical
+
     return float(to_canonical(field_name, Decimal(str(q["value"])), str(q["unit"])))
 
 
