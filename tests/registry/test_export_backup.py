@@ -288,3 +288,35 @@ def test_cohort_analyze_registry_refuses_bad_input_cleanly(tmp_path: Path) -> No
         app, ["cohort", "analyze", "--registry", "--config", str(cfg), "--date-shift-key-file", str(short)]
     )
     assert res.exit_code == 2 and "at least 16 bytes" in res.output
+
+
+def test_cohort_analyze_registry_with_a_key_is_for_the_researcher_role(tmp_path: Path) -> None:
+    from mmemd.registry import create_api_key, resolve_api_key
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    reg = Registry(url)
+    reg.create(example("emd-liver-rrmm-pr"), author="dr.a")
+    keys = {role: create_api_key(reg, f"{role}-team", role) for role in ("researcher", "clinician")}
+    researcher = resolve_api_key(reg, keys["researcher"])
+    assert researcher is not None
+    reg.close()
+    runner = CliRunner()
+    app = build_app()
+    argv = ["cohort", "analyze", f"registry+{url}", "--json", "--workers", "1", "--api-key-file"]
+    for role, want in (
+        ("clinician", "need the researcher role"),
+        ("unknown", "not a valid registry API key"),
+    ):
+        f = tmp_path / f"{role}.key"
+        f.write_text(keys.get(role, "not-a-key") + "\n", encoding="utf-8")
+        res = runner.invoke(app, [*argv, str(f)])
+        assert res.exit_code == 2 and want in res.output, res.output
+    f = tmp_path / "researcher.key"
+    f.write_text(keys["researcher"], encoding="utf-8")
+    res = runner.invoke(app, [*argv, str(f)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["rows"]["patients"] == 1
+    reg = Registry(url)
+    entries = [(e["action"], e["user"], e["role"]) for e in audit_entries(reg)]
+    reg.close()
+    assert entries == [("export", researcher.name, "researcher")]  # the refused keys read nothing

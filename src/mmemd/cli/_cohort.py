@@ -16,6 +16,8 @@ import typer
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from mmemd.registry import Principal
+
 EXIT_INVALID = 2
 
 
@@ -75,6 +77,14 @@ def analyze(
             help="With a registry: shift each patient's dates as `mmemd registry export` does with this key.",
         ),
     ] = None,
+    api_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--api-key-file",
+            help="With a registry: act as the holder of this registry API key (researcher or admin role), "
+            "named in the audit log.",
+        ),
+    ] = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write the self-contained HTML report here.")
     ] = None,
@@ -95,6 +105,7 @@ def analyze(
     if not 0 < conf_level < 1:
         raise _fail(f"--conf-level: must be between 0 and 1 (got {conf_level})")
     data, key = _registry_source(data, registry, config_file, date_shift_key_file)
+    who = _registry_principal(data, api_key_file)
     tasks: dict[str, Any] = {}
     with _progress() as bar:
         for s in STEPS:
@@ -119,7 +130,7 @@ def analyze(
             sys.stderr.write(f"{data}: {exc.report_text()}\n")
             raise typer.Exit(EXIT_INVALID) from None
     if data.startswith("registry+"):
-        _audit_registry_read(data.removeprefix("registry+"))
+        _audit_registry_read(data.removeprefix("registry+"), who)
     if report is not None:
         from mmemd.research.cohort._report import render_html
 
@@ -158,14 +169,50 @@ def _registry_source(
     return data, key
 
 
-def _audit_registry_read(url: str) -> None:
-    """A cohort read from the registry is an export of its patients' data: it goes to the audit log."""
+def _registry_principal(data: str, api_key_file: Path | None) -> Principal | None:
+    """The holder of ``--api-key-file``, checked before anything is read: cohort analytics on the registry are for
+    the researcher role (and admin); a clinician's or an unknown key is refused."""
+    if api_key_file is None:
+        return None
+    if not data.startswith("registry+"):
+        raise _fail("--api-key-file goes with a registry")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mmemd.registry import Registry, resolve_api_key
+
+    try:
+        presented = api_key_file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"--api-key-file: {getattr(exc, 'strerror', None) or exc}") from None
+    url = data.removeprefix("registry+")
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise _fail(f"no registry database at {url}")
+    try:
+        reg = Registry(url, migrate=False)
+        try:
+            who = resolve_api_key(reg, presented) if presented else None
+        finally:
+            reg.close()
+    except SQLAlchemyError as exc:
+        raise _fail(f"cannot read the registry database {url.split('@')[-1]}: {type(exc).__name__}") from None
+    if who is None:
+        raise _fail("--api-key-file: not a valid registry API key")
+    if who.role not in ("researcher", "admin"):
+        raise _fail(
+            f"--api-key-file: cohort analytics need the researcher role; this key has the {who.role} role"
+        )
+    return who
+
+
+def _audit_registry_read(url: str, who: Principal | None) -> None:
+    """A cohort read from the registry is an export of its patients' data: it goes to the audit log, under the
+    key's holder or, without a key, the operator running the command (as `mmemd registry export`)."""
     from mmemd.cli._registry import _operator
     from mmemd.registry import Registry, audit
 
     reg = Registry(url, migrate=False)
     try:
-        audit(reg, _operator(), "export")
+        audit(reg, who or _operator(), "export")
     finally:
         reg.close()
 
