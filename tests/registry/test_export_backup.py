@@ -224,3 +224,99 @@ def test_export_in_worker_processes_equals_the_single_process_export(
         key = [(c, "ascending") for c in a.column_names if c not in ("site",)][:3]
         assert a.sort_by(key).to_pylist() == b.sort_by(key).to_pylist()
     assert sorted(p.name for p in two.out_dir.iterdir()) == sorted(f"{n}.parquet" for n in one.rows)
+
+
+def _analysis(doc: dict[str, Any]) -> dict[str, Any]:
+    """An analysis without what names its source or times it."""
+    return {k: v for k, v in doc.items() if k not in ("source", "timings_s")}
+
+
+def test_cohort_analyze_on_the_registry_equals_analyze_on_its_export(
+    database_url: str, tmp_path: Path
+) -> None:
+    from mmemd.registry import cohort_tables
+
+    reg = Registry(database_url)
+    ids = _fill(reg)
+    gone = next(iter(ids))
+    reg.delete(gone, author="dr.a", expected_version=1)  # a deleted patient is in neither
+    reg.close()
+    runner = CliRunner()
+    app = build_app()
+    cfg = _config(tmp_path, database_url)
+    key_file = tmp_path / "shift.key"
+    key_file.write_bytes(b"a date-shift key of 32 bytes ok.")
+    for shift in ([], ["--date-shift-key-file", str(key_file)]):
+        out = tmp_path / f"cohort{len(shift)}"
+        res = runner.invoke(app, ["registry", "export", "--out", str(out), "--config", str(cfg), *shift])
+        assert res.exit_code == 0, res.output
+        res = runner.invoke(app, ["cohort", "analyze", str(out), "--json", "--workers", "1"])
+        assert res.exit_code == 0, res.output
+        on_export = json.loads(res.stdout)
+        res = runner.invoke(
+            app, ["cohort", "analyze", "--registry", "--config", str(cfg), "--json", "--workers", "1", *shift]
+        )
+        assert res.exit_code == 0, res.output
+        on_registry = json.loads(res.stdout)
+        assert on_registry["source"].startswith("registry+")
+        assert on_export["rows"]["patients"] == len(ids) - 1
+        assert _analysis(on_registry) == _analysis(on_export)
+    # the same rows as the Parquet files, table by table (so pseudonymised the same way: registry ids only)
+    reg = Registry(database_url)
+    tables = cohort_tables(reg, date_shift_key=key_file.read_bytes())
+    assert sum(e["action"] == "export" for e in audit_entries(reg)) == 4  # two exports, two registry reads
+    reg.close()
+    for name, table in tables.items():
+        assert table.equals(pq.read_table(tmp_path / "cohort2" / f"{name}.parquet")), name
+    assert gone not in set(tables["patients"].column("patient_id").to_pylist())
+
+
+def test_cohort_analyze_registry_refuses_bad_input_cleanly(tmp_path: Path) -> None:
+    runner = CliRunner()
+    app = build_app()
+    missing = tmp_path / "nowhere.sqlite3"
+    res = runner.invoke(app, ["cohort", "analyze", f"registry+sqlite:///{missing}", "--json"])
+    assert res.exit_code == 2
+    assert "no registry database" in res.output
+    assert not missing.exists()  # reading never creates a database
+    res = runner.invoke(app, ["cohort", "analyze", str(tmp_path), "--registry"])
+    assert res.exit_code == 2 and "not both" in res.output
+    short = tmp_path / "k"
+    short.write_bytes(b"short")
+    cfg = _config(tmp_path, f"sqlite:///{missing}")
+    res = runner.invoke(
+        app, ["cohort", "analyze", "--registry", "--config", str(cfg), "--date-shift-key-file", str(short)]
+    )
+    assert res.exit_code == 2 and "at least 16 bytes" in res.output
+
+
+def test_cohort_analyze_registry_with_a_key_is_for_the_researcher_role(tmp_path: Path) -> None:
+    from mmemd.registry import create_api_key, resolve_api_key
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite3'}"
+    reg = Registry(url)
+    reg.create(example("emd-liver-rrmm-pr"), author="dr.a")
+    keys = {role: create_api_key(reg, f"{role}-team", role) for role in ("researcher", "clinician")}
+    researcher = resolve_api_key(reg, keys["researcher"])
+    assert researcher is not None
+    reg.close()
+    runner = CliRunner()
+    app = build_app()
+    argv = ["cohort", "analyze", f"registry+{url}", "--json", "--workers", "1", "--api-key-file"]
+    for role, want in (
+        ("clinician", "need the researcher role"),
+        ("unknown", "not a valid registry API key"),
+    ):
+        f = tmp_path / f"{role}.key"
+        f.write_text(keys.get(role, "not-a-key") + "\n", encoding="utf-8")
+        res = runner.invoke(app, [*argv, str(f)])
+        assert res.exit_code == 2 and want in res.output, res.output
+    f = tmp_path / "researcher.key"
+    f.write_text(keys["researcher"], encoding="utf-8")
+    res = runner.invoke(app, [*argv, str(f)])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout)["rows"]["patients"] == 1
+    reg = Registry(url)
+    entries = [(e["action"], e["user"], e["role"]) for e in audit_entries(reg)]
+    reg.close()
+    assert entries == [("export", researcher.name, "researcher")]  # the refused keys read nothing

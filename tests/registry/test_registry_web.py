@@ -131,3 +131,82 @@ def test_follow_a_patient_by_keyboard(page: Any, server: tuple[str, str, str]) -
     assert page.locator("h1").inner_text() == "mmemd — 患者登记"
     page.locator("#report-zh").click()
     expect(page.locator("#report")).to_have_attribute("srcdoc", re.compile("疗效"))
+
+
+REPORT = (
+    "检查日期：2025-11-03\n检查所见：肝脏病灶较前缩小，大小约1.2cm×1.0cm。左肾上腺见结节，大小约1.6cm×1.3cm，"
+    "前片未见。右侧胸壁软组织结节，大小约0.8cm×0.6cm。\n诊断意见：左肾上腺新发结节，考虑浆细胞瘤。"
+)
+
+
+def test_visit_from_a_pasted_imaging_report_and_a_lesion_typed_by_hand(
+    page: Any, server: tuple[str, str, str]
+) -> None:
+    from playwright.sync_api import expect
+
+    base, url, pid = server
+    page.goto(f"{base}/registry#/p/{pid}")
+    page.wait_for_selector("#visits tbody tr")
+    page.locator("#imaging-text").fill(REPORT)
+    page.locator("#imaging-read").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator(".imaging-proposal")).to_have_count(3)
+    assert "3 lesion(s) proposed" in page.locator("#imaging-status").inner_text()
+    # each proposal shows the words it was read from
+    assert "1.6cm×1.3cm" in page.locator("#im-1 .imaging-quote").inner_text()
+    # the liver lesion goes to the followed lesion L1; the new adrenal one is proposed as a new lesion
+    assert page.locator("#im-0-target").input_value() == "L1"
+    assert page.locator("#im-1-target").input_value() == ""
+
+    # confirm the liver measurement, edited by keyboard (1.2 -> 1.1)
+    page.locator("#im-0-long").fill("1.1")
+    page.locator("#im-0-confirm").focus()
+    page.keyboard.press("Enter")
+    assert page.locator("input[name=date]").input_value() == "2025-11-03"  # the study date
+    assert page.locator("input[name=m_long_0]").input_value() == "1.1"
+    assert page.locator("input[name=m_perp_0]").input_value() == "1"
+    # drop the chest-wall nodule, confirm the adrenal lesion: it becomes a new-lesion row of the visit
+    page.locator("#im-2-drop").click()
+    page.locator("#im-1-confirm").press("Enter")
+    expect(page.locator(".imaging-proposal")).to_have_count(0)
+    assert page.locator("select[name=new_lesion]").input_value() == "true"
+    row = page.locator("#new-lesion-rows .new-lesion")
+    expect(row).to_have_count(1)
+    assert row.locator("input[name$=_id]").input_value() == "L2"
+    assert row.locator("select[name$=_site]").input_value() == "adrenal"
+
+    # and one more lesion typed by hand, in Chinese
+    page.locator("#lang").select_option("zh")
+    page.locator("#add-lesion").focus()
+    page.keyboard.press("Enter")
+    expect(row).to_have_count(2)
+    assert page.locator("#add-lesion").inner_text() == "新增病灶"
+    hand = row.nth(1)
+    assert hand.locator("input[name$=_id]").input_value() == "L3"
+    hand.locator("select[name$=_site]").select_option("chest_wall")
+    hand.locator("select[name$=_rel]").select_option("arising_from_bone")
+    hand.locator("input[name$=_long]").fill("2")
+    hand.locator("input[name$=_perp]").fill("1.5")
+    # the language switch kept what was confirmed
+    assert page.locator("input[name=m_long_0]").input_value() == "1.1"
+    hand.locator("input[name$=_perp]").press("Enter")
+    expect(page.locator("#visits tbody tr")).to_have_count(4)
+
+    reg = Registry(url)
+    stored = reg.get(pid)
+    reg.close()
+    assert stored.version == 2
+    visit = stored.record["assessments"][-1]
+    assert visit["date"] == "2025-11-03"
+    assert visit["new_lesion"] is True
+    assert visit["plasmacytomas"] == [
+        {"lesion": "L1", "longest_cm": 1.1, "perpendicular_cm": 1},
+        {"lesion": "L2", "longest_cm": 1.6, "perpendicular_cm": 1.3},
+        {"lesion": "L3", "longest_cm": 2, "perpendicular_cm": 1.5},
+    ]
+    lesions = {les["id"]: les for les in stored.record["lesions"]}
+    assert lesions["L2"]["site"] == "adrenal"
+    assert lesions["L2"]["detected_on"] == "2025-11-03"
+    assert lesions["L2"]["detected_at"] == "relapse"
+    assert lesions["L3"]["relation_to_bone"] == "arising_from_bone"
+    assert "chest_wall" not in {les.get("site") for les in lesions.values() if les["id"] != "L3"}

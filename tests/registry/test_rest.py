@@ -277,3 +277,21 @@ def test_the_service_creates_its_default_database_only_when_the_registry_is_used
     with sqlite3.connect(tmp_path / "data" / "registry.sqlite3") as con:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     app.state.registry.close()
+
+
+def test_the_add_visit_form_reads_an_imaging_report_for_clinicians_only(client: TestClient) -> None:
+    pid = _create(client).json()["id"]
+    path = f"/v1/patients/{pid}/imaging-extractions"
+    text = "检查日期：2025-11-03\n检查所见：左肾上腺见结节，大小约1.6cm×1.3cm，前片未见。"
+    _problem(client.post(path, json={"text": text}), 401)
+    researcher = create_api_key(_registry(client), "stats-team", "researcher")
+    _problem(client.post(path, json={"text": text}, headers={"X-API-Key": researcher}), 403)
+    r = client.post(path, json={"text": text}, headers=AUTH)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["study_date"] == "2025-11-03"
+    assert [(les["site"], les["size_cm"], les["change"]) for les in body["lesions"]] == [
+        ("adrenal", [1.6, 1.3], "new")
+    ]
+    _problem(client.post(path, json={"text": 3}, headers=AUTH), 422)
+    assert _registry(client).get(pid).version == 1  # nothing stored

@@ -16,6 +16,8 @@ import typer
 if TYPE_CHECKING:
     from rich.progress import Progress
 
+    from mmemd.registry import Principal
+
 EXIT_INVALID = 2
 
 
@@ -51,12 +53,38 @@ def _fail(message: str) -> typer.Exit:
 
 def analyze(
     data: Annotated[
-        str,
+        str | None,
         typer.Argument(
-            help="Cohort: a directory of <table>.parquet/.csv files, a DuckDB file, or a postgresql:// URL.",
+            help="Cohort: a directory of <table>.parquet/.csv files, a DuckDB file, a postgresql:// URL, or "
+            "registry+<database URL> (the patient registry's database).",
             show_default=False,
         ),
-    ],
+    ] = None,
+    registry: Annotated[
+        bool,
+        typer.Option(
+            "--registry", help="Read the patient registry's database named by --config (as `mmemd registry`)."
+        ),
+    ] = False,
+    config_file: Annotated[
+        Path | None,
+        typer.Option("--config", help="Service config (TOML) naming database_url, with --registry."),
+    ] = None,
+    date_shift_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--date-shift-key-file",
+            help="With a registry: shift each patient's dates as `mmemd registry export` does with this key.",
+        ),
+    ] = None,
+    api_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--api-key-file",
+            help="With a registry: act as the holder of this registry API key (researcher or admin role), "
+            "named in the audit log.",
+        ),
+    ] = None,
     report: Annotated[
         Path | None, typer.Option("--report", help="Write the self-contained HTML report here.")
     ] = None,
@@ -76,6 +104,8 @@ def analyze(
 
     if not 0 < conf_level < 1:
         raise _fail(f"--conf-level: must be between 0 and 1 (got {conf_level})")
+    data, key = _registry_source(data, registry, config_file, date_shift_key_file)
+    who = _registry_principal(data, api_key_file)
     tasks: dict[str, Any] = {}
     with _progress() as bar:
         for s in STEPS:
@@ -88,12 +118,19 @@ def analyze(
 
         try:
             result = analyze_cohort(
-                data, backend.value, conf_level=conf_level, workers=workers, progress=on_progress
+                data,
+                backend.value,
+                conf_level=conf_level,
+                workers=workers,
+                progress=on_progress,
+                date_shift_key=key,
             )
         except CohortError as exc:
             bar.stop()
             sys.stderr.write(f"{data}: {exc.report_text()}\n")
             raise typer.Exit(EXIT_INVALID) from None
+    if data.startswith("registry+"):
+        _audit_registry_read(data.removeprefix("registry+"), who)
     if report is not None:
         from mmemd.research.cohort._report import render_html
 
@@ -103,6 +140,81 @@ def analyze(
         sys.stdout.write(result.to_json() + "\n")
     elif report is None:
         _print_summary(result)
+
+
+def _registry_source(
+    data: str | None, registry: bool, config_file: Path | None, key_file: Path | None
+) -> tuple[str, bytes | None]:
+    """The cohort location and the date-shift key; ``--registry`` turns the config's database into
+    ``registry+<url>``."""
+    if registry == (data is not None):
+        raise _fail("give either a cohort location or --registry (with --config), not both or neither")
+    if registry:
+        from mmemd.cli._registry import _database_url
+
+        data = "registry+" + _database_url(config_file)
+    elif config_file is not None:
+        raise _fail("--config goes with --registry")
+    assert data is not None
+    key = None
+    if key_file is not None:
+        if not data.startswith("registry+"):
+            raise _fail("--date-shift-key-file goes with a registry (exported tables are already shifted)")
+        try:
+            key = key_file.read_bytes().strip()
+        except OSError as exc:
+            raise _fail(f"--date-shift-key-file: {exc.strerror or exc}") from None
+        if len(key) < 16:
+            raise _fail("--date-shift-key-file: the key must be at least 16 bytes")
+    return data, key
+
+
+def _registry_principal(data: str, api_key_file: Path | None) -> Principal | None:
+    """The holder of ``--api-key-file``, checked before anything is read: cohort analytics on the registry are for
+    the researcher role (and admin); a clinician's or an unknown key is refused."""
+    if api_key_file is None:
+        return None
+    if not data.startswith("registry+"):
+        raise _fail("--api-key-file goes with a registry")
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mmemd.registry import Registry, resolve_api_key
+
+    try:
+        presented = api_key_file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"--api-key-file: {getattr(exc, 'strerror', None) or exc}") from None
+    url = data.removeprefix("registry+")
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise _fail(f"no registry database at {url}")
+    try:
+        reg = Registry(url, migrate=False)
+        try:
+            who = resolve_api_key(reg, presented) if presented else None
+        finally:
+            reg.close()
+    except SQLAlchemyError as exc:
+        raise _fail(f"cannot read the registry database {url.split('@')[-1]}: {type(exc).__name__}") from None
+    if who is None:
+        raise _fail("--api-key-file: not a valid registry API key")
+    if who.role not in ("researcher", "admin"):
+        raise _fail(
+            f"--api-key-file: cohort analytics need the researcher role; this key has the {who.role} role"
+        )
+    return who
+
+
+def _audit_registry_read(url: str, who: Principal | None) -> None:
+    """A cohort read from the registry is an export of its patients' data: it goes to the audit log, under the
+    key's holder or, without a key, the operator running the command (as `mmemd registry export`)."""
+    from mmemd.cli._registry import _operator
+    from mmemd.registry import Registry, audit
+
+    reg = Registry(url, migrate=False)
+    try:
+        audit(reg, who or _operator(), "export")
+    finally:
+        reg.close()
 
 
 def _print_summary(result: Any) -> None:

@@ -33,7 +33,13 @@ from mmemd.registry._accounts import (
 from mmemd.registry._audit import AUDIT_ACTIONS, AuditAction, AuditContext, audit, audit_entries
 from mmemd.registry._backup import BackupError, backup, restore
 from mmemd.registry._engine import current_revision, default_database_url, make_engine, upgrade
-from mmemd.registry._export import DEFAULT_MAX_SHIFT_DAYS, ExportSummary, date_shift_days, export_cohort
+from mmemd.registry._export import (
+    DEFAULT_MAX_SHIFT_DAYS,
+    ExportSummary,
+    cohort_tables,
+    date_shift_days,
+    export_cohort,
+)
 from mmemd.registry._store import (
     HistoryEntry,
     Identity,
@@ -72,6 +78,7 @@ __all__ = [
     "backup",
     "canonical",
     "check_password",
+    "cohort_tables",
     "create_api_key",
     "current_revision",
     "date_shift_days",

@@ -580,6 +580,16 @@ async def sign_out(request: Request, reg: Reg) -> Response:
 _ERR: Final = problem_responses(400, 401, 403, 404, 412, 415, 422, 428, 500)
 
 
+async def read_imaging_report(request: Request, who: Who, patient_id: str) -> Response:
+    """The imaging extractor (``POST /v1/imaging/extractions``, same body and answer) for the add-visit form of the
+    registry page: reachable with the page's registry session or key, clinician role only. Nothing is stored and the
+    patient's record is not read — the clinician confirms each proposed lesion before it joins the visit."""
+    del who, patient_id
+    from mmemd.service._imaging import create_extraction
+
+    return await create_extraction(request)
+
+
 def build_router(config: ServiceConfig) -> APIRouter:
     """The ``/v1/patients`` routes (the config is read per request from ``app.state.config``)."""
     del config
@@ -592,6 +602,12 @@ def build_router(config: ServiceConfig) -> APIRouter:
     r.add_api_route("/{patient_id}", delete_patient, methods=["DELETE"], status_code=204, summary="Delete")
     r.add_api_route(
         "/{patient_id}/visits", add_visit, methods=["POST"], status_code=201, summary="Add a visit"
+    )
+    r.add_api_route(
+        "/{patient_id}/imaging-extractions",
+        read_imaging_report,
+        methods=["POST"],
+        summary="Read lesions from an imaging report for the next visit (nothing stored)",
     )
     r.add_api_route("/{patient_id}/assessment", get_assessment, methods=["GET"], summary="Current assessment")
     r.add_api_route("/{patient_id}/report", get_report, methods=["GET"], summary="Current report")

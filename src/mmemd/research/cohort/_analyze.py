@@ -92,6 +92,7 @@ def analyze_cohort(
     conf_level: float = 0.95,
     workers: int | None = None,
     progress: Progress | None = None,
+    date_shift_key: bytes | None = None,
 ) -> CohortAnalysis:
     """Analyse the cohort at ``location`` (see :func:`open_cohort`). Raises :class:`CohortError` if invalid."""
     from mmemd.research.cohort._incidence import emd_incidence
@@ -106,7 +107,7 @@ def analyze_cohort(
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
     step("validate", 0, 1)
-    source = open_cohort(location, backend)
+    source = open_cohort(location, backend, date_shift_key=date_shift_key)
     tables = validate_cohort(source)
     rows = {name: int(t.count().to_pyarrow().as_py()) for name, t in tables.items()}
     timings["validate"] = time.perf_counter() - t0

@@ -1,4 +1,5 @@
-"""Open a cohort through Ibis: a directory of Parquet or CSV files, a DuckDB file, or a PostgreSQL database.
+"""Open a cohort through Ibis: a directory of Parquet or CSV files, a DuckDB file, a PostgreSQL database, or the
+patient registry's own database (``registry+sqlite:///…`` or ``registry+postgresql://…``).
 
 DuckDB is the default engine (files are read in place, nothing is loaded into Python); ``backend="spark"`` runs the
 same Ibis expressions on PySpark in local mode. A database holds the tables under their schema names
@@ -20,6 +21,34 @@ __all__ = ["Backend", "CohortSource", "open_cohort"]
 Backend = Literal["duckdb", "spark"]
 
 _DB_SUFFIXES = (".duckdb", ".ddb", ".db")
+
+#: prefix of a registry database URL: the cohort tables are built from the registry's current rows
+REGISTRY_PREFIX = "registry+"
+
+
+def _registry_tables(url: str, date_shift_key: bytes | None) -> dict[str, Any]:
+    """The registry's cohort tables (Arrow), pseudonymised exactly as ``mmemd registry export`` writes them."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from mmemd.registry import Registry, cohort_tables
+
+    where = url.split("@")[-1]  # never echo credentials
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).is_file():
+        raise CohortError([CohortProblem("<cohort>", None, f"no registry database at {where}")])
+    try:
+        reg = Registry(url, migrate=False)
+        try:
+            return cohort_tables(reg, date_shift_key=date_shift_key)
+        finally:
+            reg.close()
+    except SQLAlchemyError as exc:
+        raise CohortError(
+            [
+                CohortProblem(
+                    "<cohort>", None, f"cannot read the registry database {where}: {type(exc).__name__}"
+                )
+            ]
+        ) from None
 
 
 @dataclass(slots=True)
@@ -61,15 +90,33 @@ def _spark_connection() -> Any:
     return ibis.pyspark.connect(spark_session("mmemd-cohort"))
 
 
-def open_cohort(location: str | os.PathLike[str], backend: Backend = "duckdb") -> CohortSource:
+def open_cohort(
+    location: str | os.PathLike[str], backend: Backend = "duckdb", *, date_shift_key: bytes | None = None
+) -> CohortSource:
     """Open the cohort at ``location``: a directory of ``<table>.parquet`` / ``<table>.csv`` files, a DuckDB
-    database file, or a ``postgresql://`` URL. Raises :class:`CohortError` naming every missing table."""
+    database file, a ``postgresql://`` URL, or ``registry+<database URL>`` (the patient registry's database; its
+    current rows, pseudonymised as the export is, with dates shifted when ``date_shift_key`` is given). Raises
+    :class:`CohortError` naming every missing table."""
     import ibis  # type: ignore[import-untyped,unused-ignore]  # no py.typed marker / stubs
 
     loc = os.fspath(location)
     tables: dict[str, Any] = {}
     problems: list[CohortProblem] = []
-    if loc.startswith(("postgres://", "postgresql://")):
+    if loc.startswith(REGISTRY_PREFIX):
+        if backend != "duckdb":
+            raise CohortError([CohortProblem("<cohort>", None, "a registry database needs --backend duckdb")])
+        url = loc.removeprefix(REGISTRY_PREFIX)
+        arrow = _registry_tables(url, date_shift_key)
+        con = ibis.duckdb.connect()
+        for name, table in arrow.items():
+            # handed to DuckDB as Arrow and kept as a temporary table of this in-memory connection
+            con.con.register(f"mmemd_{name}_arrow", table)
+            con.raw_sql(f'CREATE TEMP TABLE "mmemd_{name}" AS SELECT * FROM "mmemd_{name}_arrow"')
+            con.con.unregister(f"mmemd_{name}_arrow")
+            tables[name] = con.table(f"mmemd_{name}")
+        backend_name: str = "duckdb"
+        where = REGISTRY_PREFIX + url.split("@")[-1]
+    elif loc.startswith(("postgres://", "postgresql://")):
         con = ibis.connect(loc)
         present = set(con.list_tables())
         for t in TABLES:

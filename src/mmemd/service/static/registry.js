@@ -19,6 +19,16 @@
       longest: "longest", perpendicular: "perpendicular", line: "Line", unauthorized: "Enter a valid clinician API key.",
       failed: "The request failed", more: "More", username: "User", password: "Password", signin: "Sign in",
       signout: "Sign out", signed_in: "Signed in as", signin_failed: "Wrong user name or password.",
+      paste_report: "Paste an imaging report", report_text: "Report text (Chinese or English)",
+      read_report: "Read the report", reading: "Reading…", found: "{n} lesion(s) proposed: confirm, edit or drop each.",
+      none_found: "No lesion found in this report.", words: "From the words", goes_to: "Goes to",
+      as_new: "a new lesion", site: "Site", relation: "Relation to bone", confirm: "Confirm", drop: "Drop",
+      proposal: "Proposed lesion", added: "Added to the visit below: check it before saving.",
+      new_lesions: "New lesions", add_lesion: "Add a new lesion", lesion_id: "Lesion id", detected_at: "Found at",
+      remove: "Remove", rel_none: "none (extraosseous)", rel_arising_from_bone: "arising from bone (paraskeletal)",
+      rel_intraosseous: "intraosseous (bone plasmacytoma)", det_relapse: "relapse", det_diagnosis: "diagnosis",
+      change: "Change", ch_new: "new", ch_increased: "larger", ch_decreased: "smaller", ch_stable: "stable",
+      ch_resolved: "resolved",
     },
     zh: {
       title: "mmemd — 患者登记", tagline: "决策支持，绝非处方。", lang: "语言", apikey: "API 密钥",
@@ -33,16 +43,29 @@
       line: "第几线", unauthorized: "请输入有效的临床医师 API 密钥。", failed: "请求失败", more: "更多",
       username: "用户名", password: "密码", signin: "登录", signout: "退出", signed_in: "已登录：",
       signin_failed: "用户名或密码错误。",
+      paste_report: "粘贴影像报告", report_text: "报告文本（中文或英文）", read_report: "读取报告", reading: "读取中…",
+      found: "提出 {n} 个病灶：请逐一确认、修改或舍弃。", none_found: "该报告中未发现病灶。", words: "来源文字",
+      goes_to: "归入", as_new: "新病灶", site: "部位", relation: "与骨的关系", confirm: "确认", drop: "舍弃",
+      proposal: "提议病灶", added: "已加入下方随访：保存前请核对。", new_lesions: "新病灶", add_lesion: "新增病灶",
+      lesion_id: "病灶编号", detected_at: "发现时机", remove: "移除", rel_none: "无（骨外）",
+      rel_arising_from_bone: "起源于骨（骨旁）", rel_intraosseous: "骨内（骨浆细胞瘤）", det_relapse: "复发",
+      det_diagnosis: "诊断", change: "变化", ch_new: "新发", ch_increased: "增大", ch_decreased: "缩小", ch_stable: "稳定",
+      ch_resolved: "消失",
     },
   };
   const $ = (sel) => document.querySelector(sel);
-  const state = { lang: "en", patient: null, etag: null, cursor: null, units: {} };
-  const t = (k) => (T[state.lang][k] ?? T.en[k] ?? k);
+  const state = { lang: "en", patient: null, etag: null, cursor: null, units: {}, sites: [], proposals: [], study: null, rows: 0 };
+  const t = (k, n) => String(T[state.lang][k] ?? T.en[k] ?? k).replace("{n}", n ?? "");
+  const RELATIONS = ["none", "arising_from_bone", "intraosseous"];
 
   function applyLang() {
     document.documentElement.lang = state.lang === "zh" ? "zh-CN" : "en";
     document.querySelectorAll("[data-t]").forEach((el) => { el.textContent = t(el.dataset.t); });
+    document.querySelectorAll("option[data-site]").forEach((o) => { o.textContent = siteLabel(o.value); });
+    state.keepTyped = true;
     if (state.patient) renderPatient(state.patient, state.assessment);
+    state.keepTyped = false;
+    if (state.proposals.length) { keepEdits(); renderProposals(); }
   }
 
   async function api(path, opts = {}) {
@@ -149,12 +172,178 @@
     $("#lesions").replaceChildren(...(p.lesions || []).map((l) =>
       el("li", { text: [l.id, l.site, l.relation_to_bone, l.detected_at].filter(Boolean).join(" · ") })));
     const fs = $("#measurements");
+    // a language switch re-renders: keep the diameters already typed or confirmed from a report
+    const typed = Object.fromEntries([...fs.querySelectorAll("input")].map((i) => [i.name, i.value]));
     fs.querySelectorAll("p").forEach((e) => e.remove());
     (p.lesions || []).forEach((l, i) => {
       fs.append(el("p", {}, el("span", { text: `${l.id} ` }),
         el("label", {}, `${t("longest")} `, el("input", { name: `m_long_${i}`, type: "number", step: "any", min: "0", "data-lesion": l.id })),
         " ", el("label", {}, `${t("perpendicular")} `, el("input", { name: `m_perp_${i}`, type: "number", step: "any", min: "0" }))));
     });
+    if (p === state.patient && state.keepTyped) fs.querySelectorAll("input").forEach((i) => { i.value = typed[i.name] ?? ""; });
+  }
+
+  // --- new lesions typed by hand or confirmed from an imaging report ----------------------------------------------
+  const siteLabel = (id) => { const s = state.sites.find((x) => x.id === id); return s ? s[state.lang] || s.en : id; };
+
+  function options(values, current, label, attrs = {}) {
+    return values.map((v) => {
+      const o = el("option", Object.assign({ value: v, text: label(v) }, attrs));
+      if (v === current) o.selected = true;
+      return o;
+    });
+  }
+
+  function siteSelect(name, current, path) {
+    const ids = state.sites.map((s) => s.id);
+    if (current && !ids.includes(current)) ids.unshift(current);
+    return el("select", path ? { name, "data-path": path } : { id: name }, el("option", { value: "" }),
+      ...options(ids, current, siteLabel, { "data-site": "" }));
+  }
+
+  function relationSelect(name, current, path) {
+    return el("select", path ? { name, "data-path": path } : { id: name }, el("option", { value: "" }),
+      ...options(RELATIONS, current, (v) => t("rel_" + v), { }));
+  }
+
+  function freshLesionId() {
+    const used = new Set((state.patient.lesions || []).map((l) => l.id));
+    document.querySelectorAll("#new-lesion-rows input[name$=_id]").forEach((i) => used.add(i.value));
+    let k = (state.patient.lesions || []).length + 1;
+    while (used.has(`L${k}`)) k++;
+    return `L${k}`;
+  }
+
+  /** A row of the "new lesions" fieldset; `from` is a confirmed imaging proposal (or nothing when typed by hand). */
+  function addLesionRow(from = {}) {
+    const j = state.rows++;
+    const n = document.querySelectorAll("#new-lesion-rows .new-lesion").length;
+    const p = `$.lesions[${n}]`;
+    const row = el("fieldset", { class: "new-lesion", "data-row": String(j) },
+      el("legend", { text: `${t("new_lesions")} ${n + 1}` }),
+      el("label", {}, el("span", { "data-t": "lesion_id", text: t("lesion_id") }), " ",
+        el("input", { name: `nl_${j}_id`, value: from.id || freshLesionId(), required: "", "data-path": `${p}.id` })), " ",
+      el("label", {}, el("span", { "data-t": "site", text: t("site") }), " ", siteSelect(`nl_${j}_site`, from.site, `${p}.site`)), " ",
+      el("label", {}, el("span", { "data-t": "relation", text: t("relation") }), " ",
+        relationSelect(`nl_${j}_rel`, from.relation_to_bone, `${p}.relation_to_bone`)), " ",
+      el("label", {}, el("span", { "data-t": "detected_at", text: t("detected_at") }), " ",
+        el("select", { name: `nl_${j}_at`, "data-path": `${p}.detected_at` },
+          ...options(["relapse", "diagnosis"], "relapse", (v) => t("det_" + v), {}))), " ",
+      el("label", {}, el("span", { "data-t": "longest", text: t("longest") }), " ",
+        el("input", { name: `nl_${j}_long`, type: "number", step: "any", min: "0", value: from.long ?? "" })), " ",
+      el("label", {}, el("span", { "data-t": "perpendicular", text: t("perpendicular") }), " ",
+        el("input", { name: `nl_${j}_perp`, type: "number", step: "any", min: "0", value: from.perp ?? "" })));
+    if (from.modality) row.dataset.modality = from.modality;
+    const remove = el("button", { type: "button", "data-t": "remove", text: t("remove") });
+    remove.addEventListener("click", () => { row.remove(); $("#add-lesion").focus(); });
+    row.append(" ", remove);
+    $("#new-lesion-rows").append(row);
+    return row;
+  }
+
+  function newLesions(form, visitDate) {
+    const lesions = [], ms = [];
+    document.querySelectorAll("#new-lesion-rows .new-lesion").forEach((row) => {
+      const j = row.dataset.row;
+      const les = { id: form.elements[`nl_${j}_id`].value.trim(), detected_at: form.elements[`nl_${j}_at`].value };
+      const site = form.elements[`nl_${j}_site`].value, rel = form.elements[`nl_${j}_rel`].value;
+      if (site) les.site = site;
+      if (rel) les.relation_to_bone = rel;
+      if (visitDate) les.detected_on = visitDate;
+      if (row.dataset.modality) les.modality = row.dataset.modality;
+      lesions.push(les);
+      const a = num(form, `nl_${j}_long`), b = num(form, `nl_${j}_perp`);
+      if (a !== null || b !== null) ms.push({ lesion: les.id, longest_cm: a, perpendicular_cm: b });
+    });
+    return { lesions, ms };
+  }
+
+  // --- "paste an imaging report": proposals to confirm, edit or drop ----------------------------------------------
+  async function readReport() {
+    const status = $("#imaging-status");
+    status.textContent = t("reading");
+    const r = await api(`/v1/patients/${encodeURIComponent(state.patient.id)}/imaging-extractions`, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text: $("#imaging-text").value, lang: "auto" }),
+    });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      status.textContent = `${t("failed")} (${r.status}) ${(body.errors || []).map((e) => `${e.path}: ${e.message}`).join("; ") || body.detail || ""}`;
+      return;
+    }
+    state.study = body;
+    state.proposals = body.lesions.map((les) => ({ les, done: false }));
+    renderProposals();
+    status.textContent = body.lesions.length ? t("found", body.lesions.length) : t("none_found");
+  }
+
+  function keepEdits() {
+    state.proposals.forEach((p, i) => {
+      const get = (s) => document.getElementById(`im-${i}-${s}`);
+      if (!get("site")) return;
+      p.target = get("target").value;
+      p.edit = { site: get("site").value, rel: get("rel").value, long: get("long").value, perp: get("perp").value };
+    });
+  }
+
+  function renderProposals() {
+    const box = $("#imaging-proposals");
+    box.replaceChildren();
+    const existing = (state.patient.lesions || []).map((l) => l.id);
+    const taken = new Set();
+    state.proposals.forEach((p, i) => {
+      if (p.done) return;
+      const les = p.les, size = les.size_cm || [];
+      const id = `im-${i}`;
+      const quotes = [...new Set(les.evidence.map((e) => e.quote))].join(" · ");
+      // a lesion already followed at the same site gets the measurement; anything else is proposed as a new lesion
+      const match = (state.patient.lesions || []).find((l) => l.site === les.site && !taken.has(l.id));
+      const target = p.target ?? (les.change === "new" || !match ? "" : match.id);
+      if (target) taken.add(target);
+      const targetSel = el("select", { id: `${id}-target` }, el("option", { value: "", text: t("as_new") }),
+        ...options(existing, target, (v) => v, {}));
+      const fields = el("fieldset", { class: "imaging-proposal", id },
+        el("legend", { text: `${t("proposal")} ${i + 1}: ${siteLabel(les.site)}${les.change ? " · " + t("ch_" + les.change) : ""}` }),
+        el("p", {}, `${t("words")}: `, el("q", { class: "imaging-quote", text: quotes })),
+        el("label", {}, `${t("goes_to")} `, targetSel), " ",
+        el("label", {}, `${t("site")} `, siteSelect(`${id}-site`, les.site, "")), " ",
+        el("label", {}, `${t("relation")} `, relationSelect(`${id}-rel`, les.relation_to_bone, "")), " ",
+        el("label", {}, `${t("longest")} `, el("input", { id: `${id}-long`, type: "number", step: "any", min: "0", value: size.length === 2 ? String(size[0]) : "" })), " ",
+        el("label", {}, `${t("perpendicular")} `, el("input", { id: `${id}-perp`, type: "number", step: "any", min: "0", value: size.length === 2 ? String(size[1]) : "" })), " ");
+      const ok = el("button", { type: "button", id: `${id}-confirm`, text: t("confirm") });
+      const drop = el("button", { type: "button", id: `${id}-drop`, text: t("drop") });
+      ok.addEventListener("click", () => confirmProposal(i));
+      drop.addEventListener("click", () => { keepEdits(); p.done = true; renderProposals(); $("#imaging-read").focus(); });
+      targetSel.addEventListener("change", () => { p.target = targetSel.value; });
+      fields.append(ok, " ", drop);
+      box.append(fields);
+      if (p.edit) for (const [k, v] of Object.entries(p.edit)) document.getElementById(`${id}-${k}`).value = v;
+    });
+  }
+
+  function confirmProposal(i) {
+    const p = state.proposals[i], id = `im-${i}`, form = $("#visit-form");
+    const val = (s) => document.getElementById(`${id}-${s}`).value;
+    const long = val("long"), perp = val("perp"), target = val("target");
+    const resolved = p.les.change === "resolved" && long === "" && perp === "";
+    if (!form.elements.date.value && state.study.study_date) form.elements.date.value = state.study.study_date;
+    if (target) {
+      const k = (state.patient.lesions || []).findIndex((l) => l.id === target);
+      form.elements[`m_long_${k}`].value = resolved ? "0" : long;
+      form.elements[`m_perp_${k}`].value = resolved ? "0" : perp;
+    } else {
+      addLesionRow({ site: val("site"), relation_to_bone: val("rel"), long, perp, modality: state.study.modality });
+      if (p.les.change === "new") form.elements.new_lesion.value = "true";
+    }
+    keepEdits();
+    p.done = true;
+    renderProposals();
+    $("#imaging-status").textContent = t("added");
+    // keyboard users go on with the next proposal, or to what was just filled in
+    const next = document.querySelector("#imaging-proposals select");
+    if (next) next.focus();
+    else if (target) form.elements[`m_long_${(state.patient.lesions || []).findIndex((l) => l.id === target)}`].focus();
+    else document.querySelector("#new-lesion-rows .new-lesion:last-child input").focus();
   }
 
   async function openPatient(id) {
@@ -195,9 +384,11 @@
       const a = num(form, `m_long_${i}`), b = num(form, `m_perp_${i}`);
       if (a !== null || b !== null) ms.push({ lesion: les.id, longest_cm: a, perpendicular_cm: b });
     });
+    const added = newLesions(form, v.date);
+    ms.push(...added.ms);
     if (ms.length) v.plasmacytomas = ms;
     if (form.elements.new_lesion.value) v.new_lesion = form.elements.new_lesion.value === "true";
-    return { visit: v };
+    return added.lesions.length ? { visit: v, lesions: added.lesions } : { visit: v };
   }
 
   function showErrors(errors) {
@@ -222,6 +413,10 @@
     if (r.status === 201) {
       showErrors([]);
       form.reset();
+      $("#new-lesion-rows").replaceChildren();
+      $("#imaging-proposals").replaceChildren();
+      $("#imaging-status").textContent = "";
+      state.proposals = [];
       await openPatient(id);
       $("#visit-errors").replaceChildren(el("li", { text: t("saved") }));
       return;
@@ -266,6 +461,12 @@
       $("#patients").replaceChildren();
     });
     $("#visit-form").addEventListener("submit", saveVisit);
+    $("#imaging-read").addEventListener("click", readReport);
+    $("#add-lesion").addEventListener("click", () => { addLesionRow().querySelector("input").focus(); });
+    try {
+      const v = await fetch("/ui/vocabulary", { headers: { Accept: "application/json" } });
+      if (v.ok) state.sites = (await v.json()).sites || [];
+    } catch (_e) { /* the selects then offer the ids the report used */ }
     $("#report-en").addEventListener("click", () => showReport("en"));
     $("#report-zh").addEventListener("click", () => showReport("zh"));
     const route = () => {
