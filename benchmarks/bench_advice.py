@@ -1,4 +1,4 @@
-"""Decision-support benchmark (issue 4): assessment with work-up, prognosis and options, in-process.
+"""Decision-support benchmark: assessment with work-up, prognosis and options, in-process.
 
 Run: ``python benchmarks/bench_advice.py``. Target: <= 2 ms per patient. Reported in docs/performance.md.
 """

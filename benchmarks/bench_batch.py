@@ -64,7 +64,7 @@ def main() -> None:
     parser.add_argument(
         "--no-advice",
         action="store_true",
-        help="clinical sections only (the issue-3 figure); default: with advice",
+        help="clinical sections only (the clinical engine alone); default: with advice",
     )
     parser.add_argument(
         "--in-process",

@@ -1,4 +1,4 @@
-"""CDS Hooks benchmark (issue 5): ``POST /cds-services/mmemd-patient-view`` with a full prefetch, in-process.
+"""CDS Hooks benchmark: ``POST /cds-services/mmemd-patient-view`` with a full prefetch, in-process.
 
 Each call carries a fresh ES384 client JWT (signed beforehand, so the figure includes verification but not signing)
 and the full prefetch of an example patient (``mmemd.fhir.record_to_bundle``, one searchset per discovery key). The

@@ -1,4 +1,4 @@
-"""Benchmark of ``mmemd cohort analyze`` on a 100,000-patient synthetic cohort (issue 6: <= 60 s on 2 cores,
+"""Benchmark of ``mmemd cohort analyze`` on a 100,000-patient synthetic cohort (target <= 60 s on 2 cores,
 peak memory < 4 GB).
 
     python3 benchmarks/bench_cohort.py [--n 100000] [--seed 7] [--dir /tmp/mmemd-bench-cohort] [--workers 2]

@@ -1,4 +1,4 @@
-"""Knowledge-base benchmarks (issue 2): store load + first query, and search latency.
+"""Knowledge-base benchmarks: store load + first query, and search latency.
 
 Run: ``python benchmarks/bench_knowledge.py`` (prints a JSON summary). Targets: load + first query <= 50 ms,
 search median <= 5 ms. Not a test: timings are measured and reported in docs/performance.md, never asserted.

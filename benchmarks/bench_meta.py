@@ -1,4 +1,4 @@
-"""Meta-analysis benchmark (issue 6): REML pooling of dat.bcg and of 10,000 simulated studies, leave-one-out,
+"""Meta-analysis benchmark: REML pooling of dat.bcg and of 10,000 simulated studies, leave-one-out,
 the knowledge-base synthesis, and one forest plot.
 
 Run: ``python benchmarks/bench_meta.py``. No target in the issue; figures go to docs/performance.md.

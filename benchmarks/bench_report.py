@@ -1,4 +1,4 @@
-"""Clinician-report benchmark (issue 4): HTML and PDF report for one patient, in-process, warm (as the service runs).
+"""Clinician-report benchmark: HTML and PDF report for one patient, in-process, warm (as the service runs).
 
 Run: ``python benchmarks/bench_report.py [--rounds N]``. Targets: HTML <= 300 ms, PDF <= 3 s. Prints JSON with the
 median and p90 wall time per format and language, and the CPU time (less sensitive to other load on the machine).

@@ -1,4 +1,4 @@
-"""Loopback load test of ``mmemd serve``: open-loop, constant arrival rate (issue 5 "Speed").
+"""Loopback load test of ``mmemd serve``: open-loop, constant arrival rate.
 
 Target: ``POST /v1/assessments`` p99 <= 25 ms at 200 requests/s sustained for 60 s on 2 cores, zero errors, server
 RSS < 300 MB throughout.

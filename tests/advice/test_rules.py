@@ -1,4 +1,4 @@
-"""Decision-support rules (issue 4 "Checks"): each rule fires for a patient it was written for and not for a
+"""Decision-support rules : each rule fires for a patient it was written for and not for a
 near-miss; every option cites existing claims; every therapy with a treatment claim is reachable."""
 
 from __future__ import annotations
@@ -282,7 +282,7 @@ def test_every_option_cites_at_least_one_existing_claim(kb):
 
 
 def test_every_therapy_with_a_treatment_claim_is_reachable_by_a_rule(kb):
-    """Every agent, procedure or regimen named by a treatment claim appears in some option (issue 4)."""
+    """Every agent, procedure or regimen named by a treatment claim appears in some option."""
     v = kb.vocabulary
     reachable: set[str] = set()
     for opt in load_rules().options:

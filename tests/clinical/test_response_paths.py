@@ -444,7 +444,7 @@ def test_by_parameter_sub_responses() -> None:
 
 
 def test_imwg_best_response_is_the_best_of_the_full_assessment():
-    # the cohort fast path (issue 6) must never disagree with the full response assessment
+    # the cohort fast path must never disagree with the full response assessment
     import json
     from pathlib import Path
 

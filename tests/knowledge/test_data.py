@@ -1,4 +1,4 @@
-"""The curated knowledge base itself: complete, verbatim, resolvable, stable (issue 2 "Checks")."""
+"""The curated knowledge base itself: complete, verbatim, resolvable, stable."""
 
 from __future__ import annotations
 

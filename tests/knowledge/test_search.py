@@ -1,4 +1,4 @@
-"""Search in Chinese and English (issue 2: 泊马度胺, pomalidomide, CAR-T ORR, 中枢神经系统, 髓外, 预后)."""
+"""Search in Chinese and English (泊马度胺, pomalidomide, CAR-T ORR, 中枢神经系统, 髓外, 预后)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`mmemd survival`: the JSON keys of issue 6, the readable table, versions, and exit code 2 on bad input."""
+"""`mmemd survival`: the JSON keys of the survival output, the readable table, versions, and exit code 2 on bad input."""
 
 from __future__ import annotations
 

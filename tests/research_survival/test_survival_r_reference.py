@@ -1,6 +1,6 @@
 """mmemd survival against R survival (3.5), computed on the same rows in this test run (see conftest.py).
 
-Agreement is required to 1e-4 (issue 6); the comparisons below use 1e-8, which is what the arithmetic gives.
+Agreement is required to 1e-4; the comparisons below use 1e-8, which is what the arithmetic gives.
 R reports NA for log-log limits where S = 1 at an observed time; mmemd reports the degenerate interval [1, 1] there
 (R itself reports 1 at time 0), so a NA at S = 1 is compared as 1. Where S = 0 both give no limit.
 """

@@ -1,4 +1,4 @@
-"""Real-browser check of the web page (issue 5): Debian's chromium, headless, driven by Playwright.
+"""Real-browser check of the web page: Debian's chromium, headless, driven by Playwright.
 
 The browser is never downloaded (no ``playwright install``): the test uses ``/usr/bin/chromium`` and is skipped, with
 the reason, when that or the Python package is missing. Screenshots go to ``tests/web/artifacts/`` (kept as CI

@@ -1,4 +1,4 @@
-"""The web page as served (issue 5, "Web page"): HTML, assets, both languages, no external origin, CSP, examples."""
+"""The web page as served: HTML, assets, both languages, no external origin, CSP, examples."""
 
 from __future__ import annotations
 

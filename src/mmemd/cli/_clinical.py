@@ -1,4 +1,4 @@
-"""`mmemd assess`, `mmemd validate`, `mmemd schema` (clinical engine, issue 3).
+"""`mmemd assess`, `mmemd validate`, `mmemd schema` (clinical engine).
 
 Importing this module must stay cheap (the app is built for every command): the engine, pydantic models and rich are
 imported inside the command functions. Invalid input exits with code 2 and the full error report on stderr; nothing
@@ -113,7 +113,7 @@ def _process_kb() -> Any:
 
 
 def _assess_one(record: Any, advice: bool) -> Any:
-    """The assessment document: with the decision-support sections (issue 4) unless ``advice`` is off."""
+    """The assessment document: with the decision-support sections unless ``advice`` is off."""
     if not advice:
         from mmemd.clinical.assessment import assess
 

@@ -1,4 +1,4 @@
-"""`mmemd cohort analyze|synth|schema` (issue 6, "Cohort analytics"; docs/cohort.md).
+"""`mmemd cohort analyze|synth|schema` (docs/cohort.md).
 
 Importing this module stays cheap: ibis, numpy, matplotlib and rich are imported inside the commands. Invalid
 input (a missing table, a bad column, a bad option) exits with code 2 and every problem on stderr.

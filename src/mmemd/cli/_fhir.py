@@ -1,4 +1,4 @@
-"""`mmemd fhir import` and `mmemd fhir export` (FHIR R4 adapter, issue 5; docs/fhir.md).
+"""`mmemd fhir import` and `mmemd fhir export` (FHIR R4 adapter; docs/fhir.md).
 
 Importing stays cheap: fhir.resources and the engine are imported inside the commands.
 

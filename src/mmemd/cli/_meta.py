@@ -1,4 +1,4 @@
-"""`mmemd meta` and `mmemd synthesize` (issue 6): meta-analysis of a CSV, and of the knowledge base's claims.
+"""`mmemd meta` and `mmemd synthesize`: meta-analysis of a CSV, and of the knowledge base's claims.
 
 numpy, scipy and matplotlib are imported inside the commands so that building the app stays cheap. Bad input exits
 with code 2 and a message naming the field on stderr.

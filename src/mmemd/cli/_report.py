@@ -1,4 +1,4 @@
-"""`mmemd report` (issue 4): the clinician report for one patient record, in English or Chinese.
+"""`mmemd report`: the clinician report for one patient record, in English or Chinese.
 
 Heavy imports (the engine, jinja2, matplotlib, WeasyPrint) happen inside the command, so `mmemd --help` stays fast.
 Invalid input exits with code 2 and the record's full error report on stderr; nothing is written to the output.

@@ -1,4 +1,4 @@
-"""`mmemd serve`: the REST API, CDS Hooks and web page on uvicorn (issue 5; docs/service.md)."""
+"""`mmemd serve`: the REST API, CDS Hooks and web page on uvicorn (docs/service.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""`mmemd survival` (issue 6): Kaplan–Meier, log-rank and Cox on a CSV/Parquet file or a database table.
+"""`mmemd survival`: Kaplan–Meier, log-rank and Cox on a CSV/Parquet file or a database table.
 
 Ibis, DuckDB and lifelines are imported inside the command so that building the app stays cheap. Bad input (a
 missing column, an event outside 0/1, an entry not before the time) exits with code 2 and names the field.

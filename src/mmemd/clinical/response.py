@@ -288,7 +288,7 @@ def imwg_best_response(
     phase: Literal["newly_diagnosed", "relapsed_refractory"] | None = None,
 ) -> ResponseCategory:
     """Only the ``best`` category of :func:`imwg_response` — the same engine run, without building the timeline,
-    reasons and per-parameter detail (about a third of the cost), for cohort-scale work (issue 6)."""
+    reasons and per-parameter detail (about a third of the cost), for cohort-scale work."""
     for k in range(1, len(snapshots)):
         if not snapshots[k - 1].date < snapshots[k].date:
             raise ValueError("assessments must be sorted by date with unique dates")

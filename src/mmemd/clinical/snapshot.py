@@ -1,6 +1,6 @@
 """One assessment in canonical units — the input of the IMWG response engine.
 
-`assessment.py` (Engineer A) builds one :class:`Snapshot` per record assessment; the response engine
+`assessment.py` builds one :class:`Snapshot` per record assessment; the response engine
 (`response.py`) reads nothing else. Units are the canonical units of docs/criteria.md §1.1, every
 quantity is a :class:`~decimal.Decimal` (exact threshold comparisons, §1.5 "Floating point"), and
 ``None`` means "not known" — never normal or negative (docs/patient-record.md, Rules).

@@ -16,7 +16,7 @@ from mmemd.knowledge._store import BM25_WEIGHTS, open_store, reopener
 from mmemd.knowledge._text import find_spans, tokens
 from mmemd.knowledge._vocab import Vocabulary, vocabulary
 
-#: Fields of an exported record, in order (issue 2: at least these).
+#: Fields of an exported record, in order (docs/knowledge.md).
 EXPORT_FIELDS = (
     "id",
     "source",

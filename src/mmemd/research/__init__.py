@@ -1,4 +1,4 @@
-"""Research tools (issue 6): meta-analysis of the evidence and cohort analytics on registry data.
+"""Research tools: meta-analysis of the evidence and cohort analytics on registry data.
 
 Subpackages: ``meta`` (pooling, forest plots), ``survival`` (Kaplan–Meier, log-rank, Cox through Ibis),
 ``cohort`` (registry schema, synthetic cohorts, the cohort analysis report).

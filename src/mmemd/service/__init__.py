@@ -1,4 +1,4 @@
-"""The mmemd service (issue 5): REST API, CDS Hooks 2.0 and the clinician web page, on FastAPI.
+"""The mmemd service: REST API, CDS Hooks 2.0 and the clinician web page, on FastAPI.
 
 Public surface::
 

@@ -1,9 +1,9 @@
-"""An ``mmemd.assessment/1`` (with decision support) → one CDS Hooks card (docs/criteria.md §5, issue 5 "Cards").
+"""An ``mmemd.assessment/1`` (with decision support) → one CDS Hooks card (docs/criteria.md §5).
 
 Pure: no I/O. The card is built as the :class:`~._cds_models.Card` model, so a card that breaks the spec (summary
 of 140 characters or more, a null or empty field, an unknown indicator) cannot be emitted.
 
-Indicator (issue 5): ``critical`` for new extramedullary disease, progression or CNS involvement; ``warning`` for
+Indicator: ``critical`` for new extramedullary disease, progression or CNS involvement; ``warning`` for
 high-risk status (IMS/IMWG 2025, docs/criteria.md §2.4); ``info`` otherwise.
 """
 
@@ -46,7 +46,7 @@ def md(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ImportNote:
-    """A FHIR element that could not be mapped (issue 5: listed in the detail, never dropped silently)."""
+    """A FHIR element that could not be mapped (listed in the detail, never dropped silently)."""
 
     where: str
     message_en: str

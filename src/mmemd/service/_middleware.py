@@ -9,8 +9,7 @@ One pure ASGI middleware (no ``BaseHTTPMiddleware``: it would buffer streaming b
   ``Connection: close``: the rest of the body is not read).
 * **Access log** — one JSON line per request on the ``mmemd.access`` logger: request id, method, *route template*
   (``/v1/evidence/{claim_id}``, never the concrete path), status, duration in ms, response bytes. No bodies, no
-  query strings, no headers, no client address: nothing that could carry patient data (issue 5, "no patient values
-  in logs").
+  query strings, no headers, no client address: nothing that could carry patient data.
 * **Unhandled exceptions** — answered with a 500 problem+json that discloses nothing; logged on ``mmemd.error`` with
   the exception *type* and the stack frames (file, line, function) but not the message, which could quote input.
   The exception is not re-raised, so the server process never sees it and stays up.

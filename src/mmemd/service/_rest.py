@@ -269,7 +269,7 @@ def build_router(config: ServiceConfig) -> APIRouter:
         from mmemd.advice import assess_with_advice
 
         record = await read_record(request)
-        # ~1-2 ms of pure CPU: run inline rather than pay a thread hop (p99 target, issue 5 "Speed").
+        # ~1-2 ms of pure CPU: run inline rather than pay a thread hop (p99 target).
         doc, _ = assess_with_advice(record, kb)
         return Response(doc.model_dump_json(by_alias=True), media_type=JSON)
 

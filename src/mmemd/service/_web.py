@@ -1,4 +1,4 @@
-"""The clinician web page (issue 5, "Web page"): ``/``, its static assets, the packaged example records and the
+"""The clinician web page: ``/``, its static assets, the packaged example records and the
 vocabulary the page's form and evidence filters need.
 
 Everything the page loads comes from this package (no CDN, no web font): the Content-Security-Policy below forbids
@@ -29,7 +29,7 @@ STATIC_TYPES: Final[dict[str, str]] = {
 
 #: Only this origin. ``style-src 'unsafe-inline'`` and ``img-src data:`` are for the report shown in a sandboxed
 #: ``srcdoc`` iframe, which inherits this policy (HTML spec, "policy container"): the report is one self-contained file
-#: with inline CSS and data-URI / inline SVG charts (issue 4, "Report"). Scripts stay ``'self'`` only, and the iframe's
+#: with inline CSS and data-URI / inline SVG charts. Scripts stay ``'self'`` only, and the iframe's
 #: ``sandbox`` attribute runs none at all.
 CONTENT_SECURITY_POLICY: Final = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "

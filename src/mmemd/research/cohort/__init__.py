@@ -1,4 +1,4 @@
-"""Cohort analytics on registry data (issue 6): schema, synthetic cohorts, the cohort analysis and its report.
+"""Cohort analytics on registry data: schema, synthetic cohorts, the cohort analysis and its report.
 
 >>> from mmemd.research import cohort
 >>> cohort.synth_cohort(500, "demo", seed=1)  # doctest: +SKIP

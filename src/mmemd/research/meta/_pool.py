@@ -31,7 +31,7 @@ from mmemd.research.meta._errors import MetaInputError
 from mmemd.research.meta._tau2 import MAX_ITER, Method, estimate_tau2, q_statistic
 from mmemd.research.meta._transform import back_transform, back_transform_array
 
-#: Keys of :meth:`MetaResult.summary`, the JSON contract of ``mmemd meta`` (issue 6).
+#: Keys of :meth:`MetaResult.summary`, the JSON contract of ``mmemd meta``.
 SUMMARY_KEYS = (
     "k",
     "estimate",

@@ -1,6 +1,6 @@
 """Reading a meta-analysis table (CSV) into effect sizes.
 
-Three layouts, told apart by the header (issue 6): ``study,events,n`` (single proportions), ``study,ai,n1,ci,n2``
+Three layouts, told apart by the header: ``study,events,n`` (single proportions), ``study,ai,n1,ci,n2``
 (two groups) or ``study,yi,vi`` (precomputed). Other columns are kept (for ``--by``). Every problem names the
 column and the row.
 """

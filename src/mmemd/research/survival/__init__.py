@@ -1,4 +1,4 @@
-"""Survival analysis on registry data through Ibis (issue 6, "Cohort analytics").
+"""Survival analysis on registry data through Ibis.
 
 Risk sets and events per distinct time are computed in the query engine (DuckDB by default; PySpark and PostgreSQL
 through the same Ibis code); numpy finishes the Kaplan–Meier product and the log-rank statistic; lifelines fits Cox

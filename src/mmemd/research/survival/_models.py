@@ -67,7 +67,7 @@ class KaplanMeierGroup(BaseModel):
     steps: KaplanMeierSteps
 
     def summary(self) -> dict[str, Any]:
-        """The JSON keys of issue 6 (``n, events, median, median_ci, survival_at``), without the curve."""
+        """The JSON keys of the survival output (``n, events, median, median_ci, survival_at``), without the curve."""
         return self.model_dump(exclude={"steps"})
 
 

@@ -1,4 +1,4 @@
-"""Risk sets and events per distinct time, computed in the engine (issue 6, "Cohort analytics").
+"""Risk sets and events per distinct time, computed in the engine.
 
 One Ibis query per analysis: a group-by on (group, time) counts exits, events and (with delayed entry) entries. Only
 one row per distinct time per group comes back, so a 10-million-row registry with times in days reduces to a few
