@@ -121,3 +121,12 @@ def test_not_a_cohort(tmp_path: Path) -> None:
         open_cohort(f)
     with pytest.raises(CohortError, match="does not exist"):
         open_cohort(tmp_path / "nope")
+
+
+def test_empty_cohort_is_one_clear_problem(tmp_path: Path, small_cohort: Path) -> None:
+    # An empty registry export has every table with its columns and no rows: refused up front, not a traceback from
+    # the survival step.
+    d = _copy(small_cohort, tmp_path / "c")
+    for f in d.glob("*.parquet"):
+        pq.write_table(pq.read_table(f).slice(0, 0), f)
+    assert _problems(d) == ["patients: no patients: the cohort is empty"]

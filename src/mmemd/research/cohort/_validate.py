@@ -150,6 +150,10 @@ def validate_cohort(source: CohortSource) -> dict[str, Any]:
     if any(p.rows == 0 for p in problems):
         raise CohortError(problems)
     patients = out["patients"]
+    if int(patients.count().to_pyarrow().as_py()) == 0:
+        # Nothing to analyse (an empty registry export, say): one clear problem instead of failing later in the
+        # survival step, which needs at least one patient with a time and an event status.
+        raise CohortError([CohortProblem("patients", None, "no patients: the cohort is empty")])
     bad_follow_up = patients.last_contact_date < patients.diagnosis_date
     n = _count_all(patients, [bad_follow_up])[0]
     if n:
