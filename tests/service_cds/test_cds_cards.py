@@ -198,3 +198,24 @@ def test_long_summary_drops_parts_rather_than_breaking(kb: Any) -> None:
         record["lesions"].append({**record["lesions"][1], "id": f"LESION-{i:03d}"})
     card = card_for(record, kb)
     assert len(card.summary) < 140 and card.indicator == "critical"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_detail_says_where_the_reviews_are_silent_and_what_was_not_suitable(kb: Any, lang: str) -> None:
+    # After BCMA CAR-T the reviews hold no evidence on repeating BCMA-directed therapy: the card says so, as the
+    # report does; the dara-refractory patient's pomalidomide option is listed as considered, not suitable.
+    record = example("relapse-after-bcma-car-t")
+    assessment, _ = assess_with_advice(record, kb)
+    assert assessment.evidence_statements
+    card = assessment_card(record, assessment, card_uuid="u", lang=lang)
+    assert card.detail is not None
+    for st_ in assessment.evidence_statements:
+        assert md(st_.zh if lang == "zh" else st_.en) in card.detail
+    record = example("emd-liver-rrmm-pr")
+    assessment, _ = assess_with_advice(record, kb)
+    card = assessment_card(record, assessment, card_uuid="u", lang=lang)
+    assert card.detail is not None and assessment.considered_not_suitable
+    label = "已考虑但不适合" if lang == "zh" else "Considered, not suitable"
+    line = next(x for x in card.detail.splitlines() if label in x)
+    for n in assessment.considered_not_suitable:
+        assert md(n.title_zh if lang == "zh" else n.title_en) in line

@@ -322,6 +322,29 @@ def detail(
             claims = ", ".join(f"`{c}`" for c in _get(opt, "claims") or ())
             lines.append(f"   - {_t(lang, 'Claims', '证据条目')}: {claims}")
 
+    not_suitable = list(_get(assessment, "considered_not_suitable") or ())
+    if not_suitable:
+        items = []
+        for n in not_suitable:
+            title = _get(n, "title_zh") if lang == "zh" else _get(n, "title_en")
+            why = _get(n, "summary") or next(iter(_get(n, "reasons") or ()), None)
+            reason = (_get(why, "zh") if lang == "zh" else _get(why, "en")) if why is not None else None
+            items.append(
+                md(str(title))
+                + (_t(lang, f" ({md(str(reason))})", f"（{md(str(reason))}）") if reason else "")
+            )
+        label = _t(lang, "Considered, not suitable", "已考虑但不适合")
+        lines += ["", f"**{label}:** " + _t(lang, "; ", "；").join(items)]
+    # Where the reviews are silent on this patient's situation the card says so, as the report does, rather than
+    # leaving the reader to assume evidence exists.
+    statements = list(_get(assessment, "evidence_statements") or ())
+    if statements:
+        lines += ["", f"### {_t(lang, 'Evidence notes', '证据说明')}"]
+        for st in statements:
+            text = _get(st, "zh") if lang == "zh" else _get(st, "en")
+            cites = ", ".join(f"`{c}`" for c in _get(st, "claims") or ())
+            lines.append(f"- {md(str(text))}" + (f" ({cites})" if cites else ""))
+
     workup = list(_get(assessment, "workup") or ())
     if workup:
         lines += ["", f"### {_t(lang, 'Work-up still needed', '尚需完善的检查')}"]
