@@ -1,4 +1,4 @@
-"""docs/patient-record.md stays true: its field table equals the one generated from the JSON Schema, and its worked
+"""docs/record.md stays true: its field table equals the one generated from the JSON Schema, and its worked
 example is the shipped example record, which validates."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_field_table_matches_the_json_schema() -> None:
     text = DOC.read_text(encoding="utf-8")
-    assert text == rendered(text), "docs/patient-record.md is stale: run python tests/record_doc.py"
+    assert text == rendered(text), "docs/record.md is stale: run python tests/record_doc.py"
 
 
 def test_worked_example_is_the_shipped_record_and_valid() -> None:

@@ -1,4 +1,4 @@
-"""``assess()`` and the ``mmemd.assessment/1`` document (docs/patient-record.md), the record -> Snapshot interface, the
+"""``assess()`` and the ``mmemd.assessment/1`` document (docs/record.md), the record -> Snapshot interface, the
 settings bundle, and the shipped examples (each with its key outcome hand-derived from docs/criteria.md)."""
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def example(name: str) -> dict[str, Any]:
 
 
 def test_assessment_document_shape_and_versions() -> None:
-    """docs/patient-record.md: schema, patient_id, versions {mmemd, knowledge_base, response_criteria,
+    """docs/record.md: schema, patient_id, versions {mmemd, knowledge_base, response_criteria,
     high_risk_definition}, emd, staging, response."""
     from mmemd.knowledge import kb_version
 

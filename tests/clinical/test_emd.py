@@ -97,7 +97,7 @@ def test_no_lesions_is_none() -> None:
 
 
 def test_absent_lesion_list_is_indeterminate() -> None:
-    """docs/patient-record.md: absent = not known, never "no lesions"."""
+    """docs/record.md: absent = not known, never "no lesions"."""
     r = classify_emd(rec(None))
     assert r.category == "indeterminate"
     assert any("lesions not recorded" in x for x in r.reasons)

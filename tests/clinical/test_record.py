@@ -1,4 +1,4 @@
-"""The ``mmemd.patient/1`` model and its validation — docs/patient-record.md (the data contract).
+"""The ``mmemd.patient/1`` model and its validation — docs/record.md (the data contract).
 
 Every invalid record is rejected as a whole, with ONE report listing every problem with its JSON path.
 """
@@ -50,7 +50,7 @@ def problems(data: Any) -> dict[str, str]:
 
 
 def test_contract_example_is_valid_and_every_field_is_read() -> None:
-    """docs/patient-record.md: the contract's example record (with every field) validates, values as Decimal."""
+    """docs/record.md: the contract's example record (with every field) validates, values as Decimal."""
     rec = parse_record(contract())
     assert rec.schema_ == "mmemd.patient/1"
     assert rec.phase == "relapsed_refractory"
@@ -69,7 +69,7 @@ def test_contract_example_is_valid_and_every_field_is_read() -> None:
 
 
 def test_only_schema_id_phase_are_required() -> None:
-    """docs/patient-record.md: Required: schema, id, phase. Everything else is optional."""
+    """docs/record.md: Required: schema, id, phase. Everything else is optional."""
     rec = parse_record(minimal())
     assert rec.labs is None and rec.lesions is None and rec.assessments is None
     assert set(problems({})) == {"$.schema", "$.id", "$.phase"}
@@ -77,7 +77,7 @@ def test_only_schema_id_phase_are_required() -> None:
 
 def test_optional_contract_fields_are_accepted() -> None:
     """current_labs, refractory_agents, confirmed_by, baseline, circulating_plasma_cells_pct,
-    bone_marrow_kappa_lambda_ratio_ihc and bone_marrow_plasma_cells_counted (docs/patient-record.md field notes)."""
+    bone_marrow_kappa_lambda_ratio_ihc and bone_marrow_plasma_cells_counted (docs/record.md field notes)."""
     rec = parse_record(
         minimal(
             current_labs={"hemoglobin": {"value": 9.1, "unit": "g/dL"}},
@@ -107,7 +107,7 @@ def test_optional_contract_fields_are_accepted() -> None:
 
 
 def test_baseline_is_first_unless_marked() -> None:
-    """docs/patient-record.md: the first assessment is the baseline unless one is marked "baseline": true."""
+    """docs/record.md: the first assessment is the baseline unless one is marked "baseline": true."""
     rec = parse_record(minimal(assessments=[{"date": "2025-01-01"}, {"date": "2025-02-01"}]))
     assert rec.baseline_index() == 0
 
@@ -124,7 +124,7 @@ def test_floats_become_exact_decimals() -> None:
 
 
 def test_unknown_site_is_accepted() -> None:
-    """docs/patient-record.md: an unknown site is accepted (and reported by the EMD classifier), sites are open-ended."""
+    """docs/record.md: an unknown site is accepted (and reported by the EMD classifier), sites are open-ended."""
     rec = parse_record(minimal(lesions=[{"id": "L1", "site": "orbit", "relation_to_bone": "none"}]))
     assert rec.lesions is not None and rec.lesions[0].site == "orbit"
 
@@ -184,7 +184,7 @@ def test_unknown_unit_message_names_field_and_accepted_units() -> None:
 
 
 def test_unknown_agent_lists_known_ids() -> None:
-    """docs/patient-record.md: unknown agent ids are rejected with the list of known ones."""
+    """docs/record.md: unknown agent ids are rejected with the list of known ones."""
     with pytest.raises(RecordError) as info:
         parse_record(minimal(therapy_history=[{"line": 1, "agents": ["Velcade"]}]))
     (p,) = info.value.problems
@@ -224,7 +224,7 @@ def test_unknown_field_is_rejected_not_dropped() -> None:
     ],
 )
 def test_assessment_dates_must_be_unique_and_ascending(dates: list[str], bad_path: str, word: str) -> None:
-    """docs/patient-record.md: assessments are processed in date order; duplicates or disorder are rejected."""
+    """docs/record.md: assessments are processed in date order; duplicates or disorder are rejected."""
     found = problems(minimal(assessments=[{"date": d} for d in dates]))
     assert set(found) == {bad_path}
     assert word in found[bad_path]
@@ -277,7 +277,7 @@ def test_plasmacytoma_diameters_must_be_consistent() -> None:
             }
         ],
     )
-    parse_record(ok)  # 0 x 0 = disappeared (docs/patient-record.md)
+    parse_record(ok)  # 0 x 0 = disappeared (docs/record.md)
 
 
 def test_duplicate_lesion_ids() -> None:

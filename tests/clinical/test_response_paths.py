@@ -333,7 +333,7 @@ def test_missing_measurable_urine_is_not_assumed() -> None:
 
 def test_unimaged_plasmacytoma_carry_forward_default_and_strict_setting() -> None:
     """By default (imaging_carry_forward, §1.3 rule 1) the last measurement stands at a laboratory-only visit; with the
-    strict reading a baseline plasmacytoma not imaged at a date is a missing datum there (docs/patient-record.md)."""
+    strict reading a baseline plasmacytoma not imaged at a date is a missing datum there (docs/record.md)."""
     base = {"serum": 2.0, "urine": 0, "serum_ife": True, "urine_ife": True}
     course = [
         snap("2025-01-01", baseline=True, **base, plasmacytomas=[lesion("L1", 4, 4)]),

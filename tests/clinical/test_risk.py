@@ -172,7 +172,7 @@ def test_a_known_positive_decides_despite_unknowns() -> None:
 
 
 def test_contract_example_features() -> None:
-    """docs/patient-record.md example: del(17p) 35%, monoallelic del(1p32) + 1q gain, β2M 6.1 mg/L with creatinine 1.0."""
+    """docs/record.md example: del(17p) 35%, monoallelic del(1p32) + 1q gain, β2M 6.1 mg/L with creatinine 1.0."""
     r = hr(
         {
             "del_17p": True,

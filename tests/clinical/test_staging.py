@@ -212,7 +212,7 @@ def test_r2_iss_group_known_despite_unknown_1q() -> None:
 
 
 def test_contract_example_staging() -> None:
-    """docs/patient-record.md worked example: β2M 6.1 mg/L (ISS III), del(17p), LDH 310 > 250, 1q gain, no t(4;14)
+    """docs/record.md worked example: β2M 6.1 mg/L (ISS III), del(17p), LDH 310 > 250, 1q gain, no t(4;14)
     -> ISS III, R-ISS III, R2-ISS 1.5 + 1 + 1 + 0.5 = 4.0, group IV (hand-derived from §2.1-§2.3)."""
     import json
     from pathlib import Path

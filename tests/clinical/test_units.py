@@ -1,4 +1,4 @@
-"""Units and conversions — docs/criteria.md §1.1 and docs/patient-record.md "Rules" (accepted units per analyte)."""
+"""Units and conversions — docs/criteria.md §1.1 and docs/record.md "Rules" (accepted units per analyte)."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ D = Decimal
 
 
 def test_accepted_units_are_the_contracts() -> None:
-    """docs/patient-record.md Rules: the accepted unit list of each analyte (plus the documented typographic aliases)."""
+    """docs/record.md Rules: the accepted unit list of each analyte (plus the documented typographic aliases)."""
     assert accepted_units("serum_m_protein") == ("g/dL", "g/L")
     assert accepted_units("albumin") == ("g/dL", "g/L")
     assert accepted_units("beta2_microglobulin") == ("mg/L", "mg/dL")
@@ -100,7 +100,7 @@ def test_ten_fold_conversions_are_exact_decimals() -> None:
     ],
 )
 def test_unknown_unit_names_field_and_accepted_units(field: str, unit: str) -> None:
-    """docs/patient-record.md: anything else is rejected with an error naming the field and the accepted units."""
+    """docs/record.md: anything else is rejected with an error naming the field and the accepted units."""
     with pytest.raises(UnitError) as info:
         to_canonical(field, D(1), unit)
     msg = str(info.value)

@@ -68,7 +68,7 @@ def test_invalid_record_lists_every_problem_with_its_path(client: TestClient, re
 
 
 def test_cross_field_problem_has_its_path(client: TestClient, record: dict[str, Any]) -> None:
-    # Assessment dates must ascend (docs/patient-record.md): a cross-field rule, reported like a field error.
+    # Assessment dates must ascend (docs/record.md): a cross-field rule, reported like a field error.
     record["assessments"][1]["date"] = record["assessments"][0]["date"]
     body = assert_problem(client.post("/v1/assessments", json=record, headers=AUTH), 422)
     assert any(e["path"].startswith("$.assessments[1]") for e in body["errors"])

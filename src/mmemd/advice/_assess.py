@@ -69,7 +69,7 @@ class PatientContextSection(BaseModel):
 
 
 class AdvisedAssessment(Assessment):
-    """``mmemd.assessment/1`` with the decision-support sections (docs/patient-record.md "Later sections")."""
+    """``mmemd.assessment/1`` with the decision-support sections (docs/record.md "Later sections")."""
 
     workup: list[WorkupItem] = Field(default_factory=list)
     prognosis: list[PrognosisItem] = Field(default_factory=list)

@@ -29,7 +29,7 @@ _EMD_CATEGORY_ZH: Final = {
     "indeterminate": "无法确定",
 }
 
-#: Ways a lesion can be histologically or cytologically confirmed (docs/patient-record.md `confirmed_by`).
+#: Ways a lesion can be histologically or cytologically confirmed (docs/record.md `confirmed_by`).
 _TISSUE_CONFIRMED: Final = frozenset({"biopsy", "cytology", "csf_flow_cytometry"})
 
 

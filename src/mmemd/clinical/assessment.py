@@ -1,4 +1,4 @@
-"""``assess()``: a patient record in, the ``mmemd.assessment/1`` document out (docs/patient-record.md).
+"""``assess()``: a patient record in, the ``mmemd.assessment/1`` document out (docs/record.md).
 
 The record is validated as a whole first (:class:`~.errors.RecordError` lists every problem; nothing is assessed
 from an invalid record), then EMD is classified (§3), stages and risk computed (§2), and the assessments converted

@@ -1,6 +1,6 @@
 """One error report listing every problem of an input document, each with its JSON path and the accepted values.
 
-A record is either valid as a whole or rejected as a whole (docs/patient-record.md): no partial assessment is ever produced
+A record is either valid as a whole or rejected as a whole (docs/record.md): no partial assessment is ever produced
 from an invalid record. :class:`RecordError` carries every :class:`Problem` found, in document order.
 
 ``RecordError`` deliberately derives from ``Exception`` and not from ``ValueError``: the record model raises it from

@@ -1,4 +1,4 @@
-"""The patient record ``mmemd.patient/1`` (docs/patient-record.md), as pydantic v2 models, with full validation.
+"""The patient record ``mmemd.patient/1`` (docs/record.md), as pydantic v2 models, with full validation.
 
 * Field names and value sets are exactly the contract's. Unknown fields are rejected (a misspelt field would
   otherwise be dropped silently and its datum read as "unknown").
@@ -127,9 +127,9 @@ _DEC_JSON: Final = PlainSerializer(_dec_json, when_used="json")
 Number = Annotated[Decimal, PlainValidator(_to_decimal), WithJsonSchema({"type": "number"}), _DEC_JSON]
 # A measured quantity's value: a number, never negative (the plausible range per analyte is checked with the unit).
 NonNegative = Annotated[Decimal, _bounded(Decimal(0), None, "value"), _schema(0, None), _DEC_JSON]
-# A percentage of cells: 0-100 inclusive (docs/patient-record.md; an out-of-range percentage is impossible).
+# A percentage of cells: 0-100 inclusive (docs/record.md; an out-of-range percentage is impossible).
 Percent = Annotated[Decimal, _bounded(Decimal(0), Decimal(100), "percentage"), _schema(0, 100), _DEC_JSON]
-# Plasmacytoma diameters in cm: 0 x 0 = disappeared (docs/patient-record.md); 50 cm exceeds any reported mass.
+# Plasmacytoma diameters in cm: 0 x 0 = disappeared (docs/record.md); 50 cm exceeds any reported mass.
 Diameter = Annotated[Decimal, _bounded(Decimal(0), Decimal(50), "diameter (cm)"), _schema(0, 50), _DEC_JSON]
 # Circulating plasma cells per µL: even extreme leukaemic counts stay far below 10^6/µL.
 CellsPerUl = Annotated[
@@ -209,7 +209,7 @@ def _therapy_enum(schema: dict[str, Any]) -> None:
 
 TherapyId = Annotated[StrictStr, AfterValidator(_known_therapy), Field(json_schema_extra=_therapy_enum)]
 
-# --- value sets (docs/patient-record.md) ----------------------------------------------------------------------------
+# --- value sets (docs/record.md) ----------------------------------------------------------------------------
 
 Sex = Literal["female", "male"]
 Phase = Literal["newly_diagnosed", "relapsed_refractory"]
@@ -422,7 +422,7 @@ class ResponseAssessment(_Model):
 
 
 class PatientRecord(_Model):
-    """``mmemd.patient/1`` — one patient (docs/patient-record.md). Required: ``schema``, ``id``, ``phase``."""
+    """``mmemd.patient/1`` — one patient (docs/record.md). Required: ``schema``, ``id``, ``phase``."""
 
     model_config = ConfigDict(
         extra="forbid",

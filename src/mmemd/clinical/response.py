@@ -162,7 +162,7 @@ class ResponseSettings:
     the longest-diameter nadir (docs/criteria.md §1.3 PD (b); reading in docs/response.md)."""
     lesion_absent_at_baseline_is_new: bool = True
     """A measured plasmacytoma that was neither listed nor measured at baseline is a new lesion → PD (b)
-    (docs/criteria.md §1.3 PD (b); docs/patient-record.md "lesions")."""
+    (docs/criteria.md §1.3 PD (b); docs/record.md "lesions")."""
     pd_cpc_increase_pct: Decimal = Decimal("50")
     """PD (c): circulating plasma cells increase >= 50% (docs/criteria.md §1.3, §1.5 [I])."""
     pd_cpc_min_cells_per_ul: Decimal = Decimal("200")
@@ -186,7 +186,7 @@ class ResponseSettings:
     latest measurement of each stands — imaging needs no confirmation (docs/criteria.md §1.3 general rule 1), and
     plasmacytomas are not re-imaged at every laboratory visit; an assessment that measured some plasmacytomas but not
     all still lacks the others. False: a baseline plasmacytoma not imaged at a date is a missing datum there
-    (docs/patient-record.md; general rule 7), so a laboratory-only visit can never show PR or better — after a confirmed
+    (docs/record.md; general rule 7), so a laboratory-only visit can never show PR or better — after a confirmed
     sCR the next laboratory visit would read SD, which clinicians would rightly call wrong."""
     relapse_from_cr_requires_confirmed_cr: bool = True
     """Relapse from CR is assessed only after a *confirmed* CR (docs/criteria.md §1.3 "Relapse from CR")."""
@@ -235,7 +235,7 @@ class ParameterResponses(BaseModel):
 
 
 class ImwgResponse(BaseModel):
-    """The ``response`` section of ``mmemd.assessment/1`` (docs/patient-record.md)."""
+    """The ``response`` section of ``mmemd.assessment/1`` (docs/record.md)."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -10,7 +10,7 @@ High risk if at least one of:
 
 Three-valued: ``True`` with the features that decided it; ``False`` when every criterion is known false; ``None`` when
 nothing known makes it true and an unknown datum could (the reasons name the missing data). Computed from the
-record's ``labs`` and ``cytogenetics``, i.e. at diagnosis (docs/patient-record.md).
+record's ``labs`` and ``cytogenetics``, i.e. at diagnosis (docs/record.md).
 """
 
 from __future__ import annotations

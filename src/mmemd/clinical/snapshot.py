@@ -3,7 +3,7 @@
 `assessment.py` builds one :class:`Snapshot` per record assessment; the response engine
 (`response.py`) reads nothing else. Units are the canonical units of docs/criteria.md §1.1, every
 quantity is a :class:`~decimal.Decimal` (exact threshold comparisons, §1.5 "Floating point"), and
-``None`` means "not known" — never normal or negative (docs/patient-record.md, Rules).
+``None`` means "not known" — never normal or negative (docs/record.md, Rules).
 """
 
 from __future__ import annotations

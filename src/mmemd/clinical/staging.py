@@ -1,6 +1,6 @@
 """ISS, R-ISS and R2-ISS staging (docs/criteria.md §2.1-§2.3) and the ``staging`` section of the assessment.
 
-All three are computed from the record's ``labs`` and ``cytogenetics`` — the values at diagnosis (docs/patient-record.md),
+All three are computed from the record's ``labs`` and ``cytogenetics`` — the values at diagnosis (docs/record.md),
 so for a relapsed patient they are stages at diagnosis.
 
 Missing data never default to normal: each system enumerates what the unknown data could be. A stage is reported

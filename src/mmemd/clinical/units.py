@@ -1,6 +1,6 @@
 """Accepted units per analyte and exact conversion to the canonical units of docs/criteria.md §1.1.
 
-Every analyte of ``mmemd.patient/1`` has a short list of accepted unit spellings (docs/patient-record.md, "Rules").
+Every analyte of ``mmemd.patient/1`` has a short list of accepted unit spellings (docs/record.md, "Rules").
 Conversions are exact ``Decimal`` arithmetic: each unit is described by a rational factor ``mul / div`` so that
 ``canonical = value * mul / div`` and the inverse ``value = canonical * div / mul``. Nothing is ever guessed:
 an unknown unit raises :class:`UnitError` naming the field and the accepted units.
@@ -38,7 +38,7 @@ CREATININE_UMOL_L_PER_MG_DL: Final = Decimal("88.4")
 # ("11 mg/dL ≈ 2.75 mmol/L": 2.75 × 4.008 = 11.02) and §2.6. The factor itself is [M].
 CALCIUM_MG_DL_PER_MMOL_L: Final = Decimal("4.008")
 
-# The unit spellings of the contract (docs/patient-record.md "Rules"), as types for the record models.
+# The unit spellings of the contract (docs/record.md "Rules"), as types for the record models.
 MassConcentrationGdL = Literal["g/dL", "g/L"]
 Beta2MicroglobulinUnit = Literal["mg/L", "mg/dL"]
 FreeLightChainUnit = Literal["mg/dL", "mg/L"]

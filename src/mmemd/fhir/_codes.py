@@ -38,7 +38,7 @@ EXT_THERAPY_LINE: Final = "urn:mmemd:fhir:StructureDefinition:therapy-line"
 # meta.tag of the Observations mmemd exports (assessment results): read back as derived values.
 RESULT_TAG: Final = "assessment-result"
 
-# A staging lab or cytogenetic finding counts as "at diagnosis" (docs/patient-record.md: labs and cytogenetics are the
+# A staging lab or cytogenetic finding counts as "at diagnosis" (docs/record.md: labs and cytogenetics are the
 # values at diagnosis) when measured within this many days of the diagnosis date, before or after; the one closest to
 # the date wins. [I] — the spec gives no window; 30 days covers a diagnostic work-up. Same window as a value's
 # "diagnosis" side of the record (clonal marrow plasma cells, circulating plasma cells).
@@ -259,7 +259,7 @@ _MASS_G_PER_L: Final[Mapping[str, Decimal]] = MappingProxyType(
         "ug/mL": Decimal("0.001"),
     }
 )
-# UCUM spellings that are the record's own units under another spelling (docs/patient-record.md units; units.py).
+# UCUM spellings that are the record's own units under another spelling (docs/record.md units; units.py).
 _SPELLING: Final[Mapping[str, str]] = MappingProxyType(
     {"mg/(24.h)": "mg/24h", "mg/24.h": "mg/24h", "mg/d": "mg/24h", "umol/L": "µmol/L"}
 )

@@ -87,7 +87,7 @@ def _summary(name: str) -> dict[str, Any]:
 
 
 def _versions() -> dict[str, str]:
-    """The same fields as an assessment's ``versions`` (docs/patient-record.md; ``mmemd.clinical.assessment.Versions``)."""
+    """The same fields as an assessment's ``versions`` (docs/record.md; ``mmemd.clinical.assessment.Versions``)."""
     from mmemd.clinical.assessment import current_versions
 
     return current_versions().model_dump()

@@ -12,7 +12,7 @@ from mmemd.fhir._import._state import Fact, ImportState
 
 # Assessment parameters that make a date an assessment date on their own (IMWG response parameters, §1.3). Marrow
 # and blood percentages join an assessment on their date; alone, on the date chosen as "at diagnosis", they describe
-# the diagnosis (docs/patient-record.md ``diagnosis``), otherwise they form a (marrow-only) assessment.
+# the diagnosis (docs/record.md ``diagnosis``), otherwise they form a (marrow-only) assessment.
 _ANCHORS: Final = frozenset(
     {
         "serum_m_protein",

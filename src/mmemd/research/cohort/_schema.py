@@ -1,12 +1,12 @@
 """The cohort schema (``mmemd.cohort/1``): the registry tables ``mmemd cohort analyze`` reads (docs/cohort.md).
 
 Four tables and one optional table, in the field's own words and the units of docs/criteria.md §1.1 — the same
-vocabulary as the single-patient record (docs/patient-record.md), flattened to one row per fact so a registry export or a
+vocabulary as the single-patient record (docs/record.md), flattened to one row per fact so a registry export or a
 database view maps onto it directly:
 
 - ``patients``: one row per patient, values at diagnosis, end of follow-up.
 - ``assessments``: one row per response assessment, tagged with the line of therapy it evaluates; the first
-  assessment of a line is that line's response baseline (docs/patient-record.md "assessments").
+  assessment of a line is that line's response baseline (docs/record.md "assessments").
 - ``lesions``: plasmacytomas (soft-tissue or bone), when and how they were found.
 - ``events``: progression and death, the end points of PFS and OS.
 - ``plasmacytoma_measurements`` (optional): the two diameters of a lesion at an assessment date, for the IMWG
@@ -43,7 +43,7 @@ class Column:
     type: ColumnType
     description: str
     required: bool = False
-    """A null is an error. Otherwise null means "not known" (docs/patient-record.md, Rules), never normal or negative."""
+    """A null is an error. Otherwise null means "not known" (docs/record.md, Rules), never normal or negative."""
     unit: str | None = None
     values: tuple[str, ...] | None = None
     minimum: float | None = None
@@ -76,7 +76,7 @@ _IFE = ("positive", "negative")
 
 PATIENTS: Final = Table(
     "patients",
-    "One row per patient. Values are those at diagnosis (docs/patient-record.md: labs and cytogenetics at diagnosis).",
+    "One row per patient. Values are those at diagnosis (docs/record.md: labs and cytogenetics at diagnosis).",
     (
         _PID,
         Column("sex", "string", "Sex.", values=("female", "male")),
@@ -139,7 +139,7 @@ ASSESSMENTS: Final = Table(
 
 LESIONS: Final = Table(
     "lesions",
-    "Plasmacytomas: soft-tissue (extramedullary or paraskeletal) and bone (docs/patient-record.md 'lesions').",
+    "Plasmacytomas: soft-tissue (extramedullary or paraskeletal) and bone (docs/record.md 'lesions').",
     (
         _PID,
         Column("lesion_id", "string", "Lesion identifier, unique within the patient.", required=True),
