@@ -129,6 +129,8 @@ def test_elderly_transplant_ineligible_relapse_age_76(kb, example_record):
     for o in doc.options[:3]:
         assert not set(o.agents) & TRANSPLANTS, o.id
     assert "treat_as_high_risk" not in ids  # frail by age
+    # CAR-T carries a major frailty caution, so it does not lead for a frail 76-year-old
+    assert "bcma_car_t" not in doc.options[0].agents
 
 
 NEW = [
