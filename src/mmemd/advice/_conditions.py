@@ -432,3 +432,119 @@ def verdict(checks: Sequence[Check]) -> Outcome:
         if c.outcome == "undecided":
             undecided = True
     return "undecided" if undecided else "met"
+
+
+# ---- compiled conditions -----------------------------------------------------------------------------------------
+# The rule files are compiled once (advice/_engine.py) into closures, one per (condition, argument): a condition's
+# check is a pure function of the few patient facts it reads, so each closure keeps the checks it has made by those
+# facts and hands back the same Check for the same facts. ``evaluate`` above stays the reference interpreter of the
+# rule language (tests compare the two over generated patients).
+
+CompiledCheck = Callable[[PatientContext], Check]
+CompiledWhen = Callable[[PatientContext], tuple[Check, ...]]
+
+#: Checks kept per compiled condition before its store is emptied (bounds memory over any number of patients; the
+#: facts a condition reads take few values, so the store rarely fills).
+_CHECKS_KEPT: Final = 4096
+
+
+def _current_line_number(ctx: PatientContext) -> int | None:
+    line = ctx.clinical.current_line if ctx.clinical is not None else None
+    return line.line if line is not None else None
+
+
+def _clinical_fact_key(name: str) -> Callable[[PatientContext], Any]:
+    def key(ctx: PatientContext) -> Any:
+        return None if ctx.clinical is None else getattr(ctx.clinical, name)
+
+    return key
+
+
+def _attr_key(name: str) -> Callable[[PatientContext], Any]:
+    def key(ctx: PatientContext) -> Any:
+        return getattr(ctx, name)
+
+    return key
+
+
+def _membership_key(attr: str, arg: Any) -> Callable[[PatientContext], Any]:
+    """History known, and which of the argument's ids are in the patient's ``exposed`` or ``refractory`` set."""
+    ids = tuple(str(a) for a in arg)
+
+    def key(ctx: PatientContext) -> Any:
+        have = getattr(ctx, attr)
+        return _history_known(ctx), tuple(i in have for i in ids)
+
+    return key
+
+
+def _fact_key(name: str, arg: Any) -> Callable[[PatientContext], Any] | None:
+    """The facts a condition's check depends on (everything its outcome and reason text read), or None when they are
+    as costly to gather as the check itself (the lesion conditions)."""
+    if name in ("phase", "emd_category", "emd_timing", "age_below", "age_at_least", "iss", "r_iss", "r2_iss"):
+        return _attr_key("age" if name.startswith("age_") else name)
+    if name in ("pathway", "transplant_eligible", "emd_present", "cns", "multiple_sites", "high_risk"):
+        return _attr_key(name)
+    if name in ("t_11_14", "del_17p", "progressive_disease", "labs_missing"):
+        return _attr_key(name)
+    if name in ("response_at_least", "not_response_at_least"):
+        return _attr_key("response_current")
+    if name in _FACT_ZH:
+        return _clinical_fact_key(name)
+    if name == "on_current_regimen":
+        return lambda ctx: (ctx.current_agents, _current_line_number(ctx))
+    if name in ("exposed_to_all", "exposed_to_any", "not_exposed_to_any"):
+        return _membership_key("exposed", arg)
+    if name in ("refractory_to_any", "not_refractory_to_any"):
+        return _membership_key("refractory", arg)
+    if name == "cytogenetics_missing":
+        return lambda ctx: (ctx.del_17p is None, ctx.t_4_14 is None, ctx.t_14_16 is None)
+    return None
+
+
+def compile_condition(name: str, arg: Any) -> CompiledCheck:
+    """One condition of a rule with its argument bound; an unknown name fails when evaluated, as in ``evaluate``."""
+    fn = CONDITIONS.get(name)
+    if fn is None:
+
+        def unknown(ctx: PatientContext) -> Check:
+            raise KeyError(name)
+
+        return unknown
+    key = _fact_key(name, arg)
+    if key is None:
+        return lambda ctx: fn(ctx, arg)
+    kept: dict[Any, Check] = {}
+
+    def check(ctx: PatientContext) -> Check:
+        k = key(ctx)
+        hit = kept.get(k)
+        if hit is None:
+            if len(kept) >= _CHECKS_KEPT:
+                kept.clear()
+            hit = kept[k] = fn(ctx, arg)
+        return hit
+
+    return check
+
+
+def compile_when(when: dict[str, Any]) -> CompiledWhen:
+    """A rule's ``when`` as one closure giving the same checks, in the same order, as ``evaluate(when, ctx)``."""
+    parts = tuple((name, compile_condition(name, arg)) for name, arg in when.items())
+    if "pathway" not in when:
+
+        def run(ctx: PatientContext) -> tuple[Check, ...]:
+            return tuple([f(ctx) for _, f in parts])
+
+        return run
+    gate = next(f for name, f in parts if name == "pathway")
+    rest = tuple((name == "pathway", f) for name, f in parts)
+
+    def gated(ctx: PatientContext) -> tuple[Check, ...]:
+        # A rule for another disease entity is reported by its pathway alone: the entity gates everything else.
+        g = gate(ctx)
+        if g.outcome == "not_met":
+            return (g,)
+        return tuple([g if is_gate else f(ctx) for is_gate, f in rest])
+
+    return gated

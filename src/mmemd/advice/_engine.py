@@ -5,16 +5,16 @@ Pure given its inputs (context, rules, knowledge base); the rule files are read 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, cast
 
 from pydantic import BaseModel, ValidationError
 
-from mmemd.advice._conditions import CONDITIONS, Check, Outcome, evaluate, verdict
+from mmemd.advice._conditions import CONDITIONS, Check, CompiledWhen, Outcome, compile_when, evaluate, verdict
 from mmemd.advice._context import PatientContext, term_label
 from mmemd.advice._models import (
     Bilingual,
@@ -441,11 +441,17 @@ _NOT_APPLICABLE: Final = Bilingual(
 )
 
 
-def evaluate_option(
-    opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase
-) -> tuple[Outcome, tuple[Check, ...], TreatmentOption | NotSuitable | None]:
+OptionResult = tuple[Outcome, tuple[Check, ...], TreatmentOption | NotSuitable | None]
+
+
+def evaluate_option(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase) -> OptionResult:
     """``met`` with a :class:`TreatmentOption` (offered) or a :class:`NotSuitable` (fired but not offered)."""
-    checks = tuple(evaluate(opt.when, ctx))
+    return _evaluate_option(opt, tuple(evaluate(opt.when, ctx)), ctx, kb)
+
+
+def _evaluate_option(
+    opt: OptionRule, checks: tuple[Check, ...], ctx: PatientContext, kb: KnowledgeBase
+) -> OptionResult:
     outcome = verdict(checks)
     if outcome != "met":
         return outcome, checks, None
@@ -672,69 +678,200 @@ def rank_options(
     return out
 
 
+# ---- compiled rules ----------------------------------------------------------------------------------------------
+# The rule files are compiled once per knowledge-base version: each ``when`` into a closure of compiled conditions
+# (advice/_conditions.py), and each rule keeps the items it has made by the facts they were made from. An item is a
+# pure function of its rule's checks and, for an option, of the few further facts its cautions, exclusions and
+# refractoriness read (listed in ``_CompiledOption.evaluate``); the same facts give the same item, so a batch of
+# patients builds each distinct item once. Items are shared between assessments: read them, never mutate them.
+
+#: Items kept per rule before its store is emptied (bounds memory over any number of patients).
+_ITEMS_KEPT: Final = 4096
+
+
+def _keep(store: dict[Any, Any], key: Any, value: Any) -> Any:
+    if len(store) >= _ITEMS_KEPT:
+        store.clear()
+    store[key] = value
+    return value
+
+
+def _current_line_facts(ctx: PatientContext) -> tuple[int, bool | None] | None:
+    line = ctx.clinical.current_line if ctx.clinical is not None else None
+    return (line.line, line.refractory.value) if line is not None else None
+
+
+@dataclass(frozen=True)
+class _CompiledRule:
+    rule: Any
+    when: CompiledWhen
+    kept: dict[tuple[Check, ...], Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _CompiledOption:
+    rule: OptionRule
+    when: CompiledWhen
+    exclude: tuple[CompiledWhen, ...]
+    cautions: tuple[CompiledWhen, ...]
+    #: the key agents and their classes: refractoriness and its reasons (cautions, not suitable)
+    watched: tuple[str, ...]
+    #: the key agents' classes: exposure (does the option add a class not given before)
+    classes: tuple[str, ...]
+    kept: dict[Any, OptionResult] = field(default_factory=dict)
+
+    def evaluate(self, ctx: PatientContext, kb: KnowledgeBase) -> OptionResult:
+        checks = self.when(ctx)
+        outcome = verdict(checks)
+        if outcome != "met":
+            return outcome, checks, None
+        # everything ``_evaluate_option`` reads of the patient besides the option's own checks
+        key = (
+            checks,
+            tuple([w(ctx) for w in self.exclude]),
+            tuple([w(ctx) for w in self.cautions]),
+            tuple(
+                [
+                    (x in ctx.refractory, ctx.refractory_because.get(x), ctx.refractory_because_zh.get(x))
+                    for x in self.watched
+                ]
+            ),
+            tuple([c in ctx.exposed for c in self.classes]),
+            bool(ctx.exposures),
+            ctx.phase,
+            ctx.current_agents,
+            _current_line_facts(ctx),
+            ctx.response_current,
+            ctx.pathway,
+        )
+        hit = self.kept.get(key)
+        if hit is None:
+            hit = _keep(self.kept, key, _evaluate_option(self.rule, checks, ctx, kb))
+        return cast(OptionResult, hit)
+
+
+@dataclass(frozen=True)
+class _CompiledRules:
+    workup: tuple[_CompiledRule, ...]
+    prognosis: tuple[_CompiledRule, ...]
+    statements: tuple[_CompiledRule, ...]
+    options: tuple[_CompiledOption, ...]
+    trial: _CompiledOption | None
+    by_id: dict[str, OptionRule]
+
+
+def _compile_option(opt: OptionRule, kb: KnowledgeBase) -> _CompiledOption:
+    key = _key_agents(opt, kb)
+    classes = tuple(dict.fromkeys(c for a in key for c in _classes(a, kb)))
+    return _CompiledOption(
+        rule=opt,
+        when=compile_when(opt.when),
+        exclude=tuple(compile_when(ex.when) for ex in opt.exclude),
+        cautions=tuple(compile_when(c.when) for c in opt.cautions),
+        watched=tuple(dict.fromkeys((*key, *classes))),
+        classes=classes,
+    )
+
+
+def _compile(rules: Rules, kb: KnowledgeBase) -> _CompiledRules:
+    options = [_compile_option(o, kb) for o in rules.options]
+    trial = next((o for o in options if o.rule.id == "clinical_trial"), None)
+    return _CompiledRules(
+        workup=tuple(_CompiledRule(w, compile_when(w.when)) for w in rules.workup),
+        prognosis=tuple(_CompiledRule(p, compile_when(p.when)) for p in rules.prognosis),
+        statements=tuple(_CompiledRule(st, compile_when(st.when)) for st in rules.statements),
+        options=tuple(o for o in options if o is not trial),
+        trial=trial,
+        by_id={r.id: r for r in rules.options},
+    )
+
+
+def compiled_rules(rules: Rules, kb: KnowledgeBase) -> _CompiledRules:
+    """The compiled form of ``rules`` for ``kb``'s vocabulary and claims, built on first use and kept with the rules
+    (one per knowledge-base version: the version is a content hash)."""
+    store: dict[str, _CompiledRules] | None = rules.__dict__.get("_compiled")
+    if store is None:
+        store = {}
+        object.__setattr__(rules, "_compiled", store)
+    hit = store.get(kb.version)
+    if hit is None:
+        hit = store[kb.version] = _compile(rules, kb)
+    return hit
+
+
+def _item(rule: _CompiledRule, ctx: PatientContext, make: Callable[[Any, tuple[Check, ...]], Any]) -> Any:
+    """(checks, outcome, the rule's item when met)."""
+    checks = rule.when(ctx)
+    outcome = verdict(checks)
+    if outcome != "met":
+        return checks, outcome, None
+    hit = rule.kept.get(checks)
+    if hit is None:
+        hit = _keep(rule.kept, checks, make(rule.rule, checks))
+    return checks, outcome, hit
+
+
+def _workup_item(w: WorkupRule, checks: tuple[Check, ...]) -> WorkupItem:
+    return WorkupItem(
+        id=w.id,
+        title_zh=w.title_zh,
+        title_en=w.title_en,
+        because=_because(checks),
+        claims=list(w.claims),
+        citations=list(w.citations),
+        detail_en=w.detail_en,
+        detail_zh=w.detail_zh,
+    )
+
+
+def _statement(st: StatementRule, checks: tuple[Check, ...]) -> EvidenceStatement:
+    return EvidenceStatement(
+        id=st.id,
+        en=st.en,
+        zh=st.zh,
+        claims=list(st.claims),
+        citations=list(st.citations),
+        because=_because(checks),
+    )
+
+
 def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None = None) -> Advice:
-    rules = rules or load_rules()
+    compiled = compiled_rules(rules or load_rules(), kb)
     trace: list[Fired] = []
     workup: list[WorkupItem] = []
-    for w in rules.workup:
-        checks = tuple(evaluate(w.when, ctx))
-        outcome = verdict(checks)
-        trace.append(Fired("workup", w.id, outcome, checks))
-        if outcome == "met":
-            workup.append(
-                WorkupItem(
-                    id=w.id,
-                    title_zh=w.title_zh,
-                    title_en=w.title_en,
-                    because=_because(checks),
-                    claims=list(w.claims),
-                    citations=list(w.citations),
-                    detail_en=w.detail_en,
-                    detail_zh=w.detail_zh,
-                )
-            )
+    for w in compiled.workup:
+        checks, outcome, item = _item(w, ctx, _workup_item)
+        trace.append(Fired("workup", w.rule.id, outcome, checks))
+        if item is not None:
+            workup.append(item)
     prognosis: list[PrognosisItem] = []
-    for p in rules.prognosis:
-        checks = tuple(evaluate(p.when, ctx))
-        outcome = verdict(checks)
-        trace.append(Fired("prognosis", p.id, outcome, checks))
-        if outcome == "met":
-            prognosis.append(_prognosis_item(p, checks, ctx, kb))
+    for p in compiled.prognosis:
+        checks, outcome, item = _item(p, ctx, lambda r, c: _prognosis_item(r, c, ctx, kb))
+        trace.append(Fired("prognosis", p.rule.id, outcome, checks))
+        if item is not None:
+            prognosis.append(item)
     statements: list[EvidenceStatement] = []
-    for st in rules.statements:
-        checks = tuple(evaluate(st.when, ctx))
-        outcome = verdict(checks)
-        trace.append(Fired("statement", st.id, outcome, checks))
-        if outcome == "met":
-            statements.append(
-                EvidenceStatement(
-                    id=st.id,
-                    en=st.en,
-                    zh=st.zh,
-                    claims=list(st.claims),
-                    citations=list(st.citations),
-                    because=_because(checks),
-                )
-            )
+    for st in compiled.statements:
+        checks, outcome, item = _item(st, ctx, _statement)
+        trace.append(Fired("statement", st.rule.id, outcome, checks))
+        if item is not None:
+            statements.append(item)
     options: list[TreatmentOption] = []
     not_suitable: list[NotSuitable] = []
-    trial_rule: OptionRule | None = None
-    for opt in rules.options:
-        if opt.id == "clinical_trial":
-            trial_rule = opt
-            continue
-        outcome, checks, result = evaluate_option(opt, ctx, kb)
+    for opt in compiled.options:
+        outcome, checks, result = opt.evaluate(ctx, kb)
         if isinstance(result, NotSuitable):
-            trace.append(Fired("option", opt.id, "not suitable", checks))
+            trace.append(Fired("option", opt.rule.id, "not suitable", checks))
             not_suitable.append(result)
             continue
-        trace.append(Fired("option", opt.id, outcome, checks))
+        trace.append(Fired("option", opt.rule.id, outcome, checks))
         if result is not None:
             options.append(result)
-    if trial_rule is not None:
+    if compiled.trial is not None:
         # Clinical-trial enrolment is offered whenever evidence for this situation is thin: its own conditions, and
         # no fired option with EMD-specific evidence better than grade C.
-        outcome, checks, result = evaluate_option(trial_rule, ctx, kb)
+        trial_rule = compiled.trial.rule
+        outcome, checks, result = compiled.trial.evaluate(ctx, kb)
         thin = not any(o.emd_evidence_grade not in (None, *THIN_EVIDENCE_GRADES) for o in options)
         thin_check = Check(
             "thin_evidence",
@@ -758,11 +895,10 @@ def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None =
                     }
                 )
             )
-    by_id = {r.id: r for r in rules.options}
     return Advice(
         workup=workup,
         prognosis=prognosis,
-        options=rank_options(options, by_id, ctx, kb),
+        options=rank_options(options, compiled.by_id, ctx, kb),
         trace=tuple(trace),
         not_suitable=not_suitable,
         statements=statements,
