@@ -6,7 +6,7 @@ Composed here rather than in ``clinical/`` so that the clinical engine stays fre
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel, Field
 
@@ -20,7 +20,7 @@ from mmemd.advice._models import (
     WorkupItem,
 )
 from mmemd.clinical.assessment import Assessment, assess
-from mmemd.clinical.context import KEY_CLASSES
+from mmemd.clinical.context import KEY_CLASSES, Fact, LineSummary
 from mmemd.clinical.record import PatientRecord, parse_record
 from mmemd.clinical.settings import DEFAULT_CRITERIA_SETTINGS, CriteriaSettings
 from mmemd.knowledge import KnowledgeBase
@@ -86,6 +86,48 @@ class AdvisedAssessment(Assessment):
     )
 
 
+#: Section rows kept by the facts they render (a fact or line takes few distinct values over a batch): rows are
+#: shared between assessments — read them, never mutate them. Emptied when full, to bound memory.
+_ROWS: dict[Any, Any] = {}
+_ROWS_KEPT = 4096
+
+
+def _row(key: Any, make: Any) -> Any:
+    hit = _ROWS.get(key)
+    if hit is None:
+        if len(_ROWS) >= _ROWS_KEPT:
+            _ROWS.clear()
+        hit = _ROWS[key] = make()
+    return hit
+
+
+def _fact_row(name: str, f: Fact) -> ContextFact:
+    return cast(
+        ContextFact,
+        _row(
+            ("fact", name, f), lambda: ContextFact.model_construct(name=name, value=f.value, en=f.en, zh=f.zh)
+        ),
+    )
+
+
+def _line_row(ln: LineSummary, current: bool) -> LineRow:
+    return cast(
+        LineRow,
+        _row(
+            ("line", ln, current),
+            lambda: LineRow.model_construct(
+                line=ln.line,
+                agents=list(ln.agents),
+                best_response=ln.best_response,
+                refractory=ln.refractory.value,
+                refractory_source=ln.refractory_source,
+                refractory_agents=list(ln.refractory_agents),
+                current=current,
+            ),
+        ),
+    )
+
+
 def context_section(ctx: PatientContext | None) -> PatientContextSection | None:
     c = ctx.clinical if ctx is not None else None
     if c is None:
@@ -98,21 +140,8 @@ def context_section(ctx: PatientContext | None) -> PatientContextSection | None:
         exposed_classes=[k for k in KEY_CLASSES if k in c.exposed_classes],
         refractory_classes=[k for k in KEY_CLASSES if k in c.refractory_classes],
         refractory_agents=sorted(c.refractory_agents),
-        facts=[
-            ContextFact.model_construct(name=n, value=f.value, en=f.en, zh=f.zh) for n, f in c.facts().items()
-        ],
-        lines=[
-            LineRow.model_construct(
-                line=ln.line,
-                agents=list(ln.agents),
-                best_response=ln.best_response,
-                refractory=ln.refractory.value,
-                refractory_source=ln.refractory_source,
-                refractory_agents=list(ln.refractory_agents),
-                current=ln.line == current,
-            )
-            for ln in c.lines
-        ],
+        facts=[_fact_row(n, f) for n, f in c.facts().items()],
+        lines=[_line_row(ln, ln.line == current) for ln in c.lines],
     )
 
 

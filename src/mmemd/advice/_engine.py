@@ -664,17 +664,30 @@ def rank_options(
             options,
             key=lambda o: (o.tier, after_induction(o), -o.score, role_rank(roles[o.id]), position[o.id]),
         )
-    out = []
-    for i, o in enumerate(ranked, 1):
-        sb = o.score_breakdown
-        t_en, t_zh = TIER_LABEL[o.tier]
-        r_en, r_zh = ROLE_LABEL[roles[o.id]]
-        # the score's parts in the order evidence + applicability − penalties (docs/advice.md "Score and ranking")
-        parts = f"{sb.evidence} + {sb.applicability} − {abs(sb.penalties)}"
-        en = f"#{i} · {t_en} · score {o.score} = {parts} · {r_en}"
-        zh = f"第{i}位 · {t_zh} · 评分{o.score} = {parts} · {r_zh}"
-        reason = Bilingual.model_construct(en=en, zh=zh)
-        out.append(o.model_copy(update={"rank": i, "role": roles[o.id], "rank_reason": reason}))
+    return [_ranked(o, i, roles[o.id]) for i, o in enumerate(ranked, 1)]
+
+
+#: Ranked copies of kept options by (option, rank, role): the copy is a function of the three. Keyed by the option's
+#: identity, with the option held in the entry so that the identity cannot be reused while the entry lives.
+_RANKED: dict[tuple[int, int, str], tuple[TreatmentOption, TreatmentOption]] = {}
+
+
+def _ranked(o: TreatmentOption, i: int, role: str) -> TreatmentOption:
+    key = (id(o), i, role)
+    hit = _RANKED.get(key)
+    if hit is not None and hit[0] is o:
+        return hit[1]
+    sb = o.score_breakdown
+    t_en, t_zh = TIER_LABEL[o.tier]
+    r_en, r_zh = ROLE_LABEL[role]
+    # the score's parts in the order evidence + applicability − penalties (docs/advice.md "Score and ranking")
+    parts = f"{sb.evidence} + {sb.applicability} − {abs(sb.penalties)}"
+    en = f"#{i} · {t_en} · score {o.score} = {parts} · {r_en}"
+    zh = f"第{i}位 · {t_zh} · 评分{o.score} = {parts} · {r_zh}"
+    reason = Bilingual.model_construct(en=en, zh=zh)
+    out = o.model_copy(update={"rank": i, "role": role, "rank_reason": reason})
+    _keep(_RANKED, key, (o, out))
+    return out
     return out
 
 
@@ -835,6 +848,20 @@ def _statement(st: StatementRule, checks: tuple[Check, ...]) -> EvidenceStatemen
     )
 
 
+_THIN: dict[int, tuple[TreatmentOption, TreatmentOption]] = {}
+
+
+def _with_thin_evidence(trial: TreatmentOption, thin_check: Check) -> TreatmentOption:
+    """The kept trial option with the thin-evidence reason added (kept by the option's identity, as ``_RANKED``)."""
+    hit = _THIN.get(id(trial))
+    if hit is not None and hit[0] is trial:
+        return hit[1]
+    because = [*trial.applies_because, Bilingual(en=thin_check.en, zh=thin_check.zh)]
+    out = trial.model_copy(update={"applies_because": because})
+    _keep(_THIN, id(trial), (trial, out))
+    return out
+
+
 def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None = None) -> Advice:
     compiled = compiled_rules(rules or load_rules(), kb)
     trace: list[Fired] = []
@@ -885,16 +912,7 @@ def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None =
         offered = isinstance(result, TreatmentOption) and thin
         trace.append(Fired("option", trial_rule.id, "met" if offered else verdict(checks), checks))
         if isinstance(result, TreatmentOption) and thin:
-            options.append(
-                result.model_copy(
-                    update={
-                        "applies_because": [
-                            *result.applies_because,
-                            Bilingual(en=thin_check.en, zh=thin_check.zh),
-                        ]
-                    }
-                )
-            )
+            options.append(_with_thin_evidence(result, thin_check))
     return Advice(
         workup=workup,
         prognosis=prognosis,
