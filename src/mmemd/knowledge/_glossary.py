@@ -21,6 +21,8 @@ from typing import Any, Final, Literal
 
 import yaml
 
+from mmemd.knowledge._data import _Loader
+
 GlossaryLang = Literal["en", "zh"]
 _N_UNIT: Final = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
 
@@ -70,7 +72,9 @@ class Glossary:
 
 @lru_cache(maxsize=1)
 def load_glossary() -> Glossary:
-    raw = yaml.safe_load(resources.files("mmemd.knowledge").joinpath("data/glossary.yaml").read_text("utf-8"))
+    # libyaml's loader (knowledge/_data.py): the pure-Python one took most of a single assessment's start-up
+    text = resources.files("mmemd.knowledge").joinpath("data/glossary.yaml").read_text("utf-8")
+    raw = yaml.load(text, Loader=_Loader)
     return Glossary(
         terms=raw.get("terms", {}),
         templates=raw.get("templates", {}),
