@@ -717,8 +717,22 @@ def _current_line_facts(ctx: PatientContext) -> tuple[int, bool | None] | None:
 @dataclass(frozen=True)
 class _CompiledRule:
     rule: Any
+    kind: str
     when: CompiledWhen
-    kept: dict[tuple[Check, ...], Any] = field(default_factory=dict)
+    #: (trace entry, item or None) by the rule's checks
+    kept: dict[tuple[Check, ...], tuple[Fired, Any]] = field(default_factory=dict)
+
+    def evaluate(
+        self, ctx: PatientContext, make: Callable[[Any, tuple[Check, ...]], Any]
+    ) -> tuple[Fired, Any]:
+        """The rule's trace entry, and its item (``make(rule, checks)``) when it fires."""
+        checks = self.when(ctx)
+        hit = self.kept.get(checks)
+        if hit is None:
+            outcome = verdict(checks)
+            item = make(self.rule, checks) if outcome == "met" else None
+            hit = _keep(self.kept, checks, (Fired(self.kind, self.rule.id, outcome, checks), item))
+        return hit
 
 
 @dataclass(frozen=True)
@@ -732,6 +746,14 @@ class _CompiledOption:
     #: the key agents' classes: exposure (does the option add a class not given before)
     classes: tuple[str, ...]
     kept: dict[Any, OptionResult] = field(default_factory=dict)
+    #: trace entries by (outcome shown, checks)
+    fired: dict[tuple[str, tuple[Check, ...]], Fired] = field(default_factory=dict)
+
+    def trace(self, outcome: str, checks: tuple[Check, ...]) -> Fired:
+        hit = self.fired.get((outcome, checks))
+        if hit is None:
+            hit = _keep(self.fired, (outcome, checks), Fired("option", self.rule.id, outcome, checks))
+        return hit
 
     def evaluate(self, ctx: PatientContext, kb: KnowledgeBase) -> OptionResult:
         checks = self.when(ctx)
@@ -790,9 +812,9 @@ def _compile(rules: Rules, kb: KnowledgeBase) -> _CompiledRules:
     options = [_compile_option(o, kb) for o in rules.options]
     trial = next((o for o in options if o.rule.id == "clinical_trial"), None)
     return _CompiledRules(
-        workup=tuple(_CompiledRule(w, compile_when(w.when)) for w in rules.workup),
-        prognosis=tuple(_CompiledRule(p, compile_when(p.when)) for p in rules.prognosis),
-        statements=tuple(_CompiledRule(st, compile_when(st.when)) for st in rules.statements),
+        workup=tuple(_CompiledRule(w, "workup", compile_when(w.when)) for w in rules.workup),
+        prognosis=tuple(_CompiledRule(p, "prognosis", compile_when(p.when)) for p in rules.prognosis),
+        statements=tuple(_CompiledRule(st, "statement", compile_when(st.when)) for st in rules.statements),
         options=tuple(o for o in options if o is not trial),
         trial=trial,
         by_id={r.id: r for r in rules.options},
@@ -810,18 +832,6 @@ def compiled_rules(rules: Rules, kb: KnowledgeBase) -> _CompiledRules:
     if hit is None:
         hit = store[kb.version] = _compile(rules, kb)
     return hit
-
-
-def _item(rule: _CompiledRule, ctx: PatientContext, make: Callable[[Any, tuple[Check, ...]], Any]) -> Any:
-    """(checks, outcome, the rule's item when met)."""
-    checks = rule.when(ctx)
-    outcome = verdict(checks)
-    if outcome != "met":
-        return checks, outcome, None
-    hit = rule.kept.get(checks)
-    if hit is None:
-        hit = _keep(rule.kept, checks, make(rule.rule, checks))
-    return checks, outcome, hit
 
 
 def _workup_item(w: WorkupRule, checks: tuple[Check, ...]) -> WorkupItem:
@@ -867,20 +877,20 @@ def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None =
     trace: list[Fired] = []
     workup: list[WorkupItem] = []
     for w in compiled.workup:
-        checks, outcome, item = _item(w, ctx, _workup_item)
-        trace.append(Fired("workup", w.rule.id, outcome, checks))
+        fired, item = w.evaluate(ctx, _workup_item)
+        trace.append(fired)
         if item is not None:
             workup.append(item)
     prognosis: list[PrognosisItem] = []
     for p in compiled.prognosis:
-        checks, outcome, item = _item(p, ctx, lambda r, c: _prognosis_item(r, c, ctx, kb))
-        trace.append(Fired("prognosis", p.rule.id, outcome, checks))
+        fired, item = p.evaluate(ctx, lambda r, c: _prognosis_item(r, c, ctx, kb))
+        trace.append(fired)
         if item is not None:
             prognosis.append(item)
     statements: list[EvidenceStatement] = []
     for st in compiled.statements:
-        checks, outcome, item = _item(st, ctx, _statement)
-        trace.append(Fired("statement", st.rule.id, outcome, checks))
+        fired, item = st.evaluate(ctx, _statement)
+        trace.append(fired)
         if item is not None:
             statements.append(item)
     options: list[TreatmentOption] = []
@@ -888,16 +898,15 @@ def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None =
     for opt in compiled.options:
         outcome, checks, result = opt.evaluate(ctx, kb)
         if isinstance(result, NotSuitable):
-            trace.append(Fired("option", opt.rule.id, "not suitable", checks))
+            trace.append(opt.trace("not suitable", checks))
             not_suitable.append(result)
             continue
-        trace.append(Fired("option", opt.rule.id, outcome, checks))
+        trace.append(opt.trace(outcome, checks))
         if result is not None:
             options.append(result)
     if compiled.trial is not None:
         # Clinical-trial enrolment is offered whenever evidence for this situation is thin: its own conditions, and
         # no fired option with EMD-specific evidence better than grade C.
-        trial_rule = compiled.trial.rule
         outcome, checks, result = compiled.trial.evaluate(ctx, kb)
         thin = not any(o.emd_evidence_grade not in (None, *THIN_EVIDENCE_GRADES) for o in options)
         thin_check = Check(
@@ -910,7 +919,7 @@ def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None =
         )
         checks = (*checks, thin_check)
         offered = isinstance(result, TreatmentOption) and thin
-        trace.append(Fired("option", trial_rule.id, "met" if offered else verdict(checks), checks))
+        trace.append(compiled.trial.trace("met" if offered else verdict(checks), checks))
         if isinstance(result, TreatmentOption) and thin:
             options.append(_with_thin_evidence(result, thin_check))
     return Advice(
