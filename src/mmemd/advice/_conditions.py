@@ -7,9 +7,8 @@ their meaning are the rule language documented in docs/advice.md; an unknown nam
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 from mmemd.advice._context import PatientContext
 
@@ -33,8 +32,10 @@ _EMD_CATEGORY_ZH: Final = {
 _TISSUE_CONFIRMED: Final = frozenset({"biopsy", "cytology", "csf_flow_cytometry"})
 
 
-@dataclass(frozen=True)
-class Check:
+class Check(NamedTuple):
+    """One condition's outcome and its reason. A tuple: the compiled rules key what they keep by tuples of checks,
+    and a tuple hashes in C (a frozen dataclass's hash is a Python call per check)."""
+
     condition: str
     outcome: Outcome
     en: str
