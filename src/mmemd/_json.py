@@ -35,6 +35,7 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import accumulate
 from typing import Any, Final, Literal
 
@@ -136,11 +137,14 @@ def parse_json(
         marked.append(True)
         return _duplicates(d, items)
 
+    # A number literal longer than the limit is a run of number characters that long; when one C scan finds no such
+    # run, no literal can be too long and the parser converts numbers itself instead of calling a hook for each.
+    hooked = _number_run(max_chars).search(text) is not None
     try:
         doc = json.loads(
             text,
-            parse_int=number(int),
-            parse_float=number(parse_float),
+            parse_int=number(int) if hooked else None,
+            parse_float=number(parse_float) if hooked else (None if parse_float is float else parse_float),
             parse_constant=constant,
             object_pairs_hook=object_pairs_hook or pairs,
         )
@@ -170,6 +174,11 @@ def parse_json(
     if problems:
         raise JsonInputError(problems)
     return doc
+
+
+@lru_cache(maxsize=8)
+def _number_run(max_chars: int) -> re.Pattern[str]:
+    return re.compile(f"[-+.0-9eE]{{{max_chars + 1}}}")
 
 
 def _decode(data: bytes) -> str:
