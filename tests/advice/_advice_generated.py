@@ -32,7 +32,7 @@ REGIMENS = [
 ]
 
 
-def _first_date(rec: dict[str, Any]) -> date:
+def first_date(rec: dict[str, Any]) -> date:
     dates = [a["date"] for a in rec.get("assessments") or []]
     return date.fromisoformat(min(dates)) if dates else date(2025, 6, 1)
 
@@ -57,7 +57,7 @@ def varied_records(n: int, seed: int = 20261205) -> Iterator[dict[str, Any]]:
             cyto = {k: rnd.choice([None, True, False]) for k in ("del_17p", "t_4_14", "t_14_16", "t_11_14")}
             rec["cytogenetics"] = {k: v for k, v in cyto.items() if v is not None}
         n_lines = rnd.randint(0, 4)
-        first = _first_date(rec)
+        first = first_date(rec)
         lines = []
         for j in range(n_lines):
             agents = list(rnd.choice(REGIMENS))

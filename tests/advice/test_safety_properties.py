@@ -9,42 +9,19 @@ entity pathway is exercised with realistic, valid records.
 from __future__ import annotations
 
 import copy
-import json
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Any
 
+from _advice_generated import BASES, REGIMENS, first_date
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mmemd.advice import assess_with_advice
 from mmemd.knowledge import load
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-BASES = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(EXAMPLES.glob("*.json"))]
 KB = load()
 TRANSPLANTS = frozenset({"asct", "tandem_asct", "allogeneic_sct"})
 NOT_KEY = frozenset({"dexamethasone", "asct", "tandem_asct", "allogeneic_sct", "radiotherapy", "surgery"})
-REGIMENS = [
-    ["bortezomib", "lenalidomide", "dexamethasone"],
-    ["bortezomib", "lenalidomide", "dexamethasone", "asct"],
-    ["daratumumab", "lenalidomide", "dexamethasone"],
-    ["daratumumab", "pomalidomide", "dexamethasone"],
-    ["carfilzomib", "pomalidomide", "dexamethasone"],
-    ["carfilzomib", "dexamethasone"],
-    ["isatuximab", "carfilzomib", "dexamethasone"],
-    ["elotuzumab", "lenalidomide", "dexamethasone"],
-    ["selinexor", "bortezomib", "dexamethasone"],
-    ["bcma_car_t"],
-    ["teclistamab"],
-    ["thalidomide", "dexamethasone"],
-    ["daratumumab", "bortezomib", "thalidomide", "dexamethasone", "asct"],
-]
-
-
-def _first_date(rec: dict[str, Any]) -> date:
-    dates = [a["date"] for a in rec.get("assessments") or []]
-    return date.fromisoformat(min(dates)) if dates else date(2025, 6, 1)
 
 
 @st.composite
@@ -62,7 +39,7 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
     else:
         labs["creatinine"] = {"value": float(cr), "unit": "mg/dL"}
     n_lines = draw(st.integers(0, 4))
-    first = _first_date(rec)
+    first = first_date(rec)
     lines = []
     for i in range(n_lines):
         agents = list(draw(st.sampled_from(REGIMENS)))
