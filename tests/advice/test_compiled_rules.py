@@ -103,3 +103,25 @@ def test_advice_with_warm_stores_equals_advice_made_afresh() -> None:
         fresh_rules = dataclasses.replace(rules)
         _empty_stores()
         assert _document(raw, fresh_rules) == warm[id(raw)], raw["id"]
+
+
+def test_the_stores_stay_bounded_whatever_the_number_of_patients() -> None:
+    rules = load_rules()
+    for raw in RECORDS:
+        _document(raw, rules)
+    compiled = _engine.compiled_rules(rules, KB)
+    per_rule = [o.kept for o in (*compiled.options, compiled.trial) if o is not None]
+    per_rule += [o.fired for o in compiled.options]
+    per_rule += [r.kept for r in (*compiled.workup, *compiled.prognosis, *compiled.statements)]
+    assert all(len(s) <= _engine._ITEMS_KEPT for s in per_rule)
+    assert len(_engine._RANKED) <= _engine._RANKED_KEPT
+    assert len(_assess._ROWS) <= _assess._ROWS_KEPT
+    # what the stores hold together is far more than one store may: the bound is what keeps memory flat
+    assert sum(len(s) for s in per_rule) > 4 * _engine._ITEMS_KEPT
+
+
+def test_a_full_store_is_emptied_before_the_next_item() -> None:
+    store: dict[int, int] = {}
+    for i in range(_engine._ITEMS_KEPT + 1):
+        assert _engine._keep(store, i, i) == i
+    assert store == {_engine._ITEMS_KEPT: _engine._ITEMS_KEPT}

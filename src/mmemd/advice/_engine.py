@@ -686,7 +686,7 @@ def _ranked(o: TreatmentOption, i: int, role: str) -> TreatmentOption:
     zh = f"第{i}位 · {t_zh} · 评分{o.score} = {parts} · {r_zh}"
     reason = Bilingual.model_construct(en=en, zh=zh)
     out = o.model_copy(update={"rank": i, "role": role, "rank_reason": reason})
-    _keep(_RANKED, key, (o, out))
+    _keep(_RANKED, key, (o, out), _RANKED_KEPT)
     return out
     return out
 
@@ -698,12 +698,16 @@ def _ranked(o: TreatmentOption, i: int, role: str) -> TreatmentOption:
 # refractoriness read (listed in ``_CompiledOption.evaluate``); the same facts give the same item, so a batch of
 # patients builds each distinct item once. Items are shared between assessments: read them, never mutate them.
 
-#: Items kept per rule before its store is emptied (bounds memory over any number of patients).
-_ITEMS_KEPT: Final = 4096
+#: Items kept per rule (and ranked copies kept in all) before the store is emptied: bounds memory whatever the number
+#: of patients — an option item is a few kB, so all options' stores together stay within a few tens of MB per process
+#: (the batch's memory budget covers two workers). Facts that take many values (an eGFR, an age in a reason) make
+#: distinct items, and emptying a full store costs only their rebuilding.
+_ITEMS_KEPT: Final = 256
+_RANKED_KEPT: Final = 1024
 
 
-def _keep(store: dict[Any, Any], key: Any, value: Any) -> Any:
-    if len(store) >= _ITEMS_KEPT:
+def _keep(store: dict[Any, Any], key: Any, value: Any, most: int = _ITEMS_KEPT) -> Any:
+    if len(store) >= most:
         store.clear()
     store[key] = value
     return value
