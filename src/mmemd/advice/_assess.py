@@ -89,7 +89,7 @@ class AdvisedAssessment(Assessment):
 #: Section rows kept by the facts they render (a fact or line takes few distinct values over a batch): rows are
 #: shared between assessments — read them, never mutate them. Emptied when full, to bound memory.
 _ROWS: dict[Any, Any] = {}
-_ROWS_KEPT = 1024
+_ROWS_KEPT = 512
 
 
 def _row(key: Any, make: Any) -> Any:

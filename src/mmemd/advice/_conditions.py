@@ -446,7 +446,7 @@ CompiledWhen = Callable[[PatientContext], tuple[Check, ...]]
 
 #: Checks kept per compiled condition before its store is emptied (bounds memory over any number of patients; the
 #: facts a condition reads take few values, so the store rarely fills).
-_CHECKS_KEPT: Final = 1024
+_CHECKS_KEPT: Final = 256
 
 
 def _current_line_number(ctx: PatientContext) -> int | None:

@@ -702,8 +702,8 @@ def _ranked(o: TreatmentOption, i: int, role: str) -> TreatmentOption:
 #: of patients — an option item is a few kB, so all options' stores together stay within a few tens of MB per process
 #: (the batch's memory budget covers two workers). Facts that take many values (an eGFR, an age in a reason) make
 #: distinct items, and emptying a full store costs only their rebuilding.
-_ITEMS_KEPT: Final = 256
-_RANKED_KEPT: Final = 1024
+_ITEMS_KEPT: Final = 128
+_RANKED_KEPT: Final = 512
 
 
 def _keep(store: dict[Any, Any], key: Any, value: Any, most: int = _ITEMS_KEPT) -> Any:
