@@ -37,6 +37,26 @@ def first_date(rec: dict[str, Any]) -> date:
     return date.fromisoformat(min(dates)) if dates else date(2025, 6, 1)
 
 
+def therapy_line(
+    number: int, agents: list[str], start: date, ref: bool | str | None, refractory_agents: list[str]
+) -> dict[str, Any]:
+    """A therapy line; ``ref`` is None (not recorded), False, True, or "agents" (refractory to those agents)."""
+    line: dict[str, Any] = {"line": number, "agents": agents, "start": start.isoformat()}
+    if ref == "agents":
+        line["refractory"] = True
+        line["refractory_agents"] = refractory_agents
+    elif ref is not None:
+        line["refractory"] = ref
+    return line
+
+
+def set_history(rec: dict[str, Any], lines: list[dict[str, Any]]) -> None:
+    if lines:
+        rec["therapy_history"] = lines
+    else:
+        rec.pop("therapy_history", None)
+
+
 def varied_records(n: int, seed: int = 20261205) -> Iterator[dict[str, Any]]:
     """``n`` valid records, the same ones for the same seed."""
     rnd = random.Random(seed)
@@ -62,16 +82,8 @@ def varied_records(n: int, seed: int = 20261205) -> Iterator[dict[str, Any]]:
         for j in range(n_lines):
             agents = list(rnd.choice(REGIMENS))
             start = first - timedelta(days=rnd.randint(-60, 900) + 400 * (n_lines - 1 - j))
-            line: dict[str, Any] = {"line": j + 1, "agents": agents, "start": start.isoformat()}
             ref = rnd.choice([None, False, True, "agents"])
-            if ref == "agents":
-                line["refractory"] = True
-                line["refractory_agents"] = rnd.sample(agents, rnd.randint(1, len(agents)))
-            elif ref is not None:
-                line["refractory"] = ref
-            lines.append(line)
-        if lines:
-            rec["therapy_history"] = lines
-        else:
-            rec.pop("therapy_history", None)
+            chosen = rnd.sample(agents, rnd.randint(1, len(agents))) if ref == "agents" else []
+            lines.append(therapy_line(j + 1, agents, start, ref, chosen))
+        set_history(rec, lines)
         yield rec

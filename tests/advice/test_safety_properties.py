@@ -12,7 +12,7 @@ import copy
 from datetime import timedelta
 from typing import Any
 
-from _advice_generated import BASES, REGIMENS, first_date
+from _advice_generated import BASES, REGIMENS, first_date, set_history, therapy_line
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,18 +45,10 @@ def records(draw: st.DrawFn) -> dict[str, Any]:
         agents = list(draw(st.sampled_from(REGIMENS)))
         # the latest line may start before or after the first response assessment (derived refractoriness)
         start = first - timedelta(days=draw(st.integers(-60, 900)) + 400 * (n_lines - 1 - i))
-        line: dict[str, Any] = {"line": i + 1, "agents": agents, "start": start.isoformat()}
         ref = draw(st.sampled_from([None, False, True, "agents"]))
-        if ref == "agents":
-            line["refractory"] = True
-            line["refractory_agents"] = draw(st.lists(st.sampled_from(agents), min_size=1, unique=True))
-        elif ref is not None:
-            line["refractory"] = ref
-        lines.append(line)
-    if lines:
-        rec["therapy_history"] = lines
-    else:
-        rec.pop("therapy_history", None)
+        chosen = draw(st.lists(st.sampled_from(agents), min_size=1, unique=True)) if ref == "agents" else []
+        lines.append(therapy_line(i + 1, agents, start, ref, chosen))
+    set_history(rec, lines)
     return rec
 
 
