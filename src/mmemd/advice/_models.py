@@ -44,6 +44,10 @@ class KeyResult(BaseModel):
 
 
 class WorkupItem(BaseModel):
+    # Kept items are shared between assessments (advice/_engine.py): frozen so no caller can change another
+    # patient's advice.
+    model_config = ConfigDict(frozen=True)
+
     id: str
     title_zh: str
     title_en: str
@@ -55,6 +59,10 @@ class WorkupItem(BaseModel):
 
 
 class PrognosisItem(BaseModel):
+    # Kept items are shared between assessments (advice/_engine.py): frozen so no caller can change another
+    # patient's advice.
+    model_config = ConfigDict(frozen=True)
+
     id: str
     en: str
     zh: str
@@ -76,6 +84,10 @@ class PrognosisItem(BaseModel):
 class ScoreBreakdown(BaseModel):
     """score = evidence + applicability + penalties (docs/advice.md "Score and ranking")."""
 
+    # Kept items are shared between assessments (advice/_engine.py): frozen so no caller can change another
+    # patient's advice.
+    model_config = ConfigDict(frozen=True)
+
     evidence: int
     emd_specific: int
     match: int
@@ -87,6 +99,10 @@ class ScoreBreakdown(BaseModel):
 
 
 class TreatmentOption(BaseModel):
+    # Kept items are shared between assessments (advice/_engine.py): frozen so no caller can change another
+    # patient's advice.
+    model_config = ConfigDict(frozen=True)
+
     id: str
     title_zh: str
     title_en: str
@@ -128,6 +144,10 @@ class TreatmentOption(BaseModel):
 class NotSuitable(BaseModel):
     """An option whose rule fired but which is not offered, with the reasons (the "considered, not suitable" list)."""
 
+    # Kept items are shared between assessments (advice/_engine.py): frozen so no caller can change another
+    # patient's advice.
+    model_config = ConfigDict(frozen=True)
+
     id: str
     title_zh: str
     title_en: str
@@ -139,6 +159,10 @@ class NotSuitable(BaseModel):
 
 class EvidenceStatement(BaseModel):
     """What the reviews say — or do not hold — about this patient's situation (e.g. "no evidence on renal dosing")."""
+
+    # Kept items are shared between assessments (advice/_engine.py): frozen so no caller can change another
+    # patient's advice.
+    model_config = ConfigDict(frozen=True)
 
     id: str
     en: str
