@@ -142,6 +142,21 @@ def survival_at(c: dict[str, Any], at: Iterable[float]) -> list[SurvivalAt]:
     return out
 
 
+def km_summary(rt: RiskTable, at: Sequence[float], conf_level: float, name: str | None) -> dict[str, Any]:
+    """What :meth:`KaplanMeierGroup.summary` holds, without building the curve as Python lists (with float times the
+    curve is as long as the data: a million-row curve costs a second as objects and nothing as numpy arrays)."""
+    c = curve(rt, conf_level)
+    med, ci = median_with_ci(c)
+    return {
+        "name": name,
+        "n": rt.n,
+        "events": rt.n_events,
+        "median": med,
+        "median_ci": ci,
+        "survival_at": [s.model_dump() for s in survival_at(c, at)],
+    }
+
+
 def km_group(rt: RiskTable, at: Sequence[float], conf_level: float, name: str | None) -> KaplanMeierGroup:
     c = curve(rt, conf_level)
     med, ci = median_with_ci(c)
@@ -182,7 +197,7 @@ def kaplan_meier(
     ``overall=True`` with a group adds the unstratified curve first (``name=None``), pooled from the same engine
     aggregates; with two or more groups, ``.logrank`` holds the log-rank test, also from the same aggregates. Event must be 0/1 (or boolean); with ``entry``, subjects are at risk on ``(entry, time]``.
     """
-    from mmemd.research.survival._backend import SurvivalInputError, open_table
+    from mmemd.research.survival._backend import SurvivalInputError, open_source
     from mmemd.research.survival._versions import versions
 
     if not 0 < conf_level < 1:
@@ -190,8 +205,12 @@ def kaplan_meier(
     at_list = [float(v) for v in at]
     if any(not math.isfinite(v) for v in at_list):
         raise SurvivalInputError("--at", "times must be finite numbers")
-    table = open_table(source, backend=backend)
-    tables, excluded = risk_tables(table, time=time, event=event, entry=entry, group=group)
+    table = open_source(source, backend=backend)
+    try:
+        tables, excluded = risk_tables(table, time=time, event=event, entry=entry, group=group)
+    finally:
+        if hasattr(table, "close"):  # a local file's DuckDB connection (an Ibis table keeps its backend)
+            table.close()
     groups: list[KaplanMeierGroup] = []
     if group and overall:
         groups.append(km_group(pool(tables), at_list, conf_level, None))

@@ -67,9 +67,12 @@ def logrank_test(
     backend: str = "duckdb",
 ) -> LogRankResult:
     """Log-rank test of equal survival across the values of ``group`` (``result["chi2"]``, ``["df"]``, ``["p"]``)."""
-    from mmemd.research.survival._backend import open_table
+    from mmemd.research.survival._backend import open_source
 
-    tables, _ = risk_tables(
-        open_table(source, backend=backend), time=time, event=event, entry=entry, group=group
-    )
+    table = open_source(source, backend=backend)
+    try:
+        tables, _ = risk_tables(table, time=time, event=event, entry=entry, group=group)
+    finally:
+        if hasattr(table, "close"):  # a local file's DuckDB connection (an Ibis table keeps its backend)
+            table.close()
     return logrank_from_tables(tables)
