@@ -168,6 +168,8 @@ def survival_command(
         opener = open_table if cox else open_source
         tbl = opener(file, backend=backend, table=table)
         tables, excluded = risk_tables(tbl, time=time, event=event, entry=entry, group=group)
+        if not cox and hasattr(tbl, "close"):  # a local file: give DuckDB's memory back before the numpy part
+            tbl.close()
         pooled = pool(tables) if group else tables[0]
         overall = km_group(pooled, times, conf_level, None) if steps else None
         doc: dict[str, Any] = {
@@ -197,7 +199,7 @@ def survival_command(
                     else km_summary(rt, times, conf_level, name)
                 )
             if len(tables) >= 2:
-                doc["logrank"] = logrank_from_tables(tables).summary()
+                doc["logrank"] = logrank_from_tables(tables, pooled).summary()
         if cox:
             from mmemd.research.survival._cox import cox_model
 

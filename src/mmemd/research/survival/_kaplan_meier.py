@@ -35,31 +35,51 @@ def _none(x: float) -> float | None:
 
 
 def curve(rt: RiskTable, conf_level: float) -> dict[str, Any]:
-    """Product-limit estimate on the exit rows of one risk table: times, S, limits (NaN = undefined), n, d."""
+    """Product-limit estimate on the exit rows of one risk table: times, S, limits (NaN = undefined), n, d.
+
+    With float times the curve is as long as the data, so the arithmetic runs in place on a handful of arrays (the
+    operations, and so the values, are those of the formulas in the module docstring)."""
     ex = rt.exits()
-    n = ex.at_risk().astype(np.float64)
+    n_risk = ex.at_risk()
+    n = n_risk.astype(np.float64)
     d = ex.events.astype(np.float64)
+    z = normal_quantile(1 - (1 - conf_level) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1.0 - d / n)
-        # Greenwood on the log scale; d == n gives +inf (S reaches 0), which stays inf afterwards.
-        terms = np.where(d > 0, d / (n * (n - d)), 0.0)
-        var = np.cumsum(terms)
-        se = np.sqrt(var)
-        z = normal_quantile(1 - (1 - conf_level) / 2)
-        logs = np.log(surv)
+        surv = np.divide(d, n)
+        np.subtract(1.0, surv, out=surv)
+        np.multiply.accumulate(surv, out=surv)
+        # Greenwood on the log scale, d / (n (n − d)) summed; d == n gives +inf (S reaches 0), which stays inf.
+        se = np.subtract(n, d)
+        np.multiply(n, se, out=se)
+        np.divide(d, se, out=se)
+        se[d <= 0] = 0.0
+        del d, n
+        np.add.accumulate(se, out=se)
+        np.sqrt(se, out=se)
         inside = (surv > 0) & (surv < 1)
-        loglog = np.log(-logs)
-        shift = np.where(inside, z * se / logs, np.nan)
-        lower = np.where(inside, np.exp(-np.exp(loglog - shift)), np.nan)
-        upper = np.where(inside, np.exp(-np.exp(loglog + shift)), np.nan)
-    lower = np.where(surv == 1, 1.0, lower)
-    upper = np.where(surv == 1, 1.0, upper)
+        # shift = z·se / log S, where 0 < S < 1
+        loglog = np.log(surv)
+        shift = np.multiply(z, se, out=se)
+        np.divide(shift, loglog, out=shift)
+        shift[~inside] = np.nan
+        # log(−log S)
+        np.negative(loglog, out=loglog)
+        np.log(loglog, out=loglog)
+        lower = np.subtract(loglog, shift)
+        upper = np.add(loglog, shift, out=loglog)
+        del shift
+        for limit in (lower, upper):  # S^exp(∓z·se/log S) = exp(−exp(log(−log S) ∓ shift))
+            np.exp(limit, out=limit)
+            np.negative(limit, out=limit)
+            np.exp(limit, out=limit)
+            limit[~inside] = np.nan
+            limit[surv == 1] = 1.0
     return {
         "times": ex.times,
         "surv": surv,
         "lower": lower,
         "upper": upper,
-        "n_risk": n.astype(np.int64),
+        "n_risk": n_risk,
         "events": ex.events,
         "censored": ex.n_out - ex.events,
     }

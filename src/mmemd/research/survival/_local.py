@@ -95,6 +95,13 @@ def open_local(fmt: str, path: str, table: str | None) -> LocalTable:
 
     config: dict[str, str | bool | int | float | list[str]] = {
         "memory_limit": MEMORY_LIMIT,
+        # the counts are sorted in numpy afterwards: DuckDB need not keep rows in file order (less memory)
+        "preserve_insertion_order": False,
+        **(
+            {"threads": int(os.environ["MMEMD_DUCKDB_THREADS"])}
+            if os.environ.get("MMEMD_DUCKDB_THREADS")
+            else {}
+        ),
         # spill files go to the system temporary directory, never next to the user's data or the working directory
         "temp_directory": os.path.join(tempfile.gettempdir(), f"mmemd-duckdb-{os.getpid()}"),
     }

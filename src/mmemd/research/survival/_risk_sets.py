@@ -63,6 +63,8 @@ class RiskTable:
     def exits(self) -> RiskTable:
         """Only the rows with an exit (event or censoring): the times R's ``survfit`` lists."""
         keep = self.n_out > 0
+        if keep.all():  # no delayed entry: every row is an exit (no copy of a table as long as the data)
+            return self
         return RiskTable(
             self.name,
             self.times[keep],
@@ -81,15 +83,17 @@ class RiskTable:
 
 def pool(tables: list[RiskTable], name: Any = None) -> RiskTable:
     """Merge groups into one table (the unstratified curve) in numpy, without another pass over the data."""
-    times = np.unique(np.concatenate([t.times for t in tables])) if tables else np.zeros(0)
-    n_in = np.zeros(len(times), dtype=np.int64)
-    n_out = np.zeros(len(times), dtype=np.int64)
-    events = np.zeros(len(times), dtype=np.int64)
-    for t in tables:
-        pos = np.searchsorted(times, t.times)
-        np.add.at(n_in, pos, t.n_in)
-        np.add.at(n_out, pos, t.n_out)
-        np.add.at(events, pos, t.events)
+    if not tables:
+        empty = np.zeros(0, dtype=np.int64)
+        return RiskTable(name, np.zeros(0), empty, empty, empty, empty, empty, 0)
+    times, pos = np.unique(np.concatenate([t.times for t in tables]), return_inverse=True)
+
+    def total(field: str) -> IntArray:
+        values = np.concatenate([getattr(t, field) for t in tables])
+        return np.bincount(pos, weights=values, minlength=len(times)).astype(np.int64)
+
+    # bincount sums in float64: exact for counts below 2^53
+    n_in, n_out, events = total("n_in"), total("n_out"), total("events")
     return RiskTable(
         name, times, n_in, n_out, events, np.cumsum(n_in), np.cumsum(n_out), sum(t.base for t in tables)
     )
@@ -158,7 +162,7 @@ def _local_risk_tables(
     t: Any, *, time: str, event: str, entry: str | None, group: str | None
 ) -> tuple[list[RiskTable], int]:
     from mmemd.research.survival import _compiled
-    from mmemd.research.survival._local import kind, quote_identifier, type_name
+    from mmemd.research.survival._local import MEMORY_LIMIT, kind, quote_identifier, type_name
     from mmemd.research.survival._queries import CANONICAL
 
     _check_columns(t.columns, time=time, event=event, entry=entry, group=group)
@@ -174,18 +178,34 @@ def _local_risk_tables(
         select.append(f"{_compiled.CONVERT[k].format(column=quote_identifier(name))} AS {alias}")
     if group:
         select.append(f"{quote_identifier(group)} AS g")
-    t.con.execute(f"CREATE OR REPLACE TEMP VIEW {CANONICAL} AS SELECT {', '.join(select)} FROM {t.relation}")
+    import duckdb
+
     key = f"entry={entry is not None},group={group is not None}"
-    checked = t.con.sql(_compiled.CHECKS[key])
-    stats = {c: int(v or 0) for c, v in zip(checked.columns, checked.fetchall()[0], strict=True)}
-    _raise_on_bad_values(stats, time=time, event=event, entry=entry)
-    result = t.con.sql(_compiled.COUNTS[key])
-    if group:
-        batches = result.to_arrow_reader(_BATCH_ROWS)
-        return _tables(batches, entry=entry is not None, group=True), stats["missing"]
-    # without a group the result is all numbers: numpy straight from DuckDB, no Arrow
-    cols = result.fetchnumpy()
-    return _tables([cols], entry=entry is not None, group=False), stats["missing"]
+    try:
+        t.con.execute(
+            f"CREATE OR REPLACE TEMP VIEW {CANONICAL} AS SELECT {', '.join(select)} FROM {t.relation}"
+        )
+        checked = t.con.sql(_compiled.CHECKS[key])
+        stats = {c: int(v or 0) for c, v in zip(checked.columns, checked.fetchall()[0], strict=True)}
+        _raise_on_bad_values(stats, time=time, event=event, entry=entry)
+        result = t.con.sql(_compiled.COUNTS[key])
+        if group:
+            tables = _tables(result.to_arrow_reader(_BATCH_ROWS), entry=entry is not None, group=True)
+        else:
+            # without a group the result is all numbers: numpy straight from DuckDB, no Arrow
+            tables = _tables([result.fetchnumpy()], entry=entry is not None, group=False)
+    except duckdb.OutOfMemoryException as exc:
+        raise SurvivalInputError(
+            "FILE",
+            f"DuckDB ran out of memory ({_first_line(exc)}); raise MMEMD_DUCKDB_MEMORY_LIMIT (now {MEMORY_LIMIT})",
+        ) from None
+    except duckdb.Error as exc:  # a value DuckDB cannot read (a malformed line deep in a CSV): say which
+        raise SurvivalInputError("FILE", f"DuckDB cannot read the data: {_first_line(exc)}") from None
+    return tables, stats["missing"]
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().split("\n", 1)[0]
 
 
 _BATCH_ROWS = 1 << 20
@@ -199,7 +219,8 @@ def _tables(batches: Any, *, entry: bool, group: bool) -> list[RiskTable]:
     for batch in batches:
         cols = batch if isinstance(batch, dict) else {n: batch.column(n) for n in batch.schema.names}
         for name, dtype in (("t", np.float64), ("n_in", np.int64), ("n_out", np.int64), ("d", np.int64)):
-            parts[name].append(_numpy(cols[name]).astype(dtype, copy=False))
+            # a copy, not a view: a view would keep the whole Arrow batch (group strings, 128-bit sums) alive
+            parts[name].append(np.array(_numpy(cols[name]), dtype=dtype))
         if group:
             coded = cols["g"].dictionary_encode()
             local = np.array(
