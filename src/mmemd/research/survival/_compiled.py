@@ -113,7 +113,22 @@ CHECKS: dict[str, str] = {
         "    AND (\n"
         '      "t0"."t" < 0\n'
         "    ) AS INT)\n"
-        '  ) AS "bad_time"\n'
+        '  ) AS "bad_time",\n'
+        '  ARRAY_AGG(DISTINCT "t0"."g") FILTER(WHERE\n'
+        '    "t0"."g" IS NOT NULL\n'
+        "    AND NOT (\n"
+        "      (\n"
+        '        "t0"."t" IS NULL\n'
+        "      )\n"
+        '      OR ISNAN("t0"."t")\n'
+        "      OR (\n"
+        '        "t0"."e" IS NULL\n'
+        "      )\n"
+        '      OR ISNAN("t0"."e")\n'
+        "      OR (\n"
+        '        "t0"."g" IS NULL\n'
+        "      )\n"
+        '    )) AS "groups"\n'
         'FROM "mmemd_survival_rows" AS "t0"'
     ),
     "entry=True,group=False": (
@@ -277,7 +292,26 @@ CHECKS: dict[str, str] = {
         "    AND (\n"
         '      "t0"."n" >= "t0"."t"\n'
         "    ) AS INT)\n"
-        '  ) AS "bad_entry"\n'
+        '  ) AS "bad_entry",\n'
+        '  ARRAY_AGG(DISTINCT "t0"."g") FILTER(WHERE\n'
+        '    "t0"."g" IS NOT NULL\n'
+        "    AND NOT (\n"
+        "      (\n"
+        '        "t0"."t" IS NULL\n'
+        "      )\n"
+        '      OR ISNAN("t0"."t")\n'
+        "      OR (\n"
+        '        "t0"."e" IS NULL\n'
+        "      )\n"
+        '      OR ISNAN("t0"."e")\n'
+        "      OR (\n"
+        '        "t0"."n" IS NULL\n'
+        "      )\n"
+        '      OR ISNAN("t0"."n")\n'
+        "      OR (\n"
+        '        "t0"."g" IS NULL\n'
+        "      )\n"
+        '    )) AS "groups"\n'
         'FROM "mmemd_survival_rows" AS "t0"'
     ),
 }

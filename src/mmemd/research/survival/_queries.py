@@ -78,7 +78,8 @@ def missing(t: ir.Table) -> ir.BooleanValue:
 
 
 def checks(t: ir.Table) -> ir.Table:
-    """One row: rows, missing (left out), and the counts of each kind of bad value among the rest."""
+    """One row: rows, missing (left out), the counts of each kind of bad value among the rest and, with a group,
+    the distinct group values."""
     miss = missing(t)
     out: dict[str, Any] = {
         "rows": t.count(),
@@ -89,6 +90,9 @@ def checks(t: ir.Table) -> ir.Table:
     }
     if "n" in t.columns:
         out["bad_entry"] = (~miss & (t.n >= t.t)).sum()
+    if "g" in t.columns:
+        # the group values, so that the counts can come back with a small integer code per row instead of the value
+        out["groups"] = t.g.collect(distinct=True, where=~miss)
     return t.aggregate(**out)
 
 

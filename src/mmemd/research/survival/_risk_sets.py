@@ -151,7 +151,7 @@ def _ibis_risk_tables(
                 f"--{option}", f"column {name!r} must be numeric (it is {t[name].type()})"
             )
     rows = canonical(t, time=time, event=event, entry=entry, group=group)
-    stats = {k: int(v or 0) for k, v in checks(rows).to_pyarrow().to_pylist()[0].items()}
+    stats = {k: int(v or 0) for k, v in checks(rows).to_pyarrow().to_pylist()[0].items() if k != "groups"}
     _raise_on_bad_values(stats, time=time, event=event, entry=entry)
     # to_pyarrow_batches() would stream, but Ibis 12 calls a DuckDB method that DuckDB 2.0 removed
     batches = counts(rows).to_pyarrow().to_batches()
@@ -186,14 +186,22 @@ def _local_risk_tables(
             f"CREATE OR REPLACE TEMP VIEW {CANONICAL} AS SELECT {', '.join(select)} FROM {t.relation}"
         )
         checked = t.con.sql(_compiled.CHECKS[key])
-        stats = {c: int(v or 0) for c, v in zip(checked.columns, checked.fetchall()[0], strict=True)}
+        found = dict(zip(checked.columns, checked.fetchall()[0], strict=True))
+        groups = found.pop("groups", None) or []
+        stats = {c: int(v or 0) for c, v in found.items()}
         _raise_on_bad_values(stats, time=time, event=event, entry=entry)
-        result = t.con.sql(_compiled.COUNTS[key])
         if group:
-            tables = _tables(result.to_arrow_reader(_BATCH_ROWS), entry=entry is not None, group=True)
+            # each row's group as its position in the list of group values: numbers only, so numpy straight from
+            # DuckDB (neither Arrow nor a Python string per row)
+            coded = t.con.execute(
+                f"SELECT t, n_in, n_out, d, list_position($groups, g) - 1 AS g FROM ({_compiled.COUNTS[key]})",
+                {"groups": groups},
+            )
+            tables = _tables([coded.fetchnumpy()], entry=entry is not None, group=True, labels=groups)
         else:
-            # without a group the result is all numbers: numpy straight from DuckDB, no Arrow
-            tables = _tables([result.fetchnumpy()], entry=entry is not None, group=False)
+            tables = _tables(
+                [t.con.sql(_compiled.COUNTS[key]).fetchnumpy()], entry=entry is not None, group=False
+            )
     except duckdb.OutOfMemoryException as exc:
         raise SurvivalInputError(
             "FILE",
@@ -208,23 +216,23 @@ def _first_line(exc: Exception) -> str:
     return str(exc).strip().split("\n", 1)[0]
 
 
-_BATCH_ROWS = 1 << 20
-
-
-def _tables(batches: Any, *, entry: bool, group: bool) -> list[RiskTable]:
-    """Risk tables from the counts, read batch by batch (Arrow record batches or dicts of numpy arrays): only the
-    numeric columns are kept, and the group as a small integer code per row, never a Python object per row."""
+def _tables(batches: Any, *, entry: bool, group: bool, labels: list[Any] | None = None) -> list[RiskTable]:
+    """Risk tables from the counts, read batch by batch (Arrow record batches, or dicts of numpy arrays whose ``g``
+    is already a position in ``labels``): only the numeric columns are kept, and the group as a small integer code
+    per row, never a Python object per row."""
     parts: dict[str, list[Any]] = {"t": [], "n_in": [], "n_out": [], "d": [], "g": []}
-    labels: dict[Any, int] = {}
+    codes_of: dict[Any, int] = {v: i for i, v in enumerate(labels or [])}
     for batch in batches:
         cols = batch if isinstance(batch, dict) else {n: batch.column(n) for n in batch.schema.names}
         for name, dtype in (("t", np.float64), ("n_in", np.int64), ("n_out", np.int64), ("d", np.int64)):
             # a copy, not a view: a view would keep the whole Arrow batch (group strings, 128-bit sums) alive
             parts[name].append(np.array(_numpy(cols[name]), dtype=dtype))
-        if group:
+        if group and isinstance(batch, dict):
+            parts["g"].append(np.array(_numpy(cols["g"]), dtype=np.int32))
+        elif group:
             coded = cols["g"].dictionary_encode()
             local = np.array(
-                [labels.setdefault(v, len(labels)) for v in coded.dictionary.to_pylist()], dtype=np.int32
+                [codes_of.setdefault(v, len(codes_of)) for v in coded.dictionary.to_pylist()], dtype=np.int32
             )
             parts["g"].append(local[_numpy(coded.indices)])
     times: FloatArray = np.concatenate(parts["t"]) if parts["t"] else np.zeros(0)
@@ -237,7 +245,7 @@ def _tables(batches: Any, *, entry: bool, group: bool) -> list[RiskTable]:
     times, n_in, n_out, d, codes = times[order], n_in[order], n_out[order], d[order], codes[order]
     del order
     starts = [0, *(np.flatnonzero(np.diff(codes) != 0) + 1).tolist()] if len(codes) else [0]
-    names = list(labels)
+    names = list(codes_of)
     gvals = [names[codes[i]] for i in starts] if group else [None]
     tables: list[RiskTable] = []
     for i, (a, b) in enumerate(itertools.pairwise([*starts, len(times)])):
