@@ -24,7 +24,7 @@ from mmemd.research.survival._models import (
     KaplanMeierSteps,
     SurvivalAt,
 )
-from mmemd.research.survival._risk_sets import FloatArray, RiskTable, pool, risk_tables
+from mmemd.research.survival._risk_sets import FloatArray, RiskTable, pool, risk_tables_of
 
 # R quantile.survfit's tolerance: a curve within sqrt(machine epsilon) of 0.5 counts as exactly 0.5.
 _TOL = math.sqrt(np.finfo(np.float64).eps)
@@ -217,7 +217,7 @@ def kaplan_meier(
     ``overall=True`` with a group adds the unstratified curve first (``name=None``), pooled from the same engine
     aggregates; with two or more groups, ``.logrank`` holds the log-rank test, also from the same aggregates. Event must be 0/1 (or boolean); with ``entry``, subjects are at risk on ``(entry, time]``.
     """
-    from mmemd.research.survival._backend import SurvivalInputError, open_source
+    from mmemd.research.survival._backend import SurvivalInputError
     from mmemd.research.survival._versions import versions
 
     if not 0 < conf_level < 1:
@@ -225,12 +225,9 @@ def kaplan_meier(
     at_list = [float(v) for v in at]
     if any(not math.isfinite(v) for v in at_list):
         raise SurvivalInputError("--at", "times must be finite numbers")
-    table = open_source(source, backend=backend)
-    try:
-        tables, excluded = risk_tables(table, time=time, event=event, entry=entry, group=group)
-    finally:
-        if hasattr(table, "close"):  # a local file's DuckDB connection (an Ibis table keeps its backend)
-            table.close()
+    table, tables, excluded = risk_tables_of(
+        source, backend, time=time, event=event, entry=entry, group=group
+    )
     groups: list[KaplanMeierGroup] = []
     if group and overall:
         groups.append(km_group(pool(tables), at_list, conf_level, None))

@@ -15,7 +15,7 @@ import numpy as np
 
 from mmemd.research.survival._distributions import chi2_upper_tail
 from mmemd.research.survival._models import LogRankGroup, LogRankResult
-from mmemd.research.survival._risk_sets import RiskTable, pool, risk_tables
+from mmemd.research.survival._risk_sets import RiskTable, pool, risk_tables_of
 
 
 def logrank_from_tables(tables: list[RiskTable], pooled: RiskTable | None = None) -> LogRankResult:
@@ -66,12 +66,5 @@ def logrank_test(
     backend: str = "duckdb",
 ) -> LogRankResult:
     """Log-rank test of equal survival across the values of ``group`` (``result["chi2"]``, ``["df"]``, ``["p"]``)."""
-    from mmemd.research.survival._backend import open_source
-
-    table = open_source(source, backend=backend)
-    try:
-        tables, _ = risk_tables(table, time=time, event=event, entry=entry, group=group)
-    finally:
-        if hasattr(table, "close"):  # a local file's DuckDB connection (an Ibis table keeps its backend)
-            table.close()
+    _, tables, _ = risk_tables_of(source, backend, time=time, event=event, entry=entry, group=group)
     return logrank_from_tables(tables)

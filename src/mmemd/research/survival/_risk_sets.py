@@ -139,6 +139,22 @@ def risk_tables(
     return _ibis_risk_tables(t, time=time, event=event, entry=entry, group=group)
 
 
+def risk_tables_of(
+    source: Any, backend: str, *, time: str, event: str, entry: str | None, group: str | None
+) -> tuple[Any, list[RiskTable], int]:
+    """Open ``source`` (``_backend.open_source``), aggregate it and release a local file's DuckDB connection (an Ibis
+    table keeps its backend): (the opened table, for its versions; the risk tables; the excluded-row count)."""
+    from mmemd.research.survival._backend import open_source
+
+    table = open_source(source, backend=backend)
+    try:
+        tables, excluded = risk_tables(table, time=time, event=event, entry=entry, group=group)
+    finally:
+        if hasattr(table, "close"):
+            table.close()
+    return table, tables, excluded
+
+
 def _ibis_risk_tables(
     t: ir.Table, *, time: str, event: str, entry: str | None, group: str | None
 ) -> tuple[list[RiskTable], int]:
