@@ -183,3 +183,21 @@ def test_the_public_api_on_a_file_records_the_compiling_ibis(tmp_path: Path) -> 
     from_frame = kaplan_meier(frame, time="time", event="status", group="arm")
     assert km.groups == from_frame.groups
     assert km.logrank == from_frame.logrank
+
+
+def test_a_bad_value_past_the_sniffed_rows_is_an_input_error(tmp_path: Path) -> None:
+    """DuckDB infers the column types from the first rows; a text value further down fails the scan, which must
+    come back as an input error naming the cause (exit 2 in the CLI), never a traceback."""
+    from typer.testing import CliRunner
+
+    from mmemd.cli._app import build_app
+
+    path = tmp_path / "late.csv"
+    rows = [f"{i % 400 + 1},{i % 2},{'ab'[i % 2]}" for i in range(60_000)]
+    rows.append("soon,1,a")
+    path.write_text("time,status,arm\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    with pytest.raises(SurvivalInputError, match=r"FILE: DuckDB cannot read the data"):
+        kaplan_meier(path, time="time", event="status")
+    result = CliRunner().invoke(build_app(), ["survival", str(path), "--time", "time", "--event", "status"])
+    assert result.exit_code == 2
+    assert "DuckDB cannot read the data" in result.stderr
