@@ -47,6 +47,9 @@ print(r.test_statistic)
 """
 
 MMEMD = "mmemd survival"
+MMEMD_CLI = [sys.executable, "-c", "from mmemd.cli import main; main()"]
+# the same analysis as the two scripts: overall and per-arm curves, log-rank across arms
+KM_OPTIONS = ["--time", "time", "--event", "status", "--group", "arm", "--json"]
 
 
 def _run(cmd: list[str]) -> tuple[float, float, float]:
@@ -108,20 +111,7 @@ def main() -> None:
                     [sys.executable, __file__, "--write-csv", str(csv), str(rows), kind], check=True
                 )
                 tools = {
-                    MMEMD: [
-                        sys.executable,
-                        "-c",
-                        "from mmemd.cli import main; main()",
-                        "survival",
-                        str(csv),
-                        "--time",
-                        "time",
-                        "--event",
-                        "status",
-                        "--group",
-                        "arm",
-                        "--json",
-                    ],
+                    MMEMD: [*MMEMD_CLI, "survival", str(csv), *KM_OPTIONS],
                     "lifelines": [sys.executable, str(l_file), str(csv)],
                 }
                 if rscript:
