@@ -151,8 +151,8 @@ def survival_command(
     import logging
     import time as clock
 
-    from mmemd.research.survival import SurvivalInputError, open_table
-    from mmemd.research.survival._kaplan_meier import km_group
+    from mmemd.research.survival._backend import SurvivalInputError, open_source, open_table
+    from mmemd.research.survival._kaplan_meier import km_group, km_summary
     from mmemd.research.survival._logrank import logrank_from_tables
     from mmemd.research.survival._models import CONF_TYPE, CONF_TYPE_TEXT
     from mmemd.research.survival._risk_sets import pool, risk_tables
@@ -164,9 +164,14 @@ def survival_command(
         times = _parse_times(at)
         if not 0 < conf_level < 1:
             raise SurvivalInputError("--conf-level", f"must be between 0 and 1 (got {conf_level})")
-        tbl = open_table(file, backend=backend, table=table)
+        # Cox builds its design matrix through Ibis; Kaplan–Meier and log-rank on a file need only DuckDB.
+        opener = open_table if cox else open_source
+        tbl = opener(file, backend=backend, table=table)
         tables, excluded = risk_tables(tbl, time=time, event=event, entry=entry, group=group)
-        overall = km_group(pool(tables) if group else tables[0], times, conf_level, None)
+        if not cox and hasattr(tbl, "close"):  # a local file: give DuckDB's memory back before the numpy part
+            tbl.close()
+        pooled = pool(tables) if group else tables[0]
+        overall = km_group(pooled, times, conf_level, None) if steps else None
         doc: dict[str, Any] = {
             "schema": SCHEMA,
             "time": time,
@@ -177,22 +182,26 @@ def survival_command(
             "conf_type": CONF_TYPE,
             "conf_type_text": CONF_TYPE_TEXT,
             "excluded": excluded,
-            **overall.summary(),
+            **(overall.summary() if overall else km_summary(pooled, times, conf_level, None)),
             "groups": [],
             "logrank": None,
             "cox": None,
         }
         doc.pop("name")
-        if steps:
+        if overall:
             doc["steps"] = overall.steps.model_dump()
         if group:
             for rt in tables:
-                g = km_group(rt, times, conf_level, str(rt.name))
-                doc["groups"].append(g.model_dump() if steps else g.summary())
+                name = str(rt.name)
+                doc["groups"].append(
+                    km_group(rt, times, conf_level, name).model_dump()
+                    if steps
+                    else km_summary(rt, times, conf_level, name)
+                )
             if len(tables) >= 2:
-                doc["logrank"] = logrank_from_tables(tables).summary()
+                doc["logrank"] = logrank_from_tables(tables, pooled).summary()
         if cox:
-            from mmemd.research.survival import cox_model
+            from mmemd.research.survival._cox import cox_model
 
             doc["cox_formula"] = cox
             doc["cox_ties"] = ties

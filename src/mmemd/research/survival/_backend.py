@@ -92,9 +92,27 @@ def open_table(
             return ibis.connect(text).table(table)
         except Exception as exc:  # driver-specific errors; the message names the table, never the password
             raise SurvivalInputError("--table", f"cannot open {table!r} at {_redact(text)}: {exc}") from None
+    fmt, text, suffix = _locate(text, backend, table)
+    if fmt == "duckdb":
+        return ibis.duckdb.connect(text, read_only=True).table(table)
+    if backend == "spark":
+        con: Any = ibis.pyspark.connect(spark_session())
+        if fmt == "parquet":
+            return con.read_parquet(text)
+        return con.read_csv(
+            text, header=True, inferSchema=True, nullValue="NA", sep="\t" if ".tsv" in suffix else ","
+        )
+    duck = ibis.duckdb.connect()
+    if fmt == "parquet":
+        return duck.read_parquet(text)
+    # "NA" is how R (and many registry exports) write a missing value; an empty field is missing too.
+    return duck.read_csv(text, nullstr=["", "NA"])
+
+
+def _locate(text: str, backend: str, table: str | None) -> tuple[str, str, str]:
+    """(format: ``csv``, ``parquet`` or ``duckdb``; the path or glob to read; the file suffix) of a file source."""
     if backend == "postgres":
         raise SurvivalInputError("FILE", "--backend postgres needs a postgresql:// URL and --table")
-
     path = Path(text)
     if not path.exists():
         raise SurvivalInputError("FILE", f"{text} does not exist")
@@ -105,28 +123,35 @@ def open_table(
     if suffix in _DB_SUFFIXES:
         if table is None:
             raise SurvivalInputError("--table", f"{text} is a database file: name the table with --table")
-        return ibis.duckdb.connect(text, read_only=True).table(table)
+        return "duckdb", text, suffix
     if suffix not in (*_CSV_SUFFIXES, *_PARQUET_SUFFIXES):
         raise SurvivalInputError(
             "FILE", f"{text}: expected a .csv, .tsv or .parquet file (got {suffix or 'none'})"
         )
-
-    if backend == "spark":
-        con: Any = ibis.pyspark.connect(spark_session())
-        if suffix in _PARQUET_SUFFIXES:
-            return con.read_parquet(text)
-        return con.read_csv(
-            text, header=True, inferSchema=True, nullValue="NA", sep="\t" if ".tsv" in suffix else ","
-        )
-    duck = ibis.duckdb.connect()
-    if suffix in _PARQUET_SUFFIXES:
-        return duck.read_parquet(text)
-    # "NA" is how R (and many registry exports) write a missing value; an empty field is missing too.
-    return duck.read_csv(text, nullstr=["", "NA"])
+    return ("parquet" if suffix in _PARQUET_SUFFIXES else "csv"), text, suffix
 
 
-def backend_version(table: ir.Table) -> str:
+def open_source(source: Any, *, backend: str = "duckdb", table: str | None = None) -> Any:
+    """A file on the default DuckDB engine as a :class:`~mmemd.research.survival._local.LocalTable` (the compiled
+    queries run on DuckDB without importing Ibis); anything else as :func:`open_table` returns it."""
+    if backend == "duckdb" and isinstance(source, (str, os.PathLike)) and not _is_url(os.fspath(source)):
+        from mmemd.research.survival._local import open_local
+
+        fmt, text, _ = _locate(os.fspath(source), backend, table)
+        try:
+            return open_local(fmt, text, table)
+        except Exception as exc:  # DuckDB cannot read the file or find the table: name it and why
+            what = f"table {table!r} in {text}" if fmt == "duckdb" else text
+            raise SurvivalInputError(
+                "--table" if fmt == "duckdb" else "FILE", f"cannot read {what}: {exc}"
+            ) from None
+    return open_table(source, backend=backend, table=table)
+
+
+def backend_version(table: Any) -> str:
     """``"<engine> <version>"`` of the backend a table executes on (an unbound memtable runs on DuckDB)."""
+    if hasattr(table, "backend_version"):  # a LocalTable: DuckDB itself
+        return str(table.backend_version())
     try:
         con = table._find_backend(use_default=True)
     except Exception:  # pragma: no cover - defensive: every Ibis table has a backend or the default one

@@ -24,7 +24,7 @@ from mmemd.research.survival._models import (
     KaplanMeierSteps,
     SurvivalAt,
 )
-from mmemd.research.survival._risk_sets import FloatArray, RiskTable, pool, risk_tables
+from mmemd.research.survival._risk_sets import FloatArray, RiskTable, pool, risk_tables_of
 
 # R quantile.survfit's tolerance: a curve within sqrt(machine epsilon) of 0.5 counts as exactly 0.5.
 _TOL = math.sqrt(np.finfo(np.float64).eps)
@@ -35,31 +35,51 @@ def _none(x: float) -> float | None:
 
 
 def curve(rt: RiskTable, conf_level: float) -> dict[str, Any]:
-    """Product-limit estimate on the exit rows of one risk table: times, S, limits (NaN = undefined), n, d."""
+    """Product-limit estimate on the exit rows of one risk table: times, S, limits (NaN = undefined), n, d.
+
+    With float times the curve is as long as the data, so the arithmetic runs in place on a handful of arrays (the
+    operations, and so the values, are those of the formulas in the module docstring)."""
     ex = rt.exits()
-    n = ex.at_risk().astype(np.float64)
+    n_risk = ex.at_risk()
+    n = n_risk.astype(np.float64)
     d = ex.events.astype(np.float64)
+    z = normal_quantile(1 - (1 - conf_level) / 2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1.0 - d / n)
-        # Greenwood on the log scale; d == n gives +inf (S reaches 0), which stays inf afterwards.
-        terms = np.where(d > 0, d / (n * (n - d)), 0.0)
-        var = np.cumsum(terms)
-        se = np.sqrt(var)
-        z = normal_quantile(1 - (1 - conf_level) / 2)
-        logs = np.log(surv)
+        surv = np.divide(d, n)
+        np.subtract(1.0, surv, out=surv)
+        np.multiply.accumulate(surv, out=surv)
+        # Greenwood on the log scale, d / (n (n − d)) summed; d == n gives +inf (S reaches 0), which stays inf.
+        se = np.subtract(n, d)
+        np.multiply(n, se, out=se)
+        np.divide(d, se, out=se)
+        se[d <= 0] = 0.0
+        del d, n
+        np.add.accumulate(se, out=se)
+        np.sqrt(se, out=se)
         inside = (surv > 0) & (surv < 1)
-        loglog = np.log(-logs)
-        shift = np.where(inside, z * se / logs, np.nan)
-        lower = np.where(inside, np.exp(-np.exp(loglog - shift)), np.nan)
-        upper = np.where(inside, np.exp(-np.exp(loglog + shift)), np.nan)
-    lower = np.where(surv == 1, 1.0, lower)
-    upper = np.where(surv == 1, 1.0, upper)
+        # shift = z·se / log S, where 0 < S < 1
+        loglog = np.log(surv)
+        shift = np.multiply(z, se, out=se)
+        np.divide(shift, loglog, out=shift)
+        shift[~inside] = np.nan
+        # log(−log S)
+        np.negative(loglog, out=loglog)
+        np.log(loglog, out=loglog)
+        lower = np.subtract(loglog, shift)
+        upper = np.add(loglog, shift, out=loglog)
+        del shift
+        for limit in (lower, upper):  # S^exp(∓z·se/log S) = exp(−exp(log(−log S) ∓ shift))
+            np.exp(limit, out=limit)
+            np.negative(limit, out=limit)
+            np.exp(limit, out=limit)
+            limit[~inside] = np.nan
+            limit[surv == 1] = 1.0
     return {
         "times": ex.times,
         "surv": surv,
         "lower": lower,
         "upper": upper,
-        "n_risk": n.astype(np.int64),
+        "n_risk": n_risk,
         "events": ex.events,
         "censored": ex.n_out - ex.events,
     }
@@ -142,6 +162,21 @@ def survival_at(c: dict[str, Any], at: Iterable[float]) -> list[SurvivalAt]:
     return out
 
 
+def km_summary(rt: RiskTable, at: Sequence[float], conf_level: float, name: str | None) -> dict[str, Any]:
+    """What :meth:`KaplanMeierGroup.summary` holds, without building the curve as Python lists (with float times the
+    curve is as long as the data: a million-row curve costs a second as objects and nothing as numpy arrays)."""
+    c = curve(rt, conf_level)
+    med, ci = median_with_ci(c)
+    return {
+        "name": name,
+        "n": rt.n,
+        "events": rt.n_events,
+        "median": med,
+        "median_ci": ci,
+        "survival_at": [s.model_dump() for s in survival_at(c, at)],
+    }
+
+
 def km_group(rt: RiskTable, at: Sequence[float], conf_level: float, name: str | None) -> KaplanMeierGroup:
     c = curve(rt, conf_level)
     med, ci = median_with_ci(c)
@@ -182,7 +217,7 @@ def kaplan_meier(
     ``overall=True`` with a group adds the unstratified curve first (``name=None``), pooled from the same engine
     aggregates; with two or more groups, ``.logrank`` holds the log-rank test, also from the same aggregates. Event must be 0/1 (or boolean); with ``entry``, subjects are at risk on ``(entry, time]``.
     """
-    from mmemd.research.survival._backend import SurvivalInputError, open_table
+    from mmemd.research.survival._backend import SurvivalInputError
     from mmemd.research.survival._versions import versions
 
     if not 0 < conf_level < 1:
@@ -190,8 +225,9 @@ def kaplan_meier(
     at_list = [float(v) for v in at]
     if any(not math.isfinite(v) for v in at_list):
         raise SurvivalInputError("--at", "times must be finite numbers")
-    table = open_table(source, backend=backend)
-    tables, excluded = risk_tables(table, time=time, event=event, entry=entry, group=group)
+    table, tables, excluded = risk_tables_of(
+        source, backend, time=time, event=event, entry=entry, group=group
+    )
     groups: list[KaplanMeierGroup] = []
     if group and overall:
         groups.append(km_group(pool(tables), at_list, conf_level, None))

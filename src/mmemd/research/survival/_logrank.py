@@ -15,31 +15,30 @@ import numpy as np
 
 from mmemd.research.survival._distributions import chi2_upper_tail
 from mmemd.research.survival._models import LogRankGroup, LogRankResult
-from mmemd.research.survival._risk_sets import RiskTable, pool, risk_tables
+from mmemd.research.survival._risk_sets import RiskTable, pool, risk_tables_of
 
 
-def logrank_from_tables(tables: list[RiskTable]) -> LogRankResult:
+def logrank_from_tables(tables: list[RiskTable], pooled: RiskTable | None = None) -> LogRankResult:
+    """The test from per-group risk tables; ``pooled`` is :func:`pool` of them when the caller already has it."""
     if len(tables) < 2:
         from mmemd.research.survival._backend import SurvivalInputError
 
         raise SurvivalInputError(
             "--group", f"the log-rank test needs at least 2 groups (found {len(tables)})"
         )
-    pooled = pool(tables).exits()
+    pooled = (pooled if pooled is not None else pool(tables)).exits()
     has_event = pooled.events > 0
     times = pooled.times[has_event]
     d = pooled.events[has_event].astype(np.float64)
     n = pooled.at_risk()[has_event].astype(np.float64)
     k = len(tables)
-    n_g = np.vstack([rt.at_risk_before(times) for rt in tables]).astype(np.float64)  # k x J
-    d_g = np.zeros((k, len(times)))
+    # the share of each group in the risk set at each pooled event time (k x J); each group's events all fall on
+    # pooled event times, so its observed count is its own event total
+    frac = np.empty((k, len(times)))
     for i, rt in enumerate(tables):
-        ex = rt.exits()
-        pos = np.searchsorted(times, ex.times)
-        hit = (pos < len(times)) & (times[np.minimum(pos, len(times) - 1)] == ex.times)
-        np.add.at(d_g[i], pos[hit], ex.events[hit])
-    frac = n_g / n  # k x J
-    observed = d_g.sum(axis=1)
+        frac[i] = rt.at_risk_before(times)
+    frac /= n
+    observed = np.array([rt.n_events for rt in tables], dtype=np.float64)
     expected = (frac * d).sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         w = np.where(n > 1, d * (n - d) / (n - 1), 0.0)
@@ -67,9 +66,5 @@ def logrank_test(
     backend: str = "duckdb",
 ) -> LogRankResult:
     """Log-rank test of equal survival across the values of ``group`` (``result["chi2"]``, ``["df"]``, ``["p"]``)."""
-    from mmemd.research.survival._backend import open_table
-
-    tables, _ = risk_tables(
-        open_table(source, backend=backend), time=time, event=event, entry=entry, group=group
-    )
+    _, tables, _ = risk_tables_of(source, backend, time=time, event=event, entry=entry, group=group)
     return logrank_from_tables(tables)

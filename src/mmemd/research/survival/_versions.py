@@ -9,13 +9,24 @@ from mmemd.research.survival._models import SurvivalVersions
 if TYPE_CHECKING:
     import ibis.expr.types as ir  # type: ignore[import-untyped,unused-ignore]  # ibis ships no py.typed marker
 
+    from mmemd.research.survival._local import LocalTable
 
-def versions(table: ir.Table, with_cox: bool = False) -> SurvivalVersions:
-    import ibis
 
+def versions(table: ir.Table | LocalTable, with_cox: bool = False) -> SurvivalVersions:
+    """``ibis`` is the version that ran the queries or, on a local file, the one that compiled them to DuckDB SQL."""
     from mmemd._version import __version__
     from mmemd.knowledge import kb_version
     from mmemd.research.survival._backend import backend_version
+    from mmemd.research.survival._local import LocalTable
+
+    if isinstance(table, LocalTable):
+        from mmemd.research.survival._compiled import IBIS_VERSION
+
+        ibis_version = IBIS_VERSION
+    else:
+        import ibis
+
+        ibis_version = str(ibis.__version__)
 
     formulaic_version = None
     if with_cox:
@@ -25,7 +36,7 @@ def versions(table: ir.Table, with_cox: bool = False) -> SurvivalVersions:
     return SurvivalVersions(
         mmemd=__version__,
         knowledge_base=kb_version(),
-        ibis=str(ibis.__version__),
+        ibis=ibis_version,
         backend=backend_version(table),
         formulaic=formulaic_version,
     )
