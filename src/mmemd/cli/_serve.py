@@ -151,8 +151,10 @@ def serve_command(
         return
 
     from mmemd.service import create_app
+    from mmemd.service._app import freeze_heap
 
     app = create_app(cfg)
+    freeze_heap()
     server = uvicorn.Server(uvicorn.Config(app, **limits))
     # uvicorn installs SIGTERM/SIGINT handlers: stop accepting, drain in-flight requests up to the timeout, exit 0.
     server.run()
