@@ -411,10 +411,14 @@ def bench_soak(args: argparse.Namespace) -> dict[str, Any]:
         sampler = RssSampler(proc.pid)
         sampler.start()
         cpu0 = cpu_seconds([proc.pid])
+        t0 = time.monotonic()
         lat, errors = asyncio.run(
             typed_open_loop(port, schedule(), args.rate, args.connections, warmup=args.warmup)
         )
+        wall = time.monotonic() - t0
         cpu = cpu_seconds([proc.pid]) - cpu0
+        # report and import processes still running (a recycled render process's CPU is not counted)
+        pool_cpu = cpu_seconds(children(proc.pid))
         sampler.stop.set()
         sampler.join()
         end_rss = rss_mb(proc.pid)
@@ -432,6 +436,8 @@ def bench_soak(args: argparse.Namespace) -> dict[str, Any]:
         "errors": errors,
         **{k: summary_ms(v) for k, v in sorted(counted.items())},
         "server_main_cpu_s": round(cpu, 1),
+        "server_main_cores_busy": round(cpu / wall, 2),
+        "pool_processes_cpu_s": round(pool_cpu, 1),
         "rss_start_mb": round(start_rss, 1),
         "rss_after_warmup_mb": round(after_warmup, 1),
         "rss_end_mb": round(end_rss, 1),

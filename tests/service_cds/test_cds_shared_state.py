@@ -246,3 +246,63 @@ def test_two_workers_on_one_redis_serve_and_share_the_replay_cache(
     finally:
         proc.terminate()
         proc.communicate(timeout=60)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(k) for k in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _connections_held(pid: int, port: int) -> int:
+    """How many established TCP connections to ``port`` this process holds (its sockets in /proc/net/tcp)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    held = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        f = line.split()
+        if f[9] in inodes and int(f[1].split(":")[1], 16) == port and f[3] == "01":  # 01: ESTABLISHED
+            held += 1
+    return held
+
+
+@needs_redis
+@pytest.mark.skipif(
+    not Path("/proc/net/tcp").exists(), reason="needs Linux /proc to see which worker holds a socket"
+)
+def test_workers_share_the_connections_and_a_dead_worker_is_replaced(redis_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "mmemd.toml"
+    config.write_text("", encoding="utf-8")
+    port = _free_port()
+    proc = _serve(port, config, redis_url, "--workers", "2")
+    clients: list[httpx.Client] = []
+    try:
+        _ready(proc, f"http://127.0.0.1:{port}")
+        # 40 keep-alive connections opened at once: the kernel spreads them over the workers' sockets by address
+        # hash (all 40 on one worker has probability 2**-39)
+        for _ in range(40):
+            c = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+            assert c.get("/healthz").status_code == 200
+            clients.append(c)
+        before = set(_children(proc.pid))
+        held = {p: _connections_held(p, port) for p in before}
+        # (the earliest may have been closed meanwhile by the keep-alive timeout on a busy machine)
+        assert len([p for p, n in held.items() if n > 0]) == 2, held  # both workers hold connections
+        # a worker killed outright is replaced, and the service keeps answering
+        busiest = max(held, key=lambda p: held[p])
+        os.kill(busiest, 9)
+        deadline = time.monotonic() + 90
+        while busiest in _children(proc.pid) or not set(_children(proc.pid)) - before:
+            assert time.monotonic() < deadline, "the dead worker was not replaced"
+            time.sleep(0.2)
+        _ready(proc, f"http://127.0.0.1:{port}")
+    finally:
+        for c in clients:
+            c.close()
+        proc.terminate()
+        proc.communicate(timeout=60)
+    assert proc.returncode == 0
