@@ -53,6 +53,8 @@ def _result(outcome: tuple[str, Any]) -> Any:
 
 
 class ImportPool(WorkPool):
+    thread_name = "mmemd-import"
+
     def __init__(self, workers: int, queue: int, isolation: Isolation = "process") -> None:
         # imports leave little behind: recycle rarely; a lower priority would only delay the CDS answer
         super().__init__(
@@ -62,7 +64,6 @@ class ImportPool(WorkPool):
             tasks_per_process=5_000,
             idle_seconds=300.0,
             niceness=0,
-            name="mmemd-import",
         )
 
     async def bundle_to_record(self, bundle: dict[str, Any]) -> Any:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from mmemd.service._work_pool import Isolation, PoolFull, WorkPool
+from mmemd.service._work_pool import PoolFull, WorkPool
 
 #: the pool is full (an alias: reports were the first pooled work)
 ReportPoolFull = PoolFull
@@ -35,15 +35,7 @@ def _render_in_process(record: str | dict[str, Any], lang: str, fmt: str) -> str
 
 
 class ReportPool(WorkPool):
-    def __init__(
-        self,
-        workers: int,
-        queue: int,
-        isolation: Isolation = "process",
-        tasks_per_process: int = 20,
-        idle_seconds: float = 30.0,
-    ) -> None:
-        super().__init__(workers, queue, isolation, tasks_per_process, idle_seconds, name="mmemd-report")
+    thread_name = "mmemd-report"
 
     async def render(self, record: Any, lang: str, fmt: str, kb: Any) -> str | bytes:
         """The report of ``record`` (a validated record model or its JSON-able dict)."""

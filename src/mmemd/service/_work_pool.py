@@ -52,6 +52,9 @@ def _init_pool_process(niceness: int) -> None:
 
 
 class WorkPool:
+    #: the name prefix of the pool's threads (``isolation = "thread"``)
+    thread_name = "mmemd-work"
+
     def __init__(
         self,
         workers: int,
@@ -60,14 +63,12 @@ class WorkPool:
         tasks_per_process: int = 20,
         idle_seconds: float = 30.0,
         niceness: int = 10,
-        name: str = "mmemd-work",
     ) -> None:
         self.workers = workers
         self.capacity = workers + queue
         self.isolation = isolation
         self._tasks_per_process = tasks_per_process
         self._niceness = niceness
-        self._name = name
         self._admitted = 0
         self._lock = threading.Lock()
         self._executor: concurrent.futures.Executor | None = None
@@ -100,7 +101,7 @@ class WorkPool:
                 )
             else:
                 self._executor = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=self.workers, thread_name_prefix=self._name
+                    max_workers=self.workers, thread_name_prefix=self.thread_name
                 )
         return self._executor
 
