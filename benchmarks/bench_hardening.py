@@ -9,12 +9,20 @@ Not a test: it prints figures (and one JSON line per measure) and never fails on
   and with its report processes) before, at the peak and ``--settle`` seconds after. Target: assessment p99 <= 50 ms,
   main-process RSS within 20 % of the baseline after.
 - ``workers``: closed-loop assessment throughput (wrk, ``--seconds``) with one worker and with two workers on one
-  Redis (``redis-server`` from Debian); and a JWT replayed from one server to a second on the same Redis.
-  Target: >= 1.7x.
-- ``soak``: a mixed open-loop load (assessments, evidence search, FHIR import, 1 HTML report/s) at ``--rate`` for
-  ``--duration`` seconds: errors, assessment p99, RSS at start and end. Target: 0 errors, p99 <= 25 ms, RSS +-10 %.
+  Redis (``redis-server`` from Debian), with the CPU per request of the server processes (each worker's share),
+  of wrk and of Redis, read from ``/proc``; ``ratio_by_cpu_per_request`` is what two free cores would give;
+  ``--pin`` puts the server on CPU 1 and wrk on CPU 0. And a JWT replayed from one server to a second on the same
+  Redis. Target: >= 1.7x.
+- ``soak``: a mixed open-loop load at ``--rate`` for ``--duration`` seconds (each second: 1 HTML report,
+  10 evidence searches, 10 FHIR imports, 10 CDS patient-view calls, the rest assessments); the first ``--warmup``
+  seconds are not counted: errors, latency per kind, the event loop's share of a core, RSS after the warm-up and at
+  the end. Target: 0 errors, assessment p99 <= 25 ms, RSS +-10 % after the warm-up.
+- ``shutdown``: SIGTERM while ``--connections`` keep-alive clients are busy; every request's fate (answered,
+  reset). Target: 0 resets, every request in flight answered.
+- ``gc``: in-process, the cyclic garbage collector's pauses while serving ``--requests`` assessments, without and
+  with the long-lived state frozen.
 
-Run: ``python3 benchmarks/bench_hardening.py slow|pdf|workers|soak [options]``.
+Run: ``python3 benchmarks/bench_hardening.py slow|pdf|workers|soak|shutdown|gc [options]``.
 """
 
 from __future__ import annotations
@@ -544,9 +552,73 @@ def bench_shutdown(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+# ---- garbage-collector pauses, in-process --------------------------------------------------------------------------
+def _gc_run(freeze: bool, n: int) -> dict[str, Any]:
+    import gc
+
+    from fastapi.testclient import TestClient
+
+    from mmemd.service import ServiceConfig, create_app
+    from mmemd.service._app import freeze_heap
+
+    app = create_app(ServiceConfig(auth_required=False, local_mode=True, import_isolation="thread"))
+    record = RECORD.read_bytes()
+    bundle = BUNDLE.read_bytes()
+    json_type = {"content-type": "application/json"}
+    pauses: list[tuple[int, float]] = []
+    started: list[float] = []
+
+    def on_gc(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            started[:] = [time.perf_counter()]
+        else:
+            pauses.append((info["generation"], (time.perf_counter() - started[0]) * 1000))
+
+    with TestClient(app) as c:
+        for _ in range(20):
+            c.post("/v1/assessments", content=record, headers=json_type)
+        gc.unfreeze()
+        if freeze:
+            freeze_heap()
+        gc.callbacks.append(on_gc)
+        cpu = time.process_time()
+        try:
+            for i in range(n):
+                c.post("/v1/assessments", content=record, headers=json_type)
+                if i % 17 == 0:
+                    c.post("/v1/fhir/assessments", content=bundle, headers=json_type)
+                if i % 19 == 0:
+                    c.get("/v1/evidence?q=pomalidomide&limit=5")
+        finally:
+            gc.callbacks.remove(on_gc)
+            gc.unfreeze()
+        cpu = time.process_time() - cpu
+    full = [ms for g, ms in pauses if g == 2]
+    return {
+        "full_passes": len(full),
+        "full_total_ms": round(sum(full), 1),
+        "full_max_ms": round(max(full, default=0.0), 1),
+        "young_passes": len(pauses) - len(full),
+        "young_total_ms": round(sum(ms for g, ms in pauses if g != 2), 1),
+        "cpu_s": round(cpu, 2),
+    }
+
+
+def bench_gc(args: argparse.Namespace) -> dict[str, Any]:
+    """The cyclic collector's pauses while the app serves ``--requests`` assessments (one FHIR import in 17, one search
+    in 19) in this process, without and with the long-lived state frozen (what ``mmemd serve`` does)."""
+    return {
+        "measure": "gc",
+        "requests": args.requests,
+        "not_frozen": _gc_run(False, args.requests),
+        "frozen": _gc_run(True, args.requests),
+        "loadavg_1m": round(os.getloadavg()[0], 2),
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("mode", choices=["slow", "pdf", "workers", "soak", "shutdown"])
+    ap.add_argument("mode", choices=["slow", "pdf", "workers", "soak", "shutdown", "gc"])
     ap.add_argument("--connections", type=int, default=None)
     ap.add_argument("--read-timeout", type=float, default=10.0)
     ap.add_argument("--pdfs", type=int, default=16)
@@ -557,6 +629,7 @@ def main() -> None:
     ap.add_argument("--duration", type=float, default=600.0)
     ap.add_argument("--before", type=float, default=5.0, help="shutdown: seconds of load before SIGTERM")
     ap.add_argument("--workers", type=int, default=1, help="shutdown: server worker processes")
+    ap.add_argument("--requests", type=int, default=3000, help="gc: assessments served in-process")
     ap.add_argument("--pin", action="store_true", help="workers: server on CPU 1, wrk on CPU 0 (taskset)")
     ap.add_argument("--warmup", type=float, default=60.0, help="soak: seconds not counted (default 60)")
     args = ap.parse_args()
@@ -566,6 +639,8 @@ def main() -> None:
     elif args.mode == "pdf":
         args.rate = args.rate or 20.0
         result = bench_pdf(args)
+    elif args.mode == "gc":
+        result = bench_gc(args)
     elif args.mode == "shutdown":
         args.connections = args.connections or 80
         result = bench_shutdown(args)
