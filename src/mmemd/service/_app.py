@@ -112,7 +112,7 @@ def freeze_heap() -> None:
     cyclic garbage collector's reach, once the server is ready to serve.
 
     Requests create new objects all the time, so the collector runs its full (oldest-generation) pass every few
-    hundred requests, and that pass walked the whole long-lived state: 44 ms on a quiet machine, up to 460 ms under
+    hundred requests, and that pass walked the whole long-lived state: 44 ms on a quiet machine, up to 560 ms under
     load — the worst assessment latencies of the mixed soak (docs/performance.md). That state lives as long as the
     process, so scanning it can never free anything. Reference counting still frees every request's objects.
     """
