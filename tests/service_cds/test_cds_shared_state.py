@@ -110,6 +110,22 @@ def test_cards_and_report_links_round_trip_exact_numbers(redis_url: str) -> None
     assert a.cards.get("missing", now=0.0) is None
 
 
+def test_in_process_report_links_keep_exact_numbers_and_expire() -> None:
+    from mmemd.service._state import in_process_state
+
+    state = in_process_state(CdsHooksConfig(report_link_ttl_seconds=60))
+    record = {
+        "id": "p",
+        "labs": {"albumin": {"value": Decimal("3.50"), "unit": "g/dL"}},
+        "list": [Decimal("1e-3")],
+    }
+    state.reports.put("tok", record, now=0.0)
+    got = state.reports.get("tok", now=59.0)
+    assert got == record and str(got["labs"]["albumin"]["value"]) == "3.50"
+    assert got is not record  # kept as text, so a caller's later change cannot reach the stored link
+    assert state.reports.get("tok", now=60.0) is None
+
+
 def test_unreachable_store_fails_closed() -> None:
     pytest.importorskip("redis", reason="needs the redis PyPI client (the [dev] extra)")
     state = redis_state(f"redis://127.0.0.1:{_free_port()}/0", CdsHooksConfig(), timeout=0.5)
