@@ -19,10 +19,12 @@ Not a test: it prints figures (and one JSON line per measure) and never fails on
   the end. Target: 0 errors, assessment p99 <= 25 ms, RSS +-10 % after the warm-up.
 - ``shutdown``: SIGTERM while ``--connections`` keep-alive clients are busy; every request's fate (answered,
   reset). Target: 0 resets, every request in flight answered.
+- ``memory``: the soak's mix in-process, twice (``--seconds`` x ``--rate`` requests each): RSS after each pass and
+  what Python still holds from the second pass, by where it was allocated (``tracemalloc``).
 - ``gc``: in-process, the cyclic garbage collector's pauses while serving ``--requests`` assessments, without and
   with the long-lived state frozen.
 
-Run: ``python3 benchmarks/bench_hardening.py slow|pdf|workers|soak|shutdown|gc [options]``.
+Run: ``python3 benchmarks/bench_hardening.py slow|pdf|workers|soak|shutdown|gc|memory [options]``.
 """
 
 from __future__ import annotations
@@ -616,9 +618,76 @@ def bench_gc(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+# ---- what grows, in-process ---------------------------------------------------------------------------------------
+def bench_memory(args: argparse.Namespace) -> dict[str, Any]:
+    """The soak's mix served in-process (``--seconds`` seconds' worth of requests at ``--rate``, twice): RSS after the
+    first pass (the warm-up) and after the second, and what Python allocated in the second pass and still holds
+    (``tracemalloc``), by the place that allocated it. Report and import processes as ``mmemd serve`` runs them."""
+    import tracemalloc
+
+    from fastapi.testclient import TestClient
+
+    from mmemd.service import create_app
+    from mmemd.service._app import freeze_heap
+    from mmemd.service._config import load_config
+
+    os.environ["MMEMD_API_KEYS"] = KEY
+    tmp = Path(tempfile.mkdtemp(prefix="mmemd-bench-"))
+    port = free_port()
+    cfg, patient_view = patient_view_requests(tmp, port, RECORD)
+    app = create_app(load_config(cfg))
+    freeze_heap()
+    record, bundle = RECORD.read_bytes(), BUNDLE.read_bytes()
+    rest = {"X-API-Key": KEY, "content-type": "application/json"}
+
+    def one_second(c: TestClient) -> None:
+        c.post("/v1/reports?format=html", content=record, headers=rest)
+        for _ in range(10):
+            c.get("/v1/evidence?q=pomalidomide&limit=5", headers=rest)
+            c.post("/v1/fhir/assessments", content=bundle, headers=rest)
+            head, body = patient_view().split(b"\r\n\r\n", 1)
+            auth = next(x for x in head.split(b"\r\n") if x.lower().startswith(b"authorization:"))
+            cds = {"Authorization": auth.split(b": ", 1)[1].decode(), "content-type": "application/json"}
+            assert c.post("/cds-services/mmemd-patient-view", content=body, headers=cds).status_code == 200
+        for _ in range(int(args.rate) - 31):
+            c.post("/v1/assessments", content=record, headers=rest)
+
+    with TestClient(app, base_url=f"http://127.0.0.1:{port}") as c:
+        for _ in range(int(args.seconds)):
+            one_second(c)
+        after_warmup = rss_mb(os.getpid())
+        tracemalloc.start(6)
+        before = tracemalloc.take_snapshot()
+        for _ in range(int(args.seconds)):
+            one_second(c)
+        after = tracemalloc.take_snapshot()
+        end = rss_mb(os.getpid())
+        tracing = tracemalloc.get_tracemalloc_memory()
+        tracemalloc.stop()
+    grown = after.compare_to(before, "traceback")
+
+    def where(stat: Any) -> str:
+        frames = [f for f in stat.traceback if "/mmemd/" in f.filename]
+        f = (frames or list(stat.traceback))[-1]  # innermost of our frames (tracemalloc lists oldest first)
+        return f"{f.filename.rsplit('/', 2)[-2]}/{f.filename.rsplit('/', 1)[-1]}:{f.lineno}"
+
+    return {
+        "measure": "memory",
+        "requests_per_pass": int(args.seconds) * int(args.rate),
+        "rss_after_warmup_mb": round(after_warmup, 1),
+        "rss_end_mb": round(end, 1),
+        "tracemalloc_own_mb": round(tracing / 2**20, 1),
+        "python_held_growth_kib": round(sum(x.size_diff for x in grown) / 1024, 1),
+        "largest_growth": [
+            {"kib": round(x.size_diff / 1024, 1), "blocks": x.count_diff, "allocated_at": where(x)}
+            for x in grown[:6]
+        ],
+    }
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("mode", choices=["slow", "pdf", "workers", "soak", "shutdown", "gc"])
+    ap.add_argument("mode", choices=["slow", "pdf", "workers", "soak", "shutdown", "gc", "memory"])
     ap.add_argument("--connections", type=int, default=None)
     ap.add_argument("--read-timeout", type=float, default=10.0)
     ap.add_argument("--pdfs", type=int, default=16)
@@ -639,6 +708,10 @@ def main() -> None:
     elif args.mode == "pdf":
         args.rate = args.rate or 20.0
         result = bench_pdf(args)
+    elif args.mode == "memory":
+        args.rate = args.rate or 60.0
+        args.seconds = 8 if args.seconds == 20 else args.seconds
+        result = bench_memory(args)
     elif args.mode == "gc":
         result = bench_gc(args)
     elif args.mode == "shutdown":
