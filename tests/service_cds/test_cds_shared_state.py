@@ -95,18 +95,25 @@ def test_replay_cache_is_atomic_across_clients(redis_url: str) -> None:
     assert a.replay.add("https://other.example.org", "jti-1", until=1_000.0, now=900.0) is True
 
 
+EXACT_RECORD = {
+    "id": "p",
+    "labs": {"albumin": {"value": Decimal("3.50"), "unit": "g/dL"}},
+    "list": [Decimal("1e-3")],
+}
+
+
+def _report_link_round_trip(state: Any, read_at: float) -> Any:
+    state.reports.put("tok", EXACT_RECORD, now=0.0)
+    got = state.reports.get("tok", now=read_at)
+    assert got == EXACT_RECORD and isinstance(got["labs"]["albumin"]["value"], Decimal)
+    assert str(got["labs"]["albumin"]["value"]) == "3.50"
+    return got
+
+
 @needs_redis
 def test_cards_and_report_links_round_trip_exact_numbers(redis_url: str) -> None:
     a = redis_state(redis_url, CdsHooksConfig(), prefix=f"t{uuid.uuid4().hex}:")
-    record = {
-        "id": "p",
-        "labs": {"albumin": {"value": Decimal("3.50"), "unit": "g/dL"}},
-        "list": [Decimal("1e-3")],
-    }
-    a.reports.put("tok", record, now=0.0)
-    got = a.reports.get("tok", now=0.0)
-    assert got == record and isinstance(got["labs"]["albumin"]["value"], Decimal)
-    assert str(got["labs"]["albumin"]["value"]) == "3.50"
+    _report_link_round_trip(a, 0.0)
     assert a.cards.get("missing", now=0.0) is None
 
 
@@ -114,15 +121,8 @@ def test_in_process_report_links_keep_exact_numbers_and_expire() -> None:
     from mmemd.service._state import in_process_state
 
     state = in_process_state(CdsHooksConfig(report_link_ttl_seconds=60))
-    record = {
-        "id": "p",
-        "labs": {"albumin": {"value": Decimal("3.50"), "unit": "g/dL"}},
-        "list": [Decimal("1e-3")],
-    }
-    state.reports.put("tok", record, now=0.0)
-    got = state.reports.get("tok", now=59.0)
-    assert got == record and str(got["labs"]["albumin"]["value"]) == "3.50"
-    assert got is not record  # kept as text, so a caller's later change cannot reach the stored link
+    got = _report_link_round_trip(state, 59.0)
+    assert got is not EXACT_RECORD  # kept as text, so a caller's later change cannot reach the stored link
     assert state.reports.get("tok", now=60.0) is None
 
 
