@@ -24,101 +24,28 @@ import asyncio
 import json
 import os
 import shutil
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-KEY = "bench-load-key"
+sys.path.insert(0, str(HERE))
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(port: int, config: Path | None = None) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "MMEMD_API_KEYS": KEY}
-    extra = ["--config", str(config)] if config is not None else []
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from mmemd.cli import main; main()",
-            "serve",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            *extra,
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-class RssSampler(threading.Thread):
-    def __init__(self, pid: int) -> None:
-        super().__init__(daemon=True)
-        self.pid = pid
-        self.samples: list[float] = []
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        while not self.stop.is_set():
-            try:
-                self.samples.append(rss_mb(self.pid))
-            except OSError:
-                return
-            self.stop.wait(0.1)
-
-
-def build_request(path: str, body: bytes, port: int, auth: str = f"X-API-Key: {KEY}") -> bytes:
-    head = (
-        f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n{auth}\r\n"
-        f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-    )
-    return head.encode() + body
-
-
-async def read_response(reader: asyncio.StreamReader) -> int:
-    head = await reader.readuntil(b"\r\n\r\n")
-    lines = head.split(b"\r\n")
-    status = int(lines[0].split()[1])
-    length = 0
-    for line in lines[1:]:
-        if line[:15].lower() == b"content-length:":
-            length = int(line[15:])
-    await reader.readexactly(length)
-    return status
+from _serve import (  # noqa: E402 - the benchmarks' shared server helpers
+    KEY,
+    REPO,
+    RssSampler,
+    build_request,
+    free_port,
+    pct,
+    read_response,
+    serve,
+    stop,
+)
 
 
 async def open_loop(
@@ -164,11 +91,6 @@ async def open_loop(
     return {"requests": n, "elapsed_s": elapsed, "latencies": latencies, "errors": errors}
 
 
-def pct(sorted_ms: list[float], p: float) -> float:
-    k = max(0, min(len(sorted_ms) - 1, round(p / 100 * len(sorted_ms) + 0.5) - 1))
-    return sorted_ms[k]
-
-
 def run_wrk(port: int, duration: int, connections: int, body_file: Path) -> str:
     if shutil.which("wrk") is None:
         return "wrk not installed"
@@ -194,6 +116,12 @@ def run_wrk(port: int, duration: int, connections: int, body_file: Path) -> str:
 
 def patient_view_setup(tmp: Path, port: int, n_tokens: int, record_path: Path) -> tuple[Path, list[bytes]]:
     """A config trusting a fresh ES384 key, and one request per token (each JWT has its own ``jti``, §5 replay)."""
+    cfg, make = patient_view_requests(tmp, port, record_path)
+    return cfg, [make() for _ in range(n_tokens)]
+
+
+def patient_view_requests(tmp: Path, port: int, record_path: Path) -> tuple[Path, Callable[[], bytes]]:
+    """A config trusting a fresh ES384 key, and a function making one patient-view request with a new token."""
     import uuid
 
     import jwt
@@ -238,9 +166,9 @@ def patient_view_setup(tmp: Path, port: int, n_tokens: int, record_path: Path) -
             else None
         )
     url = f"{base}/cds-services/mmemd-patient-view"
-    now = int(time.time())
-    out = []
-    for _ in range(n_tokens):
+
+    def make() -> bytes:
+        now = int(time.time())
         tok = jwt.encode(
             {"iss": "https://ehr.bench", "aud": url, "iat": now, "exp": now + 300, "jti": str(uuid.uuid4())},
             key,
@@ -253,15 +181,14 @@ def patient_view_setup(tmp: Path, port: int, n_tokens: int, record_path: Path) -
             "context": {"userId": "Practitioner/bench", "patientId": prefetch["patient"].get("id", "p")},
             "prefetch": prefetch,
         }
-        out.append(
-            build_request(
-                "/cds-services/mmemd-patient-view",
-                json.dumps(body).encode(),
-                port,
-                auth=f"Authorization: Bearer {tok}",
-            )
+        return build_request(
+            "/cds-services/mmemd-patient-view",
+            json.dumps(body).encode(),
+            port,
+            auth=f"Authorization: Bearer {tok}",
         )
-    return cfg, out
+
+    return cfg, make
 
 
 def main() -> None:
@@ -290,7 +217,7 @@ def main() -> None:
     else:
         warm_requests = run_requests = [build_request("/v1/assessments", body, port)]
         route = "POST /v1/assessments"
-    proc = start_server(port, config)
+    proc = serve(port, config)
     try:
         if n_warm > 0:
             asyncio.run(open_loop(port, warm_requests, args.rate, args.warmup, args.connections))
@@ -333,11 +260,7 @@ def main() -> None:
             print("\nwrk (closed-loop, for comparison):")
             print(run_wrk(port, int(min(args.duration, 30)), 8, body_file))
     finally:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -21,6 +21,7 @@ def make_app(**config: Any) -> FastAPI:
     config.setdefault("api_key_hashes", [hash_api_key(API_KEY)])
     # in-process rendering, so tests can substitute the renderer (test_report_pool.py covers process isolation)
     config.setdefault("report_isolation", "thread")
+    config.setdefault("import_isolation", "thread")
     return create_app(ServiceConfig(**config))
 
 

@@ -95,19 +95,35 @@ def test_replay_cache_is_atomic_across_clients(redis_url: str) -> None:
     assert a.replay.add("https://other.example.org", "jti-1", until=1_000.0, now=900.0) is True
 
 
+EXACT_RECORD = {
+    "id": "p",
+    "labs": {"albumin": {"value": Decimal("3.50"), "unit": "g/dL"}},
+    "list": [Decimal("1e-3")],
+}
+
+
+def _report_link_round_trip(state: Any, read_at: float) -> Any:
+    state.reports.put("tok", EXACT_RECORD, now=0.0)
+    got = state.reports.get("tok", now=read_at)
+    assert got == EXACT_RECORD and isinstance(got["labs"]["albumin"]["value"], Decimal)
+    assert str(got["labs"]["albumin"]["value"]) == "3.50"
+    return got
+
+
 @needs_redis
 def test_cards_and_report_links_round_trip_exact_numbers(redis_url: str) -> None:
     a = redis_state(redis_url, CdsHooksConfig(), prefix=f"t{uuid.uuid4().hex}:")
-    record = {
-        "id": "p",
-        "labs": {"albumin": {"value": Decimal("3.50"), "unit": "g/dL"}},
-        "list": [Decimal("1e-3")],
-    }
-    a.reports.put("tok", record, now=0.0)
-    got = a.reports.get("tok", now=0.0)
-    assert got == record and isinstance(got["labs"]["albumin"]["value"], Decimal)
-    assert str(got["labs"]["albumin"]["value"]) == "3.50"
+    _report_link_round_trip(a, 0.0)
     assert a.cards.get("missing", now=0.0) is None
+
+
+def test_in_process_report_links_keep_exact_numbers_and_expire() -> None:
+    from mmemd.service._state import in_process_state
+
+    state = in_process_state(CdsHooksConfig(report_link_ttl_seconds=60))
+    got = _report_link_round_trip(state, 59.0)
+    assert got is not EXACT_RECORD  # kept as text, so a caller's later change cannot reach the stored link
+    assert state.reports.get("tok", now=60.0) is None
 
 
 def test_unreachable_store_fails_closed() -> None:
@@ -246,3 +262,63 @@ def test_two_workers_on_one_redis_serve_and_share_the_replay_cache(
     finally:
         proc.terminate()
         proc.communicate(timeout=60)
+
+
+def _children(pid: int) -> list[int]:
+    return [int(k) for k in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
+def _connections_held(pid: int, port: int) -> int:
+    """How many established TCP connections to ``port`` this process holds (its sockets in /proc/net/tcp)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    held = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        f = line.split()
+        if f[9] in inodes and int(f[1].split(":")[1], 16) == port and f[3] == "01":  # 01: ESTABLISHED
+            held += 1
+    return held
+
+
+@needs_redis
+@pytest.mark.skipif(
+    not Path("/proc/net/tcp").exists(), reason="needs Linux /proc to see which worker holds a socket"
+)
+def test_workers_share_the_connections_and_a_dead_worker_is_replaced(redis_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "mmemd.toml"
+    config.write_text("", encoding="utf-8")
+    port = _free_port()
+    proc = _serve(port, config, redis_url, "--workers", "2")
+    clients: list[httpx.Client] = []
+    try:
+        _ready(proc, f"http://127.0.0.1:{port}")
+        # 40 keep-alive connections opened at once: the kernel spreads them over the workers' sockets by address
+        # hash (all 40 on one worker has probability 2**-39)
+        for _ in range(40):
+            c = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+            assert c.get("/healthz").status_code == 200
+            clients.append(c)
+        before = set(_children(proc.pid))
+        held = {p: _connections_held(p, port) for p in before}
+        # (the earliest may have been closed meanwhile by the keep-alive timeout on a busy machine)
+        assert len([p for p, n in held.items() if n > 0]) == 2, held  # both workers hold connections
+        # a worker killed outright is replaced, and the service keeps answering
+        busiest = max(held, key=lambda p: held[p])
+        os.kill(busiest, 9)
+        deadline = time.monotonic() + 90
+        while busiest in _children(proc.pid) or not set(_children(proc.pid)) - before:
+            assert time.monotonic() < deadline, "the dead worker was not replaced"
+            time.sleep(0.2)
+        _ready(proc, f"http://127.0.0.1:{port}")
+    finally:
+        for c in clients:
+            c.close()
+        proc.terminate()
+        proc.communicate(timeout=60)
+    assert proc.returncode == 0

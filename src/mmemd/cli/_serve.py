@@ -147,12 +147,21 @@ def serve_command(
         os.environ[CONFIG_ENV] = cfg.model_dump_json()
         limits["http"] = "mmemd.service._protocol:WorkerH11Protocol"
         limits["log_config"] = _log_config(level)  # applied in each worker
-        uvicorn.run("mmemd.service._app:create_app_from_environment", factory=True, workers=workers, **limits)
+        from mmemd.service._workers import run_workers
+
+        try:
+            run_workers(workers, limits)
+        except OSError as exc:
+            raise _fail(
+                f"could not start the server on {cfg.host}:{cfg.port}: {exc.strerror or exc}"
+            ) from None
         return
 
     from mmemd.service import create_app
+    from mmemd.service._app import freeze_heap
 
     app = create_app(cfg)
+    freeze_heap()
     server = uvicorn.Server(uvicorn.Config(app, **limits))
     # uvicorn installs SIGTERM/SIGINT handlers: stop accepting, drain in-flight requests up to the timeout, exit 0.
     server.run()

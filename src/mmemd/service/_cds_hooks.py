@@ -17,7 +17,6 @@ nothing about the body's validity. Errors are RFC 9457 problem+json (:mod:`._pro
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import secrets
@@ -47,7 +46,7 @@ from mmemd.service._config import ServiceConfig
 from mmemd.service._fhir_egress import allowed_fhir_server
 from mmemd.service._fhir_fetch import FetchFailed, FhirSource, fetch_keys, fetch_remaining, render_template
 from mmemd.service._jwt import JwtRejected, JwtVerifier, ReplayCacheFull
-from mmemd.service._problem import ApiProblem, json_input_problem, problem_responses
+from mmemd.service._problem import ApiProblem, busy, json_input_problem, problem_responses
 from mmemd.service._rest import require_media_type
 from mmemd.service._state import ExpiringMap, shared_state
 
@@ -448,24 +447,32 @@ def _not_provided(key: str, why: str = "") -> ImportNote:
     )
 
 
-def _assess_patient(
-    state: CdsState,
-    values: Mapping[str, Any],
-    request: Request,
-    card_id: str,
-    kb: Any,
-    extra_notes: list[ImportNote],
-) -> CdsResponse:
-    conditions = _entries(values.get("conditions"))
-    if not is_myeloma_patient(conditions):
-        return CdsResponse(cards=[])
-    from mmemd.advice import assess_with_advice
-    from mmemd.clinical.errors import RecordError
-    from mmemd.fhir import bundle_to_record_from_parts
+def _pool(request: Request, name: str) -> Any:
+    """The app's import or report pool; an app that only includes this router (no ``create_app``) gets in-thread
+    pools with the default limits."""
+    pool = getattr(request.app.state, name, None)
+    if pool is None:
+        from mmemd.service._import_pool import ImportPool
+        from mmemd.service._report_pool import ReportPool
 
-    parts = import_parts(values)
+        defaults = ServiceConfig()
+        pool = (
+            ImportPool(defaults.import_workers, defaults.import_queue, "thread")
+            if name == "import_pool"
+            else ReportPool(defaults.report_workers, defaults.report_queue, "thread")
+        )
+        setattr(request.app.state, name, pool)
+    return pool
+
+
+async def _import_prefetch(request: Request, values: Mapping[str, Any]) -> Any:
+    """The prefetch as a record: ``fhir.resources`` validation (~10 ms of CPU) in the import pool, off the loop."""
+    from mmemd.service._work_pool import PoolFull
+
     try:
-        imported = bundle_to_record_from_parts(**parts)
+        return await _pool(request, "import_pool").bundle_to_record_from_parts(import_parts(values))
+    except PoolFull:
+        raise busy("FHIR imports are busy", "every FHIR import slot is taken; retry shortly", 1) from None
     except ValueError as exc:  # BundleError: a malformed resource in the prefetch
         problems = getattr(exc, "problems", [])
         raise ApiProblem(
@@ -479,6 +486,20 @@ def _assess_patient(
             ]
             or None,
         ) from None
+
+
+def _assess_patient(
+    state: CdsState,
+    values: Mapping[str, Any],
+    imported: Any,
+    request: Request,
+    card_id: str,
+    kb: Any,
+    extra_notes: list[ImportNote],
+) -> CdsResponse:
+    from mmemd.advice import assess_with_advice
+    from mmemd.clinical.errors import RecordError
+
     notes = extra_notes + [
         ImportNote(where(r.path, values), r.message_en, r.message_zh) for r in imported.reasons
     ]
@@ -737,8 +758,12 @@ def build_router(config: ServiceConfig, state: CdsState | None = None) -> APIRou
             )
         card_id = str(uuid.uuid4())
         kb = knowledge_base()
-        # The assessment is CPU-bound (~ms): run it off the event loop so slow calls never stall other requests.
-        response = await asyncio.to_thread(_assess_patient, st, values, request, card_id, kb, notes)
+        if is_myeloma_patient(_entries(values.get("conditions"))):
+            imported = await _import_prefetch(request, values)
+            # the assessment and the card: ~2-3 ms of CPU, inline like a REST assessment (a thread hop costs more)
+            response = _assess_patient(st, values, imported, request, card_id, kb, notes)
+        else:
+            response = CdsResponse(cards=[])
         now = st.clock()
         for card in response.cards:
             if card.uuid:
@@ -828,23 +853,22 @@ def build_router(config: ServiceConfig, state: CdsState | None = None) -> APIRou
     @router.get(
         f"/cds-services/{SERVICE_ID}/report/{{token}}",
         summary="The full report behind a card link (capability URL, short-lived)",
-        responses=problem_responses(404),
+        responses=problem_responses(404, 503),
         response_class=HTMLResponse,
     )
-    def report(request: Request, token: str, lang: str = "en") -> Response:
+    async def report(request: Request, token: str, lang: str = "en") -> Response:
+        from mmemd.service._work_pool import PoolFull
+
         st = _state(request)
         record = st.reports.get(token, st.clock())
         if record is None or lang not in ("en", "zh"):
             raise ApiProblem(404, detail="no such report (links expire)")
-        return HTMLResponse(
-            _render_report(record, lang, knowledge_base()), headers={"Cache-Control": "no-store"}
-        )
+        # ~240 ms of CPU: in the bounded report pool like the other report routes
+        try:
+            out = await _pool(request, "report_pool").render(record, lang, "html", knowledge_base())
+        except PoolFull:
+            raise busy("Reports are busy", "every report slot is taken; retry shortly", 5) from None
+        html = out if isinstance(out, str) else out.decode("utf-8")
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     return router
-
-
-def _render_report(record: dict[str, Any], lang: str, kb: Any) -> str:
-    from mmemd.report import render_report
-
-    out = render_report(record, lang=lang, fmt="html", kb=kb)
-    return out if isinstance(out, str) else out.decode("utf-8")

@@ -84,6 +84,14 @@ class ServiceConfig(BaseModel):
     report_queue: int = Field(default=8, ge=0, le=1_000)
     #: render reports in separate processes (memory returns after a burst; the GIL is not shared) or in threads
     report_isolation: Literal["process", "thread"] = "process"
+    #: FHIR imports (``POST /v1/fhir/assessments``, CDS ``patient-view``) run at once, and waiting beyond those; more
+    #: get 503 with Retry-After
+    import_workers: int = Field(default=1, ge=1, le=64)
+    import_queue: int = Field(default=32, ge=0, le=1_000)
+    #: run FHIR imports in a separate process (off this process's interpreter lock) or in threads
+    import_isolation: Literal["process", "thread"] = "process"
+    #: evidence searches and claim look-ups (run in the request thread pool) at once; more get 503 with Retry-After
+    evidence_concurrency: int = Field(default=16, ge=1, le=1_000)
     #: a Redis/Valkey URL (``redis://``, ``rediss://``, ``unix://``) for the state shared by several workers or
     #: hosts; unset: in-process, one worker only (``mmemd serve --workers`` > 1 is refused)
     shared_state_url: str | None = None

@@ -36,6 +36,8 @@ UNSUPPORTED_MEDIA_TYPE: Final = "urn:mmemd:problem:unsupported-media-type"
 NOT_FOUND: Final = "urn:mmemd:problem:not-found"
 NOT_IMPLEMENTED: Final = "urn:mmemd:problem:not-implemented"
 INTERNAL_ERROR: Final = "urn:mmemd:problem:internal-error"
+#: a route's concurrency limit is reached (docs/deploy.md, "Per-route limits"): retry after Retry-After seconds
+BUSY: Final = "urn:mmemd:problem:busy"
 
 
 class ProblemError(BaseModel):
@@ -115,6 +117,11 @@ class ApiProblem(Exception):
         self.headers = dict(headers or {})
         self.extra = dict(extra or {})
         super().__init__(f"{status} {self.title}")
+
+
+def busy(title: str, detail: str, retry_after: int) -> ApiProblem:
+    """503 with ``Retry-After``: the route's concurrency limit is reached; nothing was done, the caller may retry."""
+    return ApiProblem(503, type=BUSY, title=title, detail=detail, headers={"Retry-After": str(retry_after)})
 
 
 def request_instance(request_id: str | None) -> str | None:

@@ -25,6 +25,7 @@ from mmemd.clinical.risk import HIGH_RISK_DEFINITION
 from mmemd.knowledge import Claim, KnowledgeBase, UnknownTermError
 from mmemd.service._auth import require_api_key
 from mmemd.service._config import ServiceConfig
+from mmemd.service._limits import ConcurrencyLimit
 from mmemd.service._openapi import (
     EXAMPLE_BUNDLE,
     EXAMPLE_RECORD,
@@ -42,10 +43,12 @@ from mmemd.service._problem import (
     UNKNOWN_TERM,
     UNSUPPORTED_MEDIA_TYPE,
     ApiProblem,
+    busy,
     json_input_problem,
     problem_responses,
     record_errors,
 )
+from mmemd.service._work_pool import PoolFull
 
 JSON: Final = "application/json"
 FHIR_JSON: Final = "application/fhir+json"
@@ -229,11 +232,15 @@ def _claim_json(claim: Claim) -> dict[str, Any]:
 
 _BODY_ERRORS: Final = problem_responses(400, 401, 413, 415, 422, 500)
 _GET_ERRORS: Final = problem_responses(400, 401, 500)
+#: a route with a concurrency limit (docs/deploy.md) may answer 503 with Retry-After
+_BUSY: Final = problem_responses(503)
 
 
 def build_router(config: ServiceConfig) -> APIRouter:
     router = APIRouter()
     v1 = APIRouter(prefix=f"/{API_VERSION}", dependencies=[Depends(require_api_key(config))])
+    # searches and look-ups run in the request thread pool, which /healthz and the other synchronous routes share
+    evidence_limit = ConcurrencyLimit(config.evidence_concurrency, "evidence requests")
 
     @router.get(
         "/healthz",
@@ -287,7 +294,7 @@ def build_router(config: ServiceConfig) -> APIRouter:
                 },
             },
             **_BODY_ERRORS,
-            **problem_responses(501),
+            **problem_responses(501, 503),
         },
         openapi_extra=json_body(PATIENT_RECORD_REF, EXAMPLE_RECORD, JSON),
     )
@@ -304,18 +311,11 @@ def build_router(config: ServiceConfig) -> APIRouter:
             raise ApiProblem(
                 501, type=NOT_IMPLEMENTED, detail="report rendering is not available in this installation"
             ) from None
-        from mmemd.service._report_pool import ReportPoolFull
-
         # PDF rendering takes up to seconds: in the bounded report pool, so other requests keep flowing.
         try:
             out = await request.app.state.report_pool.render(record, lang, fmt, kb)
-        except ReportPoolFull:
-            raise ApiProblem(
-                503,
-                title="Reports are busy",
-                detail="every report slot is taken; retry shortly",
-                headers={"Retry-After": "5"},
-            ) from None
+        except PoolFull:
+            raise busy("Reports are busy", "every report slot is taken; retry shortly", 5) from None
         if fmt == "pdf":
             return Response(
                 out if isinstance(out, bytes) else out.encode(),
@@ -326,10 +326,11 @@ def build_router(config: ServiceConfig) -> APIRouter:
 
     @v1.get(
         "/evidence",
+        dependencies=[Depends(evidence_limit)],
         tags=["evidence"],
         summary="Search the evidence (q) and/or filter it by agent, endpoint, category, source, EMD-specificity",
         response_model=EvidenceList,
-        responses=_GET_ERRORS,
+        responses={**_GET_ERRORS, **_BUSY},
     )
     def list_evidence(
         kb: KB,
@@ -393,10 +394,11 @@ def build_router(config: ServiceConfig) -> APIRouter:
 
     @v1.get(
         "/evidence/{claim_id}",
+        dependencies=[Depends(evidence_limit)],
         tags=["evidence"],
         summary="One claim in full: statements, numbers, the verbatim quote in context, source and references",
         response_model=EvidenceDetail,
-        responses={**problem_responses(401, 404, 500)},
+        responses={**problem_responses(401, 404, 500), **_BUSY},
     )
     def get_evidence(
         kb: KB, claim_id: Annotated[str, Path(max_length=100, examples=["emdtx-7-03"])]
@@ -448,7 +450,7 @@ def build_router(config: ServiceConfig) -> APIRouter:
         responses={
             200: {"model": FhirAssessment, "description": "The assessment"},
             **_BODY_ERRORS,
-            **problem_responses(501),
+            **problem_responses(501, 503),
         },
         openapi_extra=json_body(FHIR_BUNDLE_REF, EXAMPLE_BUNDLE, FHIR_JSON, JSON),
     )
@@ -470,7 +472,7 @@ def build_router(config: ServiceConfig) -> APIRouter:
                 errors=[{"path": "$.resourceType", "message": 'expected "Bundle"', "code": "invalid"}],
             )
         try:
-            from mmemd.fhir import bundle_to_record
+            from mmemd.fhir import bundle_to_record  # noqa: F401 - availability check; the pool imports
         except ImportError:
             raise ApiProblem(
                 501, type=NOT_IMPLEMENTED, detail="the FHIR import is not available in this installation"
@@ -478,7 +480,10 @@ def build_router(config: ServiceConfig) -> APIRouter:
         from mmemd.advice import assess_with_advice
 
         try:
-            result = bundle_to_record(bundle)
+            # ~7-12 ms of fhir.resources validation: in the import pool, off the event loop
+            result = await request.app.state.import_pool.bundle_to_record(bundle)
+        except PoolFull:
+            raise busy("FHIR imports are busy", "every FHIR import slot is taken; retry shortly", 1) from None
         except RecordError as exc:
             raise _unusable_bundle([], exc) from None
         except ValueError as exc:
