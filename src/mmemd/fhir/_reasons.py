@@ -54,6 +54,22 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "histology Observation refers to no Condition in the input; its morphology was not used",
         "组织学观察未指向输入中的任何诊断，未使用其形态学编码",
     ),
+    "diagnosis_date_from_other": (
+        "the diagnosis Condition has no onset: the earliest onset of another myeloma diagnosis Condition was used",
+        "诊断记录无发病日期：采用另一条骨髓瘤诊断记录中最早的发病日期",
+    ),
+    "diagnosis_date_from_recorded": (
+        "no onset date on any myeloma diagnosis: the date the diagnosis was recorded (recordedDate) was used",
+        "骨髓瘤诊断均无发病日期：采用诊断的记录日期",
+    ),
+    "panel_components": (
+        "panel {code}: its components were read as the laboratory tests they report",
+        "组合检验 {code}：其各分量按所报告的检验项目分别读取",
+    ),
+    "value_from_string": (
+        "{field}: the value was read from its text (valueString: a number, an optional comparator and unit)",
+        "{field}：数值由结果文本（数字、可选比较符和单位）读取",
+    ),
     "date_from_issued": (
         "no effective date: the issued date was used",
         "无生效日期：采用报告发布日期",

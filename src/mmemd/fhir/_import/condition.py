@@ -113,6 +113,24 @@ def _onset(e: Entry) -> date | None:
     return parse_date(v)[0]
 
 
+def _recorded_dx_date(diagnoses: list[tuple[int, Entry, str | None]], st: ImportState) -> date | None:
+    """No onset on the diagnosis Condition: the earliest onset of another myeloma diagnosis Condition, else the
+    date the diagnosis was recorded (``recordedDate``, what many EHRs and Synthea fill), each with a reason."""
+    onsets = sorted((d, e) for _, e, _ in diagnoses if (d := _onset(e)) is not None)
+    if onsets:
+        st.why("diagnosis_date_from_other", f"{onsets[0][1].path}.onset[x]")
+        return onsets[0][0]
+    recorded = sorted(
+        (d, e.path)
+        for _, e, _ in diagnoses
+        if (d := parse_date(e.resource.get("recordedDate"))[0]) is not None
+    )
+    if recorded:
+        st.why("diagnosis_date_from_recorded", f"{recorded[0][1]}.recordedDate")
+        return recorded[0][0]
+    return None
+
+
 def _statuses(r: Mapping[str, Any], key: str) -> set[str]:
     return {c for _, c, _ in codings(r.get(key))}
 
@@ -186,6 +204,7 @@ def map_conditions(
             raw = best[1].resource.get("onsetDateTime")
             if raw is not None:
                 st.why("partial_date", f"{best[1].path}.onsetDateTime", value=raw)
+            dx_date = _recorded_dx_date(diagnoses, st)
         if myeloma_confirmed:
             st.why("myeloma_diagnosis_systemic", f"{best[1].path}.code")
 

@@ -50,7 +50,7 @@ def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str |
         ref = ref_of(r.get("medicationReference"))
         path = f"{e.path}.medicationCodeableConcept"
         if cc is None and ref is not None:
-            med = by_ref.get(ref)
+            med = by_ref.get(ref) or _contained(e, ref)
             if med is None:
                 st.why("unresolved_reference", f"{e.path}.medicationReference", ref=ref)
                 return None
@@ -85,6 +85,16 @@ def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str |
             st.why("agent_from_product_name", path, name=t, agent=agent)
             return agent
     st.why("unknown_agent", path, what=code_label(cc))
+    return None
+
+
+def _contained(e: Entry, ref: str) -> Entry | None:
+    """A local reference ``#id`` to a resource contained in ``e`` (a contained Medication)."""
+    if not ref.startswith("#"):
+        return None
+    for i, c in enumerate(e.resource.get("contained") or []):
+        if isinstance(c, Mapping) and c.get("id") == ref[1:]:
+            return Entry(f"{e.path}.contained[{i}]", c)
     return None
 
 

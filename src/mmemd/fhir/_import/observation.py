@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -90,6 +92,14 @@ def map_observation(e: Entry, st: ImportState) -> None:
     if status not in _USABLE_OBS_STATUS:
         st.why("status_excluded", f"{e.path}.status", status=status)
         return
+    children = _panel_members(e)
+    if children:
+        # A panel (FLC panel, metabolic panel, a Chinese 肝功能 / 肾功能 report as one Observation) whose own code
+        # is not a record field: each component is read as the Observation it reports.
+        st.why("panel_components", f"{e.path}.component", code=code_label(r.get("code")))
+        for child in children:
+            map_observation(child, st)
+        return
     target = _target(e, st)
     if target is None:
         return
@@ -117,8 +127,74 @@ def map_observation(e: Entry, st: ImportState) -> None:
         else:
             st.why("no_date", f"{e.path}.effective[x]")
         return
+    if kind in _NUMERIC_KINDS and r.get("valueQuantity") is None and isinstance(r.get("valueString"), str):
+        q = quantity_from_string(r["valueString"])
+        if q is None:
+            st.why("value_type", f"{e.path}.valueString", field=fld, expected="a number with its unit")
+            return
+        st.why("value_from_string", f"{e.path}.valueString", field=fld)
+        e = Entry(e.path, {**r, "valueQuantity": q}, e.full_url)
     handler = _HANDLERS[kind]
     handler(e, fld, day, st)
+
+
+_NUMERIC_KINDS: Final = frozenset({"quantity", "lab", "percent", "ratio"})
+# A result sent as text ("3.2 g/dL", "<0.2", "35%", "１２０ μmol/L"): an optional comparator, a decimal number, an
+# optional unit. Anything else (a range, words) is not a value.
+_VALUE_TEXT: Final = re.compile(r"^\s*(<=|>=|<|>|≤|≥)?\s*([-+]?\d+(?:\.\d+)?)\s*([^\d\s][^\s]*)?\s*$")
+_COMPARATORS: Final = {"≤": "<=", "≥": ">="}
+
+
+def quantity_from_string(text: str) -> dict[str, Any] | None:
+    """A FHIR Quantity from a result written as text (after NFKC, so full-width digits read), or None."""
+    m = _VALUE_TEXT.match(unicodedata.normalize("NFKC", text))
+    if m is None:
+        return None
+    q: dict[str, Any] = {"value": m[2]}
+    if m[1]:
+        q["comparator"] = _COMPARATORS.get(m[1], m[1])
+    if m[3]:
+        q["unit"] = m[3]
+    return q
+
+
+def _panel_members(e: Entry) -> list[Entry]:
+    """The components of an Observation whose own code is not read but whose components are laboratory tests the
+    import knows (by LOINC or by local name), each as an Observation of its own (path ``….component[i]``) with the
+    panel's subject and dates. Empty when the Observation's own code is read (tumour size, MRD, FISH panels …)."""
+    r = e.resource
+    comps = r.get("component")
+    if not comps or _own_code_read(r.get("code")):
+        return []
+    base = {k: v for k, v in r.items() if k not in ("code", "component", "referenceRange", "interpretation")}
+    base = {k: v for k, v in base.items() if not k.startswith("value") and k != "dataAbsentReason"}
+    if not any(isinstance(c, Mapping) and _lab_code(c.get("code")) for c in comps):
+        return []
+    # Every component is read (one the import does not know gets its own reason, as an entry would).
+    return [
+        Entry(f"{e.path}.component[{i}]", {**base, **comp})
+        for i, comp in enumerate(comps)
+        if isinstance(comp, Mapping)
+    ]
+
+
+def _own_code_read(cc: object) -> bool:
+    for system, code, _ in codings(cc):
+        if system == C.LOINC and code in C.LOINC_CODES:
+            return True
+        if system == C.MMEMD and code in C.MMEMD_CODES:
+            return True
+        if T.observation_code(system, code) is not None:
+            return True
+    return any(T.cytogenetic_field(t) or T.is_cytogenetic_report_name(t) for t in texts(cc))
+
+
+def _lab_code(cc: object) -> bool:
+    """A component code that is a numeric laboratory test the import reads."""
+    for system, code, _ in codings(cc):
+        if system == C.LOINC and code in C.LOINC_CODES:
+            return C.LOINC_CODES[code].kind in (*_NUMERIC_KINDS, "derived")
+    return any(T.loinc_from_local_name(t) in C.LOINC_CODES for t in texts(cc))
 
 
 def _effective(r: Mapping[str, Any]) -> tuple[date | None, Any]:
