@@ -41,6 +41,15 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "phase set to relapsed_refractory: progression recorded after the start of a therapy line or a coded remission",
         "阶段设为 relapsed_refractory：治疗线开始后或编码为缓解后记录到疾病进展",
     ),
+    "relapse_from_text": (
+        "phase set to relapsed_refractory: the diagnosis text {text!r} names a relapsed or refractory myeloma",
+        "阶段设为 relapsed_refractory：诊断名称 {text!r} 为复发或难治性骨髓瘤",
+    ),
+    "relapse_from_lines": (
+        "phase set to relapsed_refractory: therapy line {line} (a new combination or cellular/bispecific therapy after "
+        "an earlier line) implies progression or relapse",
+        "阶段设为 relapsed_refractory：第 {line} 线治疗（在前线治疗之后的新联合方案或细胞/双特异性抗体治疗）提示疾病进展或复发",
+    ),
     "m_protein_progression": (
         "{field} rose from its nadir after a therapy line started by at least 25% and the IMWG absolute minimum "
         "(progression), confirmed by {confirmed_by}",
@@ -73,6 +82,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "date_from_issued": (
         "no effective date: the issued date was used",
         "无生效日期：采用报告发布日期",
+    ),
+    "procedure_from_text": (
+        "procedure {procedure} read from its text {name!r} (pattern table)",
+        "根据操作名称 {name!r}（模式表）识别为 {procedure}",
     ),
     "agent_from_product_name": (
         "agent {agent} read from the product name {name!r}",

@@ -345,3 +345,31 @@ def is_imaging_report(report_codings: list[tuple[str, str, str]], report_texts: 
 
 
 _CJK: Final = re.compile(r"[\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _procedure_patterns() -> tuple[re.Pattern[str], tuple[tuple[str, re.Pattern[str]], ...]]:
+    data = _load("text_patterns.yaml")
+    return re.compile(str(data["procedure_not_therapy"]["pattern"]), re.I), tuple(
+        (str(r["agent"]), re.compile(str(r["pattern"]), re.I)) for r in data["procedures"]
+    )
+
+
+def procedure_from_text(text: str) -> str | None:
+    """The vocabulary procedure a procedure's text names (``text_patterns.yaml`` ``procedures``); None for text
+    that names none, or that names only a preparation or assessment of one (stem cell collection, planning)."""
+    t = _nfkc(text)
+    exclude, patterns = _procedure_patterns()
+    if exclude.search(t):
+        return None
+    return next((agent for agent, p in patterns if p.search(t)), None)
+
+
+@lru_cache(maxsize=1)
+def _relapse_pattern() -> re.Pattern[str]:
+    return re.compile(str(_load("text_patterns.yaml")["relapse"]["pattern"]), re.I)
+
+
+def says_relapse(text: str) -> bool:
+    """Whether a diagnosis text names a relapsed / refractory myeloma (``text_patterns.yaml`` ``relapse``)."""
+    return bool(_relapse_pattern().search(_nfkc(text)))

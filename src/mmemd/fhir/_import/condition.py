@@ -267,6 +267,15 @@ def phase_of(conditions: Conditions, st: ImportState, progression_after_therapy:
     if progression_after_therapy is not None:
         st.why("relapse_inferred", progression_after_therapy)
         return "relapsed_refractory"
+    for _, e, _ in conditions.diagnoses:
+        for t in texts(e.resource.get("code")):
+            if T.says_relapse(t):
+                st.why("relapse_from_text", f"{e.path}.code", text=t)
+                return "relapsed_refractory"
+    later = later_line(st)
+    if later is not None:
+        st.why("relapse_from_lines", later[0], line=later[1])
+        return "relapsed_refractory"
     st.why("phase_default", f"{best[1].path}.clinicalStatus")
     return "newly_diagnosed"
 
@@ -422,6 +431,25 @@ def progression_after_therapy(st: ImportState, treated_since: list[date] | None 
             if f.value is True and f.day is not None and f.day > first:
                 return f.path
     return m_protein_progression(st, first)
+
+
+def later_line(st: ImportState) -> tuple[str, int] | None:
+    """A second or later therapy line that is a new treatment, not maintenance: the path and number of the first
+    line numbered 2 or more (mmemd's line extension or the line rule) with a combination of agents or a CAR-T /
+    bispecific product. A new line is begun for progression (or intolerance) [I]; a single IMiD or proteasome
+    inhibitor after induction is read as maintenance, not as a new line."""
+    from mmemd.knowledge import vocabulary
+
+    v = vocabulary()
+    for f in sorted(st.facts.get("therapy_history", []), key=lambda x: x.value.get("line") or 0):
+        number = f.value.get("line")
+        agents = [a for a in f.value.get("agents") or [] if a != "dexamethasone"]
+        if not isinstance(number, int) or number < 2:
+            continue
+        classes = {t.cls for a in agents if (t := v.agents.get(a) or v.procedures.get(a)) is not None}
+        if len(agents) >= 2 or classes & {"car_t", "bispecific_antibody"}:
+            return f.path, number
+    return None
 
 
 def m_protein_progression(st: ImportState, first_start: date) -> str | None:

@@ -5,7 +5,7 @@ medication opens a new line when its agent is not in the current line and it sta
 ``LINE_JOIN_DAYS`` after the line's start, or when progression was recorded after the current line started; a
 repeat of an agent already in the line (the next cycle's order) continues it; medications started on the same day
 are one regimen and open or join a line together; a procedure joins the latest line
-started on or before its date (a transplant consolidates the line it follows).
+started on or before its date (a transplant consolidates the line it follows), except CAR-T, a line of its own.
 """
 
 from __future__ import annotations
@@ -77,6 +77,12 @@ def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str |
         tid = C.therapy_from_text(t)
         if tid is not None:
             return tid
+    if e.rtype == "Procedure":
+        for t in texts(cc):
+            tid = T.procedure_from_text(t)
+            if tid in ids:
+                st.why("procedure_from_text", path, name=t, procedure=tid)
+                return tid
     # A product name (RxNorm SCD/SBD display, NMPA product name) names its ingredient: one agent, else ambiguous.
     for t in texts(cc):
         found = C.agents_in_product_name(t)
@@ -86,6 +92,13 @@ def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str |
             return agent
     st.why("unknown_agent", path, what=code_label(cc))
     return None
+
+
+def _is_regimen(tid: str) -> bool:
+    from mmemd.knowledge import vocabulary
+
+    proc = vocabulary().procedures.get(tid)
+    return proc is None or proc.cls == "car_t"
 
 
 def _contained(e: Entry, ref: str) -> Entry | None:
@@ -184,12 +197,13 @@ def map_therapy(therapies: list[Entry], by_ref: Mapping[str, Entry], st: ImportS
     # Medications started on one day are one regimen: they open a new line together or join the current one
     # together (dexamethasone re-ordered with a new carfilzomib belongs to the new line, not the old one).
     by_day: dict[date, list[tuple[Entry, str]]] = defaultdict(list)
+    # A CAR-T infusion is a line of its own (a regimen), whatever resource records it; a transplant or local
+    # therapy joins the line it consolidates.
+    joins = {e.path for e, tid, _ in loose if e.rtype == "Procedure" and not _is_regimen(tid)}
     for e, tid, start in loose:
-        if e.rtype != "Procedure":
+        if e.path not in joins:
             by_day[start].append((e, tid))
-    procedures = sorted(
-        ((e, tid, start) for e, tid, start in loose if e.rtype == "Procedure"), key=lambda x: x[2]
-    )
+    procedures = sorted(((e, tid, start) for e, tid, start in loose if e.path in joins), key=lambda x: x[2])
     for start in sorted(by_day):
         current = inferred[-1] if inferred else None
         target: _Line | None = None
