@@ -99,6 +99,11 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "laboratory item {name!r} (no LOINC code) read as {code} by its name (pattern table)",
         "检验项目 {name!r}（无 LOINC 编码）按名称（模式表）识别为 {code}",
     ),
+    "lab_from_loinc_name": (
+        "{code} is not in the code tables; its LOINC name {name!r} names the same test as LOINC {as_code} (pattern "
+        "table), read as that test",
+        "{code} 不在编码表中；其 LOINC 名称 {name!r} 与 LOINC {as_code} 为同一检验（模式表），按该检验读取",
+    ),
     "cytogenetics_from_text": (
         "{field} read from a cytogenetics report's text (pattern table); a clinician must confirm it",
         "{field} 由细胞遗传学报告文本（模式表）提取，须经临床医生确认",

@@ -299,9 +299,36 @@ def _local_lab_names() -> Mapping[str, str]:
     return MappingProxyType({_nfkc(n).strip().lower(): str(code) for code, ns in names.items() for n in ns})
 
 
+_TRAILING_ABBREVIATION: Final = re.compile(r"\s*\(([^()]*)\)\s*$")
+
+
 def loinc_from_local_name(text: str) -> str | None:
-    """The LOINC test a laboratory item's whole local name names (``text_patterns.yaml`` ``local_lab_names``)."""
-    return _local_lab_names().get(_nfkc(text).strip().lower())
+    """The LOINC test a laboratory item's whole local name names (``text_patterns.yaml`` ``local_lab_names``): the
+    name as written, else without a trailing parenthesised abbreviation ("血清白蛋白(ALB)", "肌酐（Cr）"), else that
+    abbreviation."""
+    names = _local_lab_names()
+    t = _nfkc(text).strip().lower()
+    if t in names:
+        return names[t]
+    m = _TRAILING_ABBREVIATION.search(t)
+    if m is None:
+        return None
+    return names.get(t[: m.start()].strip()) or names.get(m[1].strip())
+
+
+@lru_cache(maxsize=1)
+def _loinc_name_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple(
+        (str(code), re.compile(str(p), re.I))
+        for code, p in _load("text_patterns.yaml")["loinc_names"].items()
+    )
+
+
+def loinc_from_loinc_name(text: str) -> str | None:
+    """The listed LOINC test whose analyte, property and specimen a LOINC name (long common name or short name) of
+    an unlisted code states (``text_patterns.yaml`` ``loinc_names``)."""
+    t = " ".join(_nfkc(text).split())
+    return next((code for code, p in _loinc_name_patterns() if p.match(t)), None)
 
 
 @lru_cache(maxsize=1)

@@ -53,6 +53,14 @@ def _target(e: Entry, st: ImportState) -> C.Target | None:
             if loinc is not None and loinc in C.LOINC_CODES:
                 st.why("lab_from_local_name", f"{e.path}.code", name=t, code=f"LOINC {loinc}")
                 return C.LOINC_CODES[loinc]
+    for system, code, display in codings(cc):
+        if system == C.LOINC and display and code not in C.LOINC_CODES:
+            loinc = T.loinc_from_loinc_name(display)
+            if loinc is not None and loinc in C.LOINC_CODES:
+                st.why(
+                    "lab_from_loinc_name", f"{e.path}.code", code=f"LOINC {code}", name=display, as_code=loinc
+                )
+                return C.LOINC_CODES[loinc]
     if e.resource.get("component") and _component_cyto(e.resource["component"]):
         return C.MMEMD_CODES["cytogenetics"]
     if isinstance(e.resource.get("valueString"), str) and any(
@@ -191,9 +199,11 @@ def _own_code_read(cc: object) -> bool:
 
 def _lab_code(cc: object) -> bool:
     """A component code that is a numeric laboratory test the import reads."""
-    for system, code, _ in codings(cc):
+    for system, code, display in codings(cc):
         if system == C.LOINC and code in C.LOINC_CODES:
             return C.LOINC_CODES[code].kind in (*_NUMERIC_KINDS, "derived")
+        if system == C.LOINC and display and T.loinc_from_loinc_name(display) in C.LOINC_CODES:
+            return True
     return any(T.loinc_from_local_name(t) in C.LOINC_CODES for t in texts(cc))
 
 

@@ -1,0 +1,84 @@
+"""The documented pattern table (src/mmemd/fhir/data/text_patterns.yaml): every example reads as its own row, and no
+earlier row claims it (first match wins); the counterexamples read as nothing."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import pytest
+import yaml
+
+from mmemd.fhir import _tables as T
+
+DATA: dict[str, Any] = yaml.safe_load(
+    resources.files("mmemd.fhir").joinpath("data", "text_patterns.yaml").read_text(encoding="utf-8")
+)
+
+
+@pytest.mark.parametrize(
+    ("field", "example"), [(r["field"], x) for r in DATA["cytogenetics"] for x in r["examples"]]
+)
+def test_cytogenetic_examples_read_as_their_row(field: str, example: str) -> None:
+    assert T.cytogenetic_field(example) == field
+
+
+@pytest.mark.parametrize(
+    ("agent", "example"), [(r["agent"], x) for r in DATA["procedures"] for x in r["examples"]]
+)
+def test_procedure_examples_read_as_their_row(agent: str, example: str) -> None:
+    assert T.procedure_from_text(example) == agent
+
+
+@pytest.mark.parametrize("example", DATA["procedure_not_therapy"]["examples"])
+def test_preparations_are_not_the_procedure(example: str) -> None:
+    assert T.procedure_from_text(example) is None
+
+
+@pytest.mark.parametrize("example", DATA["relapse"]["examples"])
+def test_relapse_examples(example: str) -> None:
+    assert T.says_relapse(example)
+
+
+@pytest.mark.parametrize(
+    "text", ["Multiple myeloma", "Multiple myeloma, not in relapse", "多发性骨髓瘤 未复发"]
+)
+def test_no_relapse_without_the_words(text: str) -> None:
+    assert not T.says_relapse(text)
+
+
+@pytest.mark.parametrize(
+    ("code", "name"), [(c, n) for c, names in DATA["loinc_name_examples"].items() for n in names]
+)
+def test_loinc_name_examples(code: str, name: str) -> None:
+    assert T.loinc_from_loinc_name(name) == code
+
+
+@pytest.mark.parametrize("name", DATA["loinc_name_counterexamples"])
+def test_other_tests_are_not_matched_by_loinc_name(name: str) -> None:
+    assert T.loinc_from_loinc_name(name) is None
+
+
+@pytest.mark.parametrize(
+    ("code", "name"), [(c, n) for c, names in DATA["local_lab_names"].items() for n in names]
+)
+def test_local_lab_names(code: str, name: str) -> None:
+    assert T.loinc_from_local_name(name) == code
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("血清白蛋白（ALB）", "1751-7"),
+        ("肌酐(Cr)", "2160-0"),
+        ("尿微量白蛋白", None),
+        ("白蛋白/球蛋白", None),
+    ],
+)
+def test_local_names_with_an_abbreviation_and_whole_names_only(name: str, code: str | None) -> None:
+    assert T.loinc_from_local_name(name) == code
+
+
+@pytest.mark.parametrize(("value", "example"), [(r["value"], x) for r in DATA["ife"] for x in r["examples"]])
+def test_ife_examples(value: str, example: str) -> None:
+    assert T.ife_from_text(example) == value
