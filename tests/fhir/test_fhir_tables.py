@@ -12,6 +12,10 @@ from mmemd.knowledge import vocabulary
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "fhir.md").read_text(encoding="utf-8")
 _TARGETS = {
+    "genomic_variant",
+    "variant_gene",
+    "variant_location",
+    "variant_change",
     "quantity",
     "lab",
     "percent",

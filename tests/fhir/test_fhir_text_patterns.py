@@ -82,3 +82,13 @@ def test_local_names_with_an_abbreviation_and_whole_names_only(name: str, code: 
 @pytest.mark.parametrize(("value", "example"), [(r["value"], x) for r in DATA["ife"] for x in r["examples"]])
 def test_ife_examples(value: str, example: str) -> None:
     assert T.ife_from_text(example) == value
+
+
+@pytest.mark.parametrize("example", DATA["status_worsened"]["examples"])
+def test_worsened_status_examples(example: str) -> None:
+    assert T.says_worsened(example)
+
+
+@pytest.mark.parametrize("text", ["Improved", "Stable disease", "病情稳定", "Patient's condition improved"])
+def test_other_statuses_are_not_progression(text: str) -> None:
+    assert not T.says_worsened(text)

@@ -99,6 +99,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "laboratory item {name!r} (no LOINC code) read as {code} by its name (pattern table)",
         "检验项目 {name!r}（无 LOINC 编码）按名称（模式表）识别为 {code}",
     ),
+    "cytogenetics_from_variant": (
+        "{field} read from a genomic variant's gene, cytogenetic location and change type (pattern table)",
+        "{field} 由基因变异的基因、染色体位置和变异类型（模式表）读取",
+    ),
     "lab_from_loinc_name": (
         "{code} is not in the code tables; its LOINC name {name!r} names the same test as LOINC {as_code} (pattern "
         "table), read as that test",

@@ -400,3 +400,13 @@ def _relapse_pattern() -> re.Pattern[str]:
 def says_relapse(text: str) -> bool:
     """Whether a diagnosis text names a relapsed / refractory myeloma (``text_patterns.yaml`` ``relapse``)."""
     return bool(_relapse_pattern().search(_nfkc(text)))
+
+
+@lru_cache(maxsize=1)
+def _worsened_pattern() -> re.Pattern[str]:
+    return re.compile(str(_load("text_patterns.yaml")["status_worsened"]["pattern"]), re.I)
+
+
+def says_worsened(text: str) -> bool:
+    """Whether a disease status given only as text says progression (``text_patterns.yaml`` ``status_worsened``)."""
+    return bool(_worsened_pattern().search(_nfkc(text)))

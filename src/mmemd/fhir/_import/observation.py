@@ -32,6 +32,8 @@ def _target(e: Entry, st: ImportState) -> C.Target | None:
         row = T.observation_code(system, code)
         if row is not None and row.target in ("histology", "disease_status"):
             return C.Target(row.target, row.target)
+        if row is not None and row.target == "genomic_variant":
+            return C.Target("genomic_variant", "cytogenetics")
         if system == C.NCIT and code in (C.NCIT_ISS, C.NCIT_RISS):
             # An EHR's own ISS / R-ISS stage: mmemd stages from the laboratory values.
             return C.Target("derived", "ISS / R-ISS stage")
@@ -602,6 +604,93 @@ def _h_cyto_report(e: Entry, fld: str, day: date, st: ImportState) -> None:
             st.why("conflicting_values", path, field=f, date=day.isoformat())
 
 
+# The kind of change a variant's DNA change type (Sequence Ontology display, text) or HGVS names, as the words the
+# cytogenetics pattern table reads: a loss, a gain or a fusion; any other change of TP53 is a TP53 mutation.
+_CHANGE_WORDS: Final = (
+    (re.compile(r"copy[_ ]number[_ ]loss|deletion|del\b|loss|缺失", re.I), "deletion"),
+    (re.compile(r"copy[_ ]number[_ ]gain|amplification|duplication|gain|dup\b|扩增|增加", re.I), "gain"),
+    (re.compile(r"fusion|translocation|rearrangement|融合|易位", re.I), "fusion"),
+)
+
+
+def _variant_phrases(r: Mapping[str, Any]) -> list[str]:
+    """What a genomic variant Observation reports, as phrases the cytogenetics table reads: "<location> <change>",
+    "<gene> <change>", "<gene>/<gene> fusion", "TP53 mutation", plus any text it carries (ISCN, a display)."""
+    genes: list[str] = []
+    locations: list[str] = []
+    changes: list[str] = []
+    raw: list[str] = []
+    for comp in r.get("component") or []:
+        if not isinstance(comp, Mapping):
+            continue
+        role = next(
+            (
+                row.target
+                for s, c, _ in codings(comp.get("code"))
+                if (row := T.observation_code(s, c)) is not None
+            ),
+            None,
+        )
+        values = [t for t in _value_text(comp) if t and not t.upper().startswith("HGNC:")]
+        if role == "variant_gene":
+            genes += values[:1]
+        elif role == "variant_location":
+            locations += values[:1]
+        elif role == "variant_change":
+            changes += values
+        else:
+            raw += values
+    kind = next((w for c in changes for p, w in _CHANGE_WORDS if p.search(c)), None)
+    phrases: list[str] = []
+    if kind == "fusion" and len(genes) >= 2:
+        phrases.append(f"{genes[0]}/{genes[1]} fusion")
+    if kind is not None:
+        phrases += [f"{x} {kind}" for x in (*locations, *genes)]
+    elif any(g.upper() == "TP53" for g in genes) and changes:
+        phrases.append("TP53 mutation")
+    return phrases + raw
+
+
+def _h_genomic_variant(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    """A genomic variant Observation (Genomics Reporting / mCODE GenomicVariant, LOINC 69548-6): its gene, cytogenetic
+    location and change type read as one cytogenetic finding (pattern table); value Present / Absent (no value:
+    the variant is reported, so present)."""
+    r = e.resource
+    found = next((f for p in _variant_phrases(r) if (f := T.cytogenetic_field(p)) is not None), None)
+    if found is None:
+        st.why(
+            "unknown_value",
+            f"{e.path}.component",
+            field=fld,
+            value="variant",
+            accepted="a myeloma cytogenetic finding",
+        )
+        return
+    present = _finding(r)
+    if present is None and any(k.startswith("value") for k in r):
+        st.why(
+            "unknown_value",
+            f"{e.path}.value[x]",
+            field=found,
+            value=_value_text(r),
+            accepted="present|absent",
+        )
+        return
+    if found == "del_1p32" and present is not False:
+        # del(1p32) is recorded as none / monoallelic / biallelic: a reported deletion does not say which.
+        st.why(
+            "unknown_value",
+            f"{e.path}.component",
+            field=found,
+            value="deletion",
+            accepted="monoallelic|biallelic",
+        )
+        return
+    value: Any = "none" if found == "del_1p32" else present is not False
+    st.add(found, day, value, e.path)
+    st.why("cytogenetics_from_variant", f"{e.path}.component", field=found)
+
+
 def _h_patient_bool(e: Entry, fld: str, day: date, st: ImportState) -> None:
     _h_bool(e, fld, day, st)
 
@@ -613,13 +702,15 @@ def _h_histology(e: Entry, fld: str, day: date, st: ImportState) -> None:
 
 def _h_disease_status(e: Entry, fld: str, day: date, st: ImportState) -> None:
     """mCODE CancerDiseaseStatus: "worsened" is progression; any other answer is kept as not-progression."""
-    cs = codings(e.resource.get("valueCodeableConcept"))
-    if not cs:
+    cc = e.resource.get("valueCodeableConcept")
+    cs = codings(cc)
+    said = texts(cc) + ([e.resource["valueString"]] if isinstance(e.resource.get("valueString"), str) else [])
+    if not cs and not said:
         st.why("value_type", f"{e.path}.value[x]", field="disease status", expected="valueCodeableConcept")
         return
     worsened = any(
         (row := T.observation_code(s, c)) is not None and row.target == "status_worsened" for s, c, _ in cs
-    )
+    ) or (not cs and any(T.says_worsened(t) for t in said))
     st.add("disease_status_worsened", day, worsened, e.path)
 
 
@@ -645,4 +736,5 @@ _HANDLERS: Final = {
     "del_1p32": _h_cyto,
     "cyto_panel": _h_cyto_panel,
     "cyto_report": _h_cyto_report,
+    "genomic_variant": _h_genomic_variant,
 }
