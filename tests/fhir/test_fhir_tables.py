@@ -13,6 +13,7 @@ from mmemd.knowledge import vocabulary
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "fhir.md").read_text(encoding="utf-8")
 _TARGETS = {
     "genomic_variant",
+    "product",
     "variant_gene",
     "variant_location",
     "variant_change",
@@ -68,6 +69,20 @@ def test_procedure_and_rxnorm_rows_name_vocabulary_therapies() -> None:
     assert rx and {r.agent for r in rx} <= set(v.agents)
     # an ingredient concept's display is the agent's own name (RxNorm IN term type)
     assert all(r.display == v.agents[str(r.agent)].en for r in rx)
+    # a product concept names its agent in its display (generic or brand name)
+    products = [r for r in all_rows() if r.target == "product"]
+    assert products and {r.agent for r in products} <= set(v.agents)
+
+
+def test_rxnorm_product_codes_read_as_their_agent() -> None:
+    from mmemd.fhir import _tables as T
+
+    rx = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    assert (
+        T.therapy_code(rx, "2375141", "agent") == "daratumumab"
+    )  # Darzalex Faspro (daratumumab / hyaluronidase)
+    assert T.therapy_code(rx, "1723770", "agent") == "ixazomib"  # ixazomib 4 MG Oral Capsule
+    assert T.therapy_code(rx, "1723770", "procedure") is None
 
 
 def test_codes_are_unique_per_system() -> None:

@@ -79,7 +79,8 @@ def all_rows() -> tuple[Row, ...]:
     out += [_row(r) for key in ("rows", "tumor_size_components", "findings") for r in loinc[key]]
     out += [_row(r) for r in _load("sites.yaml")["rows"]]
     out += [_row(r) for r in _load("procedures.yaml")["rows"]]
-    out += [_row(r) for r in _load("rxnorm.yaml")["rows"]]
+    rx = _load("rxnorm.yaml")
+    out += [_row(r) for key in ("rows", "products") for r in rx[key]]
     return tuple(out)
 
 
@@ -104,7 +105,7 @@ def site_of_concept(rows: tuple[Row, ...], code: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _therapy_index() -> Mapping[tuple[str, str], Row]:
-    rows = (*table("procedures.yaml"), *table("rxnorm.yaml"))
+    rows = (*table("procedures.yaml"), *table("rxnorm.yaml"), *table("rxnorm.yaml", "products"))
     return MappingProxyType({(r.system, r.code): r for r in rows})
 
 
@@ -112,7 +113,10 @@ def therapy_code(system: str, code: str, target: str) -> str | None:
     """The vocabulary therapy id a coding names: a SNOMED CT procedure (``target="procedure"``,
     ``procedures.yaml``) or an RxNorm ingredient (``target="agent"``, ``rxnorm.yaml``); None when not listed."""
     row = _therapy_index().get((canonical_system(system), code.strip()))
-    return row.agent if row is not None and row.target == target else None
+    if row is None:
+        return None
+    # A product concept (SCD, SBD, brand, dose form) names its agent as an ingredient concept does.
+    return row.agent if row.target == target or (target == "agent" and row.target == "product") else None
 
 
 @lru_cache(maxsize=1)
