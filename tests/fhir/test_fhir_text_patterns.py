@@ -92,3 +92,52 @@ def test_worsened_status_examples(example: str) -> None:
 @pytest.mark.parametrize("text", ["Improved", "Stable disease", "病情稳定", "Patient's condition improved"])
 def test_other_statuses_are_not_progression(text: str) -> None:
     assert not T.says_worsened(text)
+
+
+@pytest.mark.parametrize(
+    ("target", "example"), [(r["target"], x) for r in DATA["diagnoses"] for x in r["examples"]]
+)
+def test_diagnosis_examples_read_as_their_row(target: str, example: str) -> None:
+    assert T.diagnosis_from_text(example) == target
+
+
+@pytest.mark.parametrize("example", DATA["diagnosis_not_so"]["examples"])
+def test_suspected_or_past_diagnoses_are_not_diagnoses(example: str) -> None:
+    assert T.diagnosis_from_text(example) is None
+
+
+@pytest.mark.parametrize("example", DATA["paraskeletal"]["examples"])
+def test_paraskeletal_examples(example: str) -> None:
+    assert T.says_paraskeletal(example)
+
+
+@pytest.mark.parametrize(
+    ("text", "site"),
+    [
+        ("Extramedullary plasmacytoma of the pleura", "pleura"),
+        ("胸膜髓外浆细胞瘤", "pleura"),
+        ("右侧乳腺肿物", "breast"),
+        ("Secondary malignant neoplasm of liver", "liver"),
+        ("Plasmacytoma of liver and kidney", None),  # two sites: none is chosen
+        ("多发性骨髓瘤", None),  # 骨 (bone) inside 骨髓瘤 is not a site
+        ("Multiple myeloma", None),
+    ],
+)
+def test_site_in_text(text: str, site: str | None) -> None:
+    from mmemd.fhir import _codes as C
+
+    assert C.site_in_text(text) == site
+
+
+@pytest.mark.parametrize(
+    ("text", "site"),
+    [
+        ("Stomach structure", "gastrointestinal"),
+        ("Entire esophagus", "gastrointestinal"),
+        ("Maxillary sinus", "paranasal_sinus"),
+    ],
+)
+def test_site_from_snomed_display(text: str, site: str) -> None:
+    from mmemd.fhir import _codes as C
+
+    assert C.site_from_text(text) == site

@@ -173,11 +173,47 @@ _LATERALITY: Final = re.compile(r"^(left|right|bilateral|both)\s+|^(左侧|右�
 
 
 def site_from_text(text: str) -> str | None:
+    """The site a body site's whole name names: a vocabulary name, or the display of a SNOMED CT body structure of the
+    shipped subset ("Stomach structure", "Entire esophagus": the site of its nearest listed ancestor)."""
     n = _norm(text)
-    found = site_names().get(n)
+    names = _all_site_names()
+    found = names.get(n)
     if found is None and (m := _LATERALITY.match(n)) is not None:
-        found = site_names().get(n[m.end() :].strip())
+        found = names.get(n[m.end() :].strip())
     return found
+
+
+@lru_cache(maxsize=1)
+def _all_site_names() -> Mapping[str, str]:
+    out = dict(site_names())
+    for r in _SITE_ROWS:
+        site = SNOMED_SITES.get(r.code)
+        if site is not None:
+            out.setdefault(_norm(r.display), site)
+    return MappingProxyType(out)
+
+
+# Names too general to find inside a longer text: "bone" / 骨 (骨髓瘤 is myeloma, not a bone lesion), "sinus".
+_NOT_IN_TEXT: Final = frozenset({"bone", "骨", "bone (intraosseous)", "sinus"})
+
+
+@lru_cache(maxsize=1)
+def _site_scan() -> re.Pattern[str]:
+    names = [n for n in _all_site_names() if n not in _NOT_IN_TEXT]
+    latin = sorted(
+        (n for n in names if not re.search(r"[\u4e00-\u9fff]", n) and len(n) >= 4), key=len, reverse=True
+    )
+    cjk = sorted((n for n in names if re.search(r"[\u4e00-\u9fff]", n)), key=len, reverse=True)
+    alternatives = [r"(?<![a-z])" + re.escape(n) + r"(?![a-z])" for n in latin] + [re.escape(n) for n in cjk]
+    return re.compile("|".join(alternatives), re.I)
+
+
+def site_in_text(text: str) -> str | None:
+    """The one site named inside a longer text ("Extramedullary plasmacytoma of the pleura", "胸膜髓外浆细胞瘤",
+    "右侧乳腺肿物"), longest names first; None when none or more than one site is named."""
+    t = re.sub(r"[\s_-]+", " ", text.lower())
+    found = {_all_site_names()[m.group(0).lower()] for m in _site_scan().finditer(t)}
+    return found.pop() if len(found) == 1 else None
 
 
 # --- agents and procedures ---------------------------------------------------------------------------------------

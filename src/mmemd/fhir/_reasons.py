@@ -103,6 +103,14 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "{field} read from a genomic variant's gene, cytogenetic location and change type (pattern table)",
         "{field} 由基因变异的基因、染色体位置和变异类型（模式表）读取",
     ),
+    "diagnosis_from_text": (
+        "diagnosis {target} read from the Condition's text {text} (pattern table; no listed code)",
+        "根据诊断名称 {text}（模式表，无可识别编码）识别为 {target}",
+    ),
+    "site_in_text": (
+        "site {site} found in the text {text!r} (the one site it names)",
+        "在文本 {text!r} 中找到部位 {site}（文本仅提及这一部位）",
+    ),
     "lab_from_loinc_name": (
         "{code} is not in the code tables; its LOINC name {name!r} names the same test as LOINC {as_code} (pattern "
         "table), read as that test",

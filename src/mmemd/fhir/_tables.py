@@ -414,3 +414,30 @@ def _worsened_pattern() -> re.Pattern[str]:
 def says_worsened(text: str) -> bool:
     """Whether a disease status given only as text says progression (``text_patterns.yaml`` ``status_worsened``)."""
     return bool(_worsened_pattern().search(_nfkc(text)))
+
+
+@lru_cache(maxsize=1)
+def _diagnosis_text_patterns() -> tuple[
+    re.Pattern[str], tuple[tuple[str, re.Pattern[str]], ...], re.Pattern[str]
+]:
+    data = _load("text_patterns.yaml")
+    return (
+        re.compile(str(data["diagnosis_not_so"]["pattern"]), re.I),
+        tuple((str(r["target"]), re.compile(str(r["pattern"]), re.I)) for r in data["diagnoses"]),
+        re.compile(str(data["paraskeletal"]["pattern"]), re.I),
+    )
+
+
+def diagnosis_from_text(text: str) -> str | None:
+    """The diagnosis table target a diagnosis text names (``text_patterns.yaml`` ``diagnoses``); None for text that
+    names none, or names it only as suspected, past, smouldering or MGUS."""
+    t = _nfkc(text)
+    exclude, patterns, _ = _diagnosis_text_patterns()
+    if exclude.search(t):
+        return None
+    return next((target for target, p in patterns if p.search(t)), None)
+
+
+def says_paraskeletal(text: str) -> bool:
+    """Whether a lesion's text says it arises from bone (``text_patterns.yaml`` ``paraskeletal``)."""
+    return bool(_diagnosis_text_patterns()[2].search(_nfkc(text)))

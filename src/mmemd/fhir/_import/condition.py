@@ -102,6 +102,12 @@ def condition_coding(e: Entry, linked: Mapping[str, str] | None = None) -> Coded
             )
     if coded is not None:
         return Coded(coded.kind, coded.digit, coded.site, coded.label, morphology)
+    if morphology is None:
+        # No listed code: the diagnosis named in the code's text or a coding's display (pattern table).
+        for t in texts(r.get("code")):
+            target = T.diagnosis_from_text(t)
+            if target is not None:
+                return Coded(target, None, None, f"text {t!r}", None)
     return None
 
 
@@ -168,7 +174,13 @@ def map_conditions(
             st.why("out_of_scope_condition", f"{e.path}.code", code=code_label(e.resource.get("code")))
             continue
         k = coded.kind
-        has_site = bool(e.resource.get("bodySite")) or extension(e.resource, C.EXT_LESION) is not None
+        if coded.label.startswith("text "):
+            st.why("diagnosis_from_text", f"{e.path}.code", text=coded.label[5:], target=k)
+        has_site = (
+            bool(e.resource.get("bodySite"))
+            or extension(e.resource, C.EXT_LESION) is not None
+            or (k == "extramedullary_plasmacytoma" and _site_in_code_text(e) is not None)
+        )
         if k == "secondary_neoplasm":
             secondary.append((e, coded))
         elif k == "lesion" or (k in _PLASMACYTOMA and has_site):
@@ -302,10 +314,21 @@ def _lesion(e: Entry, st: ImportState, coded: Coded | None) -> dict[str, Any]:
                 site = C.site_from_text(t)
                 if site:
                     break
+        if site is None:
+            for t in texts(cc):
+                site = C.site_in_text(t)
+                if site:
+                    st.why("site_in_text", site_path, text=t, site=site)
+                    break
         if site is not None:
             les["site"] = site
             break
         st.why("unknown_site", site_path, site=code_label(cc))
+    if "site" not in les and not sites and e.rtype == "Condition":
+        site = _site_in_code_text(e)
+        if site is not None:
+            les["site"] = site
+            st.why("site_in_text", f"{e.path}.code", text=code_label(r.get("code")), site=site)
     ext = extension(r, C.EXT_LESION)
     values = sub_extensions(ext) if ext else {}
     for name, allowed in _LESION_FIELDS.items():
@@ -331,7 +354,7 @@ def _lesion(e: Entry, st: ImportState, coded: Coded | None) -> dict[str, Any]:
         if "site" not in les and coded.site is not None:
             les["site"] = coded.site  # the organ of a secondary-neoplasm code (C78.7 -> liver)
         if "relation_to_bone" not in les:
-            _relation_from_coding(les, coded, e.path, st)
+            _relation_from_coding(les, coded, e.path, st, _lesion_texts(e))
     onset = _onset(e) if e.rtype == "Condition" else None
     if onset is not None:
         les["detected_on"] = onset.isoformat()
@@ -352,11 +375,24 @@ def _lesion(e: Entry, st: ImportState, coded: Coded | None) -> dict[str, Any]:
 _PARASKELETAL_SITES: Final = frozenset({"paravertebral"})
 
 
-def _relation_from_coding(les: dict[str, Any], coded: Coded, path: str, st: ImportState) -> None:
+def _lesion_texts(e: Entry) -> list[str]:
+    r = e.resource
+    sites = r.get("bodySite") or ([r["location"]] if r.get("location") else [])
+    return [*texts(r.get("code")), *(t for cc in sites for t in texts(cc))]
+
+
+def _site_in_code_text(e: Entry) -> str | None:
+    """The one site named in a Condition's code text ("Extramedullary plasmacytoma of the pleura")."""
+    return next((s for t in texts(e.resource.get("code")) if (s := C.site_in_text(t)) is not None), None)
+
+
+def _relation_from_coding(
+    les: dict[str, Any], coded: Coded, path: str, st: ImportState, said: list[str] | None = None
+) -> None:
     """Relation to bone from the coding when mmemd's lesion extension does not give it (docs/fhir.md, "Lesions"):
     ICD-O-3 9734/3 (extraosseous plasmacytoma) or a secondary neoplasm of an organ -> ``none``; 9731/3 (plasmacytoma
     of bone) -> ``intraosseous``; ICD-10 C90.2 with a body site -> ``none`` unless the site is bone (left unknown:
-    the two say different things) or paraskeletal (``arising_from_bone``)."""
+    the two say different things) or paraskeletal, by site or by its text (``arising_from_bone``)."""
     site = les.get("site")
     relation: str | None = None
     if coded.morphology == "9734/3" or coded.kind == "secondary_neoplasm":
@@ -366,6 +402,8 @@ def _relation_from_coding(les: dict[str, Any], coded: Coded, path: str, st: Impo
         les.setdefault("site", "bone")
     elif coded.kind == "extramedullary_plasmacytoma" and site is not None:
         relation = "arising_from_bone" if site in _PARASKELETAL_SITES else None if site == "bone" else "none"
+        if site != "bone" and any(T.says_paraskeletal(t) for t in said or []):
+            relation = "arising_from_bone"  # the text says the mass arises from bone (paraskeletal)
     if relation is None:
         return
     les["relation_to_bone"] = relation
