@@ -495,3 +495,23 @@ def test_nothing_in_these_shapes_is_dropped_silently() -> None:
     }
     for i in range(2, len(bundle["entry"])):
         assert any(p.startswith(f"Bundle.entry[{i}].resource") for p in paths), i
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        {"coding": [{"system": SCT, "code": "234336002"}]},  # Hemopoietic stem cell transplant (Synthea)
+        {"text": "造血干细胞移植术"},
+    ],
+)
+def test_an_unspecified_stem_cell_transplant_is_read_as_autologous_with_a_reason(
+    code: dict[str, Any],
+) -> None:
+    res = bundle_to_record(
+        make_bundle(
+            _request("v", "2025-01-15", medicationCodeableConcept={"text": "bortezomib"}),
+            _procedure("p", "2025-06-01", code),
+        )
+    )
+    assert res.record["therapy_history"][0]["agents"] == ["bortezomib", "asct"]
+    assert "transplant_type_assumed" in _codes(res)

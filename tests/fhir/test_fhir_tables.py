@@ -13,6 +13,7 @@ from mmemd.knowledge import vocabulary
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "fhir.md").read_text(encoding="utf-8")
 _TARGETS = {
     "genomic_variant",
+    "transplant_unspecified",
     "product",
     "variant_gene",
     "variant_location",
@@ -64,7 +65,9 @@ def test_moved_tables_keep_their_mapping() -> None:
 
 def test_procedure_and_rxnorm_rows_name_vocabulary_therapies() -> None:
     v = vocabulary()
-    assert {r.agent for r in all_rows() if r.target == "procedure"} <= set(v.procedures)
+    assert {r.agent for r in all_rows() if r.target in ("procedure", "transplant_unspecified")} <= set(
+        v.procedures
+    )
     rx = [r for r in all_rows() if r.target == "agent"]
     assert rx and {r.agent for r in rx} <= set(v.agents)
     # an ingredient concept's display is the agent's own name (RxNorm IN term type)

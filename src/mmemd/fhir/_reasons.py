@@ -83,6 +83,11 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "no effective date: the issued date was used",
         "无生效日期：采用报告发布日期",
     ),
+    "transplant_type_assumed": (
+        "stem cell transplant {what} says neither autologous nor allogeneic: read as autologous (asct), the myeloma "
+        "transplant; check it",
+        "造血干细胞移植 {what} 未注明自体或异基因：按骨髓瘤常用的自体移植读取，请核对",
+    ),
     "procedure_from_text": (
         "procedure {procedure} read from its text {name!r} (pattern table)",
         "根据操作名称 {name!r}（模式表）识别为 {procedure}",

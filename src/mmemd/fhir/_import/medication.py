@@ -83,6 +83,13 @@ def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str |
             if tid in ids:
                 st.why("procedure_from_text", path, name=t, procedure=tid)
                 return tid
+        unspecified = any(T.therapy_code(s, c, "transplant_unspecified") for s, c, _ in codings(cc)) or any(
+            T.procedure_from_text(t) == "transplant_unspecified" for t in texts(cc)
+        )
+        if unspecified and "asct" in ids:
+            # Neither autologous nor allogeneic said: the transplant myeloma patients receive [I].
+            st.why("transplant_type_assumed", path, what=code_label(cc))
+            return "asct"
     # A product name (RxNorm SCD/SBD display, NMPA product name) names its ingredient: one agent, else ambiguous.
     for t in texts(cc):
         found = C.agents_in_product_name(t)
