@@ -358,9 +358,16 @@ def record_unit(field: str, ucum: str) -> UnitMapping | None:
     exact = _record_unit(field, ucum)
     if exact is not None:
         return exact
+    # The micro prefix written µ (micro sign) or μ (Greek mu, what NFKC makes of it) is UCUM's "u": µg/mL = ug/mL.
+    micro = re.sub("[µμ]", "u", ucum)
+    if micro != ucum and (m := _record_unit(field, micro)) is not None:
+        return m
     # UCUM's case-insensitive form (g/dl = g/dL): tried only when exactly one accepted spelling matches.
-    same = {u for u in _known_units(field) if u.lower() == ucum.lower()}
-    return _record_unit(field, same.pop()) if len(same) == 1 else None
+    for spelling in dict.fromkeys((ucum, micro)):
+        same = {u for u in _known_units(field) if u.lower() == spelling.lower()}
+        if len(same) == 1:
+            return _record_unit(field, same.pop())
+    return None
 
 
 def _known_units(field: str) -> list[str]:
