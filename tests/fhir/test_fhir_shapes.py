@@ -337,6 +337,13 @@ def test_diagnosis_date_from_recorded_date_when_no_onset() -> None:
     res = bundle_to_record(bundle)
     assert res.record["diagnosis"]["date"] == "2024-03-02"
     assert "diagnosis_date_from_recorded" in _codes(res)
+    dx["extension"] = [
+        {
+            "url": "http://hl7.org/fhir/StructureDefinition/condition-assertedDate",
+            "valueDateTime": "2024-02-27",
+        }
+    ]
+    assert bundle_to_record(bundle).record["diagnosis"]["date"] == "2024-02-27"  # asserted before recorded
     dx["onsetPeriod"] = {"start": "2024-02-20"}
     assert bundle_to_record(bundle).record["diagnosis"]["date"] == "2024-02-20"  # onset wins
 

@@ -68,8 +68,9 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "诊断记录无发病日期：采用另一条骨髓瘤诊断记录中最早的发病日期",
     ),
     "diagnosis_date_from_recorded": (
-        "no onset date on any myeloma diagnosis: the date the diagnosis was recorded (recordedDate) was used",
-        "骨髓瘤诊断均无发病日期：采用诊断的记录日期",
+        "no onset date on any myeloma diagnosis: the date the diagnosis was asserted or recorded (assertedDate "
+        "extension, recordedDate) was used",
+        "骨髓瘤诊断均无发病日期：采用诊断的确认或记录日期",
     ),
     "panel_components": (
         "panel {code}: its components were read as the laboratory tests they report",

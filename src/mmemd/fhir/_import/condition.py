@@ -119,21 +119,33 @@ def _onset(e: Entry) -> date | None:
     return parse_date(v)[0]
 
 
+_ASSERTED_DATE: Final = "http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
+
+
 def _recorded_dx_date(diagnoses: list[tuple[int, Entry, str | None]], st: ImportState) -> date | None:
     """No onset on the diagnosis Condition: the earliest onset of another myeloma diagnosis Condition, else the
-    date the diagnosis was recorded (``recordedDate``, what many EHRs and Synthea fill), each with a reason."""
-    onsets = sorted((d, e) for _, e, _ in diagnoses if (d := _onset(e)) is not None)
-    if onsets:
-        st.why("diagnosis_date_from_other", f"{onsets[0][1].path}.onset[x]")
-        return onsets[0][0]
-    recorded = sorted(
-        (d, e.path)
-        for _, e, _ in diagnoses
-        if (d := parse_date(e.resource.get("recordedDate"))[0]) is not None
-    )
-    if recorded:
-        st.why("diagnosis_date_from_recorded", f"{recorded[0][1]}.recordedDate")
-        return recorded[0][0]
+    date the diagnosis was asserted (the core ``condition-assertedDate`` extension mCODE uses) or recorded
+    (``recordedDate``, what many EHRs fill), each with a reason."""
+
+    def earliest(dated: list[tuple[date, str]]) -> tuple[date, str] | None:
+        return min(dated, key=lambda x: x[0]) if dated else None
+
+    onset = earliest([(d, f"{e.path}.onset[x]") for _, e, _ in diagnoses if (d := _onset(e)) is not None])
+    if onset is not None:
+        st.why("diagnosis_date_from_other", onset[1])
+        return onset[0]
+    asserted: list[tuple[date, str]] = []
+    recorded: list[tuple[date, str]] = []
+    for _, e, _ in diagnoses:
+        x = extension(e.resource, _ASSERTED_DATE)
+        if x is not None and (d := parse_date(x.get("valueDateTime"))[0]) is not None:
+            asserted.append((d, f"{e.path}.extension"))
+        if (d := parse_date(e.resource.get("recordedDate"))[0]) is not None:
+            recorded.append((d, f"{e.path}.recordedDate"))
+    found = earliest(asserted) or earliest(recorded)
+    if found is not None:
+        st.why("diagnosis_date_from_recorded", found[1])
+        return found[0]
     return None
 
 
