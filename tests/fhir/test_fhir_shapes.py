@@ -522,3 +522,25 @@ def test_an_unspecified_stem_cell_transplant_is_read_as_autologous_with_a_reason
     )
     assert res.record["therapy_history"][0]["agents"] == ["bortezomib", "asct"]
     assert "transplant_type_assumed" in _codes(res)
+
+
+@pytest.mark.parametrize(
+    ("text", "agents"),
+    [
+        ("VRd", ["bortezomib", "dexamethasone", "lenalidomide"]),
+        ("DRd regimen", ["daratumumab", "dexamethasone", "lenalidomide"]),
+        ("来那度胺-硼替佐米-地塞米松方案", ["bortezomib", "dexamethasone", "lenalidomide"]),
+        ("bortezomib + lenalidomide + dexamethasone", ["bortezomib", "dexamethasone", "lenalidomide"]),
+    ],
+)
+def test_a_regimen_gives_all_its_agents(text: str, agents: list[str]) -> None:
+    res = bundle_to_record(make_bundle(_request("r", "2025-01-15", medicationCodeableConcept={"text": text})))
+    [line] = res.record["therapy_history"]
+    assert sorted(line["agents"]) == agents
+    assert "agents_from_regimen" in _codes(res)
+
+
+def test_a_regimen_abbreviation_is_matched_as_written() -> None:
+    # "PD" is progressive disease, not pomalidomide-dexamethasone (listed as "Pd").
+    res = bundle_to_record(make_bundle(_request("r", "2025-01-15", medicationCodeableConcept={"text": "PD"})))
+    assert "therapy_history" not in res.record and "unknown_agent" in _codes(res)

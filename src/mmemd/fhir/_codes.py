@@ -12,6 +12,7 @@ mmemd code system below, each code named exactly as the ``mmemd.patient/1`` fiel
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -273,6 +274,34 @@ def _agent_name_pattern() -> tuple[re.Pattern[str], Mapping[str, str]]:
     cjk = [re.escape(n) for n in alternatives if re.search(r"[\u4e00-\u9fff]", n)]
     pattern = re.compile(r"(?<![a-z0-9])(?:" + "|".join(latin) + r")(?![a-z0-9])|" + "|".join(cjk), re.I)
     return pattern, MappingProxyType(names)
+
+
+@lru_cache(maxsize=1)
+def _regimen_names() -> tuple[Mapping[str, tuple[str, ...]], Mapping[str, tuple[str, ...]]]:
+    """(abbreviations as written, full English / Chinese names normalised) -> the regimen's components."""
+    from mmemd.knowledge import vocabulary
+
+    short: dict[str, tuple[str, ...]] = {}
+    full: dict[str, tuple[str, ...]] = {}
+    for r in vocabulary().regimens.values():
+        for name in r.aliases:
+            short.setdefault(name.strip(), tuple(r.components))
+        for name in (r.en, r.zh):
+            full.setdefault(_norm(name), tuple(r.components))
+    return MappingProxyType(short), MappingProxyType(full)
+
+
+_REGIMEN_WORD: Final = re.compile(r"\s*(regimen|protocol|chemotherapy|therapy|方案|化疗|治疗)$", re.I)
+
+
+def regimen_from_text(text: str) -> tuple[str, ...]:
+    """The components of the vocabulary regimen a medication's whole text names ("VRd", "DRd regimen",
+    "来那度胺-硼替佐米-地塞米松方案"); empty when it names none. Abbreviations match as written or upper-cased only
+    when the vocabulary lists that spelling (VRD, DARA-RD), so "Pd" is not "PD"."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    t = _REGIMEN_WORD.sub("", t)
+    short, full = _regimen_names()
+    return short.get(t) or full.get(_norm(t), ())
 
 
 def agents_in_product_name(text: str) -> set[str]:

@@ -93,6 +93,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "procedure {procedure} read from its text {name!r} (pattern table)",
         "根据操作名称 {name!r}（模式表）识别为 {procedure}",
     ),
+    "agents_from_regimen": (
+        "agents {agents} read from the regimen named {name!r}",
+        "根据方案名称 {name!r} 识别为 {agents}",
+    ),
     "agent_from_product_name": (
         "agent {agent} read from the product name {name!r}",
         "根据药品名称 {name!r} 识别为 {agent}",

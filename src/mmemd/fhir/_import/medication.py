@@ -43,7 +43,7 @@ _EXCLUDED_PROC_STATUS: Final = frozenset({"entered-in-error", "not-done", "prepa
 _RESPONSES: Final = frozenset({"sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "not_evaluable"})
 
 
-def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str | None:
+def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str | tuple[str, ...] | None:
     r = e.resource
     if e.rtype in MEDICATIONS:
         cc = r.get("medicationCodeableConcept")
@@ -90,13 +90,21 @@ def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str |
             # Neither autologous nor allogeneic said: the transplant myeloma patients receive [I].
             st.why("transplant_type_assumed", path, what=code_label(cc))
             return "asct"
-    # A product name (RxNorm SCD/SBD display, NMPA product name) names its ingredient: one agent, else ambiguous.
+    # A product name (RxNorm SCD/SBD display, NMPA product name) names its ingredient.
     for t in texts(cc):
         found = C.agents_in_product_name(t)
         if len(found) == 1:
             agent = next(iter(found))
             st.why("agent_from_product_name", path, name=t, agent=agent)
             return agent
+    # A regimen: its name or abbreviation in the vocabulary (VRd, 来那度胺-硼替佐米-地塞米松, "DRd regimen"), or a text
+    # naming several agents ("bortezomib + lenalidomide + dexamethasone", 硼替佐米+来那度胺+地塞米松).
+    for t in texts(cc):
+        agents = C.regimen_from_text(t) or tuple(sorted(C.agents_in_product_name(t)))
+        agents = tuple(a for a in agents if a in ids)
+        if len(agents) >= 2:
+            st.why("agents_from_regimen", path, name=t, agents=", ".join(agents))
+            return agents
     st.why("unknown_agent", path, what=code_label(cc))
     return None
 
@@ -170,9 +178,10 @@ def map_therapy(therapies: list[Entry], by_ref: Mapping[str, Entry], st: ImportS
     for e in therapies:
         if _excluded(e, st):
             continue
-        tid = _therapy_id(e, by_ref, st)
-        if tid is None:
+        found = _therapy_id(e, by_ref, st)
+        if found is None:
             continue
+        tids = (found,) if isinstance(found, str) else found
         start = _start(e)
         ext = extension(e.resource, C.EXT_THERAPY_LINE)
         values = sub_extensions(ext) if ext else {}
@@ -181,17 +190,18 @@ def map_therapy(therapies: list[Entry], by_ref: Mapping[str, Entry], st: ImportS
             line = explicit.setdefault(number, _Line(number, start))
             if start is not None and (line.start is None or start < line.start):
                 line.start = start
-            line.agents.append(tid)
+            line.agents.extend(tids)
             line.paths.append(e.path)
-            if values.get("agent_refractory") is True and tid not in line.refractory_agents:
-                line.refractory_agents.append(tid)
+            for tid in tids:
+                if values.get("agent_refractory") is True and tid not in line.refractory_agents:
+                    line.refractory_agents.append(tid)
             for key in ("best_response", "refractory"):
                 if key in values:
                     line.best[key].add(values[key])
         elif start is None:
             st.why("no_start_date", e.path)
         else:
-            loose.append((e, tid, start))
+            loose.extend((e, tid, start) for tid in tids)
 
     # Without the extension: the rule in the module docstring [I].
     progression = sorted(
@@ -225,7 +235,8 @@ def map_therapy(therapies: list[Entry], by_ref: Mapping[str, Entry], st: ImportS
         for e, tid in by_day[start]:
             if tid not in target.agents:
                 target.agents.append(tid)
-            target.paths.append(e.path)
+            if e.path not in target.paths:
+                target.paths.append(e.path)
     for e, tid, start in procedures:  # a procedure joins the latest line started on or before its date
         earlier = [ln for ln in inferred if ln.start is not None and ln.start <= start]
         proc_line = earlier[-1] if earlier else _Line(None, start)
