@@ -141,3 +141,11 @@ def test_site_from_snomed_display(text: str, site: str) -> None:
     from mmemd.fhir import _codes as C
 
     assert C.site_from_text(text) == site
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Secondary malignant neoplasm of bone", "Secondary malignant neoplasm of bone marrow", "骨继发恶性肿瘤"],
+)
+def test_a_secondary_neoplasm_of_bone_is_not_an_extramedullary_lesion(text: str) -> None:
+    assert T.diagnosis_from_text(text) is None

@@ -408,7 +408,8 @@ def _relation_from_coding(
     site = les.get("site")
     relation: str | None = None
     if coded.morphology == "9734/3" or coded.kind == "secondary_neoplasm":
-        relation = "none" if site != "bone" else None
+        # An organ said (by the code or the body site): extraosseous. No site: the relation is not inferred.
+        relation = "none" if site not in ("bone", None) else None
     elif coded.morphology == "9731/3" or coded.kind == "bone_plasmacytoma":
         relation = "intraosseous"
         les.setdefault("site", "bone")
