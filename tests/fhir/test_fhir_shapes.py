@@ -544,3 +544,18 @@ def test_a_regimen_abbreviation_is_matched_as_written() -> None:
     # "PD" is progressive disease, not pomalidomide-dexamethasone (listed as "Pd").
     res = bundle_to_record(make_bundle(_request("r", "2025-01-15", medicationCodeableConcept={"text": "PD"})))
     assert "therapy_history" not in res.record and "unknown_agent" in _codes(res)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "field", "expected"),
+    [
+        ("血清免疫固定电泳", "阳性（IgG-κ型）", "serum_ife", "positive"),
+        ("Urine immunofixation", "No monoclonal protein detected", "urine_ife", "negative"),
+    ],
+)
+def test_immunofixation_named_in_text(name: str, value: str, field: str, expected: str) -> None:
+    o = obs("IFE1", "2025-01-12", {"valueString": value}, system="urn:oid:1.2.156.1")
+    o["code"]["text"] = name
+    res = bundle_to_record(make_bundle(o))
+    assert res.record["assessments"][0][field] == expected
+    assert "ife_test_from_text" in _codes(res)

@@ -149,3 +149,9 @@ def test_site_from_snomed_display(text: str, site: str) -> None:
 )
 def test_a_secondary_neoplasm_of_bone_is_not_an_extramedullary_lesion(text: str) -> None:
     assert T.diagnosis_from_text(text) is None
+
+
+@pytest.mark.parametrize("example", DATA["ife_test"]["examples"])
+def test_ife_test_names(example: str) -> None:
+    expected = "urine_ife" if ("rine" in example or "尿" in example) else "serum_ife"
+    assert T.ife_test_from_text(example) == expected

@@ -441,3 +441,18 @@ def diagnosis_from_text(text: str) -> str | None:
 def says_paraskeletal(text: str) -> bool:
     """Whether a lesion's text says it arises from bone (``text_patterns.yaml`` ``paraskeletal``)."""
     return bool(_diagnosis_text_patterns()[2].search(_nfkc(text)))
+
+
+@lru_cache(maxsize=1)
+def _ife_test_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    d = _load("text_patterns.yaml")["ife_test"]
+    return re.compile(str(d["pattern"]), re.I), re.compile(str(d["urine"]), re.I)
+
+
+def ife_test_from_text(text: str) -> str | None:
+    """``serum_ife`` / ``urine_ife`` when a test's name names an immunofixation (``text_patterns.yaml``)."""
+    t = _nfkc(text)
+    test, urine = _ife_test_patterns()
+    if not test.search(t):
+        return None
+    return "urine_ife" if urine.search(t) else "serum_ife"

@@ -63,6 +63,14 @@ def _target(e: Entry, st: ImportState) -> C.Target | None:
                     "lab_from_loinc_name", f"{e.path}.code", code=f"LOINC {code}", name=display, as_code=loinc
                 )
                 return C.LOINC_CODES[loinc]
+    if e.resource.get("valueQuantity") is None and not any(
+        system == C.LOINC and code in C.LOINC_CODES for system, code, _ in codings(cc)
+    ):
+        for t in texts(cc):
+            ife = T.ife_test_from_text(t)
+            if ife is not None and ife in C.MMEMD_CODES:
+                st.why("ife_test_from_text", f"{e.path}.code", name=t, field=ife)
+                return C.MMEMD_CODES[ife]
     if e.resource.get("component") and _component_cyto(e.resource["component"]):
         return C.MMEMD_CODES["cytogenetics"]
     if isinstance(e.resource.get("valueString"), str) and any(
