@@ -559,3 +559,12 @@ def test_immunofixation_named_in_text(name: str, value: str, field: str, expecte
     res = bundle_to_record(make_bundle(o))
     assert res.record["assessments"][0][field] == expected
     assert "ife_test_from_text" in _codes(res)
+
+
+def test_ecog_by_local_name_and_marrow_percent_in_annotated_ucum() -> None:
+    ecog = obs("E1", "2025-01-10", {"valueInteger": 2}, system="urn:oid:1.2.156.1")
+    ecog["code"]["text"] = "ECOG评分"
+    marrow = obs("11118-7", "2025-01-10", qty(40, "/100{cells}"))
+    res = bundle_to_record(make_bundle(ecog, marrow))
+    assert res.record["ecog"] == 2
+    assert str(res.record["diagnosis"]["clonal_bone_marrow_plasma_cells_pct"]) == "40"

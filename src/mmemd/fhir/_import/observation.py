@@ -291,7 +291,13 @@ def _plain_number(
     return _clean(value * f)
 
 
-_PERCENT: Final = {"%": Decimal(1)}
+# "%" and UCUM's annotated forms a laboratory writes for a percentage of counted cells.
+_PERCENT: Final = {
+    "%": Decimal(1),
+    "%{cells}": Decimal(1),
+    "/100{cells}": Decimal(1),
+    "/100{WBCs}": Decimal(1),
+}
 _RATIO: Final = {"": Decimal(1), "1": Decimal(1), "{ratio}": Decimal(1)}
 _FRACTION: Final = {"": Decimal(1), "1": Decimal(1), "%": Decimal("0.01")}
 
