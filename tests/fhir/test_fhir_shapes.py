@@ -190,29 +190,24 @@ def test_car_t_is_a_line_of_its_own_and_implies_relapse() -> None:
     assert "relapse_from_lines" in _codes(res)
 
 
+def _orders(*orders: tuple[str, str]) -> list[dict[str, Any]]:
+    """MedicationRequests (start day, agent name as text)."""
+    return [
+        _request(f"o{i}", day, medicationCodeableConcept={"text": name})
+        for i, (day, name) in enumerate(orders)
+    ]
+
+
 def test_single_agent_maintenance_after_induction_is_not_a_relapse() -> None:
-    res = bundle_to_record(
-        make_bundle(
-            _request("v", "2025-01-15", medicationCodeableConcept={"text": "bortezomib"}),
-            _request("d", "2025-01-15", medicationCodeableConcept={"text": "dexamethasone"}),
-            _request("c", "2025-01-15", medicationCodeableConcept={"text": "cyclophosphamide"}),
-            _request("r", "2025-08-01", medicationCodeableConcept={"text": "lenalidomide"}),
-        )
-    )
+    vcd = [("2025-01-15", "bortezomib"), ("2025-01-15", "dexamethasone"), ("2025-01-15", "cyclophosphamide")]
+    res = bundle_to_record(make_bundle(*_orders(*vcd, ("2025-08-01", "lenalidomide"))))
     assert len(res.record["therapy_history"]) == 2
     assert res.record["phase"] == "newly_diagnosed"
 
 
 def test_a_second_combination_line_implies_relapse() -> None:
-    res = bundle_to_record(
-        make_bundle(
-            _request("v", "2024-01-15", medicationCodeableConcept={"text": "bortezomib"}),
-            _request("r", "2024-01-15", medicationCodeableConcept={"text": "lenalidomide"}),
-            _request("k", "2025-03-01", medicationCodeableConcept={"text": "carfilzomib"}),
-            _request("d", "2025-03-01", medicationCodeableConcept={"text": "daratumumab"}),
-            onset="2024-01-10",
-        )
-    )
+    orders = [("2024-01-15", "bortezomib"), ("2024-01-15", "lenalidomide"), ("2025-03-01", "carfilzomib")]
+    res = bundle_to_record(make_bundle(*_orders(*orders, ("2025-03-01", "daratumumab")), onset="2024-01-10"))
     assert [sorted(ln["agents"]) for ln in res.record["therapy_history"]] == [
         ["bortezomib", "lenalidomide"],
         ["carfilzomib", "daratumumab"],

@@ -552,6 +552,10 @@ def _h_mde(e: Entry, fld: str, day: date, st: ImportState) -> None:
     st.add(fld, day, events, e.path)
 
 
+def _unknown_value(st: ImportState, path: str, fld: str, holder: Mapping[str, Any], accepted: str) -> None:
+    st.why("unknown_value", f"{path}.value[x]", field=fld, value=_value_text(holder), accepted=accepted)
+
+
 def _cyto_value(fld: str, holder: Mapping[str, Any], path: str, st: ImportState) -> Any:
     if fld == "del_17p_clonal_fraction_pct":
         return _plain_number(holder.get("valueQuantity"), f"{path}.valueQuantity", fld, _PERCENT, st)
@@ -562,23 +566,11 @@ def _cyto_value(fld: str, holder: Mapping[str, Any], path: str, st: ImportState)
                 return n
         if _finding(holder) is False:
             return "none"
-        st.why(
-            "unknown_value",
-            f"{path}.value[x]",
-            field=fld,
-            value=_value_text(holder),
-            accepted="none|monoallelic|biallelic (or not detected)",
-        )
+        _unknown_value(st, path, fld, holder, "none|monoallelic|biallelic (or not detected)")
         return None
     v = _finding(holder)
     if v is None:
-        st.why(
-            "unknown_value",
-            f"{path}.value[x]",
-            field=fld,
-            value=_value_text(holder),
-            accepted="detected|not detected",
-        )
+        _unknown_value(st, path, fld, holder, "detected|not detected")
     return v
 
 
@@ -682,13 +674,7 @@ def _h_genomic_variant(e: Entry, fld: str, day: date, st: ImportState) -> None:
         return
     present = _finding(r)
     if present is None and any(k.startswith("value") for k in r):
-        st.why(
-            "unknown_value",
-            f"{e.path}.value[x]",
-            field=found,
-            value=_value_text(r),
-            accepted="present|absent",
-        )
+        _unknown_value(st, e.path, found, r, "present|absent")
         return
     if found == "del_1p32" and present is not False:
         # del(1p32) is recorded as none / monoallelic / biallelic: a reported deletion does not say which.
