@@ -155,3 +155,34 @@ def test_a_secondary_neoplasm_of_bone_is_not_an_extramedullary_lesion(text: str)
 def test_ife_test_names(example: str) -> None:
     expected = "urine_ife" if ("rine" in example or "尿" in example) else "serum_ife"
     assert T.ife_test_from_text(example) == expected
+
+
+def test_site_aliases_name_knowledge_base_sites() -> None:
+    from mmemd.knowledge import vocabulary
+
+    assert set(DATA["site_aliases"]) <= vocabulary().site_ids
+
+
+@pytest.mark.parametrize(
+    ("text", "site"),
+    [
+        ("胃窦", "gastrointestinal"),
+        ("Colon", "gastrointestinal"),
+        ("左侧睾丸", "testis"),
+        ("皮下", "soft_tissue"),
+    ],
+)
+def test_site_aliases_are_read(text: str, site: str) -> None:
+    from mmemd.fhir import _codes as C
+
+    assert C.site_from_text(text) == site
+
+
+@pytest.mark.parametrize(
+    ("text", "site"),
+    [("胃髓外浆细胞瘤", "gastrointestinal"), ("Plasmacytoma of the small bowel", "gastrointestinal")],
+)
+def test_site_aliases_inside_a_text(text: str, site: str) -> None:
+    from mmemd.fhir import _codes as C
+
+    assert C.site_in_text(text) == site

@@ -187,6 +187,9 @@ def site_from_text(text: str) -> str | None:
 @lru_cache(maxsize=1)
 def _all_site_names() -> Mapping[str, str]:
     out = dict(site_names())
+    for site, names in T.site_aliases().items():
+        for name in names:
+            out.setdefault(_norm(name), site)
     for r in _SITE_ROWS:
         site = SNOMED_SITES.get(r.code)
         if site is not None:

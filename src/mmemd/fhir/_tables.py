@@ -456,3 +456,8 @@ def ife_test_from_text(text: str) -> str | None:
     if not test.search(t):
         return None
     return "urine_ife" if urine.search(t) else "serum_ife"
+
+
+def site_aliases() -> Mapping[str, tuple[str, ...]]:
+    """Body site names the site vocabulary does not list -> the site id (``text_patterns.yaml`` ``site_aliases``)."""
+    return {str(k): tuple(str(n) for n in v) for k, v in _load("text_patterns.yaml")["site_aliases"].items()}
