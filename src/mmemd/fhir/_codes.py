@@ -191,9 +191,9 @@ def _all_site_names() -> Mapping[str, str]:
         for name in names:
             out.setdefault(_norm(name), site)
     for r in _SITE_ROWS:
-        site = SNOMED_SITES.get(r.code)
-        if site is not None:
-            out.setdefault(_norm(r.display), site)
+        of_row = SNOMED_SITES.get(r.code)
+        if of_row is not None:
+            out.setdefault(_norm(r.display), of_row)
     return MappingProxyType(out)
 
 
