@@ -563,3 +563,12 @@ def test_ecog_by_local_name_and_marrow_percent_in_annotated_ucum() -> None:
     res = bundle_to_record(make_bundle(ecog, marrow))
     assert res.record["ecog"] == 2
     assert str(res.record["diagnosis"]["clonal_bone_marrow_plasma_cells_pct"]) == "40"
+
+
+def test_a_response_assessment_named_in_text_saying_progression_is_a_relapse() -> None:
+    status = obs("R1", "2025-09-01", {"valueString": "疾病进展（PD）"}, system="urn:oid:1.2.156.1")
+    status["code"]["text"] = "疗效评估"
+    res = bundle_to_record(
+        make_bundle(_request("v", "2025-01-15", medicationCodeableConcept={"text": "bortezomib"}), status)
+    )
+    assert res.record["phase"] == "relapsed_refractory"

@@ -186,3 +186,8 @@ def test_site_aliases_inside_a_text(text: str, site: str) -> None:
     from mmemd.fhir import _codes as C
 
     assert C.site_in_text(text) == site
+
+
+@pytest.mark.parametrize("example", DATA["disease_status_test"]["examples"])
+def test_disease_status_test_names(example: str) -> None:
+    assert T.names_disease_status(example)

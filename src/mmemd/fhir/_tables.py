@@ -461,3 +461,13 @@ def ife_test_from_text(text: str) -> str | None:
 def site_aliases() -> Mapping[str, tuple[str, ...]]:
     """Body site names the site vocabulary does not list -> the site id (``text_patterns.yaml`` ``site_aliases``)."""
     return {str(k): tuple(str(n) for n in v) for k, v in _load("text_patterns.yaml")["site_aliases"].items()}
+
+
+@lru_cache(maxsize=1)
+def _status_test_pattern() -> re.Pattern[str]:
+    return re.compile(str(_load("text_patterns.yaml")["disease_status_test"]["pattern"]), re.I)
+
+
+def names_disease_status(text: str) -> bool:
+    """Whether a test's name names a disease status / response assessment (``text_patterns.yaml``)."""
+    return bool(_status_test_pattern().search(_nfkc(text)))

@@ -71,6 +71,9 @@ def _target(e: Entry, st: ImportState) -> C.Target | None:
             if ife is not None and ife in C.MMEMD_CODES:
                 st.why("ife_test_from_text", f"{e.path}.code", name=t, field=ife)
                 return C.MMEMD_CODES[ife]
+            if T.names_disease_status(t):
+                st.why("ife_test_from_text", f"{e.path}.code", name=t, field="disease status")
+                return C.Target("disease_status", "disease_status")
     if e.resource.get("component") and _component_cyto(e.resource["component"]):
         return C.MMEMD_CODES["cytogenetics"]
     if isinstance(e.resource.get("valueString"), str) and any(
