@@ -553,7 +553,7 @@ def test_immunofixation_named_in_text(name: str, value: str, field: str, expecte
     o["code"]["text"] = name
     res = bundle_to_record(make_bundle(o))
     assert res.record["assessments"][0][field] == expected
-    assert "ife_test_from_text" in _codes(res)
+    assert "test_from_name" in _codes(res)
 
 
 def test_ecog_by_local_name_and_marrow_percent_in_annotated_ucum() -> None:

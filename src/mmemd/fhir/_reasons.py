@@ -121,7 +121,7 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "site {site} found in the text {text!r} (the one site it names)",
         "在文本 {text!r} 中找到部位 {site}（文本仅提及这一部位）",
     ),
-    "ife_test_from_text": (
+    "test_from_name": (
         "test {name!r} (no listed code) read as {field} by its name (pattern table)",
         "检验项目 {name!r} 按名称（模式表）识别为 {field}",
     ),

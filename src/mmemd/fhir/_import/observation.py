@@ -67,12 +67,12 @@ def _target(e: Entry, st: ImportState) -> C.Target | None:
         system == C.LOINC and code in C.LOINC_CODES for system, code, _ in codings(cc)
     ):
         for t in texts(cc):
-            ife = T.ife_test_from_text(t)
+            ife = T.test_from_name(t)
             if ife is not None and ife in C.MMEMD_CODES:
-                st.why("ife_test_from_text", f"{e.path}.code", name=t, field=ife)
+                st.why("test_from_name", f"{e.path}.code", name=t, field=ife)
                 return C.MMEMD_CODES[ife]
             if T.names_disease_status(t):
-                st.why("ife_test_from_text", f"{e.path}.code", name=t, field="disease status")
+                st.why("test_from_name", f"{e.path}.code", name=t, field="disease status")
                 return C.Target("disease_status", "disease_status")
     if e.resource.get("component") and _component_cyto(e.resource["component"]):
         return C.MMEMD_CODES["cytogenetics"]
