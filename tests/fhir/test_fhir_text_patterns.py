@@ -154,7 +154,7 @@ def test_a_secondary_neoplasm_of_bone_is_not_an_extramedullary_lesion(text: str)
 @pytest.mark.parametrize("example", DATA["ife_test"]["examples"])
 def test_ife_test_names(example: str) -> None:
     expected = "urine_ife" if ("rine" in example or "尿" in example) else "serum_ife"
-    assert T.test_from_name(example) == expected
+    assert T.ife_from_test_name(example) == expected
 
 
 def test_site_aliases_name_knowledge_base_sites() -> None:

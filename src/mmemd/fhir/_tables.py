@@ -449,7 +449,7 @@ def _ife_test_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return re.compile(str(d["pattern"]), re.I), re.compile(str(d["urine"]), re.I)
 
 
-def test_from_name(text: str) -> str | None:
+def ife_from_test_name(text: str) -> str | None:
     """``serum_ife`` / ``urine_ife`` when a test's name names an immunofixation (``text_patterns.yaml``)."""
     t = _nfkc(text)
     test, urine = _ife_test_patterns()

@@ -67,7 +67,7 @@ def _target(e: Entry, st: ImportState) -> C.Target | None:
         system == C.LOINC and code in C.LOINC_CODES for system, code, _ in codings(cc)
     ):
         for t in texts(cc):
-            ife = T.test_from_name(t)
+            ife = T.ife_from_test_name(t)
             if ife is not None and ife in C.MMEMD_CODES:
                 st.why("test_from_name", f"{e.path}.code", name=t, field=ife)
                 return C.MMEMD_CODES[ife]
