@@ -25,8 +25,8 @@ def _load(p: Path) -> dict[str, Any]:
 
 def test_corpus_covers_every_convention() -> None:
     assert [p.stem for p in BUNDLES] == [
-        "chinese-ehr",
         "chinese-ehr-relapse-text",
+        "chinese-ehr",
         "fhir-spec-labs",
         "mcode-relapsed-emd",
         "synthea-transaction",
