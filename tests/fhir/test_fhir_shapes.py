@@ -572,3 +572,42 @@ def test_a_response_assessment_named_in_text_saying_progression_is_a_relapse() -
         make_bundle(_request("v", "2025-01-15", medicationCodeableConcept={"text": "bortezomib"}), status)
     )
     assert res.record["phase"] == "relapsed_refractory"
+
+
+def _structure_bundle(with_body_site: bool) -> dict[str, Any]:
+    condition = _condition(
+        "les",
+        {"coding": [{"system": ICD10CM, "code": "C90.20"}]},
+        extension=[
+            {
+                "url": "http://hl7.org/fhir/StructureDefinition/bodySite",
+                "valueReference": {"reference": "BodyStructure/bs1"},
+            }
+        ],
+    )
+    if with_body_site:
+        condition["bodySite"] = [{"text": "Liver"}]
+    structure = {
+        "resourceType": "BodyStructure",
+        "id": "bs1",
+        "patient": {"reference": "Patient/p1"},
+        "location": {"coding": [{"system": SCT, "code": "10200004", "display": "Liver structure"}]},
+    }
+    size = obs(
+        "21889-1",
+        "2025-01-21",
+        {
+            "component": [_component("33728-7", qty(45, "mm")), _component("33729-5", qty(30, "mm"))],
+            "focus": [{"reference": "BodyStructure/bs1"}],
+        },
+    )
+    return make_bundle(condition, structure, size)
+
+
+@pytest.mark.parametrize("with_body_site", [True, False])
+def test_a_body_structure_of_a_lesion_condition_is_that_lesion(with_body_site: bool) -> None:
+    res = bundle_to_record(_structure_bundle(with_body_site))
+    [lesion] = res.record["lesions"]
+    assert (lesion["id"], lesion["site"], lesion["relation_to_bone"]) == ("les", "liver", "none")
+    [measured] = res.record["assessments"][0]["plasmacytomas"]
+    assert measured["lesion"] == "les" and str(measured["longest_cm"]) == "4.5"

@@ -192,6 +192,7 @@ def map_conditions(
             bool(e.resource.get("bodySite"))
             or extension(e.resource, C.EXT_LESION) is not None
             or (k == "extramedullary_plasmacytoma" and _site_in_code_text(e) is not None)
+            or any("BodyStructure" in (r or "") for r in _extension_refs(e))
         )
         if k == "secondary_neoplasm":
             secondary.append((e, coded))
@@ -234,6 +235,9 @@ def map_conditions(
 
     lesions: list[dict[str, Any]] = []
     seen: set[str] = set()
+    # A BodyStructure a lesion Condition refers to (a reference extension, R4's way to point bodySite at a
+    # BodyStructure) is that lesion's structure, not another lesion: its measurements belong to the Condition's lesion.
+    structure_of: dict[str, tuple[dict[str, Any], Entry, Coded]] = {}
     for e, coded in lesion_entries:
         if not _lesion_present(e, st):
             continue
@@ -242,8 +246,23 @@ def map_conditions(
             continue
         seen.add(les["id"])
         lesions.append(les)
+        for r in _extension_refs(e):
+            structure_of[r] = (les, e, coded)
     for e in structures:
         if e.ref and e.ref in st.lesion_ids:
+            continue
+        own = [x for x in (e.ref, e.full_url) if x]
+        found = next((structure_of[x] for x in own if x in structure_of), None)
+        if found is not None:
+            owner, cond, coded = found
+            for x in own:
+                st.lesion_ids[x] = str(owner["id"])
+            if "site" not in owner:
+                site = _lesion(e, ImportState(), None).get("site")
+                if site is not None:
+                    owner["site"] = site
+                    if "relation_to_bone" not in owner:
+                        _relation_from_coding(owner, coded, cond.path, st, _lesion_texts(cond))
             continue
         refs = {e.ref, e.full_url} - {None}
         if extension(e.resource, C.EXT_LESION) is None and not refs & structure_refs:
@@ -385,6 +404,16 @@ def _lesion(e: Entry, st: ImportState, coded: Coded | None) -> dict[str, Any]:
 
 # Sites that say a C90.2 lesion is bone-related, not extraosseous: the bone itself, or a paraskeletal site.
 _PARASKELETAL_SITES: Final = frozenset({"paravertebral"})
+
+
+def _extension_refs(e: Entry) -> list[str]:
+    """References in a resource's extensions (R4 points a Condition's body site at a BodyStructure this way)."""
+    out = []
+    for ext in e.resource.get("extension") or []:
+        r = ref_of(ext.get("valueReference")) if isinstance(ext, Mapping) else None
+        if r:
+            out.append(r)
+    return out
 
 
 def _lesion_texts(e: Entry) -> list[str]:
