@@ -201,8 +201,10 @@ def _orders(*orders: tuple[str, str]) -> list[dict[str, Any]]:
 def test_single_agent_maintenance_after_induction_is_not_a_relapse() -> None:
     vcd = [("2025-01-15", "bortezomib"), ("2025-01-15", "dexamethasone"), ("2025-01-15", "cyclophosphamide")]
     res = bundle_to_record(make_bundle(*_orders(*vcd, ("2025-08-01", "lenalidomide"))))
-    assert len(res.record["therapy_history"]) == 2
+    [line] = res.record["therapy_history"]  # maintenance stays in the line it follows
+    assert sorted(line["agents"]) == ["bortezomib", "cyclophosphamide", "dexamethasone", "lenalidomide"]
     assert res.record["phase"] == "newly_diagnosed"
+    assert "maintenance_joins_line" in _codes(res)
 
 
 def test_a_second_combination_line_implies_relapse() -> None:

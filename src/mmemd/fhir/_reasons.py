@@ -46,9 +46,9 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "阶段设为 relapsed_refractory：诊断名称 {text!r} 为复发或难治性骨髓瘤",
     ),
     "relapse_from_lines": (
-        "phase set to relapsed_refractory: therapy line {line} (a new combination or cellular/bispecific therapy after "
-        "an earlier line) implies progression or relapse",
-        "阶段设为 relapsed_refractory：第 {line} 线治疗（在前线治疗之后的新联合方案或细胞/双特异性抗体治疗）提示疾病进展或复发",
+        "phase set to relapsed_refractory: therapy line {line} (a new treatment after an earlier line, not maintenance) "
+        "implies progression or relapse",
+        "阶段设为 relapsed_refractory：第 {line} 线治疗（前线治疗之后的新治疗，非维持治疗）提示疾病进展或复发",
     ),
     "m_protein_progression": (
         "{field} rose from its nadir after a therapy line started by at least 25% and the IMWG absolute minimum "
@@ -88,6 +88,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "stem cell transplant {what} says neither autologous nor allogeneic: read as autologous (asct), the myeloma "
         "transplant; check it",
         "造血干细胞移植 {what} 未注明自体或异基因：按骨髓瘤常用的自体移植读取，请核对",
+    ),
+    "maintenance_joins_line": (
+        "{agent} alone after a combination line, without recorded progression: maintenance, kept in that line",
+        "{agent} 单药用于联合方案之后且无疾病进展记录：视为维持治疗，归入该线",
     ),
     "procedure_from_text": (
         "procedure {procedure} read from its text {name!r} (pattern table)",

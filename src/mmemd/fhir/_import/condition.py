@@ -514,21 +514,23 @@ def progression_after_therapy(st: ImportState, treated_since: list[date] | None 
 
 
 def later_line(st: ImportState) -> tuple[str, int] | None:
-    """A second or later therapy line that is a new treatment, not maintenance: the path and number of the first
-    line numbered 2 or more (mmemd's line extension or the line rule) with a combination of agents or a CAR-T /
-    bispecific product. A new line is begun for progression (or intolerance) [I]; a single IMiD or proteasome
-    inhibitor after induction is read as maintenance, not as a new line."""
+    """A second or later therapy line that is a new treatment: the path and number of the first line numbered 2 or
+    more (mmemd's line extension or the line rule) that is not a maintenance agent alone nor local therapy alone
+    (radiotherapy, surgery). A new line is begun for progression (or intolerance) [I]."""
+    from mmemd.fhir._import.medication import MAINTENANCE_AGENTS
     from mmemd.knowledge import vocabulary
 
     v = vocabulary()
     for f in sorted(st.facts.get("therapy_history", []), key=lambda x: x.value.get("line") or 0):
         number = f.value.get("line")
-        agents = [a for a in f.value.get("agents") or [] if a != "dexamethasone"]
-        if not isinstance(number, int) or number < 2:
+        agents = list(f.value.get("agents") or [])
+        if not isinstance(number, int) or number < 2 or not agents:
             continue
-        classes = {t.cls for a in agents if (t := v.agents.get(a) or v.procedures.get(a)) is not None}
-        if len(agents) >= 2 or classes & {"car_t", "bispecific_antibody"}:
-            return f.path, number
+        local = {t.id for a in agents if (t := v.procedures.get(a)) is not None and t.cls == "local_therapy"}
+        treatment = [a for a in agents if a not in local]
+        if not treatment or (len(treatment) == 1 and treatment[0] in MAINTENANCE_AGENTS):
+            continue  # maintenance alone, or radiotherapy / surgery alone
+        return f.path, number
     return None
 
 

@@ -5,7 +5,9 @@ medication opens a new line when its agent is not in the current line and it sta
 ``LINE_JOIN_DAYS`` after the line's start, or when progression was recorded after the current line started; a
 repeat of an agent already in the line (the next cycle's order) continues it; medications started on the same day
 are one regimen and open or join a line together; a procedure joins the latest line
-started on or before its date (a transplant consolidates the line it follows), except CAR-T, a line of its own.
+started on or before its date (a transplant consolidates the line it follows), except CAR-T, a line of its own; a
+maintenance agent alone (lenalidomide, thalidomide, bortezomib, ixazomib; no dexamethasone) started after a
+combination line without progression is maintenance and joins it.
 """
 
 from __future__ import annotations
@@ -107,6 +109,19 @@ def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str |
             return agents
     st.why("unknown_agent", path, what=code_label(cc))
     return None
+
+
+# The agents given as maintenance after induction (alone, without dexamethasone) [I].
+MAINTENANCE_AGENTS: Final = frozenset({"lenalidomide", "thalidomide", "bortezomib", "ixazomib"})
+
+
+def _maintenance(group: list[tuple[Entry, str]], current: _Line) -> bool:
+    """A maintenance agent alone (no dexamethasone: a steroid with it makes it a treatment regimen) started after a
+    combination line, without recorded progression: maintenance, part of that line (IMWG counts induction,
+    transplant, consolidation and maintenance as one line) [I]."""
+    agents = {tid for _, tid in group}
+    before = set(current.agents) - {"dexamethasone"}
+    return len(agents) == 1 and agents <= MAINTENANCE_AGENTS and len(before) >= 2
 
 
 def _is_regimen(tid: str) -> bool:
@@ -227,8 +242,13 @@ def map_therapy(therapies: list[Entry], by_ref: Mapping[str, Entry], st: ImportS
         if current is not None and current.start is not None:
             progressed = any(current.start < d <= start for d in progression)
             within = (start - current.start).days <= LINE_JOIN_DAYS
-            if not progressed and (within or all(tid in current.agents for _, tid in by_day[start])):
+            same = all(tid in current.agents for _, tid in by_day[start])
+            maintenance = not within and not same and _maintenance(by_day[start], current)
+            if not progressed and (within or same or maintenance):
                 target = current
+                if maintenance:
+                    for e, tid in by_day[start]:
+                        st.why("maintenance_joins_line", e.path, agent=tid)
         if target is None:
             target = _Line(None, start)
             inferred.append(target)
