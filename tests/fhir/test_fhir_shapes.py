@@ -613,3 +613,20 @@ def test_a_body_structure_of_a_lesion_condition_is_that_lesion(with_body_site: b
     assert (lesion["id"], lesion["site"], lesion["relation_to_bone"]) == ("les", "liver", "none")
     [measured] = res.record["assessments"][0]["plasmacytomas"]
     assert measured["lesion"] == "les" and str(measured["longest_cm"]) == "4.5"
+
+
+def test_medication_start_fallbacks() -> None:
+    statement = {
+        "resourceType": "MedicationStatement",
+        "id": "s1",
+        "status": "active",
+        "medicationCodeableConcept": {"text": "lenalidomide"},
+        "subject": {"reference": "Patient/p1"},
+        "dateAsserted": "2025-02-01",
+    }
+    order = _request("o1", "2025-02-01", medicationCodeableConcept={"text": "bortezomib"})
+    del order["authoredOn"]
+    order["dispenseRequest"] = {"validityPeriod": {"start": "2025-02-01"}}
+    res = bundle_to_record(make_bundle(statement, order))
+    [line] = res.record["therapy_history"]
+    assert (sorted(line["agents"]), line["start"]) == (["bortezomib", "lenalidomide"], "2025-02-01")

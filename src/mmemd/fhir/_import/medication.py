@@ -166,7 +166,11 @@ def _start(e: Entry) -> date | None:
             bounds = (((d or {}).get("timing") or {}).get("repeat") or {}).get("boundsPeriod") or {}
             if bounds.get("start") is not None:
                 return parse_date(bounds["start"])[0]
-        return parse_date(r.get("authoredOn"))[0]
+        authored = parse_date(r.get("authoredOn"))[0]
+        if authored is not None:
+            return authored
+        validity = ((r.get("dispenseRequest") or {}).get("validityPeriod") or {}).get("start")
+        return parse_date(validity)[0]
     for key in ("effectiveDateTime", "performedDateTime"):
         if r.get(key) is not None:
             return parse_date(r[key])[0]
@@ -174,6 +178,9 @@ def _start(e: Entry) -> date | None:
         p = r.get(key)
         if isinstance(p, Mapping) and p.get("start") is not None:
             return parse_date(p["start"])[0]
+    if e.rtype == "MedicationStatement":
+        # No period: the date the statement was made (the medication was being taken then).
+        return parse_date(r.get("dateAsserted"))[0]
     return None
 
 
