@@ -62,11 +62,8 @@ def test_nothing_dropped_silently(path: Path) -> None:
         ("chinese-ehr", "extramedullary", "newly_diagnosed"),
         # local codes with Chinese names only: diagnosis, labs, IFE, FISH text, transplant, a regimen by name
         ("chinese-ehr-relapse-text", "extramedullary", "relapsed_refractory"),
-        (
-            "us-core-ndmm",
-            "indeterminate",
-            "newly_diagnosed",
-        ),  # no imaging result: lesions unknown, not "none"
+        # its imaging report says "no extramedullary soft-tissue mass": lesions known none
+        ("us-core-ndmm", "none", "newly_diagnosed"),
     ],
 )
 def test_assessment_an_integration_engineer_expects(name: str, category: str, phase: str) -> None:

@@ -158,6 +158,16 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "imaging report read: its text names no plasmacytoma",
         "已读取影像报告：文本未提及浆细胞瘤",
     ),
+    "no_extramedullary_lesion_in_report": (
+        "this imaging report states that there is no extramedullary lesion and no resource gives one: lesions are "
+        "recorded as none",
+        "该影像报告明确写明无髓外病灶，且无其他资源提供病灶：病灶记录为无",
+    ),
+    "no_extramedullary_lesion_overruled": (
+        "this imaging report states that there is no extramedullary lesion, but another resource gives a lesion: the "
+        "lesions are kept",
+        "该影像报告写明无髓外病灶，但其他资源提供了病灶：保留这些病灶",
+    ),
     "no_report_text": (
         "imaging report without a conclusion or a text/plain presentedForm: nothing to read",
         "影像报告既无结论也无纯文本呈现内容，无可读取内容",

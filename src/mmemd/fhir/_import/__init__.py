@@ -252,6 +252,14 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
     if cyto:
         record["cytogenetics"] = cyto
     none_found = latest(st, "lesions")
+    if not lesions and none_found is not True and st.no_emd_reports:
+        # An imaging report said explicitly "no extramedullary lesion" and nothing else gives one: known none.
+        for path in st.no_emd_reports:
+            st.why("no_extramedullary_lesion_in_report", path)
+        none_found = True
+    elif lesions:
+        for path in st.no_emd_reports:
+            st.why("no_extramedullary_lesion_overruled", path)
     if lesions or none_found is True:
         record["lesions"] = lesions
     assessments = assessment_block(st, {les["id"] for les in lesions})
