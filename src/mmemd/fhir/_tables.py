@@ -250,11 +250,18 @@ def cytogenetic_field(text: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _cytogenetic_report_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def _cytogenetic_report_patterns() -> tuple[
+    re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]
+]:
     data = _load("text_patterns.yaml")
     return tuple(  # type: ignore[return-value]
         re.compile(str(data[k]["pattern"]), re.I)
-        for k in ("cytogenetic_report", "cytogenetic_not_assessed", "cytogenetic_negative")
+        for k in (
+            "cytogenetic_report",
+            "cytogenetic_not_assessed",
+            "cytogenetic_negative",
+            "cytogenetic_positive",
+        )
     )
 
 
@@ -284,16 +291,44 @@ def _clauses(text: str) -> list[str]:
     return [c.strip() for c in out if c.strip()]
 
 
+# What may stand beside a finding's name in a clause that only lists it ("FISH: t(4;14)(p16;q32)",
+# "45,X,-Y,t(14;16)(q32;q23)[8]", "IGH/FGFR3 fusion"): a "label:" prefix, parenthesised or bracketed detail, ISCN
+# bands and cell counts, the kind of abnormality.
+_LISTED_ONLY: Final = re.compile(
+    r"^[^:]*:|\([^()]*\)|\[[^\[\]]*\]|\b[pq]\d+(\.\d+)*\b|\b(fusion|rearrangement|translocation|deletion|gain|"
+    r"amplification|loss|abnormality|of|chromosome)\b|融合|易位|缺失|扩增|重排|异常",
+    re.I,
+)
+
+
+def _only_names(clause: str, name: re.Pattern[str]) -> bool:
+    """Whether the clause says nothing but the finding's name (a list of the abnormalities found)."""
+    rest = _LISTED_ONLY.sub(" ", name.sub(" ", clause))
+    return not any(ch.isalpha() for ch in rest)
+
+
 def cytogenetic_findings(text: str) -> list[tuple[str, bool]]:
-    """``(record field, detected)`` for each clause of a cytogenetics report that names a finding, in order; a
-    clause saying the test was not done gives nothing."""
-    _, not_assessed, negative = _cytogenetic_report_patterns()
+    """``(record field, detected)`` for each clause of a cytogenetics report that names a finding, in order.
+
+    A clause saying the test was not done gives nothing; a negative wording gives false and wins over a positive
+    word in the same clause ("No deletion of 17p detected", "1q21扩增未检出"); a positive wording gives true; a
+    clause that only names the finding (a list of abnormalities, an ISCN karyotype) gives true; anything else
+    ("t(4;14) pending", "del(17p) equivocal") gives nothing."""
+    _, not_assessed, negative, positive = _cytogenetic_report_patterns()
     found: list[tuple[str, bool]] = []
     for clause in _clauses(_nfkc(text)):
-        fld = next((f for f, p in cytogenetic_patterns() if p.search(clause)), None)
-        if fld is None or fld in ("del_1p32", "del_17p_clonal_fraction_pct") or not_assessed.search(clause):
+        row = next(((f, p) for f, p in cytogenetic_patterns() if p.search(clause)), None)
+        if (
+            row is None
+            or row[0] in ("del_1p32", "del_17p_clonal_fraction_pct")
+            or not_assessed.search(clause)
+        ):
             continue  # del(1p32) needs its allele count, the clonal fraction a number: not read from prose
-        found.append((fld, negative.search(clause) is None))
+        fld, name = row
+        if negative.search(clause):
+            found.append((fld, False))
+        elif positive.search(clause) or _only_names(clause, name):
+            found.append((fld, True))
     return found
 
 
