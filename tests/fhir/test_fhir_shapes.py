@@ -630,3 +630,57 @@ def test_medication_start_fallbacks() -> None:
     res = bundle_to_record(make_bundle(statement, order))
     [line] = res.record["therapy_history"]
     assert (sorted(line["agents"]), line["start"]) == (["bortezomib", "lenalidomide"], "2025-02-01")
+
+
+def _probe(gene: dict[str, Any], change: str | None, answer: str) -> dict[str, Any]:
+    """A FISH probe result as mCODE / Genomics Reporting send it: the gene studied, perhaps a change type, and a
+    Present (LA9633-4) / Absent (LA9634-2) answer."""
+    comps = [_component("48018-6", {"valueCodeableConcept": gene})]
+    if change is not None:
+        comps.append(_component("48019-4", {"valueCodeableConcept": {"text": change}}))
+    display = {"LA9633-4": "Present", "LA9634-2": "Absent"}[answer]
+    value = {"coding": [{"system": LOINC, "code": answer, "display": display}]}
+    return obs("69548-6", "2025-01-12", {"valueCodeableConcept": value, "component": comps})
+
+
+def _hgnc(code: str, symbol: str) -> dict[str, Any]:
+    return {"coding": [{"system": "http://www.genenames.org/geneId", "code": code, "display": symbol}]}
+
+
+@pytest.mark.parametrize(
+    ("gene", "change", "answer", "expected"),
+    [
+        # The IGH/FGFR3 probe is the t(4;14) test; the change type names the translocation, not a gene pair.
+        (_hgnc("HGNC:3690", "FGFR3"), "translocation t(4;14)(p16;q32)", "LA9634-2", {"t_4_14": False}),
+        (_hgnc("HGNC:3690", "FGFR3"), None, "LA9633-4", {"t_4_14": True}),
+        ({"text": "NSD2 (WHSC1) break-apart probe"}, None, "LA9633-4", {"t_4_14": True}),
+        ({"text": "MMSET"}, "rearrangement", "LA9634-2", {"t_4_14": False}),
+        (_hgnc("HGNC:1582", "CCND1"), "translocation", "LA9633-4", {"t_11_14": True}),
+        (_hgnc("HGNC:6776", "MAF"), None, "LA9634-2", {"t_14_16": False}),
+        (_hgnc("HGNC:6408", "MAFB"), None, "LA9634-2", {"t_14_20": False}),
+        (_hgnc("HGNC:11998", "TP53"), "deletion", "LA9634-2", {"del_17p": False}),
+        (_hgnc("HGNC:19083", "CKS1B"), None, "LA9633-4", {"gain_1q": True}),
+        (_hgnc("HGNC:1789", "CDKN2C"), None, "LA9634-2", {"del_1p32": "none"}),
+    ],
+)
+def test_a_fish_probe_reads_as_the_abnormality_its_gene_tests(
+    gene: dict[str, Any], change: str | None, answer: str, expected: dict[str, Any]
+) -> None:
+    res = bundle_to_record(make_bundle(_probe(gene, change, answer)))
+    assert res.record["cytogenetics"] == expected
+    assert "cytogenetics_from_variant" in _codes(res)
+
+
+@pytest.mark.parametrize(
+    ("gene", "change"),
+    [
+        (_hgnc("HGNC:3690", "FGFR3"), "missense_variant"),  # an FGFR3 point mutation is not t(4;14)
+        (_hgnc("HGNC:19083", "CKS1B"), "copy number loss"),  # a loss of 1q21 is not gain(1q)
+        ({"text": "MAFA"}, None),  # not MAF: whole gene names only
+    ],
+)
+def test_a_studied_gene_with_another_kind_of_change_is_not_its_abnormality(
+    gene: dict[str, Any], change: str | None
+) -> None:
+    res = bundle_to_record(make_bundle(_probe(gene, change, "LA9633-4")))
+    assert "cytogenetics" not in res.record and "unknown_value" in _codes(res)

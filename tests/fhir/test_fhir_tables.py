@@ -16,6 +16,7 @@ _TARGETS = {
     "transplant_unspecified",
     "product",
     "variant_gene",
+    "studied_gene",
     "variant_location",
     "variant_change",
     "quantity",
@@ -162,3 +163,12 @@ def test_a_cyclic_parent_chain_gives_no_site() -> None:
     a = Row("1", "s", "a", "body_site", "memory", parent="2")
     b = Row("2", "s", "b", "body_site", "memory", parent="1")
     assert site_of_concept((a, b), "1") is None
+
+
+def test_every_studied_gene_names_a_cytogenetic_field_with_its_kind_of_change() -> None:
+    from mmemd.fhir._import.observation import _FIELD_CHANGE
+
+    genes = [r for r in all_rows() if r.target == "studied_gene"]
+    assert {r.display for r in genes} >= {"FGFR3", "NSD2", "CCND1", "MAF", "MAFB", "TP53", "CKS1B", "CDKN2C"}
+    for r in genes:
+        assert r.code.startswith("HGNC:") and r.field in _FIELD_CHANGE, r

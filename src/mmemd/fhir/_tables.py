@@ -73,6 +73,7 @@ def all_rows() -> tuple[Row, ...]:
     obs = _load("observations.yaml")
     out += [_row(r) for r in obs["rows"]]
     out += [_row(r) for r in obs["ecog"]]
+    out += [_row(r) for r in obs["studied_genes"]]
     out += [_row(r, "extension") for r in obs["extensions"]]
     out += [_row(r) for r in _load("reports.yaml")["rows"]]
     loinc = _load("loinc.yaml")
@@ -210,6 +211,30 @@ def _observation_index() -> tuple[Mapping[tuple[str, str], Row], Mapping[str, Ro
     codes = {(r.system, r.code): r for r in map(_row, obs["rows"])}
     exts = {r.code: r for r in (_row(x, "extension") for x in obs["extensions"])}
     return MappingProxyType(codes), MappingProxyType(exts)
+
+
+@lru_cache(maxsize=1)
+def _studied_genes() -> tuple[Mapping[str, str], re.Pattern[str]]:
+    rows = _load("observations.yaml")["studied_genes"]
+    by_code = {str(r["code"]).upper(): str(r["field"]) for r in rows}
+    by_name = {str(n).upper(): str(r["field"]) for r in rows for n in r["names"]}
+    names = re.compile(
+        r"(?<![A-Za-z0-9])("
+        + "|".join(sorted(map(re.escape, by_name), key=len, reverse=True))
+        + r")(?![A-Za-z0-9])",
+        re.I,
+    )
+    return MappingProxyType({**by_code, **by_name}), names
+
+
+def studied_gene_field(code: str | None, text: str | None) -> str | None:
+    """The record field a FISH probe's gene tests (``observations.yaml`` ``studied_genes``): by HGNC id, else by the
+    gene's symbol or a former name as a whole word in the text ("FGFR3", "NSD2 (WHSC1)")."""
+    index, names = _studied_genes()
+    if code and code.strip().upper() in index:
+        return index[code.strip().upper()]
+    m = names.search(_nfkc(text)) if text else None
+    return index[m[1].upper()] if m else None
 
 
 def observation_code(system: str, code: str) -> Row | None:

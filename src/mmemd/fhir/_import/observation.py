@@ -660,12 +660,52 @@ def _variant_phrases(r: Mapping[str, Any]) -> list[str]:
     return phrases + raw
 
 
+# The kind of change each abnormality is: a studied gene gives its finding only when the variant names that kind of
+# change, or none (a FISH probe result).
+_FIELD_CHANGE: Final = {
+    "t_4_14": "fusion",
+    "t_11_14": "fusion",
+    "t_14_16": "fusion",
+    "t_14_20": "fusion",
+    "del_17p": "deletion",
+    "del_1p32": "deletion",
+    "gain_1q": "gain",
+}
+
+
+def _studied_gene_finding(r: Mapping[str, Any]) -> str | None:
+    """The finding a variant's "Gene studied" component tests (HGNC id or gene name; ``studied_genes`` table), when
+    the variant's change type is that finding's kind of change or is not given."""
+    field: str | None = None
+    changes: list[str] = []
+    for comp in r.get("component") or []:
+        if not isinstance(comp, Mapping):
+            continue
+        roles = {
+            row.target
+            for s, c, _ in codings(comp.get("code"))
+            if (row := T.observation_code(s, c)) is not None
+        }
+        if "variant_gene" in roles and field is None:
+            cc = comp.get("valueCodeableConcept")
+            candidates = [(c, d) for _, c, d in codings(cc)] + [(None, t) for t in _value_text(comp)]
+            field = next((f for c, d in candidates if (f := T.studied_gene_field(c, d)) is not None), None)
+        elif "variant_change" in roles:
+            changes += _value_text(comp)
+    if field is None:
+        return None
+    kinds = {w for c in changes for p, w in _CHANGE_WORDS if p.search(c)}
+    return field if not changes or _FIELD_CHANGE[field] in kinds else None
+
+
 def _h_genomic_variant(e: Entry, fld: str, day: date, st: ImportState) -> None:
     """A genomic variant Observation (Genomics Reporting / mCODE GenomicVariant, LOINC 69548-6): its gene, cytogenetic
     location and change type read as one cytogenetic finding (pattern table); value Present / Absent (no value:
     the variant is reported, so present)."""
     r = e.resource
     found = next((f for p in _variant_phrases(r) if (f := T.cytogenetic_field(p)) is not None), None)
+    if found is None:
+        found = _studied_gene_finding(r)
     if found is None:
         st.why(
             "unknown_value",
