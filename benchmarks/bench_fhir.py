@@ -36,15 +36,20 @@ def _dense_record(n: int = 20) -> dict[str, Any]:
     return rec
 
 
-def _time(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
+def _time(fn: Callable[[], object], repeat: int) -> tuple[float, float, float]:
+    """(wall-clock median, wall-clock p99, CPU-time median) in ms. On a shared machine the wall clock includes other
+    processes' time: the CPU median (``time.process_time``) is the figure to compare with the 25 ms target."""
     fn()
     ts = []
+    cpu = []
     for _ in range(repeat):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         fn()
         ts.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
     ts.sort()
-    return statistics.median(ts) * 1e3, ts[int(0.99 * (len(ts) - 1))] * 1e3
+    return statistics.median(ts) * 1e3, ts[int(0.99 * (len(ts) - 1))] * 1e3, statistics.median(cpu) * 1e3
 
 
 def main() -> None:
@@ -57,13 +62,17 @@ def main() -> None:
     ehr = json.loads((ROOT / "examples" / "fhir" / "ehr-searchset-ndmm-emd.json").read_text(encoding="utf-8"))
     dense = record_to_bundle(_dense_record())
     for name, b in (("liver example", liver), ("EHR searchset", ehr), ("dense 20 assessments", dense)):
-        med, p99 = _time(lambda b=b: bundle_to_record(b), args.repeat)
+        med, p99, cpu = _time(lambda b=b: bundle_to_record(b), args.repeat)
         print(
             f"bundle_to_record  {name:22s} {len(b['entry']):4d} entries  median {med:6.2f} ms  p99 {p99:6.2f} ms"
+            f"  CPU median {cpu:6.2f} ms"
         )
     rec = bundle_to_record(liver).record
-    med, p99 = _time(lambda: assessment_to_observations(assess(rec), "Patient/1"), args.repeat)
-    print(f"assess + assessment_to_observations (liver)         median {med:6.2f} ms  p99 {p99:6.2f} ms")
+    med, p99, cpu = _time(lambda: assessment_to_observations(assess(rec), "Patient/1"), args.repeat)
+    print(
+        f"assess + assessment_to_observations (liver)         median {med:6.2f} ms  p99 {p99:6.2f} ms"
+        f"  CPU median {cpu:6.2f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 """A corpus of realistic bundles, one per convention (tests/fhir/data/corpus): mCODE, US Core searchset,
-Synthea-style transaction, FHIR specification lab examples, a Chinese EHR. Each has its expected record and
+Synthea-style transaction, FHIR specification lab examples, two Chinese EHRs (one sending only local codes and names). Each has its expected record and
 reasons (``*.expected.json``, reviewed by hand against the bundle); no import fails as a whole and nothing is
 dropped silently."""
 
@@ -25,6 +25,7 @@ def _load(p: Path) -> dict[str, Any]:
 
 def test_corpus_covers_every_convention() -> None:
     assert [p.stem for p in BUNDLES] == [
+        "chinese-ehr-relapse-text",
         "chinese-ehr",
         "fhir-spec-labs",
         "mcode-relapsed-emd",
@@ -59,11 +60,10 @@ def test_nothing_dropped_silently(path: Path) -> None:
     [
         ("mcode-relapsed-emd", "extramedullary", "relapsed_refractory"),
         ("chinese-ehr", "extramedullary", "newly_diagnosed"),
-        (
-            "us-core-ndmm",
-            "indeterminate",
-            "newly_diagnosed",
-        ),  # no imaging result: lesions unknown, not "none"
+        # local codes with Chinese names only: diagnosis, labs, IFE, FISH text, transplant, a regimen by name
+        ("chinese-ehr-relapse-text", "extramedullary", "relapsed_refractory"),
+        # its imaging report says "no extramedullary soft-tissue mass": lesions known none
+        ("us-core-ndmm", "none", "newly_diagnosed"),
     ],
 )
 def test_assessment_an_integration_engineer_expects(name: str, category: str, phase: str) -> None:

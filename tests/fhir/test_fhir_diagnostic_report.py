@@ -223,9 +223,37 @@ def test_unreadable_text_is_a_reason_and_the_rest_is_imported() -> None:
 def test_reports_without_text_or_without_lesions_say_so() -> None:
     res = bundle_to_record(make_bundle(_report()))
     assert [r.code for r in res.reasons if r.path.startswith("Bundle.entry[2]")] == ["no_report_text"]
-    res = bundle_to_record(make_bundle(_report(conclusion="未见髓外病灶。")))
+    # Silent about extramedullary disease: lesions stay unknown (absent), not "none".
+    res = bundle_to_record(make_bundle(_report(conclusion="骨盆多发溶骨性骨质破坏。")))
     assert [r.code for r in res.reasons if r.path.startswith("Bundle.entry[2]")] == ["no_lesion_in_report"]
     assert "lesions" not in res.record
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "IMPRESSION: Multiple lytic osseous lesions consistent with myeloma. No extramedullary disease.",
+        "诊断意见：多发骨质破坏，符合骨髓瘤骨病；未见髓外病灶。",
+    ],
+)
+def test_a_report_stating_no_extramedullary_lesion_makes_lesions_known_none(text: str) -> None:
+    res = bundle_to_record(make_bundle(_report(conclusion=text)))
+    assert res.record["lesions"] == []
+    assert [r.path for r in _reasons(res, "no_extramedullary_lesion_in_report")] == [
+        "Bundle.entry[2].resource"
+    ]
+    assert not _reasons(res, "no_lesion_in_report")
+    assert assess(parse_record(res.record)).emd.category == "none"
+
+
+def test_lesions_from_a_later_report_win_over_an_earlier_none_statement() -> None:
+    earlier = _report("pet1", conclusion="未见髓外病灶。", effectiveDateTime="2025-01-12")
+    later = _report("pet2", conclusion=EN_IMPRESSION, effectiveDateTime="2025-06-01")
+    for order in ((earlier, later), (later, earlier)):
+        res = bundle_to_record(make_bundle(*order))
+        assert [les["site"] for les in res.record["lesions"]] == ["adrenal"]
+        assert not _reasons(res, "no_extramedullary_lesion_in_report")
+        assert len(_reasons(res, "no_extramedullary_lesion_overruled")) == 1
 
 
 def test_a_report_without_a_date_keeps_its_lesions_but_not_its_measurements() -> None:

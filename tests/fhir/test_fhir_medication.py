@@ -239,8 +239,11 @@ def test_rxnorm_ingredient_codes_name_the_agent_without_text() -> None:
     )
     assert res.record["therapy_history"][0]["agents"] == ["bortezomib", "lenalidomide"]
     assert "unknown_agent" not in _codes(res)
-    # a product-level code the table does not list is not guessed from the number
+    # a product concept listed in the same value sets names its agent (bortezomib 3.5 MG Injection) ...
     res = bundle_to_record(_synthea_bundle(coded("o3", "402243", "2023-03-01")))
+    assert res.record["therapy_history"][0]["agents"] == ["bortezomib"]
+    # ... and a code the tables do not list is not guessed from the number
+    res = bundle_to_record(_synthea_bundle(coded("o4", "197583", "2023-03-01")))
     assert "therapy_history" not in res.record and "unknown_agent" in _codes(res)
 
 

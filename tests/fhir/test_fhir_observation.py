@@ -129,7 +129,9 @@ def test_issued_dates_a_result_without_effective() -> None:
     assert "date_from_issued" in _codes(res)
 
 
-@pytest.mark.parametrize("key", ["cytogenetic_report", "cytogenetic_not_assessed", "cytogenetic_negative"])
+@pytest.mark.parametrize(
+    "key", ["cytogenetic_report", "cytogenetic_not_assessed", "cytogenetic_negative", "cytogenetic_positive"]
+)
 def test_every_cytogenetic_report_example_matches_its_pattern(key: str) -> None:
     import re
     import unicodedata
@@ -157,6 +159,20 @@ def test_every_cytogenetic_report_example_matches_its_pattern(key: str) -> None:
         ),
         ("del(17p): not tested", []),
         ("normal karyotype 46,XY[20]", []),
+        # "gain of", "deletion of" wording, copy numbers, negation leading the clause
+        (
+            "gain of 1q21 (3 copies) detected; del(17p) not detected.",
+            [("gain_1q", True), ("del_17p", False)],
+        ),
+        ("No deletion of 17p13 (TP53). t(4;14) not detected.", [("del_17p", False), ("t_4_14", False)]),
+        ("No deletion of 17p detected", [("del_17p", False)]),  # the negation wins over "detected"
+        (
+            "1q21获得（4拷贝）。17p13缺失未检出，检出IGH/CCND1融合",
+            [("gain_1q", True), ("del_17p", False), ("t_11_14", True)],
+        ),
+        ("未见IGH/MAF融合；1q21扩增未检出", [("t_14_16", False), ("gain_1q", False)]),
+        # neither a result wording nor a bare list of abnormalities: no value
+        ("FISH: t(4;14)(p16;q32); del(17p) pending; t(11;14) equivocal", [("t_4_14", True)]),
     ],
 )
 def test_cytogenetic_report_text_read_clause_by_clause(text: str, findings: list[tuple[str, bool]]) -> None:

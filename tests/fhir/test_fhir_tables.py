@@ -12,6 +12,13 @@ from mmemd.knowledge import vocabulary
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "fhir.md").read_text(encoding="utf-8")
 _TARGETS = {
+    "genomic_variant",
+    "transplant_unspecified",
+    "product",
+    "variant_gene",
+    "studied_gene",
+    "variant_location",
+    "variant_change",
     "quantity",
     "lab",
     "percent",
@@ -59,11 +66,27 @@ def test_moved_tables_keep_their_mapping() -> None:
 
 def test_procedure_and_rxnorm_rows_name_vocabulary_therapies() -> None:
     v = vocabulary()
-    assert {r.agent for r in all_rows() if r.target == "procedure"} <= set(v.procedures)
+    assert {r.agent for r in all_rows() if r.target in ("procedure", "transplant_unspecified")} <= set(
+        v.procedures
+    )
     rx = [r for r in all_rows() if r.target == "agent"]
     assert rx and {r.agent for r in rx} <= set(v.agents)
     # an ingredient concept's display is the agent's own name (RxNorm IN term type)
     assert all(r.display == v.agents[str(r.agent)].en for r in rx)
+    # a product concept names its agent in its display (generic or brand name)
+    products = [r for r in all_rows() if r.target == "product"]
+    assert products and {r.agent for r in products} <= set(v.agents)
+
+
+def test_rxnorm_product_codes_read_as_their_agent() -> None:
+    from mmemd.fhir import _tables as T
+
+    rx = "http://www.nlm.nih.gov/research/umls/rxnorm"
+    assert (
+        T.therapy_code(rx, "2375141", "agent") == "daratumumab"
+    )  # Darzalex Faspro (daratumumab / hyaluronidase)
+    assert T.therapy_code(rx, "1723770", "agent") == "ixazomib"  # ixazomib 4 MG Oral Capsule
+    assert T.therapy_code(rx, "1723770", "procedure") is None
 
 
 def test_codes_are_unique_per_system() -> None:
@@ -140,3 +163,12 @@ def test_a_cyclic_parent_chain_gives_no_site() -> None:
     a = Row("1", "s", "a", "body_site", "memory", parent="2")
     b = Row("2", "s", "b", "body_site", "memory", parent="1")
     assert site_of_concept((a, b), "1") is None
+
+
+def test_every_studied_gene_names_a_cytogenetic_field_with_its_kind_of_change() -> None:
+    from mmemd.fhir._import.observation import _FIELD_CHANGE
+
+    genes = [r for r in all_rows() if r.target == "studied_gene"]
+    assert {r.display for r in genes} >= {"FGFR3", "NSD2", "CCND1", "MAF", "MAFB", "TP53", "CKS1B", "CDKN2C"}
+    for r in genes:
+        assert r.code.startswith("HGNC:") and r.field in _FIELD_CHANGE, r

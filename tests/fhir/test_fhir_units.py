@@ -9,6 +9,7 @@ import pytest
 from fhir_helpers import make_bundle, obs, qty
 
 from mmemd.clinical import assess
+from mmemd.fhir import _codes as C
 from mmemd.fhir import bundle_to_record
 
 
@@ -130,3 +131,16 @@ def test_quantity_without_unit_is_a_reason() -> None:
     res = bundle_to_record(make_bundle(obs("1751-7", "2025-01-10", {"valueQuantity": {"value": 35}})))
     assert "labs" not in res.record
     assert [r.code for r in res.reasons if r.code == "unknown_unit"] == ["unknown_unit"]
+
+
+@pytest.mark.parametrize(
+    ("fld", "unit", "expected"),
+    [
+        ("beta2_microglobulin", "μg/mL", "mg/L"),  # Greek mu (NFKC's form of the micro sign)
+        ("beta2_microglobulin", "µg/ml", "mg/L"),  # micro sign, lower-case litre
+        ("creatinine", "μmol/l", "μmol/L"),
+    ],
+)
+def test_micro_prefix_spellings(fld: str, unit: str, expected: str) -> None:
+    m = C.record_unit(fld, unit)
+    assert m is not None and m.unit == expected and m.factor == 1

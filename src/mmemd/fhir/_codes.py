@@ -12,6 +12,7 @@ mmemd code system below, each code named exactly as the ``mmemd.patient/1`` fiel
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -173,11 +174,50 @@ _LATERALITY: Final = re.compile(r"^(left|right|bilateral|both)\s+|^(左侧|右�
 
 
 def site_from_text(text: str) -> str | None:
+    """The site a body site's whole name names: a vocabulary name, or the display of a SNOMED CT body structure of the
+    shipped subset ("Stomach structure", "Entire esophagus": the site of its nearest listed ancestor)."""
     n = _norm(text)
-    found = site_names().get(n)
+    names = _all_site_names()
+    found = names.get(n)
     if found is None and (m := _LATERALITY.match(n)) is not None:
-        found = site_names().get(n[m.end() :].strip())
+        found = names.get(n[m.end() :].strip())
     return found
+
+
+@lru_cache(maxsize=1)
+def _all_site_names() -> Mapping[str, str]:
+    out = dict(site_names())
+    for site, names in T.site_aliases().items():
+        for name in names:
+            out.setdefault(_norm(name), site)
+    for r in _SITE_ROWS:
+        of_row = SNOMED_SITES.get(r.code)
+        if of_row is not None:
+            out.setdefault(_norm(r.display), of_row)
+    return MappingProxyType(out)
+
+
+# Names too general to find inside a longer text: "bone" / 骨 (骨髓瘤 is myeloma, not a bone lesion), "sinus".
+_NOT_IN_TEXT: Final = frozenset({"bone", "骨", "bone (intraosseous)", "sinus"})
+
+
+@lru_cache(maxsize=1)
+def _site_scan() -> re.Pattern[str]:
+    names = [n for n in _all_site_names() if n not in _NOT_IN_TEXT]
+    latin = sorted(
+        (n for n in names if not re.search(r"[\u4e00-\u9fff]", n) and len(n) >= 4), key=len, reverse=True
+    )
+    cjk = sorted((n for n in names if re.search(r"[\u4e00-\u9fff]", n)), key=len, reverse=True)
+    alternatives = [r"(?<![a-z])" + re.escape(n) + r"(?![a-z])" for n in latin] + [re.escape(n) for n in cjk]
+    return re.compile("|".join(alternatives), re.I)
+
+
+def site_in_text(text: str) -> str | None:
+    """The one site named inside a longer text ("Extramedullary plasmacytoma of the pleura", "胸膜髓外浆细胞瘤",
+    "右侧乳腺肿物"), longest names first; None when none or more than one site is named."""
+    t = re.sub(r"[\s_-]+", " ", text.lower())
+    found = {_all_site_names()[m.group(0).lower()] for m in _site_scan().finditer(t)}
+    return found.pop() if len(found) == 1 else None
 
 
 # --- agents and procedures ---------------------------------------------------------------------------------------
@@ -237,6 +277,34 @@ def _agent_name_pattern() -> tuple[re.Pattern[str], Mapping[str, str]]:
     cjk = [re.escape(n) for n in alternatives if re.search(r"[\u4e00-\u9fff]", n)]
     pattern = re.compile(r"(?<![a-z0-9])(?:" + "|".join(latin) + r")(?![a-z0-9])|" + "|".join(cjk), re.I)
     return pattern, MappingProxyType(names)
+
+
+@lru_cache(maxsize=1)
+def _regimen_names() -> tuple[Mapping[str, tuple[str, ...]], Mapping[str, tuple[str, ...]]]:
+    """(abbreviations as written, full English / Chinese names normalised) -> the regimen's components."""
+    from mmemd.knowledge import vocabulary
+
+    short: dict[str, tuple[str, ...]] = {}
+    full: dict[str, tuple[str, ...]] = {}
+    for r in vocabulary().regimens.values():
+        for name in r.aliases:
+            short.setdefault(name.strip(), tuple(r.components))
+        for name in (r.en, r.zh):
+            full.setdefault(_norm(name), tuple(r.components))
+    return MappingProxyType(short), MappingProxyType(full)
+
+
+_REGIMEN_WORD: Final = re.compile(r"\s*(regimen|protocol|chemotherapy|therapy|方案|化疗|治疗)$", re.I)
+
+
+def regimen_from_text(text: str) -> tuple[str, ...]:
+    """The components of the vocabulary regimen a medication's whole text names ("VRd", "DRd regimen",
+    "来那度胺-硼替佐米-地塞米松方案"); empty when it names none. Abbreviations match as written or upper-cased only
+    when the vocabulary lists that spelling (VRD, DARA-RD), so "Pd" is not "PD"."""
+    t = unicodedata.normalize("NFKC", text).strip()
+    t = _REGIMEN_WORD.sub("", t)
+    short, full = _regimen_names()
+    return short.get(t) or full.get(_norm(t), ())
 
 
 def agents_in_product_name(text: str) -> set[str]:
@@ -322,9 +390,16 @@ def record_unit(field: str, ucum: str) -> UnitMapping | None:
     exact = _record_unit(field, ucum)
     if exact is not None:
         return exact
+    # The micro prefix written µ (micro sign) or μ (Greek mu, what NFKC makes of it) is UCUM's "u": µg/mL = ug/mL.
+    micro = re.sub("[µμ]", "u", ucum)
+    if micro != ucum and (m := _record_unit(field, micro)) is not None:
+        return m
     # UCUM's case-insensitive form (g/dl = g/dL): tried only when exactly one accepted spelling matches.
-    same = {u for u in _known_units(field) if u.lower() == ucum.lower()}
-    return _record_unit(field, same.pop()) if len(same) == 1 else None
+    for spelling in dict.fromkeys((ucum, micro)):
+        same = {u for u in _known_units(field) if u.lower() == spelling.lower()}
+        if len(same) == 1:
+            return _record_unit(field, same.pop())
+    return None
 
 
 def _known_units(field: str) -> list[str]:

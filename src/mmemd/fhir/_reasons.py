@@ -41,6 +41,15 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "phase set to relapsed_refractory: progression recorded after the start of a therapy line or a coded remission",
         "阶段设为 relapsed_refractory：治疗线开始后或编码为缓解后记录到疾病进展",
     ),
+    "relapse_from_text": (
+        "phase set to relapsed_refractory: the diagnosis text {text!r} names a relapsed or refractory myeloma",
+        "阶段设为 relapsed_refractory：诊断名称 {text!r} 为复发或难治性骨髓瘤",
+    ),
+    "relapse_from_lines": (
+        "phase set to relapsed_refractory: therapy line {line} (a new treatment after an earlier line, not maintenance) "
+        "implies progression or relapse",
+        "阶段设为 relapsed_refractory：第 {line} 线治疗（前线治疗之后的新治疗，非维持治疗）提示疾病进展或复发",
+    ),
     "m_protein_progression": (
         "{field} rose from its nadir after a therapy line started by at least 25% and the IMWG absolute minimum "
         "(progression), confirmed by {confirmed_by}",
@@ -54,9 +63,43 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "histology Observation refers to no Condition in the input; its morphology was not used",
         "组织学观察未指向输入中的任何诊断，未使用其形态学编码",
     ),
+    "diagnosis_date_from_other": (
+        "the diagnosis Condition has no onset: the earliest onset of another myeloma diagnosis Condition was used",
+        "诊断记录无发病日期：采用另一条骨髓瘤诊断记录中最早的发病日期",
+    ),
+    "diagnosis_date_from_recorded": (
+        "no onset date on any myeloma diagnosis: the date the diagnosis was asserted or recorded (assertedDate "
+        "extension, recordedDate) was used",
+        "骨髓瘤诊断均无发病日期：采用诊断的确认或记录日期",
+    ),
+    "panel_components": (
+        "panel {code}: its components were read as the laboratory tests they report",
+        "组合检验 {code}：其各分量按所报告的检验项目分别读取",
+    ),
+    "value_from_string": (
+        "{field}: the value was read from its text (valueString: a number, an optional comparator and unit)",
+        "{field}：数值由结果文本（数字、可选比较符和单位）读取",
+    ),
     "date_from_issued": (
         "no effective date: the issued date was used",
         "无生效日期：采用报告发布日期",
+    ),
+    "transplant_type_assumed": (
+        "stem cell transplant {what} says neither autologous nor allogeneic: read as autologous (asct), the myeloma "
+        "transplant; check it",
+        "造血干细胞移植 {what} 未注明自体或异基因：按骨髓瘤常用的自体移植读取，请核对",
+    ),
+    "maintenance_joins_line": (
+        "{agent} alone after a combination line, without recorded progression: maintenance, kept in that line",
+        "{agent} 单药用于联合方案之后且无疾病进展记录：视为维持治疗，归入该线",
+    ),
+    "procedure_from_text": (
+        "procedure {procedure} read from its text {name!r} (pattern table)",
+        "根据操作名称 {name!r}（模式表）识别为 {procedure}",
+    ),
+    "agents_from_regimen": (
+        "agents {agents} read from the regimen named {name!r}",
+        "根据方案名称 {name!r} 识别为 {agents}",
     ),
     "agent_from_product_name": (
         "agent {agent} read from the product name {name!r}",
@@ -69,6 +112,27 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "lab_from_local_name": (
         "laboratory item {name!r} (no LOINC code) read as {code} by its name (pattern table)",
         "检验项目 {name!r}（无 LOINC 编码）按名称（模式表）识别为 {code}",
+    ),
+    "cytogenetics_from_variant": (
+        "{field} read from a genomic variant's gene, cytogenetic location and change type (pattern table)",
+        "{field} 由基因变异的基因、染色体位置和变异类型（模式表）读取",
+    ),
+    "diagnosis_from_text": (
+        "diagnosis {target} read from the Condition's text {text} (pattern table; no listed code)",
+        "根据诊断名称 {text}（模式表，无可识别编码）识别为 {target}",
+    ),
+    "site_in_text": (
+        "site {site} found in the text {text!r} (the one site it names)",
+        "在文本 {text!r} 中找到部位 {site}（文本仅提及这一部位）",
+    ),
+    "test_from_name": (
+        "test {name!r} (no listed code) read as {field} by its name (pattern table)",
+        "检验项目 {name!r} 按名称（模式表）识别为 {field}",
+    ),
+    "lab_from_loinc_name": (
+        "{code} is not in the code tables; its LOINC name {name!r} names the same test as LOINC {as_code} (pattern "
+        "table), read as that test",
+        "{code} 不在编码表中；其 LOINC 名称 {name!r} 与 LOINC {as_code} 为同一检验（模式表），按该检验读取",
     ),
     "cytogenetics_from_text": (
         "{field} read from a cytogenetics report's text (pattern table); a clinician must confirm it",
@@ -93,6 +157,16 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
     "no_lesion_in_report": (
         "imaging report read: its text names no plasmacytoma",
         "已读取影像报告：文本未提及浆细胞瘤",
+    ),
+    "no_extramedullary_lesion_in_report": (
+        "this imaging report states that there is no extramedullary lesion and no resource gives one: lesions are "
+        "recorded as none",
+        "该影像报告明确写明无髓外病灶，且无其他资源提供病灶：病灶记录为无",
+    ),
+    "no_extramedullary_lesion_overruled": (
+        "this imaging report states that there is no extramedullary lesion, but another resource gives a lesion: the "
+        "lesions are kept",
+        "该影像报告写明无髓外病灶，但其他资源提供了病灶：保留这些病灶",
     ),
     "no_report_text": (
         "imaging report without a conclusion or a text/plain presentedForm: nothing to read",

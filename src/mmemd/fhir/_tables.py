@@ -73,13 +73,15 @@ def all_rows() -> tuple[Row, ...]:
     obs = _load("observations.yaml")
     out += [_row(r) for r in obs["rows"]]
     out += [_row(r) for r in obs["ecog"]]
+    out += [_row(r) for r in obs["studied_genes"]]
     out += [_row(r, "extension") for r in obs["extensions"]]
     out += [_row(r) for r in _load("reports.yaml")["rows"]]
     loinc = _load("loinc.yaml")
     out += [_row(r) for key in ("rows", "tumor_size_components", "findings") for r in loinc[key]]
     out += [_row(r) for r in _load("sites.yaml")["rows"]]
     out += [_row(r) for r in _load("procedures.yaml")["rows"]]
-    out += [_row(r) for r in _load("rxnorm.yaml")["rows"]]
+    rx = _load("rxnorm.yaml")
+    out += [_row(r) for key in ("rows", "products") for r in rx[key]]
     return tuple(out)
 
 
@@ -104,7 +106,7 @@ def site_of_concept(rows: tuple[Row, ...], code: str) -> str | None:
 
 @lru_cache(maxsize=1)
 def _therapy_index() -> Mapping[tuple[str, str], Row]:
-    rows = (*table("procedures.yaml"), *table("rxnorm.yaml"))
+    rows = (*table("procedures.yaml"), *table("rxnorm.yaml"), *table("rxnorm.yaml", "products"))
     return MappingProxyType({(r.system, r.code): r for r in rows})
 
 
@@ -112,7 +114,10 @@ def therapy_code(system: str, code: str, target: str) -> str | None:
     """The vocabulary therapy id a coding names: a SNOMED CT procedure (``target="procedure"``,
     ``procedures.yaml``) or an RxNorm ingredient (``target="agent"``, ``rxnorm.yaml``); None when not listed."""
     row = _therapy_index().get((canonical_system(system), code.strip()))
-    return row.agent if row is not None and row.target == target else None
+    if row is None:
+        return None
+    # A product concept (SCD, SBD, brand, dose form) names its agent as an ingredient concept does.
+    return row.agent if row.target == target or (target == "agent" and row.target == "product") else None
 
 
 @lru_cache(maxsize=1)
@@ -208,6 +213,30 @@ def _observation_index() -> tuple[Mapping[tuple[str, str], Row], Mapping[str, Ro
     return MappingProxyType(codes), MappingProxyType(exts)
 
 
+@lru_cache(maxsize=1)
+def _studied_genes() -> tuple[Mapping[str, str], re.Pattern[str]]:
+    rows = _load("observations.yaml")["studied_genes"]
+    by_code = {str(r["code"]).upper(): str(r["field"]) for r in rows}
+    by_name = {str(n).upper(): str(r["field"]) for r in rows for n in r["names"]}
+    names = re.compile(
+        r"(?<![A-Za-z0-9])("
+        + "|".join(sorted(map(re.escape, by_name), key=len, reverse=True))
+        + r")(?![A-Za-z0-9])",
+        re.I,
+    )
+    return MappingProxyType({**by_code, **by_name}), names
+
+
+def studied_gene_field(code: str | None, text: str | None) -> str | None:
+    """The record field a FISH probe's gene tests (``observations.yaml`` ``studied_genes``): by HGNC id, else by the
+    gene's symbol or a former name as a whole word in the text ("FGFR3", "NSD2 (WHSC1)")."""
+    index, names = _studied_genes()
+    if code and code.strip().upper() in index:
+        return index[code.strip().upper()]
+    m = names.search(_nfkc(text)) if text else None
+    return index[m[1].upper()] if m else None
+
+
 def observation_code(system: str, code: str) -> Row | None:
     return _observation_index()[0].get((canonical_system(system), code.strip()))
 
@@ -246,11 +275,18 @@ def cytogenetic_field(text: str) -> str | None:
 
 
 @lru_cache(maxsize=1)
-def _cytogenetic_report_patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+def _cytogenetic_report_patterns() -> tuple[
+    re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]
+]:
     data = _load("text_patterns.yaml")
     return tuple(  # type: ignore[return-value]
         re.compile(str(data[k]["pattern"]), re.I)
-        for k in ("cytogenetic_report", "cytogenetic_not_assessed", "cytogenetic_negative")
+        for k in (
+            "cytogenetic_report",
+            "cytogenetic_not_assessed",
+            "cytogenetic_negative",
+            "cytogenetic_positive",
+        )
     )
 
 
@@ -280,16 +316,44 @@ def _clauses(text: str) -> list[str]:
     return [c.strip() for c in out if c.strip()]
 
 
+# What may stand beside a finding's name in a clause that only lists it ("FISH: t(4;14)(p16;q32)",
+# "45,X,-Y,t(14;16)(q32;q23)[8]", "IGH/FGFR3 fusion"): a "label:" prefix, parenthesised or bracketed detail, ISCN
+# bands and cell counts, the kind of abnormality.
+_LISTED_ONLY: Final = re.compile(
+    r"^[^:]*:|\([^()]*\)|\[[^\[\]]*\]|\b[pq]\d+(\.\d+)*\b|\b(fusion|rearrangement|translocation|deletion|gain|"
+    r"amplification|loss|abnormality|of|chromosome)\b|融合|易位|缺失|扩增|重排|异常",
+    re.I,
+)
+
+
+def _only_names(clause: str, name: re.Pattern[str]) -> bool:
+    """Whether the clause says nothing but the finding's name (a list of the abnormalities found)."""
+    rest = _LISTED_ONLY.sub(" ", name.sub(" ", clause))
+    return not any(ch.isalpha() for ch in rest)
+
+
 def cytogenetic_findings(text: str) -> list[tuple[str, bool]]:
-    """``(record field, detected)`` for each clause of a cytogenetics report that names a finding, in order; a
-    clause saying the test was not done gives nothing."""
-    _, not_assessed, negative = _cytogenetic_report_patterns()
+    """``(record field, detected)`` for each clause of a cytogenetics report that names a finding, in order.
+
+    A clause saying the test was not done gives nothing; a negative wording gives false and wins over a positive
+    word in the same clause ("No deletion of 17p detected", "1q21扩增未检出"); a positive wording gives true; a
+    clause that only names the finding (a list of abnormalities, an ISCN karyotype) gives true; anything else
+    ("t(4;14) pending", "del(17p) equivocal") gives nothing."""
+    _, not_assessed, negative, positive = _cytogenetic_report_patterns()
     found: list[tuple[str, bool]] = []
     for clause in _clauses(_nfkc(text)):
-        fld = next((f for f, p in cytogenetic_patterns() if p.search(clause)), None)
-        if fld is None or fld in ("del_1p32", "del_17p_clonal_fraction_pct") or not_assessed.search(clause):
+        row = next(((f, p) for f, p in cytogenetic_patterns() if p.search(clause)), None)
+        if (
+            row is None
+            or row[0] in ("del_1p32", "del_17p_clonal_fraction_pct")
+            or not_assessed.search(clause)
+        ):
             continue  # del(1p32) needs its allele count, the clonal fraction a number: not read from prose
-        found.append((fld, negative.search(clause) is None))
+        fld, name = row
+        if negative.search(clause):
+            found.append((fld, False))
+        elif positive.search(clause) or _only_names(clause, name):
+            found.append((fld, True))
     return found
 
 
@@ -299,9 +363,36 @@ def _local_lab_names() -> Mapping[str, str]:
     return MappingProxyType({_nfkc(n).strip().lower(): str(code) for code, ns in names.items() for n in ns})
 
 
+_TRAILING_ABBREVIATION: Final = re.compile(r"\s*\(([^()]*)\)\s*$")
+
+
 def loinc_from_local_name(text: str) -> str | None:
-    """The LOINC test a laboratory item's whole local name names (``text_patterns.yaml`` ``local_lab_names``)."""
-    return _local_lab_names().get(_nfkc(text).strip().lower())
+    """The LOINC test a laboratory item's whole local name names (``text_patterns.yaml`` ``local_lab_names``): the
+    name as written, else without a trailing parenthesised abbreviation ("血清白蛋白(ALB)", "肌酐（Cr）"), else that
+    abbreviation."""
+    names = _local_lab_names()
+    t = _nfkc(text).strip().lower()
+    if t in names:
+        return names[t]
+    m = _TRAILING_ABBREVIATION.search(t)
+    if m is None:
+        return None
+    return names.get(t[: m.start()].strip()) or names.get(m[1].strip())
+
+
+@lru_cache(maxsize=1)
+def _loinc_name_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple(
+        (str(code), re.compile(str(p), re.I))
+        for code, p in _load("text_patterns.yaml")["loinc_names"].items()
+    )
+
+
+def loinc_from_loinc_name(text: str) -> str | None:
+    """The listed LOINC test whose analyte, property and specimen a LOINC name (long common name or short name) of
+    an unlisted code states (``text_patterns.yaml`` ``loinc_names``)."""
+    t = " ".join(_nfkc(text).split())
+    return next((code for code, p in _loinc_name_patterns() if p.match(t)), None)
 
 
 @lru_cache(maxsize=1)
@@ -345,3 +436,98 @@ def is_imaging_report(report_codings: list[tuple[str, str, str]], report_texts: 
 
 
 _CJK: Final = re.compile(r"[\u4e00-\u9fff]")
+
+
+@lru_cache(maxsize=1)
+def _procedure_patterns() -> tuple[re.Pattern[str], tuple[tuple[str, re.Pattern[str]], ...]]:
+    data = _load("text_patterns.yaml")
+    return re.compile(str(data["procedure_not_therapy"]["pattern"]), re.I), tuple(
+        (str(r["agent"]), re.compile(str(r["pattern"]), re.I)) for r in data["procedures"]
+    )
+
+
+def procedure_from_text(text: str) -> str | None:
+    """The vocabulary procedure a procedure's text names (``text_patterns.yaml`` ``procedures``); None for text
+    that names none, or that names only a preparation or assessment of one (stem cell collection, planning)."""
+    t = _nfkc(text)
+    exclude, patterns = _procedure_patterns()
+    if exclude.search(t):
+        return None
+    return next((agent for agent, p in patterns if p.search(t)), None)
+
+
+@lru_cache(maxsize=1)
+def _relapse_pattern() -> re.Pattern[str]:
+    return re.compile(str(_load("text_patterns.yaml")["relapse"]["pattern"]), re.I)
+
+
+def says_relapse(text: str) -> bool:
+    """Whether a diagnosis text names a relapsed / refractory myeloma (``text_patterns.yaml`` ``relapse``)."""
+    return bool(_relapse_pattern().search(_nfkc(text)))
+
+
+@lru_cache(maxsize=1)
+def _worsened_pattern() -> re.Pattern[str]:
+    return re.compile(str(_load("text_patterns.yaml")["status_worsened"]["pattern"]), re.I)
+
+
+def says_worsened(text: str) -> bool:
+    """Whether a disease status given only as text says progression (``text_patterns.yaml`` ``status_worsened``)."""
+    return bool(_worsened_pattern().search(_nfkc(text)))
+
+
+@lru_cache(maxsize=1)
+def _diagnosis_text_patterns() -> tuple[
+    re.Pattern[str], tuple[tuple[str, re.Pattern[str]], ...], re.Pattern[str]
+]:
+    data = _load("text_patterns.yaml")
+    return (
+        re.compile(str(data["diagnosis_not_so"]["pattern"]), re.I),
+        tuple((str(r["target"]), re.compile(str(r["pattern"]), re.I)) for r in data["diagnoses"]),
+        re.compile(str(data["paraskeletal"]["pattern"]), re.I),
+    )
+
+
+def diagnosis_from_text(text: str) -> str | None:
+    """The diagnosis table target a diagnosis text names (``text_patterns.yaml`` ``diagnoses``); None for text that
+    names none, or names it only as suspected, past, smouldering or MGUS."""
+    t = _nfkc(text)
+    exclude, patterns, _ = _diagnosis_text_patterns()
+    if exclude.search(t):
+        return None
+    return next((target for target, p in patterns if p.search(t)), None)
+
+
+def says_paraskeletal(text: str) -> bool:
+    """Whether a lesion's text says it arises from bone (``text_patterns.yaml`` ``paraskeletal``)."""
+    return bool(_diagnosis_text_patterns()[2].search(_nfkc(text)))
+
+
+@lru_cache(maxsize=1)
+def _ife_test_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    d = _load("text_patterns.yaml")["ife_test"]
+    return re.compile(str(d["pattern"]), re.I), re.compile(str(d["urine"]), re.I)
+
+
+def ife_from_test_name(text: str) -> str | None:
+    """``serum_ife`` / ``urine_ife`` when a test's name names an immunofixation (``text_patterns.yaml``)."""
+    t = _nfkc(text)
+    test, urine = _ife_test_patterns()
+    if not test.search(t):
+        return None
+    return "urine_ife" if urine.search(t) else "serum_ife"
+
+
+def site_aliases() -> Mapping[str, tuple[str, ...]]:
+    """Body site names the site vocabulary does not list -> the site id (``text_patterns.yaml`` ``site_aliases``)."""
+    return {str(k): tuple(str(n) for n in v) for k, v in _load("text_patterns.yaml")["site_aliases"].items()}
+
+
+@lru_cache(maxsize=1)
+def _status_test_pattern() -> re.Pattern[str]:
+    return re.compile(str(_load("text_patterns.yaml")["disease_status_test"]["pattern"]), re.I)
+
+
+def names_disease_status(text: str) -> bool:
+    """Whether a test's name names a disease status / response assessment (``text_patterns.yaml``)."""
+    return bool(_status_test_pattern().search(_nfkc(text)))

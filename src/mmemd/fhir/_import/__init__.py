@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
 from mmemd.fhir._import._assemble import (
     assessment_block,
@@ -29,7 +29,7 @@ from mmemd.fhir._import.condition import (
 from mmemd.fhir._import.diagnostic_report import is_imaging, map_imaging_reports
 from mmemd.fhir._import.medication import MEDICATIONS, map_therapy
 from mmemd.fhir._import.observation import map_observation
-from mmemd.fhir._import.patient import age_years, patient_id
+from mmemd.fhir._import.patient import age_years, is_own_patient, patient_id
 from mmemd.fhir._models import BundleError, BundleProblem, ImportResult
 from mmemd.fhir._resources import Entry, bundle_entries, ref_of, resource_problems, validate_bundle
 
@@ -131,7 +131,7 @@ def _valid(entries: list[Entry], st: ImportState) -> list[Entry]:
 
 def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
     st = ImportState()
-    entries = _valid(all_entries, st)
+    entries = _with_contained(_valid(all_entries, st))
     by_ref: dict[str, Entry] = {}
     for e in entries:
         if e.ref:
@@ -149,7 +149,7 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
 
     def other_patient(e: Entry) -> bool:
         r = ref_of(e.resource.get("subject")) or ref_of(e.resource.get("patient"))
-        if r is None or not own_refs or r in own_refs:
+        if r is None or not own_refs or r in own_refs or (patient is not None and is_own_patient(r, patient)):
             return False
         st.why("other_patient", f"{e.path}.subject", ref=r)
         return True
@@ -252,6 +252,14 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
     if cyto:
         record["cytogenetics"] = cyto
     none_found = latest(st, "lesions")
+    if not lesions and none_found is not True and st.no_emd_reports:
+        # An imaging report said explicitly "no extramedullary lesion" and nothing else gives one: known none.
+        for path in st.no_emd_reports:
+            st.why("no_extramedullary_lesion_in_report", path)
+        none_found = True
+    elif lesions:
+        for path in st.no_emd_reports:
+            st.why("no_extramedullary_lesion_overruled", path)
     if lesions or none_found is True:
         record["lesions"] = lesions
     assessments = assessment_block(st, {les["id"] for les in lesions})
@@ -263,6 +271,25 @@ def _map(all_entries: list[Entry], age_at: date | None) -> ImportResult:
         patient_id=pid,
         lesions_from_text=[str(les["id"]) for les in from_text],
     )
+
+
+_CONTAINED_READ: Final = frozenset({"Observation", "Condition", "Procedure", "BodyStructure", *MEDICATIONS})
+
+
+def _with_contained(entries: list[Entry]) -> list[Entry]:
+    """Contained resources read as entries of their own (path ``….contained[i]``): a laboratory DiagnosticReport
+    or a panel Observation that carries its results as contained Observations, a Condition inside an export. A
+    contained Medication is read through the reference ``#id`` of the resource that contains it (therapy); any
+    other contained resource is an entry too, so it gets its reason like any other."""
+    out: list[Entry] = []
+    for e in entries:
+        out.append(e)
+        for i, c in enumerate(e.resource.get("contained") or []):
+            if isinstance(c, Mapping) and c.get("resourceType") != "Medication":
+                if c.get("resourceType") not in _CONTAINED_READ:
+                    continue  # a Practitioner, Organization, Specimen … of the container: part of it, not data
+                out.append(Entry(f"{e.path}.contained[{i}]", c))
+    return out
 
 
 def _structure_refs(conditions: list[Entry], observations: list[Entry]) -> frozenset[str]:

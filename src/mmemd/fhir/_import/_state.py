@@ -27,6 +27,8 @@ class ImportState:
     facts: dict[str, list[Fact]] = field(default_factory=lambda: defaultdict(list))
     lesion_ids: dict[str, str] = field(default_factory=dict)  # reference -> lesion id
     consumed: set[str] = field(default_factory=set)  # paths of resources already mapped by another family
+    # Imaging reports whose text says explicitly that there is no extramedullary lesion (paths, bundle order).
+    no_emd_reports: list[str] = field(default_factory=list)
 
     def why(self, rcode: str, path: str, /, **kw: object) -> None:
         self.reasons.append(reason(rcode, path, **kw))

@@ -102,6 +102,12 @@ def condition_coding(e: Entry, linked: Mapping[str, str] | None = None) -> Coded
             )
     if coded is not None:
         return Coded(coded.kind, coded.digit, coded.site, coded.label, morphology)
+    if morphology is None:
+        # No listed code: the diagnosis named in the code's text or a coding's display (pattern table).
+        for t in texts(r.get("code")):
+            target = T.diagnosis_from_text(t)
+            if target is not None:
+                return Coded(target, None, None, f"text {t!r}", None)
     return None
 
 
@@ -111,6 +117,36 @@ def _onset(e: Entry) -> date | None:
     if v is None and isinstance(r.get("onsetPeriod"), Mapping):
         v = r["onsetPeriod"].get("start")
     return parse_date(v)[0]
+
+
+_ASSERTED_DATE: Final = "http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
+
+
+def _recorded_dx_date(diagnoses: list[tuple[int, Entry, str | None]], st: ImportState) -> date | None:
+    """No onset on the diagnosis Condition: the earliest onset of another myeloma diagnosis Condition, else the
+    date the diagnosis was asserted (the core ``condition-assertedDate`` extension mCODE uses) or recorded
+    (``recordedDate``, what many EHRs fill), each with a reason."""
+
+    def earliest(dated: list[tuple[date, str]]) -> tuple[date, str] | None:
+        return min(dated, key=lambda x: x[0]) if dated else None
+
+    onset = earliest([(d, f"{e.path}.onset[x]") for _, e, _ in diagnoses if (d := _onset(e)) is not None])
+    if onset is not None:
+        st.why("diagnosis_date_from_other", onset[1])
+        return onset[0]
+    asserted: list[tuple[date, str]] = []
+    recorded: list[tuple[date, str]] = []
+    for _, e, _ in diagnoses:
+        x = extension(e.resource, _ASSERTED_DATE)
+        if x is not None and (d := parse_date(x.get("valueDateTime"))[0]) is not None:
+            asserted.append((d, f"{e.path}.extension"))
+        if (d := parse_date(e.resource.get("recordedDate"))[0]) is not None:
+            recorded.append((d, f"{e.path}.recordedDate"))
+    found = earliest(asserted) or earliest(recorded)
+    if found is not None:
+        st.why("diagnosis_date_from_recorded", found[1])
+        return found[0]
+    return None
 
 
 def _statuses(r: Mapping[str, Any], key: str) -> set[str]:
@@ -150,7 +186,14 @@ def map_conditions(
             st.why("out_of_scope_condition", f"{e.path}.code", code=code_label(e.resource.get("code")))
             continue
         k = coded.kind
-        has_site = bool(e.resource.get("bodySite")) or extension(e.resource, C.EXT_LESION) is not None
+        if coded.label.startswith("text "):
+            st.why("diagnosis_from_text", f"{e.path}.code", text=coded.label[5:], target=k)
+        has_site = (
+            bool(e.resource.get("bodySite"))
+            or extension(e.resource, C.EXT_LESION) is not None
+            or (k == "extramedullary_plasmacytoma" and _site_in_code_text(e) is not None)
+            or any("BodyStructure" in (r or "") for r in _extension_refs(e))
+        )
         if k == "secondary_neoplasm":
             secondary.append((e, coded))
         elif k == "lesion" or (k in _PLASMACYTOMA and has_site):
@@ -186,11 +229,15 @@ def map_conditions(
             raw = best[1].resource.get("onsetDateTime")
             if raw is not None:
                 st.why("partial_date", f"{best[1].path}.onsetDateTime", value=raw)
+            dx_date = _recorded_dx_date(diagnoses, st)
         if myeloma_confirmed:
             st.why("myeloma_diagnosis_systemic", f"{best[1].path}.code")
 
     lesions: list[dict[str, Any]] = []
     seen: set[str] = set()
+    # A BodyStructure a lesion Condition refers to (a reference extension, R4's way to point bodySite at a
+    # BodyStructure) is that lesion's structure, not another lesion: its measurements belong to the Condition's lesion.
+    structure_of: dict[str, tuple[dict[str, Any], Entry, Coded]] = {}
     for e, coded in lesion_entries:
         if not _lesion_present(e, st):
             continue
@@ -199,8 +246,23 @@ def map_conditions(
             continue
         seen.add(les["id"])
         lesions.append(les)
+        for r in _extension_refs(e):
+            structure_of[r] = (les, e, coded)
     for e in structures:
         if e.ref and e.ref in st.lesion_ids:
+            continue
+        own = [x for x in (e.ref, e.full_url) if x]
+        found = next((structure_of[x] for x in own if x in structure_of), None)
+        if found is not None:
+            owner, cond, coded = found
+            for x in own:
+                st.lesion_ids[x] = str(owner["id"])
+            if "site" not in owner:
+                site = _lesion(e, ImportState(), None).get("site")
+                if site is not None:
+                    owner["site"] = site
+                    if "relation_to_bone" not in owner:
+                        _relation_from_coding(owner, coded, cond.path, st, _lesion_texts(cond))
             continue
         refs = {e.ref, e.full_url} - {None}
         if extension(e.resource, C.EXT_LESION) is None and not refs & structure_refs:
@@ -248,6 +310,15 @@ def phase_of(conditions: Conditions, st: ImportState, progression_after_therapy:
     if progression_after_therapy is not None:
         st.why("relapse_inferred", progression_after_therapy)
         return "relapsed_refractory"
+    for _, e, _ in conditions.diagnoses:
+        for t in texts(e.resource.get("code")):
+            if T.says_relapse(t):
+                st.why("relapse_from_text", f"{e.path}.code", text=t)
+                return "relapsed_refractory"
+    later = later_line(st)
+    if later is not None:
+        st.why("relapse_from_lines", later[0], line=later[1])
+        return "relapsed_refractory"
     st.why("phase_default", f"{best[1].path}.clinicalStatus")
     return "newly_diagnosed"
 
@@ -274,10 +345,21 @@ def _lesion(e: Entry, st: ImportState, coded: Coded | None) -> dict[str, Any]:
                 site = C.site_from_text(t)
                 if site:
                     break
+        if site is None:
+            for t in texts(cc):
+                site = C.site_in_text(t)
+                if site:
+                    st.why("site_in_text", site_path, text=t, site=site)
+                    break
         if site is not None:
             les["site"] = site
             break
         st.why("unknown_site", site_path, site=code_label(cc))
+    if "site" not in les and not sites and e.rtype == "Condition":
+        site = _site_in_code_text(e)
+        if site is not None:
+            les["site"] = site
+            st.why("site_in_text", f"{e.path}.code", text=code_label(r.get("code")), site=site)
     ext = extension(r, C.EXT_LESION)
     values = sub_extensions(ext) if ext else {}
     for name, allowed in _LESION_FIELDS.items():
@@ -303,7 +385,7 @@ def _lesion(e: Entry, st: ImportState, coded: Coded | None) -> dict[str, Any]:
         if "site" not in les and coded.site is not None:
             les["site"] = coded.site  # the organ of a secondary-neoplasm code (C78.7 -> liver)
         if "relation_to_bone" not in les:
-            _relation_from_coding(les, coded, e.path, st)
+            _relation_from_coding(les, coded, e.path, st, _lesion_texts(e))
     onset = _onset(e) if e.rtype == "Condition" else None
     if onset is not None:
         les["detected_on"] = onset.isoformat()
@@ -324,20 +406,46 @@ def _lesion(e: Entry, st: ImportState, coded: Coded | None) -> dict[str, Any]:
 _PARASKELETAL_SITES: Final = frozenset({"paravertebral"})
 
 
-def _relation_from_coding(les: dict[str, Any], coded: Coded, path: str, st: ImportState) -> None:
+def _extension_refs(e: Entry) -> list[str]:
+    """References in a resource's extensions (R4 points a Condition's body site at a BodyStructure this way)."""
+    out = []
+    for ext in e.resource.get("extension") or []:
+        r = ref_of(ext.get("valueReference")) if isinstance(ext, Mapping) else None
+        if r:
+            out.append(r)
+    return out
+
+
+def _lesion_texts(e: Entry) -> list[str]:
+    r = e.resource
+    sites = r.get("bodySite") or ([r["location"]] if r.get("location") else [])
+    return [*texts(r.get("code")), *(t for cc in sites for t in texts(cc))]
+
+
+def _site_in_code_text(e: Entry) -> str | None:
+    """The one site named in a Condition's code text ("Extramedullary plasmacytoma of the pleura")."""
+    return next((s for t in texts(e.resource.get("code")) if (s := C.site_in_text(t)) is not None), None)
+
+
+def _relation_from_coding(
+    les: dict[str, Any], coded: Coded, path: str, st: ImportState, said: list[str] | None = None
+) -> None:
     """Relation to bone from the coding when mmemd's lesion extension does not give it (docs/fhir.md, "Lesions"):
     ICD-O-3 9734/3 (extraosseous plasmacytoma) or a secondary neoplasm of an organ -> ``none``; 9731/3 (plasmacytoma
     of bone) -> ``intraosseous``; ICD-10 C90.2 with a body site -> ``none`` unless the site is bone (left unknown:
-    the two say different things) or paraskeletal (``arising_from_bone``)."""
+    the two say different things) or paraskeletal, by site or by its text (``arising_from_bone``)."""
     site = les.get("site")
     relation: str | None = None
     if coded.morphology == "9734/3" or coded.kind == "secondary_neoplasm":
-        relation = "none" if site != "bone" else None
+        # An organ said (by the code or the body site): extraosseous. No site: the relation is not inferred.
+        relation = "none" if site not in ("bone", None) else None
     elif coded.morphology == "9731/3" or coded.kind == "bone_plasmacytoma":
         relation = "intraosseous"
         les.setdefault("site", "bone")
     elif coded.kind == "extramedullary_plasmacytoma" and site is not None:
         relation = "arising_from_bone" if site in _PARASKELETAL_SITES else None if site == "bone" else "none"
+        if site != "bone" and any(T.says_paraskeletal(t) for t in said or []):
+            relation = "arising_from_bone"  # the text says the mass arises from bone (paraskeletal)
     if relation is None:
         return
     les["relation_to_bone"] = relation
@@ -403,6 +511,27 @@ def progression_after_therapy(st: ImportState, treated_since: list[date] | None 
             if f.value is True and f.day is not None and f.day > first:
                 return f.path
     return m_protein_progression(st, first)
+
+
+def later_line(st: ImportState) -> tuple[str, int] | None:
+    """A second or later therapy line that is a new treatment: the path and number of the first line numbered 2 or
+    more (mmemd's line extension or the line rule) that is not a maintenance agent alone nor local therapy alone
+    (radiotherapy, surgery). A new line is begun for progression (or intolerance) [I]."""
+    from mmemd.fhir._import.medication import MAINTENANCE_AGENTS
+    from mmemd.knowledge import vocabulary
+
+    v = vocabulary()
+    for f in sorted(st.facts.get("therapy_history", []), key=lambda x: x.value.get("line") or 0):
+        number = f.value.get("line")
+        agents = list(f.value.get("agents") or [])
+        if not isinstance(number, int) or number < 2 or not agents:
+            continue
+        local = {t.id for a in agents if (t := v.procedures.get(a)) is not None and t.cls == "local_therapy"}
+        treatment = [a for a in agents if a not in local]
+        if not treatment or (len(treatment) == 1 and treatment[0] in MAINTENANCE_AGENTS):
+            continue  # maintenance alone, or radiotherapy / surgery alone
+        return f.path, number
+    return None
 
 
 def m_protein_progression(st: ImportState, first_start: date) -> str | None:

@@ -5,7 +5,9 @@ medication opens a new line when its agent is not in the current line and it sta
 ``LINE_JOIN_DAYS`` after the line's start, or when progression was recorded after the current line started; a
 repeat of an agent already in the line (the next cycle's order) continues it; medications started on the same day
 are one regimen and open or join a line together; a procedure joins the latest line
-started on or before its date (a transplant consolidates the line it follows).
+started on or before its date (a transplant consolidates the line it follows), except CAR-T, a line of its own; a
+maintenance agent alone (lenalidomide, thalidomide, bortezomib, ixazomib; no dexamethasone) started after a
+combination line without progression is maintenance and joins it.
 """
 
 from __future__ import annotations
@@ -43,14 +45,14 @@ _EXCLUDED_PROC_STATUS: Final = frozenset({"entered-in-error", "not-done", "prepa
 _RESPONSES: Final = frozenset({"sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "not_evaluable"})
 
 
-def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str | None:
+def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str | tuple[str, ...] | None:
     r = e.resource
     if e.rtype in MEDICATIONS:
         cc = r.get("medicationCodeableConcept")
         ref = ref_of(r.get("medicationReference"))
         path = f"{e.path}.medicationCodeableConcept"
         if cc is None and ref is not None:
-            med = by_ref.get(ref)
+            med = by_ref.get(ref) or _contained(e, ref)
             if med is None:
                 st.why("unresolved_reference", f"{e.path}.medicationReference", ref=ref)
                 return None
@@ -77,14 +79,65 @@ def _therapy_id(e: Entry, by_ref: Mapping[str, Entry], st: ImportState) -> str |
         tid = C.therapy_from_text(t)
         if tid is not None:
             return tid
-    # A product name (RxNorm SCD/SBD display, NMPA product name) names its ingredient: one agent, else ambiguous.
+    if e.rtype == "Procedure":
+        for t in texts(cc):
+            tid = T.procedure_from_text(t)
+            if tid in ids:
+                st.why("procedure_from_text", path, name=t, procedure=tid)
+                return tid
+        unspecified = any(T.therapy_code(s, c, "transplant_unspecified") for s, c, _ in codings(cc)) or any(
+            T.procedure_from_text(t) == "transplant_unspecified" for t in texts(cc)
+        )
+        if unspecified and "asct" in ids:
+            # Neither autologous nor allogeneic said: the transplant myeloma patients receive [I].
+            st.why("transplant_type_assumed", path, what=code_label(cc))
+            return "asct"
+    # A product name (RxNorm SCD/SBD display, NMPA product name) names its ingredient.
     for t in texts(cc):
         found = C.agents_in_product_name(t)
         if len(found) == 1:
             agent = next(iter(found))
             st.why("agent_from_product_name", path, name=t, agent=agent)
             return agent
+    # A regimen: its name or abbreviation in the vocabulary (VRd, 来那度胺-硼替佐米-地塞米松, "DRd regimen"), or a text
+    # naming several agents ("bortezomib + lenalidomide + dexamethasone", 硼替佐米+来那度胺+地塞米松).
+    for t in texts(cc):
+        agents = C.regimen_from_text(t) or tuple(sorted(C.agents_in_product_name(t)))
+        agents = tuple(a for a in agents if a in ids)
+        if len(agents) >= 2:
+            st.why("agents_from_regimen", path, name=t, agents=", ".join(agents))
+            return agents
     st.why("unknown_agent", path, what=code_label(cc))
+    return None
+
+
+# The agents given as maintenance after induction (alone, without dexamethasone) [I].
+MAINTENANCE_AGENTS: Final = frozenset({"lenalidomide", "thalidomide", "bortezomib", "ixazomib"})
+
+
+def _maintenance(group: list[tuple[Entry, str]], current: _Line) -> bool:
+    """A maintenance agent alone (no dexamethasone: a steroid with it makes it a treatment regimen) started after a
+    combination line, without recorded progression: maintenance, part of that line (IMWG counts induction,
+    transplant, consolidation and maintenance as one line) [I]."""
+    agents = {tid for _, tid in group}
+    before = set(current.agents) - {"dexamethasone"}
+    return len(agents) == 1 and agents <= MAINTENANCE_AGENTS and len(before) >= 2
+
+
+def _is_regimen(tid: str) -> bool:
+    from mmemd.knowledge import vocabulary
+
+    proc = vocabulary().procedures.get(tid)
+    return proc is None or proc.cls == "car_t"
+
+
+def _contained(e: Entry, ref: str) -> Entry | None:
+    """A local reference ``#id`` to a resource contained in ``e`` (a contained Medication)."""
+    if not ref.startswith("#"):
+        return None
+    for i, c in enumerate(e.resource.get("contained") or []):
+        if isinstance(c, Mapping) and c.get("id") == ref[1:]:
+            return Entry(f"{e.path}.contained[{i}]", c)
     return None
 
 
@@ -113,7 +166,11 @@ def _start(e: Entry) -> date | None:
             bounds = (((d or {}).get("timing") or {}).get("repeat") or {}).get("boundsPeriod") or {}
             if bounds.get("start") is not None:
                 return parse_date(bounds["start"])[0]
-        return parse_date(r.get("authoredOn"))[0]
+        authored = parse_date(r.get("authoredOn"))[0]
+        if authored is not None:
+            return authored
+        validity = ((r.get("dispenseRequest") or {}).get("validityPeriod") or {}).get("start")
+        return parse_date(validity)[0]
     for key in ("effectiveDateTime", "performedDateTime"):
         if r.get(key) is not None:
             return parse_date(r[key])[0]
@@ -121,6 +178,9 @@ def _start(e: Entry) -> date | None:
         p = r.get(key)
         if isinstance(p, Mapping) and p.get("start") is not None:
             return parse_date(p["start"])[0]
+    if e.rtype == "MedicationStatement":
+        # No period: the date the statement was made (the medication was being taken then).
+        return parse_date(r.get("dateAsserted"))[0]
     return None
 
 
@@ -140,9 +200,10 @@ def map_therapy(therapies: list[Entry], by_ref: Mapping[str, Entry], st: ImportS
     for e in therapies:
         if _excluded(e, st):
             continue
-        tid = _therapy_id(e, by_ref, st)
-        if tid is None:
+        found = _therapy_id(e, by_ref, st)
+        if found is None:
             continue
+        tids = (found,) if isinstance(found, str) else found
         start = _start(e)
         ext = extension(e.resource, C.EXT_THERAPY_LINE)
         values = sub_extensions(ext) if ext else {}
@@ -151,17 +212,18 @@ def map_therapy(therapies: list[Entry], by_ref: Mapping[str, Entry], st: ImportS
             line = explicit.setdefault(number, _Line(number, start))
             if start is not None and (line.start is None or start < line.start):
                 line.start = start
-            line.agents.append(tid)
+            line.agents.extend(tids)
             line.paths.append(e.path)
-            if values.get("agent_refractory") is True and tid not in line.refractory_agents:
-                line.refractory_agents.append(tid)
+            for tid in tids:
+                if values.get("agent_refractory") is True and tid not in line.refractory_agents:
+                    line.refractory_agents.append(tid)
             for key in ("best_response", "refractory"):
                 if key in values:
                     line.best[key].add(values[key])
         elif start is None:
             st.why("no_start_date", e.path)
         else:
-            loose.append((e, tid, start))
+            loose.extend((e, tid, start) for tid in tids)
 
     # Without the extension: the rule in the module docstring [I].
     progression = sorted(
@@ -174,27 +236,34 @@ def map_therapy(therapies: list[Entry], by_ref: Mapping[str, Entry], st: ImportS
     # Medications started on one day are one regimen: they open a new line together or join the current one
     # together (dexamethasone re-ordered with a new carfilzomib belongs to the new line, not the old one).
     by_day: dict[date, list[tuple[Entry, str]]] = defaultdict(list)
+    # A CAR-T infusion is a line of its own (a regimen), whatever resource records it; a transplant or local
+    # therapy joins the line it consolidates.
+    joins = {e.path for e, tid, _ in loose if e.rtype == "Procedure" and not _is_regimen(tid)}
     for e, tid, start in loose:
-        if e.rtype != "Procedure":
+        if e.path not in joins:
             by_day[start].append((e, tid))
-    procedures = sorted(
-        ((e, tid, start) for e, tid, start in loose if e.rtype == "Procedure"), key=lambda x: x[2]
-    )
+    procedures = sorted(((e, tid, start) for e, tid, start in loose if e.path in joins), key=lambda x: x[2])
     for start in sorted(by_day):
         current = inferred[-1] if inferred else None
         target: _Line | None = None
         if current is not None and current.start is not None:
             progressed = any(current.start < d <= start for d in progression)
             within = (start - current.start).days <= LINE_JOIN_DAYS
-            if not progressed and (within or all(tid in current.agents for _, tid in by_day[start])):
+            same = all(tid in current.agents for _, tid in by_day[start])
+            maintenance = not within and not same and _maintenance(by_day[start], current)
+            if not progressed and (within or same or maintenance):
                 target = current
+                if maintenance:
+                    for e, tid in by_day[start]:
+                        st.why("maintenance_joins_line", e.path, agent=tid)
         if target is None:
             target = _Line(None, start)
             inferred.append(target)
         for e, tid in by_day[start]:
             if tid not in target.agents:
                 target.agents.append(tid)
-            target.paths.append(e.path)
+            if e.path not in target.paths:
+                target.paths.append(e.path)
     for e, tid, start in procedures:  # a procedure joins the latest line started on or before its date
         earlier = [ln for ln in inferred if ln.start is not None and ln.start <= start]
         proc_line = earlier[-1] if earlier else _Line(None, start)

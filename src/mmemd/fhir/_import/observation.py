@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
@@ -30,6 +32,8 @@ def _target(e: Entry, st: ImportState) -> C.Target | None:
         row = T.observation_code(system, code)
         if row is not None and row.target in ("histology", "disease_status"):
             return C.Target(row.target, row.target)
+        if row is not None and row.target == "genomic_variant":
+            return C.Target("genomic_variant", "cytogenetics")
         if system == C.NCIT and code in (C.NCIT_ISS, C.NCIT_RISS):
             # An EHR's own ISS / R-ISS stage: mmemd stages from the laboratory values.
             return C.Target("derived", "ISS / R-ISS stage")
@@ -51,6 +55,25 @@ def _target(e: Entry, st: ImportState) -> C.Target | None:
             if loinc is not None and loinc in C.LOINC_CODES:
                 st.why("lab_from_local_name", f"{e.path}.code", name=t, code=f"LOINC {loinc}")
                 return C.LOINC_CODES[loinc]
+    for system, code, display in codings(cc):
+        if system == C.LOINC and display and code not in C.LOINC_CODES:
+            loinc = T.loinc_from_loinc_name(display)
+            if loinc is not None and loinc in C.LOINC_CODES:
+                st.why(
+                    "lab_from_loinc_name", f"{e.path}.code", code=f"LOINC {code}", name=display, as_code=loinc
+                )
+                return C.LOINC_CODES[loinc]
+    if e.resource.get("valueQuantity") is None and not any(
+        system == C.LOINC and code in C.LOINC_CODES for system, code, _ in codings(cc)
+    ):
+        for t in texts(cc):
+            ife = T.ife_from_test_name(t)
+            if ife is not None and ife in C.MMEMD_CODES:
+                st.why("test_from_name", f"{e.path}.code", name=t, field=ife)
+                return C.MMEMD_CODES[ife]
+            if T.names_disease_status(t):
+                st.why("test_from_name", f"{e.path}.code", name=t, field="disease status")
+                return C.Target("disease_status", "disease_status")
     if e.resource.get("component") and _component_cyto(e.resource["component"]):
         return C.MMEMD_CODES["cytogenetics"]
     if isinstance(e.resource.get("valueString"), str) and any(
@@ -90,6 +113,14 @@ def map_observation(e: Entry, st: ImportState) -> None:
     if status not in _USABLE_OBS_STATUS:
         st.why("status_excluded", f"{e.path}.status", status=status)
         return
+    children = _panel_members(e)
+    if children:
+        # A panel (FLC panel, metabolic panel, a Chinese 肝功能 / 肾功能 report as one Observation) whose own code
+        # is not a record field: each component is read as the Observation it reports.
+        st.why("panel_components", f"{e.path}.component", code=code_label(r.get("code")))
+        for child in children:
+            map_observation(child, st)
+        return
     target = _target(e, st)
     if target is None:
         return
@@ -117,8 +148,76 @@ def map_observation(e: Entry, st: ImportState) -> None:
         else:
             st.why("no_date", f"{e.path}.effective[x]")
         return
+    if kind in _NUMERIC_KINDS and r.get("valueQuantity") is None and isinstance(r.get("valueString"), str):
+        q = quantity_from_string(r["valueString"])
+        if q is None:
+            st.why("value_type", f"{e.path}.valueString", field=fld, expected="a number with its unit")
+            return
+        st.why("value_from_string", f"{e.path}.valueString", field=fld)
+        e = Entry(e.path, {**r, "valueQuantity": q}, e.full_url)
     handler = _HANDLERS[kind]
     handler(e, fld, day, st)
+
+
+_NUMERIC_KINDS: Final = frozenset({"quantity", "lab", "percent", "ratio"})
+# A result sent as text ("3.2 g/dL", "<0.2", "35%", "１２０ μmol/L"): an optional comparator, a decimal number, an
+# optional unit. Anything else (a range, words) is not a value.
+_VALUE_TEXT: Final = re.compile(r"^\s*(<=|>=|<|>|≤|≥)?\s*([-+]?\d+(?:\.\d+)?)\s*([^\d\s][^\s]*)?\s*$")
+_COMPARATORS: Final = {"≤": "<=", "≥": ">="}
+
+
+def quantity_from_string(text: str) -> dict[str, Any] | None:
+    """A FHIR Quantity from a result written as text (after NFKC, so full-width digits read), or None."""
+    m = _VALUE_TEXT.match(unicodedata.normalize("NFKC", text))
+    if m is None:
+        return None
+    q: dict[str, Any] = {"value": m[2]}
+    if m[1]:
+        q["comparator"] = _COMPARATORS.get(m[1], m[1])
+    if m[3]:
+        q["unit"] = m[3]
+    return q
+
+
+def _panel_members(e: Entry) -> list[Entry]:
+    """The components of an Observation whose own code is not read but whose components are laboratory tests the
+    import knows (by LOINC or by local name), each as an Observation of its own (path ``….component[i]``) with the
+    panel's subject and dates. Empty when the Observation's own code is read (tumour size, MRD, FISH panels …)."""
+    r = e.resource
+    comps = r.get("component")
+    if not comps or _own_code_read(r.get("code")):
+        return []
+    base = {k: v for k, v in r.items() if k not in ("code", "component", "referenceRange", "interpretation")}
+    base = {k: v for k, v in base.items() if not k.startswith("value") and k != "dataAbsentReason"}
+    if not any(isinstance(c, Mapping) and _lab_code(c.get("code")) for c in comps):
+        return []
+    # Every component is read (one the import does not know gets its own reason, as an entry would).
+    return [
+        Entry(f"{e.path}.component[{i}]", {**base, **comp})
+        for i, comp in enumerate(comps)
+        if isinstance(comp, Mapping)
+    ]
+
+
+def _own_code_read(cc: object) -> bool:
+    for system, code, _ in codings(cc):
+        if system == C.LOINC and code in C.LOINC_CODES:
+            return True
+        if system == C.MMEMD and code in C.MMEMD_CODES:
+            return True
+        if T.observation_code(system, code) is not None:
+            return True
+    return any(T.cytogenetic_field(t) or T.is_cytogenetic_report_name(t) for t in texts(cc))
+
+
+def _lab_code(cc: object) -> bool:
+    """A component code that is a numeric laboratory test the import reads."""
+    for system, code, display in codings(cc):
+        if system == C.LOINC and code in C.LOINC_CODES:
+            return C.LOINC_CODES[code].kind in (*_NUMERIC_KINDS, "derived")
+        if system == C.LOINC and display and T.loinc_from_loinc_name(display) in C.LOINC_CODES:
+            return True
+    return any(T.loinc_from_local_name(t) in C.LOINC_CODES for t in texts(cc))
 
 
 def _effective(r: Mapping[str, Any]) -> tuple[date | None, Any]:
@@ -195,7 +294,13 @@ def _plain_number(
     return _clean(value * f)
 
 
-_PERCENT: Final = {"%": Decimal(1)}
+# "%" and UCUM's annotated forms a laboratory writes for a percentage of counted cells.
+_PERCENT: Final = {
+    "%": Decimal(1),
+    "%{cells}": Decimal(1),
+    "/100{cells}": Decimal(1),
+    "/100{WBCs}": Decimal(1),
+}
 _RATIO: Final = {"": Decimal(1), "1": Decimal(1), "{ratio}": Decimal(1)}
 _FRACTION: Final = {"": Decimal(1), "1": Decimal(1), "%": Decimal("0.01")}
 
@@ -450,6 +555,10 @@ def _h_mde(e: Entry, fld: str, day: date, st: ImportState) -> None:
     st.add(fld, day, events, e.path)
 
 
+def _unknown_value(st: ImportState, path: str, fld: str, holder: Mapping[str, Any], accepted: str) -> None:
+    st.why("unknown_value", f"{path}.value[x]", field=fld, value=_value_text(holder), accepted=accepted)
+
+
 def _cyto_value(fld: str, holder: Mapping[str, Any], path: str, st: ImportState) -> Any:
     if fld == "del_17p_clonal_fraction_pct":
         return _plain_number(holder.get("valueQuantity"), f"{path}.valueQuantity", fld, _PERCENT, st)
@@ -460,23 +569,11 @@ def _cyto_value(fld: str, holder: Mapping[str, Any], path: str, st: ImportState)
                 return n
         if _finding(holder) is False:
             return "none"
-        st.why(
-            "unknown_value",
-            f"{path}.value[x]",
-            field=fld,
-            value=_value_text(holder),
-            accepted="none|monoallelic|biallelic (or not detected)",
-        )
+        _unknown_value(st, path, fld, holder, "none|monoallelic|biallelic (or not detected)")
         return None
     v = _finding(holder)
     if v is None:
-        st.why(
-            "unknown_value",
-            f"{path}.value[x]",
-            field=fld,
-            value=_value_text(holder),
-            accepted="detected|not detected",
-        )
+        _unknown_value(st, path, fld, holder, "detected|not detected")
     return v
 
 
@@ -516,6 +613,127 @@ def _h_cyto_report(e: Entry, fld: str, day: date, st: ImportState) -> None:
             st.why("conflicting_values", path, field=f, date=day.isoformat())
 
 
+# The kind of change a variant's DNA change type (Sequence Ontology display, text) or HGVS names, as the words the
+# cytogenetics pattern table reads: a loss, a gain or a fusion; any other change of TP53 is a TP53 mutation.
+_CHANGE_WORDS: Final = (
+    (re.compile(r"copy[_ ]number[_ ]loss|deletion|del\b|loss|缺失", re.I), "deletion"),
+    (re.compile(r"copy[_ ]number[_ ]gain|amplification|duplication|gain|dup\b|扩增|增加", re.I), "gain"),
+    (re.compile(r"fusion|translocation|rearrangement|融合|易位", re.I), "fusion"),
+)
+
+
+def _variant_phrases(r: Mapping[str, Any]) -> list[str]:
+    """What a genomic variant Observation reports, as phrases the cytogenetics table reads: "<location> <change>",
+    "<gene> <change>", "<gene>/<gene> fusion", "TP53 mutation", plus any text it carries (ISCN, a display)."""
+    genes: list[str] = []
+    locations: list[str] = []
+    changes: list[str] = []
+    raw: list[str] = []
+    for comp in r.get("component") or []:
+        if not isinstance(comp, Mapping):
+            continue
+        role = next(
+            (
+                row.target
+                for s, c, _ in codings(comp.get("code"))
+                if (row := T.observation_code(s, c)) is not None
+            ),
+            None,
+        )
+        values = [t for t in _value_text(comp) if t and not t.upper().startswith("HGNC:")]
+        if role == "variant_gene":
+            genes += values[:1]
+        elif role == "variant_location":
+            locations += values[:1]
+        elif role == "variant_change":
+            changes += values
+        else:
+            raw += values
+    kind = next((w for c in changes for p, w in _CHANGE_WORDS if p.search(c)), None)
+    phrases: list[str] = []
+    if kind == "fusion" and len(genes) >= 2:
+        phrases.append(f"{genes[0]}/{genes[1]} fusion")
+    if kind is not None:
+        phrases += [f"{x} {kind}" for x in (*locations, *genes)]
+    elif any(g.upper() == "TP53" for g in genes) and changes:
+        phrases.append("TP53 mutation")
+    return phrases + raw
+
+
+# The kind of change each abnormality is: a studied gene gives its finding only when the variant names that kind of
+# change, or none (a FISH probe result).
+_FIELD_CHANGE: Final = {
+    "t_4_14": "fusion",
+    "t_11_14": "fusion",
+    "t_14_16": "fusion",
+    "t_14_20": "fusion",
+    "del_17p": "deletion",
+    "del_1p32": "deletion",
+    "gain_1q": "gain",
+}
+
+
+def _studied_gene_finding(r: Mapping[str, Any]) -> str | None:
+    """The finding a variant's "Gene studied" component tests (HGNC id or gene name; ``studied_genes`` table), when
+    the variant's change type is that finding's kind of change or is not given."""
+    field: str | None = None
+    changes: list[str] = []
+    for comp in r.get("component") or []:
+        if not isinstance(comp, Mapping):
+            continue
+        roles = {
+            row.target
+            for s, c, _ in codings(comp.get("code"))
+            if (row := T.observation_code(s, c)) is not None
+        }
+        if "variant_gene" in roles and field is None:
+            cc = comp.get("valueCodeableConcept")
+            candidates = [(c, d) for _, c, d in codings(cc)] + [(None, t) for t in _value_text(comp)]
+            field = next((f for c, d in candidates if (f := T.studied_gene_field(c, d)) is not None), None)
+        elif "variant_change" in roles:
+            changes += _value_text(comp)
+    if field is None:
+        return None
+    kinds = {w for c in changes for p, w in _CHANGE_WORDS if p.search(c)}
+    return field if not changes or _FIELD_CHANGE[field] in kinds else None
+
+
+def _h_genomic_variant(e: Entry, fld: str, day: date, st: ImportState) -> None:
+    """A genomic variant Observation (Genomics Reporting / mCODE GenomicVariant, LOINC 69548-6): its gene, cytogenetic
+    location and change type read as one cytogenetic finding (pattern table); value Present / Absent (no value:
+    the variant is reported, so present)."""
+    r = e.resource
+    found = next((f for p in _variant_phrases(r) if (f := T.cytogenetic_field(p)) is not None), None)
+    if found is None:
+        found = _studied_gene_finding(r)
+    if found is None:
+        st.why(
+            "unknown_value",
+            f"{e.path}.component",
+            field=fld,
+            value="variant",
+            accepted="a myeloma cytogenetic finding",
+        )
+        return
+    present = _finding(r)
+    if present is None and any(k.startswith("value") for k in r):
+        _unknown_value(st, e.path, found, r, "present|absent")
+        return
+    if found == "del_1p32" and present is not False:
+        # del(1p32) is recorded as none / monoallelic / biallelic: a reported deletion does not say which.
+        st.why(
+            "unknown_value",
+            f"{e.path}.component",
+            field=found,
+            value="deletion",
+            accepted="monoallelic|biallelic",
+        )
+        return
+    value: Any = "none" if found == "del_1p32" else present is not False
+    st.add(found, day, value, e.path)
+    st.why("cytogenetics_from_variant", f"{e.path}.component", field=found)
+
+
 def _h_patient_bool(e: Entry, fld: str, day: date, st: ImportState) -> None:
     _h_bool(e, fld, day, st)
 
@@ -527,13 +745,15 @@ def _h_histology(e: Entry, fld: str, day: date, st: ImportState) -> None:
 
 def _h_disease_status(e: Entry, fld: str, day: date, st: ImportState) -> None:
     """mCODE CancerDiseaseStatus: "worsened" is progression; any other answer is kept as not-progression."""
-    cs = codings(e.resource.get("valueCodeableConcept"))
-    if not cs:
+    cc = e.resource.get("valueCodeableConcept")
+    cs = codings(cc)
+    said = texts(cc) + ([e.resource["valueString"]] if isinstance(e.resource.get("valueString"), str) else [])
+    if not cs and not said:
         st.why("value_type", f"{e.path}.value[x]", field="disease status", expected="valueCodeableConcept")
         return
     worsened = any(
         (row := T.observation_code(s, c)) is not None and row.target == "status_worsened" for s, c, _ in cs
-    )
+    ) or (not cs and any(T.says_worsened(t) for t in said))
     st.add("disease_status_worsened", day, worsened, e.path)
 
 
@@ -559,4 +779,5 @@ _HANDLERS: Final = {
     "del_1p32": _h_cyto,
     "cyto_panel": _h_cyto_panel,
     "cyto_report": _h_cyto_report,
+    "genomic_variant": _h_genomic_variant,
 }
