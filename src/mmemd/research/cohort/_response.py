@@ -22,7 +22,6 @@ engine says after PD). Its baseline plasmacytomas are the soft-tissue lesions me
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 import os
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -300,17 +299,26 @@ def line_responses(
         return out
     total_lines = int(line_status(tables).count().to_pyarrow().as_py()) if progress is not None else 0
     n_workers = _workers(workers)
-    chunks = _patient_chunks(_ordered_batches(q.order_by(list(_SORT)), min(limit, 1 << 16)), limit)
-    used, results = _assess_chunks(chunks, n_workers)
+    if n_workers > 1:
+        n_rows = int(tables["assessments"].count().to_pyarrow().as_py())
+        if n_rows < _PARALLEL_MIN_ROWS:  # not worth starting processes for
+            n_workers = 1
+    pool = _start_pool(n_workers) if n_workers > 1 else None
     parts: list[Any] = []
     done = 0
     rows = 0
-    for part in results:
-        parts.append(part.select(["line", "emd", "best"]))
-        done += part.num_rows
-        rows += int(np.asarray(part.column("rows")).sum())
-        if progress is not None:
-            progress(done, total_lines)
+    try:
+        chunks = _patient_chunks(_ordered_batches(q.order_by(list(_SORT)), min(limit, 1 << 16)), limit)
+        results = map(assess_chunk, chunks) if pool is None else _pooled(pool, chunks, n_workers)
+        for part in results:
+            parts.append(part.select(["line", "emd", "best"]))
+            done += part.num_rows
+            rows += int(np.asarray(part.column("rows")).sum())
+            if progress is not None:
+                progress(done, total_lines)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     if not parts:
         return LineResponses(np.zeros(0, np.int64), [], np.zeros(0, np.int8), 0, 0)
     import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]  # no py.typed marker / stubs
@@ -321,7 +329,7 @@ def line_responses(
         emd=result.column("emd").to_pylist(),
         best=result.column("best").to_numpy().astype(np.int8),
         rows=rows,
-        workers=used,
+        workers=n_workers,
     )
 
 
@@ -370,39 +378,32 @@ def _patient_chunks(batches: Any, limit: int) -> Any:
         yield pa.Table.from_batches(pending)
 
 
-def _assess_chunks(chunks: Iterator[Any], n_workers: int) -> tuple[int, Iterator[Any]]:
-    """The processes used and the per-line results of each chunk, in chunk order. With more than one worker a process
-    pool assesses the chunks (each sent as Arrow) while the engine's result is still being read; a small cohort
-    (under ``_PARALLEL_MIN_ROWS`` rows), or one worker, stays in this process."""
-    head: list[Any] = []
-    buffered = 0
-    for chunk in chunks:
-        head.append(chunk)
-        buffered += chunk.num_rows
-        if buffered >= _PARALLEL_MIN_ROWS:
-            break
-    todo = itertools.chain(head, chunks)
-    if n_workers <= 1 or buffered < _PARALLEL_MIN_ROWS:
-        return 1, map(assess_chunk, todo)
-    return n_workers, _pooled(todo, n_workers)
-
-
-def _pooled(chunks: Iterator[Any], n_workers: int) -> Iterator[Any]:
+def _start_pool(n_workers: int) -> Any:
+    """A pool of ``n_workers`` forked processes, started now — before the engine runs the sort, so the workers begin
+    as copies of a small process (a fork made later would start as a copy of DuckDB's sort buffers). Forked rather
+    than spawned: spawning re-imports the caller's ``__main__``, which breaks scripts without a main guard."""
     import multiprocessing
-    from concurrent.futures import Future, ProcessPoolExecutor
+    from concurrent.futures import ProcessPoolExecutor
 
-    # Import the engine before forking so the workers inherit it instead of each importing it.
-    from mmemd.clinical import response  # noqa: F401
+    from mmemd.clinical import response  # noqa: F401  # imported once, inherited by the workers
 
-    ctx = multiprocessing.get_context("fork")
+    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("fork"))
+    pool.submit(int).result()  # with fork, the first task starts every worker process
+    return pool
+
+
+def _pooled(pool: Any, chunks: Iterator[Any], n_workers: int) -> Iterator[Any]:
+    """Per-line results of each chunk, in chunk order, the chunks (Arrow) assessed by the pool while the engine's
+    result is still being read; at most a few chunks per worker are in flight."""
+    from concurrent.futures import Future
+
     pending: deque[Future[Any]] = deque()
-    with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-        for chunk in chunks:
-            pending.append(pool.submit(assess_chunk, chunk))
-            while len(pending) > n_workers * (1 + _QUEUED_PER_WORKER):
-                yield pending.popleft().result()
-        while pending:
+    for chunk in chunks:
+        pending.append(pool.submit(assess_chunk, chunk))
+        while len(pending) > n_workers * (1 + _QUEUED_PER_WORKER):
             yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
 
 
 def _spark_line_responses(backend: Any, q: Any, limit: int) -> LineResponses:
