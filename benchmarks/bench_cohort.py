@@ -123,8 +123,10 @@ def _run(backend: str, args: argparse.Namespace) -> dict[str, Any] | None:
     print(f"{label}: wall {wall:.1f} s (load average before: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f})")
     if timer:
         print(
-            f"  cpu {row['cpu']:.1f} s (user {user:.1f}, sys {sys_t:.1f}); peak RSS (largest process) {row['rss_mib']:.0f} MiB"
+            f"  cpu {row['cpu']:.1f} s (user {user:.1f}, sys {sys_t:.1f}, processes waited for); "
+            f"peak RSS (largest process) {row['rss_mib']:.0f} MiB"
         )
+    print(f"  cpu of the whole process tree (sampled from /proc, JVM included): {row['tree_cpu']:.1f} s")
     print("  steps (s):", ", ".join(f"{k} {v}" for k, v in result["timings_s"].items()))
     return row
 
