@@ -85,3 +85,23 @@ def test_cli_schema_matches_docs() -> None:
     assert schema_markdown().strip() in docs, (
         "docs/cohort.md: regenerate the schema section (mmemd cohort schema)"
     )
+
+
+def test_duckdb_memory_limit_is_set_and_checked(small_cohort: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The cohort's DuckDB connection has a bounded memory limit (it spills beyond it); MMEMD_DUCKDB_MEMORY_LIMIT
+    changes it, and a value that is not a size is a clear problem, not SQL."""
+    import pytest
+
+    from mmemd.research.cohort import CohortError, open_cohort
+
+    def limit() -> str:
+        con = open_cohort(small_cohort).con
+        return str(con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0])
+
+    monkeypatch.delenv("MMEMD_DUCKDB_MEMORY_LIMIT", raising=False)
+    default = limit()
+    monkeypatch.setenv("MMEMD_DUCKDB_MEMORY_LIMIT", "1GB")
+    assert limit() != default
+    monkeypatch.setenv("MMEMD_DUCKDB_MEMORY_LIMIT", "1GB'; DROP TABLE x; --")
+    with pytest.raises(CohortError, match="MMEMD_DUCKDB_MEMORY_LIMIT"):
+        open_cohort(small_cohort)

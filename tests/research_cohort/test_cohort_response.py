@@ -104,11 +104,41 @@ def test_parallel_workers_give_the_same_answer(small_cohort: Path) -> None:
     r._PARALLEL_MIN_ROWS = 0  # force the process pool on a small cohort
     try:
         two = line_responses(tables, workers=2)
+        # many small chunks through the pool: more chunks in flight than workers, results kept in chunk order
+        many = line_responses(tables, workers=2, chunk_rows=50)
     finally:
         r._PARALLEL_MIN_ROWS = old
     assert two.workers == 2
     assert one.best.tolist() == two.best.tolist()
     assert one.emd == two.emd
+    assert many.workers == 2
+    assert many.line.tolist() == one.line.tolist()
+    assert many.emd == one.emd
+    assert many.best.tolist() == one.best.tolist()
+
+
+def test_decimals_are_the_stored_values() -> None:
+    """Each float becomes the Decimal of its shortest repr (0.1 -> Decimal("0.1"), never 0.1000000000000000055...),
+    null (NaN) becomes None, and repeated values give equal Decimals in their rows."""
+    from decimal import Decimal
+
+    import numpy as np
+
+    from mmemd.research.cohort._response import _decimals
+
+    values = np.array([0.1, np.nan, 2.5, 0.1, 1e-7, np.nan, 1234.5678, 2.5])
+    assert _decimals(values) == [
+        Decimal("0.1"),
+        None,
+        Decimal("2.5"),
+        Decimal("0.1"),
+        Decimal("1E-7"),
+        None,
+        Decimal("1234.5678"),
+        Decimal("2.5"),
+    ]
+    assert _decimals(np.array([np.nan, np.nan])) == [None, None]
+    assert _decimals(np.zeros(0)) == []
 
 
 def test_streamed_chunks_give_the_same_lines_as_one_chunk(small_cohort: Path) -> None:

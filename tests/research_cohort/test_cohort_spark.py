@@ -24,7 +24,7 @@ def test_spark_backend_gives_the_duckdb_answer(tmp_path: Path) -> None:
 
 
 def test_spark_response_step_runs_in_the_executors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """On Spark the lines are assessed by applyInPandas grouped by patient — the driver-side chunk path is never
+    """On Spark the lines are assessed in the executors (mapInArrow over partitions by patient) — the driver-side chunk path is never
     used — and every line equals DuckDB's."""
     pytest.importorskip("pyspark", reason="pyspark not installed (extra 'spark')")
     require_system("default-jre-headless", has_executable("java"), "PySpark needs a JVM")
@@ -39,7 +39,8 @@ def test_spark_response_step_runs_in_the_executors(tmp_path: Path, monkeypatch: 
     def no_driver_chunks(*args: object, **kwargs: object) -> None:
         raise AssertionError("the Spark path must not assess chunks on the driver")
 
-    monkeypatch.setattr(r, "_chunk_responses", no_driver_chunks)
+    monkeypatch.setattr(r, "_ordered_batches", no_driver_chunks)  # the driver never streams the rows
+    monkeypatch.setattr(r, "_start_pool", no_driver_chunks)  # nor starts worker processes
     spark = r.line_responses(validate_cohort(open_cohort(tmp_path / "c", "spark")), workers=1)
     assert spark.rows == duck.rows
     assert spark.line.tolist() == duck.line.tolist()

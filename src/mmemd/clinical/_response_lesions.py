@@ -90,6 +90,8 @@ def imaging_progression(
     found: list[PdInfo] = []
     if new_lesion:
         found.append(PdInfo("new_lesion"))
+    if not measures:
+        return found  # nothing imaged at this date: no lesion to compare (most assessments)
     if s.lesion_absent_at_baseline_is_new:
         for lid in sorted(measures):
             if lid not in base.known_lesions and lid not in tracker.longest and not is_zero(measures[lid]):

@@ -9,6 +9,8 @@ same Ibis expressions on PySpark in local mode. A database holds the tables unde
 from __future__ import annotations
 
 import os
+import re
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -21,6 +23,9 @@ __all__ = ["Backend", "CohortSource", "open_cohort"]
 Backend = Literal["duckdb", "spark"]
 
 _DB_SUFFIXES = (".duckdb", ".ddb", ".db")
+#: DuckDB's memory limit for a cohort analysis (``MMEMD_DUCKDB_MEMORY_LIMIT`` overrides it, e.g. ``8GB``).
+DUCKDB_MEMORY_LIMIT = "2GB"
+_MEMORY_LIMIT = re.compile(r"\d+(\.\d+)?\s*[KMGT]i?B", re.IGNORECASE)
 
 #: prefix of a registry database URL: the cohort tables are built from the registry's current rows
 REGISTRY_PREFIX = "registry+"
@@ -186,4 +191,20 @@ def open_cohort(
         # DuckDB draws its own progress bar on stdout for long queries: that would corrupt --json output (the CLI
         # draws its bars on stderr).
         con.raw_sql("SET enable_progress_bar = false")
+        # Bounded memory whatever the cohort's size: DuckDB spills its sorts and joins to disk beyond this limit
+        # (its default, 80% of RAM, lets the response step's sort of a million patients' assessments take 8 GB).
+        limit = os.environ.get("MMEMD_DUCKDB_MEMORY_LIMIT", DUCKDB_MEMORY_LIMIT).strip()
+        if not _MEMORY_LIMIT.fullmatch(limit):
+            raise CohortError(
+                [
+                    CohortProblem(
+                        "<backend>", None, f"MMEMD_DUCKDB_MEMORY_LIMIT={limit!r}: expected a size such as 4GB"
+                    )
+                ]
+            )
+        con.raw_sql(f"SET memory_limit = '{limit}'")
+        # Spill under the system's temporary directory (DuckDB's default is ./.tmp, which need not be writable),
+        # one directory per process; DuckDB removes its files when the connection closes.
+        spill = os.path.join(tempfile.gettempdir(), f"mmemd-duckdb-{os.getpid()}").replace("'", "''")
+        con.raw_sql(f"SET temp_directory = '{spill}'")
     return CohortSource(con=con, tables=tables, backend=backend_name, location=where)

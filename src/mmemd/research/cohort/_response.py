@@ -1,13 +1,19 @@
 """Best IMWG 2016 response of every line of therapy, by the clinical engine in batch.
 
 Decision (measured, docs/cohort.md "Response"): the categories come from the same engine as ``mmemd assess``
-(:func:`mmemd.clinical.response.imwg_response`, through its engine core ``run``), not from a re-implementation in SQL — confirmation by two
-consecutive assessments, the lowest-level rule across parameters, PD from the confirmed nadir and the plasmacytoma
-rules (docs/criteria.md §1.3) are too intricate to copy without drift. What makes it fast enough for 2 million
-assessments is what is *not* done: no pydantic patient records, no JSON. The engine reads
-:class:`~mmemd.clinical.snapshot.Snapshot` s, built straight from the columns that DuckDB returns already sorted by
-(patient, line, date); lines are split into contiguous ranges and assessed by worker processes (fork: they inherit
-the columns, nothing large is pickled).
+(:func:`mmemd.clinical.response.imwg_best_response`, its engine core without the timeline), not from a
+re-implementation in SQL — confirmation by two consecutive assessments, the lowest-level rule across parameters, PD
+from the confirmed nadir and the plasmacytoma rules (docs/criteria.md §1.3) are too intricate to copy without drift.
+What makes it fast enough for tens of millions of assessments is what is *not* done: no pydantic patient records, no
+JSON, no pandas. The engine reads :class:`~mmemd.clinical.snapshot.Snapshot` s built straight from Arrow columns.
+
+One query gives every assessment with its line's EMD status and that date's plasmacytoma measurements (a list
+column), so a chunk of whole patients carries everything its lines need and is assessed on its own:
+
+* DuckDB: the rows come out sorted by (patient, line, date), are cut into chunks of whole patients and handed, as
+  Arrow, to a pool of worker processes (a few chunks in flight, so memory follows the chunk size, not the cohort);
+* Spark: the rows are partitioned by patient and sorted within each partition; each partition's Arrow batches are
+  cut into chunks of whole patients and assessed in the executors (``mapInArrow``), so a cluster spreads the work.
 
 Each line is assessed on its own: its earliest assessment is the baseline (a new line needs a new baseline, as the
 engine says after PD). Its baseline plasmacytomas are the soft-tissue lesions measured, not 0 × 0, at that date.
@@ -16,10 +22,9 @@ engine says after PD). Its baseline plasmacytomas are the soft-tissue lesions me
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 import os
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, Literal
@@ -33,7 +38,6 @@ CATEGORIES: Final = ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD", "not_evaluable
 _CODE: Final = {c: i for i, c in enumerate(CATEGORIES)}
 _ORDINAL_EPOCH: Final = _dt.date(1970, 1, 1).toordinal()
 _PARALLEL_MIN_ROWS: Final = 50_000
-_TASKS_PER_WORKER: Final = 8
 
 _COLUMNS: Final = (
     "patient_id",
@@ -50,6 +54,23 @@ _COLUMNS: Final = (
     "new_lesion",
     "emd",
 )
+_DECIMAL_COLUMNS: Final = (
+    "serum_m_protein_g_dl",
+    "urine_m_protein_mg_24h",
+    "flc_kappa_mg_dl",
+    "flc_lambda_mg_dl",
+    "bone_marrow_plasma_cells_pct",
+)
+#: The plasmacytoma measurements of an assessment's date: list<struct<lesion_id, longest_cm, perpendicular_cm>>.
+_PCS: Final = "plasmacytomas"
+_SORT: Final = ("patient_id", "line", "date")
+
+#: Assessment rows per chunk (whole patients only): the unit of work handed to a worker process or assessed by a
+#: Spark task. Bounds the Arrow columns and Python objects held at once.
+_CHUNK_ROWS: Final = 100_000
+#: Chunks queued per worker process beyond the one it is assessing (keeps the workers busy while the engine's
+#: result is read, without reading ahead without bound).
+_QUEUED_PER_WORKER: Final = 2
 
 
 @dataclass(slots=True)
@@ -63,113 +84,123 @@ class LineResponses:
     workers: int
 
 
-# Columns of the current batch, set before the pool forks (workers read them, never receive them).
-_WORK: dict[str, Any] = {}
-
-
 def _decimals(values: npt.NDArray[np.float64]) -> list[Decimal | None]:
-    # repr() is the shortest string that round-trips: 0.2 -> Decimal("0.2"), exactly what was stored.
-    return [None if v != v else Decimal(repr(v)) for v in values.tolist()]
+    """Exact decimals of a float column, ``None`` for null (NaN). repr() is the shortest string that round-trips:
+    0.2 -> Decimal("0.2"), exactly what was stored. Each distinct value is converted once (laboratory values repeat
+    within a chunk) and the same immutable Decimal shared."""
+    if values.size == 0:
+        return []
+    known = ~np.isnan(values)
+    uniq, inverse = np.unique(values[known], return_inverse=True)
+    decs: list[Decimal | None] = [Decimal(repr(v)) for v in uniq.tolist()]
+    decs.append(None)
+    index = np.full(values.size, len(decs) - 1, np.int64)
+    index[known] = inverse.reshape(-1)
+    return [decs[i] for i in index.tolist()]
 
 
-def _ife(values: list[str | None]) -> list[bool | None]:
-    m = {"positive": True, "negative": False}
-    return [None if v is None else m[v] for v in values]
+_IFE: Final = {"positive": True, "negative": False, None: None}
 
 
-def _assess_range(bounds: tuple[int, int]) -> npt.NDArray[np.int8]:
-    """Lines ``bounds`` of the batch in :data:`_WORK` (what a forked worker process runs)."""
-    return _assess_lines(_WORK["cols"], _WORK["starts"], _WORK["measures"], *bounds)
+def _plasmacytomas(values: list[list[dict[str, Any]] | None]) -> list[tuple[Any, ...]]:
+    """Each assessment's plasmacytoma measurements (by lesion id), from the list column."""
+    from mmemd.clinical.snapshot import PlasmacytomaMeasure
 
-
-def _assess_lines(
-    cols: dict[str, Any],
-    starts: npt.NDArray[np.int64],
-    measures: dict[tuple[str, int], tuple[Any, ...]],
-    lo: int,
-    hi: int,
-) -> npt.NDArray[np.int8]:
-    """Best response codes of lines ``lo``..``hi`` (line k spans rows ``starts[k]``..``starts[k+1]``)."""
-    from mmemd.clinical.response import DEFAULT_RESPONSE_SETTINGS, imwg_best_response
-    from mmemd.clinical.snapshot import Snapshot
-
-    r0, r1 = int(starts[lo]), int(starts[hi])
-    dates = [_dt.date.fromordinal(d + _ORDINAL_EPOCH) for d in cols["date"][r0:r1].tolist()]
-    serum = _decimals(cols["serum_m_protein_g_dl"][r0:r1])
-    urine = _decimals(cols["urine_m_protein_mg_24h"][r0:r1])
-    kappa = _decimals(cols["flc_kappa_mg_dl"][r0:r1])
-    lam = _decimals(cols["flc_lambda_mg_dl"][r0:r1])
-    bm = _decimals(cols["bone_marrow_plasma_cells_pct"][r0:r1])
-    s_ife = _ife(cols["serum_ife"][r0:r1])
-    u_ife = _ife(cols["urine_ife"][r0:r1])
-    involved = cols["flc_involved"][r0:r1]
-    new_lesion = cols["new_lesion"][r0:r1]
-    pids = cols["patient_id"][r0:r1]
-    lines = cols["line"][r0:r1].tolist()
-    date_ints = cols["date"][r0:r1].tolist()
-    out = np.empty(hi - lo, np.int8)
-    settings = DEFAULT_RESPONSE_SETTINGS
-    for k in range(lo, hi):
-        a, b = int(starts[k]) - r0, int(starts[k + 1]) - r0
-        snaps = []
-        for i in range(a, b):
-            pcs = measures.get((pids[i], date_ints[i]), ()) if measures else ()
-            snaps.append(
-                Snapshot(
-                    dates[i],
-                    i == a,
-                    serum[i],
-                    urine[i],
-                    s_ife[i],
-                    u_ife[i],
-                    kappa[i],
-                    lam[i],
-                    involved[i],
-                    bm[i],
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    pcs,
-                    new_lesion[i],
-                    None,
-                    None,
-                    None,
-                    None,
+    out: list[tuple[Any, ...]] = []
+    for pcs in values:
+        if not pcs:
+            out.append(())
+            continue
+        out.append(
+            tuple(
+                PlasmacytomaMeasure(
+                    m["lesion_id"], Decimal(repr(m["longest_cm"])), Decimal(repr(m["perpendicular_cm"]))
                 )
+                for m in sorted(pcs, key=lambda m: m["lesion_id"])
             )
-        base_pcs = snaps[0].plasmacytomas
-        baseline_lesions = tuple(m.lesion for m in base_pcs if m.longest_cm > 0 or m.perpendicular_cm > 0)
-        # imwg_best_response is imwg_response without the timeline and reasons (tests compare the two on every
-        # line of a synthetic cohort).
-        phase: Literal["newly_diagnosed", "relapsed_refractory"] = (
-            "newly_diagnosed" if lines[a] == 1 else "relapsed_refractory"
         )
-        out[k - lo] = _CODE[imwg_best_response(snaps, settings, baseline_lesions, phase=phase)]
     return out
 
 
-def _measures(table: Any) -> dict[tuple[str, int], tuple[Any, ...]]:
-    """(patient_id, date as days since 1970) -> the plasmacytoma measurements of that date."""
-    return _measures_from_arrow(table.to_pyarrow())
+def assess_chunk(arrow: Any) -> Any:
+    """The lines of one chunk of whole patients, rows sorted by (patient, line, date) — what a DuckDB worker process
+    or a Spark task runs. Returns an Arrow table of one row per line: patient_id, line, emd, best (index into
+    :data:`CATEGORIES`), rows (assessments)."""
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]  # no py.typed marker / stubs
+    import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]
 
+    from mmemd.clinical.response import DEFAULT_RESPONSE_SETTINGS, imwg_best_response
+    from mmemd.clinical.snapshot import Snapshot
 
-def _measures_from_arrow(rows: Any) -> dict[tuple[str, int], tuple[Any, ...]]:
-    from mmemd.clinical.snapshot import PlasmacytomaMeasure
+    n = arrow.num_rows
+    pid_col = arrow.column("patient_id")
+    line_arr = arrow.column("line").to_numpy().astype(np.int64)
+    if n > 1:
+        pid_change = pc.not_equal(pid_col.slice(1), pid_col.slice(0, n - 1)).to_numpy(zero_copy_only=False)
+        change = np.flatnonzero(pid_change | (np.diff(line_arr) != 0)) + 1
+    else:
+        change = np.zeros(0, np.int64)
+    starts = np.concatenate(([0], change, [n])).astype(np.int64)
+    first = starts[:-1]
 
-    if rows.num_rows == 0:
-        return {}
-    pid = rows.column("patient_id").to_pylist()
-    day = rows.column("date").cast("int32").to_numpy().tolist()
-    lid = rows.column("lesion_id").to_pylist()
-    lo = _decimals(rows.column("longest_cm").to_numpy(zero_copy_only=False))
-    pe = _decimals(rows.column("perpendicular_cm").to_numpy(zero_copy_only=False))
-    out: dict[tuple[str, int], list[Any]] = {}
-    for p, d, i, a, b in zip(pid, day, lid, lo, pe, strict=True):
-        assert a is not None and b is not None  # required columns (validated)
-        out.setdefault((p, d), []).append(PlasmacytomaMeasure(i, a, b))
-    return {k: tuple(v) for k, v in out.items()}
+    date_ints = arrow.column("date").cast(pa.int32()).to_numpy()
+    dates = [_dt.date.fromordinal(d) for d in (date_ints.astype(np.int64) + _ORDINAL_EPOCH).tolist()]
+    dec = {c: _decimals(arrow.column(c).to_numpy().astype(np.float64)) for c in _DECIMAL_COLUMNS}
+    serum, urine, kappa, lam, bm = (dec[c] for c in _DECIMAL_COLUMNS)
+    s_ife = [_IFE[v] for v in arrow.column("serum_ife").to_pylist()]
+    u_ife = [_IFE[v] for v in arrow.column("urine_ife").to_pylist()]
+    involved = arrow.column("flc_involved").to_pylist()
+    new_lesion = arrow.column("new_lesion").to_pylist()
+    pcs = (
+        _plasmacytomas(arrow.column(_PCS).to_pylist())
+        if _PCS in arrow.column_names and arrow.column(_PCS).null_count < n
+        else [()] * n
+    )
+    settings = DEFAULT_RESPONSE_SETTINGS
+    best = np.empty(first.size, np.int8)
+    for k, (a, b) in enumerate(zip(first.tolist(), starts[1:].tolist(), strict=True)):
+        snaps = [
+            Snapshot(
+                dates[i],
+                i == a,
+                serum[i],
+                urine[i],
+                s_ife[i],
+                u_ife[i],
+                kappa[i],
+                lam[i],
+                involved[i],
+                bm[i],
+                None,
+                None,
+                None,
+                None,
+                None,
+                pcs[i],
+                new_lesion[i],
+                None,
+                None,
+                None,
+                None,
+            )
+            for i in range(a, b)
+        ]
+        baseline_lesions = tuple(m.lesion for m in pcs[a] if m.longest_cm > 0 or m.perpendicular_cm > 0)
+        # imwg_best_response is imwg_response without the timeline and reasons (tests compare the line results with
+        # ``mmemd assess`` on every line of a synthetic cohort).
+        phase: Literal["newly_diagnosed", "relapsed_refractory"] = (
+            "newly_diagnosed" if line_arr[a] == 1 else "relapsed_refractory"
+        )
+        best[k] = _CODE[imwg_best_response(snaps, settings, baseline_lesions, phase=phase)]
+    return pa.table(
+        {
+            "patient_id": pid_col.take(pa.array(first)),
+            "line": pa.array(line_arr[first], pa.int64()),
+            "emd": arrow.column("emd").take(pa.array(first)),
+            "best": pa.array(best, pa.int8()),
+            "rows": pa.array(np.diff(starts), pa.int64()),
+        }
+    )
 
 
 def _workers(requested: int | None) -> int:
@@ -213,12 +244,37 @@ def line_status(tables: dict[str, Any]) -> Any:
     return out.select(patient_id=out.patient_id, line=out.line, emd=emd)
 
 
-_MEASURE_COLUMNS: Final = ("patient_id", "date", "lesion_id", "longest_cm", "perpendicular_cm")
-_RESULT_SCHEMA: Final = "patient_id string, line long, emd string, best byte, rows long"
+def _assessment_rows(tables: dict[str, Any]) -> Any:
+    """Every assessment (the columns the engine reads) with its line's EMD status and, as a list column, the
+    plasmacytoma measurements of soft-tissue lesions at that date (null when none; no column without the table)."""
+    import ibis  # type: ignore[import-untyped,unused-ignore]  # no py.typed marker / stubs
 
-#: Assessment rows per streamed chunk (whole patients only). Bounds the columns and Python objects held at once: the
-#: engine's ordered result is read batch by batch instead of as one table.
-_CHUNK_ROWS: Final = 250_000
+    a = tables["assessments"]
+    status = line_status(tables)
+    j = a.join(status, ["patient_id", "line"]).select(*_COLUMNS)
+    if "plasmacytoma_measurements" not in tables:
+        return j
+    m = tables["plasmacytoma_measurements"]
+    les = tables["lesions"]
+    soft = les.filter(les.relation_to_bone.isnull() | (les.relation_to_bone != "intraosseous"))
+    mm = m.semi_join(soft, ["patient_id", "lesion_id"])
+    per_date = mm.group_by(["patient_id", "date"]).aggregate(
+        **{
+            _PCS: ibis.struct(
+                {
+                    "lesion_id": mm.lesion_id,
+                    "longest_cm": mm.longest_cm.cast("float64"),
+                    "perpendicular_cm": mm.perpendicular_cm.cast("float64"),
+                }
+            ).collect()
+        }
+    )
+    out = j.left_join(per_date, [j.patient_id == per_date.patient_id, j.date == per_date.date])
+    return out.select(*(j[c] for c in _COLUMNS), per_date[_PCS])
+
+
+#: The per-line result, as Spark's ``mapInArrow`` declares it.
+_RESULT_SCHEMA: Final = "patient_id string, line long, emd string, best byte, rows long"
 
 
 def line_responses(
@@ -229,53 +285,51 @@ def line_responses(
 ) -> LineResponses:
     """Best confirmed IMWG response of every (patient, line). ``progress(done_lines, total_lines)``.
 
-    The assessments come out of the engine sorted by (patient, line, date) and are read in chunks of about
-    ``chunk_rows`` rows, cut between patients; each chunk is assessed (by worker processes when large) and only the
-    per-line results are kept, so memory follows the chunk size, not the cohort size.
+    The assessments are read in chunks of about ``chunk_rows`` rows, cut between patients; each chunk is assessed
+    on its own (by worker processes, or Spark tasks) and only the per-line results are kept, so memory follows the
+    chunk size, not the cohort size.
     """
-    a = tables["assessments"]
-    status = line_status(tables)
-    j = a.join(status, ["patient_id", "line"])
-    q = j.select(*_COLUMNS).order_by(["patient_id", "line", "date"])
-    mm = None
-    if "plasmacytoma_measurements" in tables:
-        m = tables["plasmacytoma_measurements"]
-        les = tables["lesions"]
-        soft = les.filter(les.relation_to_bone.isnull() | (les.relation_to_bone != "intraosseous"))
-        mm = m.semi_join(soft, ["patient_id", "lesion_id"]).select(*_MEASURE_COLUMNS)
+    q = _assessment_rows(tables)
+    limit = max(1, chunk_rows or _CHUNK_ROWS)
     backend = q._find_backend(use_default=True)
     if getattr(backend, "name", "") == "pyspark":
-        out = _spark_line_responses(backend, q, mm)
+        out = _spark_line_responses(backend, q, limit)
         if progress is not None:
             progress(len(out.best), len(out.best))
         return out
-    measures = _measures(mm) if mm is not None else {}
-    limit = max(1, chunk_rows or _CHUNK_ROWS)
-    total_lines = int(status.count().to_pyarrow().as_py()) if progress is not None else 0
+    total_lines = int(line_status(tables).count().to_pyarrow().as_py()) if progress is not None else 0
     n_workers = _workers(workers)
-    lines: list[npt.NDArray[np.int64]] = []
-    emd: list[str] = []
-    best: list[npt.NDArray[np.int8]] = []
-    rows = 0
-    used_workers = 1
+    if n_workers > 1:
+        n_rows = int(tables["assessments"].count().to_pyarrow().as_py())
+        if n_rows < _PARALLEL_MIN_ROWS:  # not worth starting processes for
+            n_workers = 1
+    pool = _start_pool(n_workers) if n_workers > 1 else None
+    parts: list[Any] = []
     done = 0
-    for chunk in _patient_chunks(_ordered_batches(q, min(limit, 1 << 16)), limit):
-
-        def chunk_progress(d: int, _n: int, before: int = done) -> None:
+    rows = 0
+    try:
+        chunks = _patient_chunks(_ordered_batches(q.order_by(list(_SORT)), min(limit, 1 << 16)), limit)
+        results = map(assess_chunk, chunks) if pool is None else _pooled(pool, chunks, n_workers)
+        for part in results:
+            parts.append(part.select(["line", "emd", "best"]))
+            done += part.num_rows
+            rows += int(np.asarray(part.column("rows")).sum())
             if progress is not None:
-                progress(before + d, total_lines)
-
-        part = _chunk_responses(chunk, measures, n_workers, chunk_progress)
-        lines.append(part.line)
-        emd.extend(part.emd)
-        best.append(part.best)
-        rows += part.rows
-        used_workers = max(used_workers, part.workers)
-        done += len(part.best)
-    if not lines:
+                progress(done, total_lines)
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    if not parts:
         return LineResponses(np.zeros(0, np.int64), [], np.zeros(0, np.int8), 0, 0)
+    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]  # no py.typed marker / stubs
+
+    result = pa.concat_tables(parts)
     return LineResponses(
-        line=np.concatenate(lines), emd=emd, best=np.concatenate(best), rows=rows, workers=used_workers
+        line=result.column("line").to_numpy().astype(np.int64),
+        emd=result.column("emd").to_pylist(),
+        best=result.column("best").to_numpy().astype(np.int8),
+        rows=rows,
+        workers=n_workers,
     )
 
 
@@ -324,142 +378,58 @@ def _patient_chunks(batches: Any, limit: int) -> Any:
         yield pa.Table.from_batches(pending)
 
 
-def _columns(arrow: Any) -> tuple[dict[str, Any], npt.NDArray[np.int64]]:
-    """The engine's columns as the snapshot builder reads them, and the first row of every (patient, line) followed
-    by the row count. ``arrow`` holds at least one row, sorted by (patient, line, date)."""
-    import pyarrow.compute as pc  # type: ignore[import-untyped,unused-ignore]  # no py.typed marker / stubs
-
-    n = arrow.num_rows
-
-    pid_col = arrow.column("patient_id")
-    pid_change = (
-        pc.not_equal(pid_col.slice(1), pid_col.slice(0, max(n - 1, 0))).to_numpy(zero_copy_only=False)
-        if n > 1
-        else np.zeros(0, np.bool_)
-    )
-    cols: dict[str, Any] = {}
-    for name in _COLUMNS:
-        col = arrow.column(name)
-        if name == "date":
-            cols[name] = col.cast("int32").to_numpy()
-        elif name == "line":
-            cols[name] = col.to_numpy()
-        elif name in {"patient_id", "serum_ife", "urine_ife", "flc_involved", "new_lesion", "emd"}:
-            cols[name] = col.to_pylist()
-        else:
-            cols[name] = col.to_numpy(zero_copy_only=False).astype(np.float64)
-    line_arr = cols["line"]
-    change = np.flatnonzero(pid_change | (np.diff(line_arr) != 0)) + 1
-    starts = np.concatenate(([0], change, [n])).astype(np.int64)
-    return cols, starts
-
-
-def _chunk_responses(
-    arrow: Any,
-    measures: dict[tuple[str, int], tuple[Any, ...]],
-    n_workers: int,
-    progress: Callable[[int, int], None],
-) -> LineResponses:
-    """The lines of one chunk of whole patients (rows sorted by patient, line, date)."""
+def _start_pool(n_workers: int) -> Any:
+    """A pool of ``n_workers`` forked processes, started now — before the engine runs the sort, so the workers begin
+    as copies of a small process (a fork made later would start as a copy of DuckDB's sort buffers). Forked rather
+    than spawned: spawning re-imports the caller's ``__main__``, which breaks scripts without a main guard."""
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
-    n = arrow.num_rows
-    if n == 0:
-        return LineResponses(np.zeros(0, np.int64), [], np.zeros(0, np.int8), 0, 0)
-    cols, starts = _columns(arrow)
-    n_lines = starts.size - 1
-    line_arr = cols["line"]
-    _WORK.clear()
-    _WORK.update(cols=cols, starts=starts, measures=measures)
-    best = np.empty(n_lines, np.int8)
-    try:
-        if n < _PARALLEL_MIN_ROWS or n_workers <= 1:
-            step = max(1, n_lines // 20)
-            for lo in range(0, n_lines, step):
-                hi = min(n_lines, lo + step)
-                best[lo:hi] = _assess_range((lo, hi))
-                progress(hi, n_lines)
-            n_workers = 1
-        else:
-            # Warm the engine before forking so workers inherit imported modules.
-            from mmemd.clinical import response  # noqa: F401
+    from mmemd.clinical import response  # noqa: F401  # imported once, inherited by the workers
 
-            n_tasks = n_workers * _TASKS_PER_WORKER
-            edges = np.linspace(0, n_lines, n_tasks + 1).astype(np.int64)
-            ranges = [(int(x), int(y)) for x, y in itertools.pairwise(edges) if y > x]
-            ctx = multiprocessing.get_context("fork")
-            done = 0
-            with ProcessPoolExecutor(max_workers=n_workers, mp_context=ctx) as pool:
-                for (lo, hi), res in zip(ranges, pool.map(_assess_range, ranges), strict=True):
-                    best[lo:hi] = res
-                    done += hi - lo
-                    progress(done, n_lines)
-    finally:
-        _WORK.clear()
-    first = starts[:-1]
-    return LineResponses(
-        line=np.asarray(line_arr)[first].astype(np.int64),
-        emd=[cols["emd"][i] for i in first.tolist()],
-        best=best,
-        rows=n,
-        workers=n_workers,
+    pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=multiprocessing.get_context("fork"))
+    pool.submit(int).result()  # with fork, the first task starts every worker process
+    return pool
+
+
+def _pooled(pool: Any, chunks: Iterator[Any], n_workers: int) -> Iterator[Any]:
+    """Per-line results of each chunk, in chunk order, the chunks (Arrow) assessed by the pool while the engine's
+    result is still being read; at most a few chunks per worker are in flight."""
+    from concurrent.futures import Future
+
+    pending: deque[Future[Any]] = deque()
+    for chunk in chunks:
+        pending.append(pool.submit(assess_chunk, chunk))
+        while len(pending) > n_workers * (1 + _QUEUED_PER_WORKER):
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _spark_line_responses(backend: Any, q: Any, limit: int) -> LineResponses:
+    """On Spark the engine core runs inside the executors: the rows are partitioned by patient, sorted within each
+    partition, and each partition's Arrow batches are cut into chunks of whole patients and assessed by
+    :func:`assess_chunk` (``mapInArrow``), so a cluster spreads the work; only one row per line comes back to the
+    driver. ``spark.sql.shuffle.partitions`` sets how many tasks share the work."""
+    backend._run_pre_execute_hooks(q)  # registers in-memory tables as Spark views
+    rows = backend.raw_sql(backend.compile(q))
+    partitions = int(rows.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+
+    def assess_partition(batches: Iterator[Any]) -> Iterator[Any]:
+        for chunk in _patient_chunks(batches, limit):
+            yield from assess_chunk(chunk).to_batches()
+
+    out = (
+        rows.repartition(partitions, "patient_id")
+        .sortWithinPartitions(*_SORT)
+        .mapInArrow(assess_partition, _RESULT_SCHEMA)
+        .orderBy("patient_id", "line")
+        .toPandas()
     )
-
-
-def _spark_line_responses(backend: Any, q: Any, mm: Any) -> LineResponses:
-    """On Spark the engine core runs inside the executors: assessments and plasmacytoma measurements are co-grouped by
-    patient and each patient's lines are assessed by :func:`_patient_lines` (``applyInPandas``), so a cluster spreads
-    the work; only one row per line comes back to the driver."""
-    for expr in (q, mm):
-        if expr is not None:
-            backend._run_pre_execute_hooks(expr)  # registers in-memory tables as Spark views
-    assessments = backend.raw_sql(backend.compile(q.as_table()))
-    grouped = assessments.groupBy("patient_id")
-    if mm is not None:
-        measurements = backend.raw_sql(backend.compile(mm))
-        out = grouped.cogroup(measurements.groupBy("patient_id")).applyInPandas(
-            _patient_lines, _RESULT_SCHEMA
-        )
-    else:
-        out = grouped.applyInPandas(lambda a: _patient_lines(a, None), _RESULT_SCHEMA)
-    rows = out.orderBy("patient_id", "line").toPandas()
     return LineResponses(
-        line=rows["line"].to_numpy(dtype=np.int64),
-        emd=[str(v) for v in rows["emd"].tolist()],
-        best=rows["best"].to_numpy(dtype=np.int8),
-        rows=int(rows["rows"].sum()),
+        line=out["line"].to_numpy(dtype=np.int64),
+        emd=[str(v) for v in out["emd"].tolist()],
+        best=out["best"].to_numpy(dtype=np.int8),
+        rows=int(out["rows"].sum()),
         workers=int(backend._session.sparkContext.defaultParallelism),
-    )
-
-
-def _patient_lines(assessments: Any, measurements: Any) -> Any:
-    """One patient's lines (pandas in, pandas out): what a Spark executor runs for each patient."""
-    import pandas as pd  # type: ignore[import-untyped,unused-ignore]  # no stubs installed
-    import pyarrow as pa  # type: ignore[import-untyped,unused-ignore]  # no py.typed marker / stubs
-
-    empty = pd.DataFrame({"patient_id": [], "line": [], "emd": [], "best": [], "rows": []})
-    if len(assessments) == 0:
-        return empty
-    frame = assessments.sort_values(["line", "date"], kind="stable").reset_index(drop=True)
-    frame["date"] = pd.to_datetime(frame["date"]).dt.date
-    arrow = pa.Table.from_pandas(frame[list(_COLUMNS)], preserve_index=False)
-    cols, starts = _columns(arrow)
-    measures: dict[tuple[str, int], tuple[Any, ...]] = {}
-    if measurements is not None and len(measurements):
-        mframe = measurements.copy()
-        mframe["date"] = pd.to_datetime(mframe["date"]).dt.date
-        measures = _measures_from_arrow(
-            pa.Table.from_pandas(mframe[list(_MEASURE_COLUMNS)], preserve_index=False)
-        )
-    n_lines = starts.size - 1
-    best = _assess_lines(cols, starts, measures, 0, n_lines)
-    first = starts[:-1]
-    return pd.DataFrame(
-        {
-            "patient_id": [cols["patient_id"][i] for i in first.tolist()],
-            "line": np.asarray(cols["line"])[first].astype(np.int64),
-            "emd": [cols["emd"][i] for i in first.tolist()],
-            "best": best.astype(np.int8),
-            "rows": np.diff(starts).astype(np.int64),
-        }
     )
