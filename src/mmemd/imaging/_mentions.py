@@ -18,8 +18,25 @@ Relation to bone (the record's ``relation_to_bone``):
   than a lesion to measure;
 * otherwise a lesion of the named organ or region, ``none``.
 
-A mention with a distractor word (cyst, haemangioma, reactive, benign, a named carcinoma…) and no myeloma word is
-not a lesion; it is kept as a *veto* so that the same site described neutrally elsewhere is dropped too.
+A distractor word (cyst, haemangioma, sinusitis, reactive, benign, post-treatment change, a named carcinoma…)
+describes its own finding only: it makes a mention no lesion when it stands in the same phrase as the mention's lesion
+word ("肝S8段小囊状低密度影", "1.1 cm thyroid nodule (TI-RADS 3)") or in a following clause that comments on it and
+names no other finding ("…, 考虑上颌窦炎", "…, likely pneumonia"). A distractor joined by 及/和/and to another lesion word
+("肝内见多发小囊肿及一枚低密度结节") or in a clause naming another site ("…, and a simple cyst in the left kidney")
+leaves the mention alone. A vetoed mention without a myeloma word is kept as a *veto* so that the same site described
+neutrally elsewhere is dropped too.
+
+A mass extending into a neighbouring region is one lesion (a plasmacytoma is measured where it arises). A site named
+after an extension word once a lesion has been described in the sentence (向…突出, 突入, 累及, 侵犯, 邻近, "extending
+into", "invading", "adjacent") is the mass's extension, not a second lesion, and not its site when another region
+is named. When it is the only region, a directional word (向椎管内突出, "extension into the iliacus") makes it the
+site — except the brain: a skull lesion "向颅内突出" is not CNS disease without a word for the brain or meninges
+themselves — while an invasion word (累及邻近肌肉, "invading the adjacent muscles") leaves the mass at
+``soft_tissue``.
+
+Bare 增大 / 增多 / 扩大 are a change only when the sentence compares with a prior study (较前, 前片, 与…比较);
+otherwise "右侧睾丸增大" describes an enlarged organ. An enlarged organ is a lesion when the sentence also gives
+uptake or an SUVmax ("右侧睾丸增大，FDG摄取增高，SUVmax 7.2"), so it keeps its SUV and size.
 """
 
 from __future__ import annotations
@@ -58,6 +75,21 @@ _NODE_CHANGES: Final = frozenset({"new", "increased", "decreased", "resolved"})
 # Words that name extramedullary disease: negated ("no evidence of extramedullary myeloma", 未见明确髓外浸润征象,
 # 未见髓外病变) they are the report's explicit statement that there is none.
 _EXTRAMEDULLARY: Final = ("髓外", "extramedullary")
+# Extension words: a site named after one (in its clause, once the sentence has described a lesion) is where the
+# mass extends, not a second lesion. Directional ones can still name the site when it is the only region named.
+_EXTENSION_INTO: Final = re.compile(
+    r"(?<!倾)向|突入|突向|伸入|长入|延伸|蔓延|\binto\b|\bextend\w*|\bprotru\w*", re.IGNORECASE
+)
+_EXTENSION_NEAR: Final = re.compile(
+    r"累及|侵犯|侵及|侵入|压迫|推压|邻近|周围|\binvad\w*|\binvasion\b|\bencas\w*|"
+    r"\bencroach\w*|\bcompress\w*|\babut\w*|\badjacent\b|\bneighbou?ring\b|\bsurrounding\b",
+    re.IGNORECASE,
+)
+# Bare growth words read as a change only in a sentence that compares with the prior study.
+_BARE_GROWTH: Final = frozenset({"增大", "增多", "扩大"})
+_COMPARISON_ZH: Final = re.compile(r"较前|前片|前次|与.{0,16}比较|较.{0,12}前|对比|复查|由|原")
+_CONJ_PHRASE_ZH: Final = re.compile(r"及|和|与|、|以及|并见|另见")
+_CONJ_PHRASE_EN: Final = re.compile(r"\b(?:and|as well as|also|plus)\b|;", re.IGNORECASE)
 _EN_BREAK: Final = re.compile(r"\b(?:but|however|although|except|whereas)\b", re.IGNORECASE)
 _CONJ_ZH: Final = re.compile(r"[及和与、]")
 _CONJ_EN: Final = re.compile(r"\b(?:and|or)\b|,", re.IGNORECASE)
@@ -169,15 +201,27 @@ def read_sentence(
     clause_of: dict[int, Span] = {}
     for i, t in enumerate(toks):
         clause_of[i] = next((c for c in cls if c.start <= t.start < c.end), sentence)
+    if lang == "zh":
+        toks = [_bare_growth(t, text, sentence) for t in toks]
     neg = _negated(toks, text, sentence, clause_of, lang)
-    live = [t for i, t in enumerate(toks) if i not in neg and t.kind != "negation"]
+    live = _extension_targets(
+        [t for i, t in enumerate(toks) if i not in neg and t.kind != "negation"], text, cls
+    )
     negated = [t for i, t in enumerate(toks) if i in neg]
+    sentence_suv = bool(suvs(text, sentence.start, sentence.end))
+    sentence_uptake = sentence_suv or any(t.kind == "uptake" for t in live)
 
     no_emd = [t for t in toks if t.kind in ("no_extramedullary", "organs_normal")]
     if not no_emd:
         no_emd = _negated_extramedullary(toks, neg, text)
     no_new = [t for t in toks if t.kind == "no_new"]
-    negated_soft = any(t.kind == "soft_tissue" for t in negated) and any(t.kind == "negation" for t in toks)
+    # "未见软组织肿块" about the body is a statement that there is no extramedullary mass; after a bone lesion
+    # ("…骨质破坏，未见软组织肿块", "without extraosseous extension") it only says that lesion is intraosseous.
+    negated_soft = (
+        any(t.kind == "soft_tissue" and not _extraosseous_word(text[t.start : t.end]) for t in negated)
+        and any(t.kind == "negation" for t in toks)
+        and not any(t.kind in ("bone", "bone_destruction") for t in toks)
+    )
 
     # Segment the sentence into mention candidates, clause by clause.
     segments: list[list[Span]] = []
@@ -190,8 +234,10 @@ def read_sentence(
         c_sites = {t.value for t in in_c if t.kind == "site"}
         if not segments and c_sites:
             context_site = next(t for t in in_c if t.kind == "site")
-        lesion_word = any(_is_lesion_word(t, text) for t in in_c) or (
-            "lymph_node" in c_sites and any(_abnormal_node_word(t) for t in in_c)
+        lesion_word = (
+            any(_is_lesion_word(t, text) for t in in_c)
+            or ("lymph_node" in c_sites and any(_abnormal_node_word(t) for t in in_c))
+            or (bool(c_sites) and sentence_uptake and any(t.kind == "enlarged" for t in in_c))
         )
         if lesion_word and (not segments or (c_sites and seg_sites[-1] and not c_sites & seg_sites[-1])):
             segments.append([c])
@@ -204,11 +250,10 @@ def read_sentence(
     for k, seg in enumerate(segments):
         lo, hi = seg[0].start, seg[-1].end
         st = [t for t in live if lo <= t.start < hi]
-        m, veto = _mention(text, seg, st, section, index, lang, context_site if k == 0 else None)
+        m, seg_vetoes = _mention(text, seg, st, section, index, lang, context_site if k == 0 else None)
         if m is not None:
             mentions.extend(m)
-        if veto is not None:
-            vetoes.append(veto)
+        vetoes.extend(seg_vetoes)
     # A sentence without a lesion word but with a site and a distractor ("2. 肝囊肿。", "Likely reactive.") vetoes too.
     if not segments:
         dis = [t for t in live if t.kind == "distractor"]
@@ -248,66 +293,69 @@ def _mention(
     index: int,
     lang: Lang,
     context_site: Token | None,
-) -> tuple[list[Mention] | None, Veto | None]:
+) -> tuple[list[Mention] | None, list[Veto]]:
     first = seg[0]
+    st, own_vetoes, applies = _distractors(text, seg, st, section, index, lang)
     kinds = {t.kind for t in st}
     sites = _drop_location_qualifiers([t for t in st if t.kind == "site"], text, lang)
     if not sites and context_site is not None and not ({"bone", "bone_destruction"} & kinds):
         sites = [context_site]
-    distractor = "distractor" in kinds
     myeloma = "myeloma" in kinds
     side_tok = _side(text, st, first, lang)
-    if lang == "zh":
+    side_parts = _side_parts(text, seg, st, lang)
+    if len(side_parts) == 1:
         # "双侧卵巢区见肿块，右侧大小约…": a later clause that opens with a side word narrows the side.
-        for c in seg[1:]:
-            lead = next((t for t in st if c.start <= t.start < c.end), None)
-            if lead is not None and lead.kind == "side" and lead.start - c.start <= 1:
-                side_tok = lead
+        side_tok = side_parts[0][0]
     side = side_tok.value if side_tok else None
-    if distractor and not myeloma:
-        return None, Veto(section, index, sites[0].value if sites else None, side)
+    if applies and not myeloma:
+        return None, [*own_vetoes, Veto(section, index, sites[0].value if sites else None, side)]
 
     destruction = [t for t in st if t.kind == "bone_destruction"]
     bones = [t for t in st if t.kind == "bone"]
     soft = [t for t in st if t.kind == "soft_tissue"]
     organ_sites = [t for t in sites if t.value != "bone"]
+    into = [t for t in st if t.kind == "target_into" and t.value not in _NOT_A_SITE_BY_EXTENSION]
+    # Without a bone lesion, "a mass involving the right lobe of the thyroid" is a thyroid mass.
+    targets = [t for t in st if t.kind in ("target_into", "target_near")]
     bone_context = bool(destruction) or (bool(bones) and bool(soft))
     diffuse = "diffuse" in kinds
 
     site_tok: Token | None
-    if bone_context and (soft or organ_sites):
+    if bone_context and (soft or organ_sites or into):
         relation = "arising_from_bone"
-        site_tok = organ_sites[0] if organ_sites else None
+        site_tok = organ_sites[0] if organ_sites else (into[0] if into else None)
         site = site_tok.value if site_tok else "soft_tissue"
         rel_tokens = destruction + bones[:1] + soft[:1]
     elif (destruction or bones) and not organ_sites:
         if not bones or diffuse:
-            return None, None
+            return None, own_vetoes
         if "marrow" in kinds and not destruction and "lesion" not in kinds:
             # 腰椎骨髓浸润, 骨髓代谢增高: marrow disease of the named bone, not a focal lesion
-            return None, None
+            return None, own_vetoes
         if not destruction and not any(t.kind in ("lesion", "uptake", "myeloma") for t in st):
-            return None, None
+            return None, own_vetoes
         relation, site, site_tok = "intraosseous", "bone", bones[0]
         rel_tokens = destruction[:1] + bones[:1]
-    elif organ_sites:
+    elif organ_sites or targets:
         relation = "none"
         rel_tokens = []
-        site_tok = organ_sites[0]
+        site_tok = organ_sites[0] if organ_sites else targets[0]
         site = site_tok.value
     else:
-        return None, None
+        return None, own_vetoes
 
+    seg_suvs = suvs(text, first.start, seg[-1].end)
     if site == "lymph_node" and relation == "none":
-        if not any(
-            t.kind in ("uptake", "lesion", "myeloma") or _abnormal_node_word(t) for t in st
-        ) and not suvs(text, first.start, seg[-1].end):
-            return None, None
-    elif not any(_is_lesion_word(t, text) for t in st):
-        return None, None
+        if (
+            not any(t.kind in ("uptake", "lesion", "myeloma") or _abnormal_node_word(t) for t in st)
+            and not seg_suvs
+        ):
+            return None, own_vetoes
+    elif not any(_is_lesion_word(t, text) for t in st) and not ("enlarged" in kinds and seg_suvs):
+        return None, own_vetoes
 
     size = _first_current(sizes(text, first.start, seg[-1].end), seg, text, lang)
-    suv = _first_current(suvs(text, first.start, seg[-1].end), seg, text, lang)
+    suv = _first_current(seg_suvs, seg, text, lang)
     change = next((t for t in st if t.kind == "change"), None)
     hedge = next((t for t in st if t.kind == "hedge"), None)
     lesion_words = [t for t in st if t.kind in ("lesion", "uptake", "enlarged", "lesion_override")][:1]
@@ -315,25 +363,51 @@ def _mention(
     if not lex_paired(site):
         side, side_tok = None, None
 
-    def build(site_id: str, stok: Token | None, with_measures: bool) -> Mention:
+    def build(
+        site_id: str,
+        stok: Token | None,
+        with_measures: bool,
+        sd: Token | None = side_tok,
+        sz: Size | None = size,
+        sv: Suv | None = suv,
+    ) -> Mention:
+        paired = lex_paired(site_id)
         return Mention(
             section=section,
             sentence=index,
             site=site_id,
-            side=side if lex_paired(site_id) else None,
+            side=sd.value if paired and sd else None,
             relation=relation,
-            size=size if with_measures else None,
-            suv=suv if with_measures else None,
+            size=sz if with_measures else None,
+            suv=sv if with_measures else None,
             change=change,
             hedge=hedge,
             myeloma=myeloma,
             tokens=lesion_words + my_words,
             relation_tokens=rel_tokens,
             site_token=stok,
-            side_token=side_tok if lex_paired(site_id) else None,
+            side_token=sd if paired else None,
         )
 
-    # "Stable pancreatic tail mass and right hilar node": several organs joined in the first clause, one each.
+    # "双侧腋窝淋巴结肿大，左侧较大者约2.5cm×1.8cm…；右侧较大者约1.4cm×1.0cm…": each side its own lesion.
+    if len(side_parts) > 1 and lex_paired(site):
+        out = []
+        for sd, lo, hi in side_parts:
+            part = [c for c in seg if lo <= c.start < hi]
+            out.append(
+                build(
+                    site,
+                    site_tok,
+                    True,
+                    sd,
+                    _first_current(sizes(text, lo, hi), part, text, lang),
+                    _first_current(suvs(text, lo, hi), part, text, lang),
+                )
+            )
+        return out, own_vetoes
+
+    # "Stable pancreatic tail mass and right hilar node": several organs joined in the first clause, one each —
+    # each with the side word written before it ("左侧胸壁、右侧肾上腺及脾脏").
     if relation == "none":
         in_first = [t for t in organ_sites if first.start <= t.start < first.end]
         distinct: list[Token] = []
@@ -341,8 +415,186 @@ def _mention(
             if t.value not in {d.value for d in distinct}:
                 distinct.append(t)
         if len(distinct) > 1:
-            return [build(t.value, t, False) for t in distinct], None
-    return [build(site, site_tok, True)], None
+            sides = _sides_before(text, distinct, st, first, lang, side_tok)
+            return [build(t.value, t, False, sd) for t, sd in zip(distinct, sides, strict=True)], own_vetoes
+    return [build(site, site_tok, True)], own_vetoes
+
+
+# A skull lesion growing "向颅内" is not brain or meningeal disease by that word alone (docs/imaging.md).
+_NOT_A_SITE_BY_EXTENSION: Final = frozenset({"cns"})
+
+
+def _sides_before(
+    text: str, sites: list[Token], st: list[Token], clause: Span, lang: Lang, default: Token | None
+) -> list[Token | None]:
+    """The side word written before each of several sites in one clause; a site without one takes the previous
+    site's ("左侧胸壁及肾上腺")."""
+    out: list[Token | None] = []
+    prev_end = clause.start
+    current = default
+    for i, s in enumerate(sites):
+        found = None
+        for t in st:
+            if t.kind == "side" and prev_end <= t.start < s.start:
+                gap = text[t.end : s.start]
+                if lang == "zh" or len(gap.split()) <= 2:
+                    found = t
+        if found is not None:
+            current = found
+        elif i == 0:
+            current = default
+        out.append(current)
+        prev_end = s.end
+    return out
+
+
+def _side_parts(text: str, seg: list[Span], st: list[Token], lang: Lang) -> list[tuple[Token, int, int]]:
+    """Later clauses of a mention that open with a side word ("右侧大小约…", "the left measures…"): each with the
+    span it covers, up to the next such clause."""
+    starts: list[tuple[Token, int]] = []
+    for c in seg[1:]:
+        lead = next((t for t in st if c.start <= t.start < c.end), None)
+        if lead is None or lead.kind != "side":
+            continue
+        head = text[c.start : lead.start].strip().lower()
+        if (lang == "zh" and lead.start - c.start <= 1) or (lang == "en" and head in ("", "the", "on the")):
+            starts.append((lead, c.start))
+    parts = []
+    for i, (tok, lo) in enumerate(starts):
+        hi = starts[i + 1][1] if i + 1 < len(starts) else seg[-1].end
+        parts.append((tok, lo, hi))
+    if len({t.value for t, _, _ in parts}) < len(parts):
+        return parts[:1]
+    return parts
+
+
+def _phrase(text: str, clause: Span, pos: int, lang: Lang) -> tuple[int, int]:
+    """The part of ``clause`` around ``pos`` between conjunctions (及, 和, 、, "and", "as well as")."""
+    conj = _CONJ_PHRASE_ZH if lang == "zh" else _CONJ_PHRASE_EN
+    lo, hi = clause.start, clause.end
+    for m in conj.finditer(text, clause.start, clause.end):
+        if m.end() <= pos:
+            lo = m.end()
+        elif m.start() >= pos:
+            hi = m.start()
+            break
+    return lo, hi
+
+
+def _distractors(
+    text: str, seg: list[Span], st: list[Token], section: str, index: int, lang: Lang
+) -> tuple[list[Token], list[Veto], bool]:
+    """Whether a distractor word in the mention describes the mention's own finding (module docstring); the tokens
+    of the mention without those of a distractor's separate finding, and vetoes for the sites of those findings."""
+    dis = [t for t in st if t.kind == "distractor"]
+    if not dis:
+        return st, [], False
+    anchor = next((t for t in st if seg[0].start <= t.start < seg[0].end and _is_lesion_word(t, text)), None)
+    if anchor is None:
+        anchor = next((t for t in st if _is_lesion_word(t, text) or t.kind == "enlarged"), None)
+    anchor_clause = next((c for c in seg if anchor and c.start <= anchor.start < c.end), seg[0])
+    # The sites of the anchor's own phrase, else those named before it in its clause ("肝内见…及一枚低密度结节").
+    a_lo, a_hi = _phrase(text, anchor_clause, anchor.start, lang) if anchor else (seg[0].start, seg[0].end)
+    anchor_sites = {t.value for t in st if t.kind == "site" and a_lo <= t.start < a_hi} or {
+        t.value for t in st if t.kind == "site" and anchor_clause.start <= t.start < a_hi
+    }
+    applies = False
+    drop: list[tuple[int, int]] = []
+    vetoes: list[Veto] = []
+    for d in dis:
+        clause = next(c for c in seg if c.start <= d.start < c.end)
+        lo, hi = _phrase(text, clause, d.start, lang)
+        if anchor is not None and lo <= anchor.start < hi:
+            applies = True
+            continue
+        in_clause = [t for t in st if clause.start <= t.start < clause.end]
+        other_sites = [t for t in in_clause if t.kind == "site" and t.value not in anchor_sites]
+        other_lesion = any(
+            _is_lesion_word(t, text) for t in in_clause if t is not anchor and not lo <= t.start < hi
+        )
+        if other_sites and clause is not anchor_clause:
+            # "…, and a 0.8 cm simple cyst in the left kidney": another organ's finding
+            side = next((t for t in in_clause if t.kind == "side"), None)
+            vetoes.append(Veto(section, index, other_sites[0].value, side.value if side else None))
+            drop.append((clause.start, clause.end))
+        elif other_lesion or clause is anchor_clause:
+            # "肝内见多发小囊肿及一枚低密度结节": the cyst is its own finding; "肺肿块伴纵隔淋巴结转移": so are the nodes
+            own = _drop_location_qualifiers(
+                [
+                    t
+                    for t in in_clause
+                    if t.kind == "site" and lo <= t.start < hi and t.value not in anchor_sites
+                ],
+                text,
+                lang,
+            )
+            if own:
+                side = next((t for t in in_clause if t.kind == "side" and lo <= t.start < hi), None)
+                vetoes.append(Veto(section, index, own[0].value, side.value if side else None))
+            drop.append((lo, hi))
+        else:
+            applies = True  # "…, 考虑上颌窦炎", "…, likely pneumonia": a comment on this finding
+    kept = [t for t in st if not any(a <= t.start < b for a, b in drop)]
+    return kept, vetoes, applies
+
+
+def _bare_growth(t: Token, text: str, sentence: Span) -> Token:
+    """增大 without a comparison in its sentence describes an enlarged organ, not growth since the prior study."""
+    if t.kind != "change" or text[t.start : t.end] not in _BARE_GROWTH:
+        return t
+    if _COMPARISON_ZH.search(text, sentence.start, t.start):
+        return t
+    return Token("enlarged", "enlarged", t.start, t.end)
+
+
+def _extension_targets(live: list[Token], text: str, cls: list[Span]) -> list[Token]:
+    """Sites named after an extension word, once the sentence has described a lesion, become ``target_into`` or
+    ``target_near`` tokens (module docstring)."""
+    out: list[Token] = []
+    described = False
+    for t in live:
+        if t.kind == "site" and described:
+            clause = next((c for c in cls if c.start <= t.start < c.end), None)
+            if clause is not None:
+                lo = clause.start
+                into = _last(_EXTENSION_INTO, text, lo, t.start)
+                near = _last(_EXTENSION_NEAR, text, lo, t.start)
+                prev_site = max(
+                    (u.end for u in out if u.kind == "site" and lo <= u.start < t.start), default=-1
+                )
+                cue = max(into, near)
+                if cue > prev_site and cue >= 0 and not _described_after(live, t, clause):
+                    out.append(
+                        Token("target_into" if into >= near else "target_near", t.value, t.start, t.end)
+                    )
+                    continue
+        if t.kind in ("lesion", "soft_tissue", "bone_destruction", "bone", "uptake", "lesion_override"):
+            described = True
+        out.append(t)
+    return out
+
+
+def _described_after(live: list[Token], site: Token, clause: Span) -> bool:
+    """ "邻近硬脑膜增厚": the neighbouring site has a lesion word of its own before the next site."""
+    for u in live:
+        if u.start < site.end or u.start >= clause.end:
+            continue
+        if u.kind == "site":
+            return False
+        if u.kind in ("lesion", "soft_tissue", "uptake", "enlarged"):
+            return True
+    return False
+
+
+def _last(pattern: re.Pattern[str], text: str, lo: int, hi: int) -> int:
+    pos = -1
+    for m in pattern.finditer(text, lo, hi):
+        pos = m.start()
+    return pos
+
+
+def _extraosseous_word(word: str) -> bool:
+    return "骨外" in word or "osseous" in word.lower()
 
 
 def _abnormal_node_word(t: Token) -> bool:
