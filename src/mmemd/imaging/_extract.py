@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Final, Literal
 
 from mmemd.imaging._facts import modality as find_modality
 from mmemd.imaging._facts import study_date as find_date
 from mmemd.imaging._lexicon import Lang, Token, tokenize
-from mmemd.imaging._mentions import Mention, SentenceResult, Veto, read_sentence
+from mmemd.imaging._mentions import Mention, SentenceResult, Veto, lex_paired, read_sentence
 from mmemd.imaging._merge import Group, merge
 from mmemd.imaging._models import Evidence, ImagingExtraction, ImagingLesion, ReportEvidence
 from mmemd.imaging._patch import record_patch
@@ -106,6 +107,20 @@ def extract(text: str, lang: Literal["zh", "en", "auto"] = "auto") -> ImagingExt
                 for m in prev.mentions:
                     m.hedge = m.hedge or r.continuation_hedge
                     m.myeloma = m.myeloma or r.continuation_myeloma
+            if prev is not None and prev.mentions and r.side_lead is not None and not r.mentions:
+                base = prev.mentions[-1]
+                if lex_paired(base.site) and base.side != r.side_lead.value:
+                    r.mentions.append(
+                        replace(
+                            base,
+                            section=sec.kind,
+                            sentence=index,
+                            side=r.side_lead.value,
+                            side_token=r.side_lead,
+                            size=r.side_size,
+                            suv=r.side_suv,
+                        )
+                    )
             mentions.extend(r.mentions)
             vetoes.extend(r.vetoes)
             results.append(r)

@@ -4,7 +4,9 @@ Sizes: ``4.2cm×3.1cm``, ``42 mm x 31 mm``, ``3.4 x 1.8 x 2.0 cm``, ``最厚约1
 numbers written without one. Millimetres become centimetres by exact decimal division (``Decimal("18") / 10`` is
 ``1.8``). Of three diameters the two largest are kept; the pair is ordered long, short — the longest diameter and
 its perpendicular, as plasmacytoma response is measured. A size or SUV written after a prior-study word in its
-clause ("前片约…", "原约…", "previously …", "decreased from …") is the prior study's and is skipped.
+clause ("前片约…", "原约…", "previously …", "decreased from …") is the prior study's and is skipped. SUVmax is read
+as ``SUVmax 9.8``, ``SUVmax=9.8``, ``SUV max 约9.8``, ``max SUV of 9.8``, ``SUV最大值约9.8``; of a change written in one
+phrase (``SUVmax由5.1升至11.3``, ``SUVmax from 9.6 to 4.1``) the current value is kept.
 """
 
 from __future__ import annotations
@@ -25,8 +27,10 @@ _SIZE: Final = re.compile(
     re.IGNORECASE,
 )
 _SUV: Final = re.compile(
-    rf"SUV\s*max\s*[)）]?\s*(?:值)?\s*(?:约|为|=|:|of|is|was|approximately|approx\.?|~|up\s+to|measuring)?\s*"
-    rf"(?:约|为)?\s*(?P<v>{_NUM})",
+    rf"(?:SUV\s*max|SUV\s*\(\s*max\s*\)|max(?:imum|\.)?\s+SUV|SUV\s*最大值|最大SUV)\s*[)）]?\s*(?:值)?\s*"
+    rf"(?:约|为|达|高达|=|:|of|is|was|approximately|approx\.?|~|up\s+to|measuring)?\s*(?:约|为)?\s*"
+    rf"(?:(?P<from>由|从|from)\s*)?(?P<v>{_NUM})"
+    rf"(?:\s*(?:升至|升高至|增至|增高至|增加至|降至|下降至|减低至|降低至|减少至|to|->|→)\s*(?P<w>{_NUM}))?",
     re.IGNORECASE,
 )
 _TEN: Final = Decimal(10)
@@ -70,7 +74,12 @@ def sizes(text: str, start: int, end: int) -> list[Size]:
 
 
 def suvs(text: str, start: int, end: int) -> list[Suv]:
-    return [Suv(Decimal(m.group("v")), m.start(), m.end()) for m in _SUV.finditer(text, start, end)]
+    """Each SUVmax; of "SUVmax由5.1升至11.3" / "SUVmax from 9.6 to 4.1" the current (second) value."""
+    out = []
+    for m in _SUV.finditer(text, start, end):
+        value = m.group("w") if m.group("from") and m.group("w") else m.group("v")
+        out.append(Suv(Decimal(value), m.start(), m.end()))
+    return out
 
 
 _PRIOR_WINDOW: Final = {"zh": 6, "en": 16}

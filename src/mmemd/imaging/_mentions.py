@@ -85,6 +85,9 @@ _EXTENSION_NEAR: Final = re.compile(
     r"\bencroach\w*|\bcompress\w*|\babut\w*|\badjacent\b|\bneighbou?ring\b|\bsurrounding\b",
     re.IGNORECASE,
 )
+# Bone words that name no particular bone: a lesion there is one focal lesion only when called solitary.
+_GENERIC_BONE: Final = frozenset({"bone", "bones", "osseous", "skeletal", "骨骼", "骨质", "全身骨"})
+_SOLITARY: Final = re.compile(r"孤立|单发|solitary|single|isolated", re.IGNORECASE)
 # Bare growth words read as a change only in a sentence that compares with the prior study.
 _BARE_GROWTH: Final = frozenset({"增大", "增多", "扩大"})
 _COMPARISON_ZH: Final = re.compile(r"较前|前片|前次|与.{0,16}比较|较.{0,12}前|对比|复查|由|原")
@@ -134,6 +137,10 @@ class SentenceResult:
     continuation_hedge: Token | None
     continuation_myeloma: bool
     has_site: bool
+    # "…左侧较大者约2.5cm×1.8cm；右侧较大者约1.4cm×1.0cm": a sentence that only gives another side's measures
+    side_lead: Token | None = None
+    side_size: Size | None = None
+    side_suv: Suv | None = None
 
 
 def _negated(
@@ -205,7 +212,13 @@ def read_sentence(
         toks = [_bare_growth(t, text, sentence) for t in toks]
     neg = _negated(toks, text, sentence, clause_of, lang)
     live = _extension_targets(
-        [t for i, t in enumerate(toks) if i not in neg and t.kind != "negation"], text, cls
+        [
+            t
+            for i, t in enumerate(toks)
+            if i not in neg and t.kind != "negation" and not _level_locator(t, text)
+        ],
+        text,
+        cls,
     )
     negated = [t for i, t in enumerate(toks) if i in neg]
     sentence_suv = bool(suvs(text, sentence.start, sentence.end))
@@ -267,6 +280,16 @@ def read_sentence(
             else:
                 vetoes.append(Veto(section, index, None, None, True))
     hedge = next((t for t in live if t.kind == "hedge"), None)
+    side_lead, side_size, side_suv = None, None, None
+    if not segments and not any(t.kind in ("site", "bone", "region") for t in live) and live:
+        lead = live[0]
+        head = text[sentence.start : lead.start].strip().lower()
+        if lead.kind == "side" and lead.value != "bilateral" and head in ("", "the"):
+            span = [Span(sentence.start, sentence.end)]
+            side_size = _first_current(sizes(text, sentence.start, sentence.end), span, text, lang)
+            side_suv = _first_current(suvs(text, sentence.start, sentence.end), span, text, lang)
+            if side_size or side_suv:
+                side_lead = lead
     return SentenceResult(
         mentions=mentions,
         vetoes=vetoes,
@@ -276,6 +299,9 @@ def read_sentence(
         continuation_hedge=hedge,
         continuation_myeloma=any(t.kind == "myeloma" for t in live),
         has_site=any(t.kind == "site" for t in live),
+        side_lead=side_lead,
+        side_size=side_size,
+        side_suv=side_suv,
     )
 
 
@@ -333,6 +359,11 @@ def _mention(
             # 腰椎骨髓浸润, 骨髓代谢增高: marrow disease of the named bone, not a focal lesion
             return None, own_vetoes
         if not destruction and not any(t.kind in ("lesion", "uptake", "myeloma") for t in st):
+            return None, own_vetoes
+        if all(text[t.start : t.end].lower() in _GENERIC_BONE for t in bones) and not _SOLITARY.search(
+            text, seg[0].start, seg[-1].end
+        ):
+            # "Stable lytic osseous myeloma", "骨骼多发骨质破坏": bone disease, not one named focal lesion
             return None, own_vetoes
         relation, site, site_tok = "intraosseous", "bone", bones[0]
         rel_tokens = destruction[:1] + bones[:1]
@@ -536,6 +567,22 @@ def _distractors(
             applies = True  # "…, 考虑上颌窦炎", "…, likely pneumonia": a comment on this finding
     kept = [t for t in st if not any(a <= t.start < b for a, b in drop)]
     return kept, vetoes, applies
+
+
+_LEVEL: Final = re.compile(r"[CTL]\d{1,2}", re.IGNORECASE)
+_AT_LEVEL_BEFORE: Final = re.compile(
+    r"\b(?:at|at the level of|level of|at the|from|through)\s*$", re.IGNORECASE
+)
+_AT_LEVEL_AFTER: Final = re.compile(r"\s*(?:水平|平面|level)")
+
+
+def _level_locator(t: Token, text: str) -> bool:
+    """ "a paravertebral mass at T8", "T8水平椎旁": the vertebral level places the finding, it is no bone lesion."""
+    if t.kind != "bone" or not _LEVEL.fullmatch(text[t.start : t.end]):
+        return False
+    return bool(_AT_LEVEL_BEFORE.search(text, max(0, t.start - 20), t.start)) or bool(
+        _AT_LEVEL_AFTER.match(text, t.end)
+    )
 
 
 def _bare_growth(t: Token, text: str, sentence: Span) -> Token:

@@ -4,7 +4,8 @@ Two mentions are the same lesion when their sites agree (a soft-tissue mass aris
 region agrees with any region of another such mass), their sides do not contradict each other and their sizes, when
 both are given, are equal. Values come from the first mention that has them (findings come first); certainty comes
 from the impression when the impression mentions the lesion — it is the radiologist's conclusion — else from the
-findings. A lesion none of whose mentions names myeloma is dropped when a distractor mention of the same site
+findings. A bilateral mention without a size joins the left and the right lesion of its site when the report
+measured them apart. A lesion none of whose mentions names myeloma is dropped when a distractor mention of the same site
 ("2. 肝囊肿", "consistent with adenoma") vetoes it.
 """
 
@@ -82,6 +83,15 @@ def merge(mentions: list[Mention], vetoes: list[Veto]) -> list[Group]:
         key=lambda m: (m.section != "findings", m.sentence),
     )
     for m in ordered:
+        # "双侧腋窝淋巴结肿大" after the left and the right node were measured apart: the same two lesions.
+        if m.side == "bilateral" and m.size is None:
+            sided = [g for g in groups if g.site == m.site and g.side in ("left", "right")]
+            if {g.side for g in sided} == {"left", "right"} and not any(
+                g.site == m.site and g.side == "bilateral" for g in groups
+            ):
+                for g in sided:
+                    g.add(m)
+                continue
         target = next((g for g in groups if _agrees(g, m)), None)
         if target is None:
             groups.append(Group(m))
