@@ -107,18 +107,24 @@ def extract(text: str, lang: Literal["zh", "en", "auto"] = "auto") -> ImagingExt
                 for m in prev.mentions:
                     m.hedge = m.hedge or r.continuation_hedge
                     m.myeloma = m.myeloma or r.continuation_myeloma
-            if prev is not None and prev.mentions and r.side_lead is not None and not r.mentions:
+            if prev is not None and prev.mentions and r.side_measures and not r.mentions:
                 base = prev.mentions[-1]
-                if lex_paired(base.site) and base.side != r.side_lead.value:
+                for side_tok, size, suv in r.side_measures if lex_paired(base.site) else ():
+                    if side_tok.value == base.side:
+                        continue
+                    if base.side == "bilateral" and base.size is None:
+                        # "Bilateral adrenal masses; the left measures …, the right …": the sides, one each
+                        base.side, base.side_token, base.size, base.suv = side_tok.value, side_tok, size, suv
+                        continue
                     r.mentions.append(
                         replace(
                             base,
                             section=sec.kind,
                             sentence=index,
-                            side=r.side_lead.value,
-                            side_token=r.side_lead,
-                            size=r.side_size,
-                            suv=r.side_suv,
+                            side=side_tok.value,
+                            side_token=side_tok,
+                            size=size,
+                            suv=suv,
                         )
                     )
             mentions.extend(r.mentions)

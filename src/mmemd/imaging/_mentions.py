@@ -114,6 +114,8 @@ class Mention:
     relation_tokens: list[Token] = field(default_factory=list)
     site_token: Token | None = None
     side_token: Token | None = None
+    # Regions the mass extends into ("…extending into the spinal canal"): the same lesion when named again there.
+    extension_sites: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -138,9 +140,7 @@ class SentenceResult:
     continuation_myeloma: bool
     has_site: bool
     # "…左侧较大者约2.5cm×1.8cm；右侧较大者约1.4cm×1.0cm": a sentence that only gives another side's measures
-    side_lead: Token | None = None
-    side_size: Size | None = None
-    side_suv: Suv | None = None
+    side_measures: list[tuple[Token, Size | None, Suv | None]] = field(default_factory=list)
 
 
 def _negated(
@@ -249,7 +249,7 @@ def read_sentence(
             context_site = next(t for t in in_c if t.kind == "site")
         lesion_word = (
             any(_is_lesion_word(t, text) for t in in_c)
-            or ("lymph_node" in c_sites and any(_abnormal_node_word(t) for t in in_c))
+            or ("lymph_node" in c_sites and any(_abnormal_node_word(t, text) for t in in_c))
             or (bool(c_sites) and sentence_uptake and any(t.kind == "enlarged" for t in in_c))
         )
         if lesion_word and (not segments or (c_sites and seg_sites[-1] and not c_sites & seg_sites[-1])):
@@ -280,16 +280,16 @@ def read_sentence(
             else:
                 vetoes.append(Veto(section, index, None, None, True))
     hedge = next((t for t in live if t.kind == "hedge"), None)
-    side_lead, side_size, side_suv = None, None, None
-    if not segments and not any(t.kind in ("site", "bone", "region") for t in live) and live:
-        lead = live[0]
-        head = text[sentence.start : lead.start].strip().lower()
-        if lead.kind == "side" and lead.value != "bilateral" and head in ("", "the"):
-            span = [Span(sentence.start, sentence.end)]
-            side_size = _first_current(sizes(text, sentence.start, sentence.end), span, text, lang)
-            side_suv = _first_current(suvs(text, sentence.start, sentence.end), span, text, lang)
-            if side_size or side_suv:
-                side_lead = lead
+    side_measures: list[tuple[Token, Size | None, Suv | None]] = []
+    if not segments and not any(t.kind in ("site", "bone", "region") for t in live):
+        # Every clause of the sentence is a candidate part: the first may open with the side word too.
+        whole = [Span(sentence.start, sentence.start), *cls]
+        for sd, lo, hi in _side_parts(text, whole, live, lang):
+            part = [c for c in cls if lo <= c.start < hi]
+            sz = _first_current(sizes(text, lo, hi), part, text, lang)
+            sv = _first_current(suvs(text, lo, hi), part, text, lang)
+            if sd.value != "bilateral" and (sz or sv):
+                side_measures.append((sd, sz, sv))
     return SentenceResult(
         mentions=mentions,
         vetoes=vetoes,
@@ -299,9 +299,7 @@ def read_sentence(
         continuation_hedge=hedge,
         continuation_myeloma=any(t.kind == "myeloma" for t in live),
         has_site=any(t.kind == "site" for t in live),
-        side_lead=side_lead,
-        side_size=side_size,
-        side_suv=side_suv,
+        side_measures=side_measures,
     )
 
 
@@ -378,7 +376,7 @@ def _mention(
     seg_suvs = suvs(text, first.start, seg[-1].end)
     if site == "lymph_node" and relation == "none":
         if (
-            not any(t.kind in ("uptake", "lesion", "myeloma") or _abnormal_node_word(t) for t in st)
+            not any(t.kind in ("uptake", "lesion", "myeloma") or _abnormal_node_word(t, text) for t in st)
             and not seg_suvs
         ):
             return None, own_vetoes
@@ -418,6 +416,7 @@ def _mention(
             relation_tokens=rel_tokens,
             site_token=stok,
             side_token=sd if paired else None,
+            extension_sites=frozenset(t.value for t in targets) - {site_id},
         )
 
     # "双侧腋窝淋巴结肿大，左侧较大者约2.5cm×1.8cm…；右侧较大者约1.4cm×1.0cm…": each side its own lesion.
@@ -644,7 +643,13 @@ def _extraosseous_word(word: str) -> bool:
     return "骨外" in word or "osseous" in word.lower()
 
 
-def _abnormal_node_word(t: Token) -> bool:
+def _abnormal_node_word(t: Token, text: str) -> bool:
+    if t.kind == "site":  # "lymphadenopathy" names the node and says it is enlarged
+        return text[t.start : t.end].lower().rstrip("s") in (
+            "lymphadenopathie",
+            "lymphadenopathy",
+            "adenopathy",
+        )
     return t.kind in ("enlarged", "morphology") or (t.kind == "change" and t.value in _NODE_CHANGES)
 
 

@@ -1,7 +1,7 @@
 """One lesion per lesion: mentions in findings and impression (or repeated within one) are merged, and vetoes applied.
 
 Two mentions are the same lesion when their sites agree (a soft-tissue mass arising from bone without a named
-region agrees with any region of another such mass), their sides do not contradict each other and their sizes, when
+region agrees with any region of another such mass, and a region it extends into agrees with its site), their sides do not contradict each other and their sizes, when
 both are given, are equal. Values come from the first mention that has them (findings come first); certainty comes
 from the impression when the impression mentions the lesion — it is the radiologist's conclusion — else from the
 findings. A bilateral mention without a size joins the left and the right lesion of its site when the report
@@ -17,7 +17,7 @@ from mmemd.imaging._mentions import Mention, Veto
 class Group:
     """The mentions of one lesion, with the merged site, side, first size and myeloma flag kept up to date."""
 
-    __slots__ = ("mentions", "myeloma", "relation", "side", "site", "size")
+    __slots__ = ("extension_sites", "mentions", "myeloma", "relation", "side", "site", "size")
 
     def __init__(self, first: Mention) -> None:
         self.mentions: list[Mention] = []
@@ -26,6 +26,7 @@ class Group:
         self.side: str | None = None
         self.size: tuple[object, ...] | None = None
         self.myeloma = False
+        self.extension_sites: frozenset[str] = frozenset()
         self.add(first)
 
     def add(self, m: Mention) -> None:
@@ -36,6 +37,7 @@ class Group:
         if self.size is None and m.size is not None:
             self.size = m.size.cm
         self.myeloma = self.myeloma or m.myeloma
+        self.extension_sites = self.extension_sites | m.extension_sites
 
     def certainty(self) -> str:
         imp = [m for m in self.mentions if m.section == "impression"]
@@ -46,7 +48,10 @@ class Group:
 def _sites_agree(g: Group, m: Mention) -> bool:
     if g.site == m.site:
         return True
-    return g.relation == m.relation == "arising_from_bone" and "soft_tissue" in (g.site, m.site)
+    if g.relation != "arising_from_bone" or m.relation != "arising_from_bone":
+        return False
+    # "paravertebral mass extending into the spinal canal" … "plasmacytoma with epidural extension": one mass
+    return "soft_tissue" in (g.site, m.site) or m.site in g.extension_sites or g.site in m.extension_sites
 
 
 def _agrees(g: Group, m: Mention) -> bool:

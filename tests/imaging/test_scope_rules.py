@@ -1,0 +1,403 @@
+"""Scope rules of the imaging extractor, each in Chinese and English, on wording written for the rule (not corpus text):
+non-myeloma findings, a mass extending into a neighbouring region, change wording, an organ enlarged with uptake,
+"without extraosseous extension", size and SUV formats, and bilateral findings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from mmemd.imaging import ImagingLesion, extract
+
+
+def _one(text: str) -> ImagingLesion:
+    result = extract(text)
+    assert len(result.lesions) == 1, result.lesions
+    return result.lesions[0]
+
+
+def _d(*values: str) -> list[Decimal]:
+    return [Decimal(v) for v in values]
+
+
+# --- non-myeloma findings are no lesions -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # inflammatory / infective
+        "检查所见：双侧筛窦及上颌窦黏膜增厚。\n诊断意见：鼻窦炎。",
+        "检查所见：左侧上颌窦黏膜增厚，考虑炎症。",
+        "检查所见：右肺中叶斑片影，代谢增高，SUVmax 4.2，考虑感染性病变。",
+        "FINDINGS: Mucosal thickening of the left maxillary sinus.\nIMPRESSION: Left maxillary sinusitis.",
+        "FINDINGS: Left lower lobe opacity with increased uptake, SUVmax 4.0, likely infectious.",
+        # degenerative
+        "检查所见：L3/4椎间盘膨出，腰椎骨质增生，L2椎体许莫结节。",
+        "FINDINGS: Schmorl's node at L3. Degenerative disc disease at L4-L5 with osteophytes.",
+        # benign: graded thyroid and breast nodules, gallstones, calcification, fibrosis
+        "检查所见：甲状腺右叶结节，大小约0.8cm×0.6cm，C-TIRADS 3类。",
+        "检查所见：左侧乳腺结节，大小约1.0cm×0.7cm，BI-RADS 3类。",
+        "检查所见：胆囊内结石。右肺上叶钙化灶。左肺下叶纤维灶。",
+        "FINDINGS: A 1.5 cm right thyroid nodule, TI-RADS 2.",
+        "FINDINGS: Cholelithiasis. A calcified granuloma in the right upper lobe.",
+        # reactive / benign-appearing nodes
+        "检查所见：双侧腹股沟见小淋巴结，短径<1cm，淋巴门结构存在。",
+        "FINDINGS: Subcentimeter inguinal lymph nodes with preserved fatty hila.",
+        # post-treatment change and physiological uptake
+        "检查所见：右侧髂骨旁软组织肿块放疗后改变。胃壁生理性摄取增高，SUVmax 3.0。",
+        "FINDINGS: Post-radiation change in the right chest wall. Physiologic uptake in the bowel.",
+        # fractures and effusions without a mass
+        "检查所见：T12椎体压缩性骨折。双侧胸腔积液。",
+        "FINDINGS: Compression fracture of L1. Small right pleural effusion without pleural nodularity.",
+        # a named second primary
+        "检查所见：右肺上叶肿块，大小约3.0cm×2.5cm，SUVmax 9.0，穿刺证实为肺腺癌。",
+        "FINDINGS: Biopsy-proven left breast carcinoma, 2.1 x 1.8 cm, SUVmax 6.0.",
+    ],
+)
+def test_non_myeloma_findings_make_no_lesion(text: str) -> None:
+    assert extract(text).lesions == []
+
+
+@pytest.mark.parametrize(
+    ("text", "site", "side", "size", "suv"),
+    [
+        (
+            "检查所见：右侧上颌窦炎，左侧眼眶内见软组织肿块，大小约2.8cm×2.0cm，SUVmax 7.5。",
+            "orbit",
+            "left",
+            _d("2.8", "2.0"),
+            Decimal("7.5"),
+        ),
+        (
+            "检查所见：脾内见多发钙化灶及一枚低密度结节，结节大小约1.9cm×1.5cm，SUVmax 6.1。",
+            "spleen",
+            None,
+            _d("1.9", "1.5"),
+            Decimal("6.1"),
+        ),
+        (
+            "FINDINGS: A 2.7 x 2.1 cm soft tissue mass in the right breast, SUVmax 6.8, and a simple cyst in the "
+            "left kidney.",
+            "breast",
+            "right",
+            _d("2.7", "2.1"),
+            Decimal("6.8"),
+        ),
+        (
+            "FINDINGS: Left adrenal nodule measuring 2.4 x 1.9 cm, SUVmax 7.0, and a hepatic hemangioma.",
+            "adrenal",
+            "left",
+            _d("2.4", "1.9"),
+            Decimal("7.0"),
+        ),
+    ],
+)
+def test_a_distractor_suppresses_only_its_own_finding(
+    text: str, site: str, side: str | None, size: list[Decimal], suv: Decimal
+) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.size_cm, les.suv_max) == (site, side, size, suv)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：右肺下叶结节，大小约1.2cm×1.0cm，考虑炎性结节。",
+        "FINDINGS: Right lower lobe nodule, 1.2 cm, likely inflammatory.",
+    ],
+)
+def test_a_distractor_commenting_on_the_finding_suppresses_it(text: str) -> None:
+    assert extract(text).lesions == []
+
+
+def test_a_distractor_of_another_site_in_one_sentence_is_vetoed_there_only() -> None:
+    result = extract(
+        "诊断意见：右肺上叶肿块伴纵隔淋巴结转移，考虑肺癌。左侧腋窝淋巴结肿大，SUVmax 6.0，考虑髓外浸润。"
+    )
+    assert [(x.site, x.side) for x in result.lesions] == [("lymph_node", "left")]
+
+
+# --- a mass extending into a neighbouring region is one lesion ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "site", "side", "size"),
+    [
+        (
+            "检查所见：L4椎体骨质破坏，椎旁软组织肿块形成并向椎管内延伸，大小约4.0cm×3.0cm。\n"
+            "诊断意见：L4椎体骨质破坏伴椎旁肿块，累及椎管，考虑浆细胞瘤。",
+            "paravertebral",
+            None,
+            _d("4.0", "3.0"),
+        ),
+        (
+            "检查所见：左侧第7肋骨质破坏伴软组织肿块，突入胸腔，侵犯邻近肌肉，大小约3.6cm×2.4cm。",
+            "soft_tissue",
+            "left",
+            _d("3.6", "2.4"),
+        ),
+        (
+            "检查所见：右侧顶骨骨质破坏伴软组织肿块，向颅内外突出，大小约3.0cm×1.5cm。",
+            "soft_tissue",
+            "right",
+            _d("3.0", "1.5"),
+        ),
+        (
+            "FINDINGS: Lytic lesion of L2 with a paraspinal soft tissue mass extending into the spinal canal, "
+            "measuring 3.9 x 2.7 cm.\nIMPRESSION: L2 plasmacytoma with epidural extension into the spinal canal.",
+            "paravertebral",
+            None,
+            _d("3.9", "2.7"),
+        ),
+        (
+            "FINDINGS: Destructive lesion of the left 4th rib with a soft tissue mass invading the adjacent "
+            "muscles, 3.3 x 2.2 cm.",
+            "soft_tissue",
+            "left",
+            _d("3.3", "2.2"),
+        ),
+    ],
+)
+def test_a_mass_extending_into_a_neighbouring_region_is_one_lesion(
+    text: str, site: str, side: str | None, size: list[Decimal]
+) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.relation_to_bone, les.size_cm) == (site, side, "arising_from_bone", size)
+
+
+def test_a_region_reached_only_by_protruding_into_it_is_the_site() -> None:
+    les = _one("检查所见：L1椎体骨质破坏，伴软组织肿块向椎管内突出，大小约2.5cm×1.8cm。")
+    assert (les.site, les.relation_to_bone) == ("epidural", "arising_from_bone")
+
+
+def test_a_vertebral_level_that_only_places_a_mass_is_no_bone_lesion() -> None:
+    les = _one(
+        "FINDINGS: A 3.0 x 2.0 cm soft tissue mass in the right paravertebral region at T9, SUVmax 6.0."
+    )
+    assert (les.site, les.side, les.relation_to_bone) == ("paravertebral", "right", "none")
+
+
+# --- change wording ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("wording", "change"),
+    [
+        ("较前缩小", "decreased"),
+        ("较前减小", "decreased"),
+        ("较前变小", "decreased"),
+        ("范围缩小", "decreased"),
+        ("代谢减低", "decreased"),
+        ("SUV较前下降", "decreased"),
+        ("较前增大", "increased"),
+        ("范围较前扩大", "increased"),
+        ("较前进展", "increased"),
+        ("为新出现", "new"),
+        ("大致同前", "stable"),
+        ("较前无明显变化", "stable"),
+        ("未见进展", "stable"),
+    ],
+)
+def test_change_wording_in_chinese(wording: str, change: str) -> None:
+    assert _one(f"检查所见：左侧肾上腺结节，大小约2.0cm×1.5cm，{wording}。").change == change
+
+
+@pytest.mark.parametrize(
+    ("wording", "change"),
+    [
+        ("decreasing", "decreased"),
+        ("with interval decrease in size", "decreased"),
+        ("slightly smaller", "decreased"),
+        ("less conspicuous", "decreased"),
+        ("decreased in size and avidity", "decreased"),
+        ("enlarging", "increased"),
+        ("increased in size", "increased"),
+        ("more prominent", "increased"),
+        ("new since the prior study", "new"),
+        ("essentially unchanged", "stable"),
+        ("with no significant interval change", "stable"),
+    ],
+)
+def test_change_wording_in_english(wording: str, change: str) -> None:
+    assert _one(f"FINDINGS: Left adrenal nodule measuring 2.0 x 1.5 cm, {wording}.").change == change
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：前片所示肝S5段结节已基本消失。",
+        "检查所见：肝S5段病灶已消失。",
+        "FINDINGS: The previously seen hepatic lesion is no longer seen.",
+        "FINDINGS: Interval resolution of the hepatic lesion.",
+    ],
+)
+def test_resolved_wording(text: str) -> None:
+    les = _one(text)
+    assert (les.site, les.change) == ("liver", "resolved")
+
+
+def test_bare_enlargement_without_a_comparison_is_no_change() -> None:
+    assert _one("检查所见：右侧睾丸增大，代谢增高，SUVmax 5.0。").change is None
+    assert _one("检查所见：与前片比较，左侧肾上腺结节增大，约2.0cm×1.5cm。").change == "increased"
+
+
+def test_the_current_suv_of_a_change_written_in_one_phrase() -> None:
+    assert _one("检查所见：左侧胸壁肿块，SUVmax由5.1升至11.3。").suv_max == Decimal("11.3")
+    assert _one("FINDINGS: Left chest wall mass, SUVmax from 12.0 to 4.5.").suv_max == Decimal("4.5")
+
+
+# --- an organ enlarged with uptake keeps its SUV and size --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "side", "size", "suv"),
+    [
+        (
+            "检查所见：左侧睾丸增大，FDG摄取增高，SUVmax 6.4，大小约4.1cm×2.9cm。",
+            "left",
+            _d("4.1", "2.9"),
+            "6.4",
+        ),
+        ("检查所见：双侧睾丸体积增大，代谢弥漫性增高，SUVmax约5.5。", "bilateral", None, "5.5"),
+        (
+            "FINDINGS: The left testis is enlarged with increased FDG uptake (SUVmax 6.4), measuring 4.1 x 2.9 cm.",
+            "left",
+            _d("4.1", "2.9"),
+            "6.4",
+        ),
+        ("FINDINGS: Enlarged right testis, SUVmax 6.4.", "right", None, "6.4"),
+    ],
+)
+def test_an_enlarged_organ_with_uptake_keeps_its_suv_and_size(
+    text: str, side: str, size: list[Decimal] | None, suv: str
+) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.size_cm, les.suv_max, les.change) == (
+        "testis",
+        side,
+        size,
+        Decimal(suv),
+        None,
+    )
+
+
+@pytest.mark.parametrize("text", ["检查所见：脾脏增大，约14cm。", "FINDINGS: The spleen is enlarged, 15 cm."])
+def test_an_enlarged_organ_without_uptake_is_no_lesion(text: str) -> None:
+    assert extract(text).lesions == []
+
+
+# --- "without extraosseous extension" is no statement about extramedullary disease ------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：L2椎体骨质破坏，大小约2.0cm×1.5cm，未见骨外侵犯。",
+        "检查所见：右侧股骨溶骨性骨质破坏，未见软组织肿块形成。",
+        "检查所见：T8椎体陈旧性压缩性骨折，未见软组织肿块。",
+        "FINDINGS: Lytic lesion of the left humerus without extraosseous extension.",
+        "FINDINGS: 2.0 x 1.5 cm lytic lesion of T11 without soft tissue component.",
+    ],
+)
+def test_an_intraosseous_statement_is_not_no_extramedullary_disease(text: str) -> None:
+    assert extract(text).no_extramedullary_lesion is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：L2椎体骨质破坏，未见骨外侵犯。全身软组织及脏器未见异常。",
+        "检查所见：全身未见软组织肿块。",
+        "FINDINGS: Lytic lesion of the left humerus without extraosseous extension. No extramedullary disease.",
+    ],
+)
+def test_a_statement_about_soft_tissue_or_extramedullary_disease_is(text: str) -> None:
+    assert extract(text).no_extramedullary_lesion is True
+
+
+# --- sizes, SUV, sides ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("size", "cm"),
+    [
+        ("大小约4.2×3.1 cm", _d("4.2", "3.1")),
+        ("大小约42mm×31mm", _d("4.2", "3.1")),
+        ("约4.2cm×3.1cm×2.0cm", _d("4.2", "3.1")),
+        ("约2.0cm×3.5cm×1.1cm", _d("3.5", "2.0")),
+        ("最大径约3cm", _d("3")),
+        ("约4.2cm x 3.1cm", _d("4.2", "3.1")),
+    ],
+)
+def test_chinese_size_formats(size: str, cm: list[Decimal]) -> None:
+    assert _one(f"检查所见：左侧胸壁软组织肿块，{size}。").size_cm == cm
+
+
+@pytest.mark.parametrize(
+    ("size", "cm"),
+    [
+        ("4.2 x 3.1 cm", _d("4.2", "3.1")),
+        ("42 x 31 mm", _d("4.2", "3.1")),
+        ("4.2 x 3.1 x 2.0 cm", _d("4.2", "3.1")),
+    ],
+)
+def test_english_size_formats(size: str, cm: list[Decimal]) -> None:
+    assert _one(f"FINDINGS: Left chest wall soft tissue mass measuring {size}.").size_cm == cm
+
+
+@pytest.mark.parametrize(
+    "suv", ["SUVmax 约9.8", "SUVmax=9.8", "SUV max 9.8", "SUVmax：9.8", "SUVmax值约为9.8", "SUV最大值约9.8"]
+)
+def test_chinese_suv_formats(suv: str) -> None:
+    assert _one(f"检查所见：左侧胸壁软组织肿块，{suv}。").suv_max == Decimal("9.8")
+
+
+@pytest.mark.parametrize("suv", ["SUVmax 9.8", "SUVmax=9.8", "SUV max of 9.8", "max SUV 9.8", "SUVmax ~9.8"])
+def test_english_suv_formats(suv: str) -> None:
+    assert _one(f"FINDINGS: Left chest wall soft tissue mass, {suv}.").suv_max == Decimal("9.8")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：双侧腋窝淋巴结肿大，代谢增高，左侧较大者约2.5cm×1.8cm；右侧较大者约1.4cm×1.0cm。\n"
+        "诊断意见：双侧腋窝淋巴结肿大，考虑骨髓瘤浸润。",
+        "FINDINGS: Bilateral axillary lymphadenopathy; the left measures 2.5 x 1.8 cm, the right measures "
+        "1.4 x 1.0 cm.\nIMPRESSION: Bilateral axillary lymphadenopathy, possibly myeloma.",
+    ],
+)
+def test_bilateral_findings_measured_apart_are_two_lesions(text: str) -> None:
+    result = extract(text)
+    got = [(x.site, x.side, x.size_cm, x.certainty) for x in result.lesions]
+    assert got == [
+        ("lymph_node", "left", _d("2.5", "1.8"), "possible"),
+        ("lymph_node", "right", _d("1.4", "1.0"), "possible"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：双侧颈部淋巴结肿大，代谢增高，SUVmax 5.0。",
+        "FINDINGS: Bilateral enlarged cervical lymph nodes with increased uptake, SUVmax 5.0.",
+    ],
+)
+def test_bilateral_findings_described_together_are_one_lesion(text: str) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.suv_max) == ("lymph_node", "bilateral", Decimal("5.0"))
+
+
+def test_each_site_of_a_list_takes_its_own_side() -> None:
+    result = extract("诊断意见：左侧胸壁、右侧肾上腺及脾脏多发高代谢灶，考虑髓外浸润。")
+    assert [(x.site, x.side) for x in result.lesions] == [
+        ("chest_wall", "left"),
+        ("adrenal", "right"),
+        ("spleen", None),
+    ]
+    result = extract("IMPRESSION: Decreasing left gluteal and right adrenal plasmacytomas.")
+    assert [(x.site, x.side, x.change) for x in result.lesions] == [
+        ("muscle", "left", "decreased"),
+        ("adrenal", "right", "decreased"),
+    ]
