@@ -1,8 +1,9 @@
 """The extractor on the written corpus: its composition, and metrics held to thresholds (docs/imaging.md).
 
-The development split was used while writing the lexicons. Held-out A and B were each run once and then had rules
-changed for their errors, so they now guard against regressions; held-out C was run once after those changes and
-never tuned on: its thresholds, and the pooled held-out ones, are the target on unseen reports (F1 >= 0.90).
+The development splits (dev, and dev B written for held-out C's faults) were used while writing the lexicons and
+rules. Held-out A, B and C were each run once and then had rules changed for their errors (C's by general rules tested
+on dev B and new wording), so all three now guard against regressions; the clean estimate on unseen reports is the
+independent held-out set the project measures outside this repository.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from mmemd.imaging import extract
 
 
 def _all() -> list[dict]:
-    return [r for split in ("dev", *HELD_OUT) for r in load(split)]
+    return [r for split in (*DEV, *HELD_OUT) for r in load(split)]
 
 
+DEV = ("dev", "dev_b")
 HELD_OUT = ("heldout", "heldout_b", "heldout_c")
 
 
@@ -51,12 +53,14 @@ def test_corpus_covers_modalities_styles_and_hard_cases() -> None:
     assert set(relations) == {"none", "arising_from_bone", "intraosseous"}
 
 
-# The issue's targets on held-out reports: F1 >= 0.90, relation and size >= 90%, change >= 85%, every explicit
-# negative recognised. Held-out C (0.909 on its only run) is the clean figure; A and B hold their post-fix state.
+# The targets on held-out reports: F1 >= 0.90, relation and size >= 90%, change >= 85%, every explicit negative
+# recognised. Held-out C scored 0.909 on its only clean run (docs/imaging.md keeps it); A, B and C now hold their
+# post-fix state.
 @pytest.mark.parametrize(
     ("split", "f1", "attribute_floor", "change_floor", "negatives_missed"),
     [
         ("dev", 0.97, 0.95, 0.95, 0),
+        ("dev_b", 0.97, 0.95, 0.95, 0),
         ("heldout", 0.90, 0.90, 0.85, 0),
         ("heldout_b", 0.90, 0.90, 0.85, 0),
         ("heldout_c", 0.90, 0.90, 0.85, 0),
@@ -83,16 +87,16 @@ def test_pooled_held_out_f1_meets_the_target() -> None:
     assert pooled.f1 >= 0.90, (pooled.tp, pooled.fp, pooled.fn)
 
 
-def test_no_lesion_from_negated_or_non_myeloma_findings_in_dev() -> None:
-    assert score("dev").fp_in_lesion_free_reports == 0
+@pytest.mark.parametrize("split", [*DEV, *HELD_OUT])
+def test_no_lesion_from_negated_or_non_myeloma_findings(split: str) -> None:
+    assert score(split).fp_in_lesion_free_reports == 0
 
 
-@pytest.mark.parametrize(("split", "allowed"), [("heldout", 0), ("heldout_b", 0), ("heldout_c", 1)])
-def test_no_lesion_from_negated_or_non_myeloma_findings_held_out(split: str, allowed: int) -> None:
-    # Held-out C's one: "Multiple lytic lesions ... unchanged" / "Stable lytic osseous myeloma" read as an
-    # intraosseous lesion — myeloma bone disease, not a negated or non-myeloma finding, but not a focal lesion
-    # either (docs/imaging.md, "Known errors"). Held at the measured count, never above.
-    assert score(split).fp_in_lesion_free_reports <= allowed
+@pytest.mark.parametrize("split", [*DEV, *HELD_OUT])
+def test_no_lesion_in_a_report_that_has_none_and_no_spurious_lesion_at_all(split: str) -> None:
+    # Stronger than the line above: a non-myeloma finding (sinusitis beside a plasmacytoma, a kidney cyst in the
+    # same sentence as a paravertebral mass) must not become a lesion in a report that has real ones either.
+    assert score(split).fp == 0, score(split).errors
 
 
 @pytest.mark.parametrize("report", _all(), ids=lambda r: r["id"])

@@ -9,7 +9,13 @@ from imaging_scoring import ATTRIBUTES, score
 
 from mmemd.imaging._fhir import MESSAGES
 
-SPLITS = {"dev": "dev", "held-out A": "heldout", "held-out B": "heldout_b", "held-out C": "heldout_c"}
+SPLITS = {
+    "dev": "dev",
+    "dev B": "dev_b",
+    "held-out A": "heldout",
+    "held-out B": "heldout_b",
+    "held-out C": "heldout_c",
+}
 DOC = Path(__file__).resolve().parents[2] / "docs" / "imaging.md"
 
 
