@@ -51,6 +51,10 @@ def _d(*values: str) -> list[Decimal]:
         # fractures and effusions without a mass
         "检查所见：T12椎体压缩性骨折。双侧胸腔积液。",
         "FINDINGS: Compression fracture of L1. Small right pleural effusion without pleural nodularity.",
+        # benign look-alikes with a lesion word inside them (浸润, 结节) and physiological uptake
+        "检查所见：肝脏局灶性脂肪浸润。结节性甲状腺肿。右侧卵巢黄体，代谢增高，SUVmax 4.5。",
+        "FINDINGS: Bilateral hilar lymphadenopathy, likely sarcoidosis. Focal fatty infiltration of the liver. "
+        "Corpus luteum in the right ovary with uptake.",
         # a named second primary
         "检查所见：右肺上叶肿块，大小约3.0cm×2.5cm，SUVmax 9.0，穿刺证实为肺腺癌。",
         "FINDINGS: Biopsy-proven left breast carcinoma, 2.1 x 1.8 cm, SUVmax 6.0.",
