@@ -242,11 +242,13 @@ def read_sentence(
     context_site: Token | None = (
         None  # "脾脏不大，内见结节", "LIVER: 2.1 cm lesion": a site named before the lesion word
     )
+    context_tokens: list[Token] = []
     for c in cls:
         in_c = [t for t in live if c.start <= t.start < c.end]
         c_sites = {t.value for t in in_c if t.kind == "site"}
         if not segments and c_sites:
             context_site = next(t for t in in_c if t.kind == "site")
+            context_tokens = in_c
         lesion_word = (
             any(_is_lesion_word(t, text) for t in in_c)
             or ("lymph_node" in c_sites and any(_abnormal_node_word(t, text) for t in in_c))
@@ -263,7 +265,9 @@ def read_sentence(
     for k, seg in enumerate(segments):
         lo, hi = seg[0].start, seg[-1].end
         st = [t for t in live if lo <= t.start < hi]
-        m, seg_vetoes = _mention(text, seg, st, section, index, lang, context_site if k == 0 else None)
+        m, seg_vetoes = _mention(
+            text, seg, st, section, index, lang, (context_site, context_tokens) if k == 0 else (None, [])
+        )
         if m is not None:
             mentions.extend(m)
         vetoes.extend(seg_vetoes)
@@ -316,16 +320,22 @@ def _mention(
     section: str,
     index: int,
     lang: Lang,
-    context_site: Token | None,
+    context: tuple[Token | None, list[Token]],
 ) -> tuple[list[Mention] | None, list[Veto]]:
     first = seg[0]
+    context_site, context_tokens = context
     st, own_vetoes, applies = _distractors(text, seg, st, section, index, lang)
     kinds = {t.kind for t in st}
     sites = _drop_location_qualifiers([t for t in st if t.kind == "site"], text, lang)
-    if not sites and context_site is not None and not ({"bone", "bone_destruction"} & kinds):
-        sites = [context_site]
-    myeloma = "myeloma" in kinds
     side_tok = _side(text, st, first, lang)
+    if not sites and context_site is not None and not ({"bone", "bone_destruction"} & kinds):
+        # "右侧卵巢黄体，代谢增高": the clause that names the site also names (and may dismiss) the finding
+        sites = [context_site]
+        if context_site.start < first.start:
+            applies = applies or any(t.kind == "distractor" for t in context_tokens)
+            ctx = Span(context_tokens[0].start, context_tokens[-1].end)
+            side_tok = side_tok or _side(text, context_tokens, ctx, lang)
+    myeloma = "myeloma" in kinds
     side_parts = _side_parts(text, seg, st, lang)
     if len(side_parts) == 1:
         # "双侧卵巢区见肿块，右侧大小约…": a later clause that opens with a side word narrows the side.
