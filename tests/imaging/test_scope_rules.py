@@ -405,3 +405,57 @@ def test_each_site_of_a_list_takes_its_own_side() -> None:
         ("muscle", "left", "decreased"),
         ("adrenal", "right", "decreased"),
     ]
+
+
+# --- regions and sites ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "side"),
+    [
+        ("检查所见：左侧腋窝软组织肿块，大小约4.0cm×3.2cm，SUVmax约10.5。", "left"),
+        ("FINDINGS: Right axillary soft tissue mass measuring 4.0 x 3.2 cm, SUVmax 10.5.", "right"),
+    ],
+)
+def test_a_soft_tissue_mass_in_a_region_that_is_no_organ_is_soft_tissue(text: str, side: str) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.relation_to_bone, les.size_cm) == (
+        "soft_tissue",
+        side,
+        "none",
+        _d("4.0", "3.2"),
+    )
+
+
+def test_soft_tissue_named_without_a_mass_is_no_lesion() -> None:
+    assert extract("诊断意见：盆腔软组织未见髓外病变。").lesions == []
+
+
+@pytest.mark.parametrize(
+    ("text", "site"),
+    [
+        ("检查所见：右侧腮腺区结节，大小约2.0cm×1.5cm，SUVmax 6.0，考虑浆细胞瘤。", "salivary_gland"),
+        (
+            "FINDINGS: Left parotid mass, 2.0 x 1.5 cm, SUVmax 6.0, suspicious for plasmacytoma.",
+            "salivary_gland",
+        ),
+        ("检查所见：膀胱壁见软组织肿块，大小约3.0cm×2.0cm，考虑髓外浸润。", "bladder"),
+        ("FINDINGS: Mass of the base of tongue, 3.0 x 2.0 cm, concerning for plasmacytoma.", "oropharynx"),
+    ],
+)
+def test_head_neck_and_pelvic_sites(text: str, site: str) -> None:
+    assert _one(text).site == site
+
+
+def test_suv_without_max_is_read_but_not_suvmean() -> None:
+    assert _one(
+        "FINDINGS: Enlarged left supraclavicular node, 2.1 cm short axis, SUV 8.4."
+    ).suv_max == Decimal("8.4")
+    assert (
+        _one("FINDINGS: Enlarged left supraclavicular node, 2.1 cm short axis, SUVmean 3.0.").suv_max is None
+    )
+
+
+def test_a_negated_sentence_does_not_hedge_the_lesion_before_it() -> None:
+    les = _one("FINDINGS: Left chest wall mass, 5.5 x 4.0 cm. No suspicious lymphadenopathy.")
+    assert les.certainty == "definite"

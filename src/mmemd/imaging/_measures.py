@@ -5,7 +5,7 @@ numbers written without one. Millimetres become centimetres by exact decimal div
 ``1.8``). Of three diameters the two largest are kept; the pair is ordered long, short — the longest diameter and
 its perpendicular, as plasmacytoma response is measured. A size or SUV written after a prior-study word in its
 clause ("前片约…", "原约…", "previously …", "decreased from …") is the prior study's and is skipped. SUVmax is read
-as ``SUVmax 9.8``, ``SUVmax=9.8``, ``SUV max 约9.8``, ``max SUV of 9.8``, ``SUV最大值约9.8``; of a change written in one
+as ``SUVmax 9.8``, ``SUV 9.8`` (but not SUVmean or SUVpeak), ``SUVmax=9.8``, ``SUV max 约9.8``, ``max SUV of 9.8``, ``SUV最大值约9.8``; of a change written in one
 phrase (``SUVmax由5.1升至11.3``, ``SUVmax from 9.6 to 4.1``) the current value is kept.
 """
 
@@ -27,7 +27,7 @@ _SIZE: Final = re.compile(
     re.IGNORECASE,
 )
 _SUV: Final = re.compile(
-    rf"(?:SUV\s*max|SUV\s*\(\s*max\s*\)|max(?:imum|\.)?\s+SUV|SUV\s*最大值|最大SUV)\s*[)）]?\s*(?:值)?\s*"
+    rf"(?:SUV\s*max|SUV\s*\(\s*max\s*\)|max(?:imum|\.)?\s+SUV|SUV\s*最大值|最大SUV|SUV(?![A-Za-z]))\s*[)）]?\s*(?:值)?\s*"
     rf"(?:约|为|达|高达|=|:|of|is|was|approximately|approx\.?|~|up\s+to|measuring)?\s*(?:约|为)?\s*"
     rf"(?:(?P<from>由|从|from)\s*)?(?P<v>{_NUM})"
     rf"(?:\s*(?:升至|升高至|增至|增高至|增加至|降至|下降至|减低至|降低至|减少至|to|->|→)\s*(?P<w>{_NUM}))?",

@@ -300,7 +300,8 @@ def read_sentence(
         no_emd=no_emd,
         no_new=no_new,
         negated_soft_tissue=negated_soft,
-        continuation_hedge=hedge,
+        # "No suspicious lymphadenopathy." qualifies nothing: its hedge word is inside the negated statement
+        continuation_hedge=hedge if not any(t.kind == "negation" for t in toks) else None,
         continuation_myeloma=any(t.kind == "myeloma" for t in live),
         has_site=any(t.kind == "site" for t in live),
         side_measures=side_measures,
@@ -380,6 +381,9 @@ def _mention(
         rel_tokens = []
         site_tok = organ_sites[0] if organ_sites else targets[0]
         site = site_tok.value
+    elif any(text[t.start : t.end].lower() not in _PLAIN_SOFT for t in soft):
+        # "左侧腋窝软组织肿块，大小约4.0cm×3.2cm": a soft-tissue mass in a region that is no organ
+        relation, rel_tokens, site_tok, site = "none", [], None, "soft_tissue"
     else:
         return None, own_vetoes
 
@@ -397,7 +401,9 @@ def _mention(
     suv = _first_current(seg_suvs, seg, text, lang)
     change = next((t for t in st if t.kind == "change"), None)
     hedge = next((t for t in st if t.kind == "hedge"), None)
-    lesion_words = [t for t in st if t.kind in ("lesion", "uptake", "enlarged", "lesion_override")][:1]
+    lesion_words = [t for t in st if t.kind in ("lesion", "uptake", "enlarged", "lesion_override")][
+        :1
+    ] or soft[:1]
     my_words = [t for t in st if t.kind == "myeloma"][:1]
     if not lex_paired(site):
         side, side_tok = None, None
@@ -460,6 +466,10 @@ def _mention(
     return [build(site, site_tok, True)], own_vetoes
 
 
+# Soft-tissue words that name no mass ("盆腔软组织未见…", "soft tissue extension").
+_PLAIN_SOFT: Final = frozenset(
+    {"软组织", "骨外", "骨外侵犯", "soft tissue", "soft-tissue", "extension", "extraosseous", "extra-osseous"}
+)
 # A skull lesion growing "向颅内" is not brain or meningeal disease by that word alone (docs/imaging.md).
 _NOT_A_SITE_BY_EXTENSION: Final = frozenset({"cns"})
 
