@@ -459,3 +459,23 @@ def test_suv_without_max_is_read_but_not_suvmean() -> None:
 def test_a_negated_sentence_does_not_hedge_the_lesion_before_it() -> None:
     les = _one("FINDINGS: Left chest wall mass, 5.5 x 4.0 cm. No suspicious lymphadenopathy.")
     assert les.certainty == "definite"
+
+
+@pytest.mark.parametrize(
+    ("text", "change"),
+    [
+        ("检查所见：左侧肾上腺结节，现约2.0cm×1.5cm（前片约1.2cm×1.0cm）。", "increased"),
+        (
+            "FINDINGS: Left gluteal plasmacytoma measuring 3.1 x 2.2 cm (previously 5.0 x 3.8 cm).",
+            "decreased",
+        ),
+        ("FINDINGS: Left adrenal nodule, 2.0 x 1.5 cm (previously 2.0 x 1.5 cm).", "stable"),
+        (
+            "FINDINGS: Left adrenal nodule, 2.0 x 1.4 cm (previously 2.1 x 1.5 cm).\n"
+            "IMPRESSION: Stable left adrenal plasmacytoma.",
+            "stable",
+        ),
+    ],
+)
+def test_change_from_the_current_and_prior_size_when_no_word_says_it(text: str, change: str) -> None:
+    assert _one(text).change == change

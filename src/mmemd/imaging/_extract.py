@@ -33,7 +33,10 @@ def _lesion(norm: Normalized, original: str, g: Group, n: int) -> ImagingLesion:
     ev: list[Evidence] = []
     size = next((m.size for m in g.mentions if m.size), None)
     suv = next((m.suv for m in g.mentions if m.suv), None)
-    change = next((m.change for m in g.mentions if m.change), None)
+    # A change word anywhere beats a change read from two sizes ("…(previously 5.0 x 3.8 cm)" … "stable").
+    change = next((m.change for m in g.mentions if m.change and m.change.kind == "change"), None) or next(
+        (m.change for m in g.mentions if m.change), None
+    )
     certainty = g.certainty()
     for m in g.mentions:
         for t in m.tokens:

@@ -397,9 +397,12 @@ def _mention(
     elif not any(_is_lesion_word(t, text) for t in st) and not ("enlarged" in kinds and seg_suvs):
         return None, own_vetoes
 
-    size = _first_current(sizes(text, first.start, seg[-1].end), seg, text, lang)
+    seg_sizes = sizes(text, first.start, seg[-1].end)
+    size = _first_current(seg_sizes, seg, text, lang)
     suv = _first_current(seg_suvs, seg, text, lang)
-    change = next((t for t in st if t.kind == "change"), None)
+    change = next((t for t in st if t.kind == "change"), None) or _change_from_sizes(
+        size, seg_sizes, seg, text, lang
+    )
     hedge = next((t for t in st if t.kind == "hedge"), None)
     lesion_words = [t for t in st if t.kind in ("lesion", "uptake", "enlarged", "lesion_override")][
         :1
@@ -661,6 +664,34 @@ def _last(pattern: re.Pattern[str], text: str, lo: int, hi: int) -> int:
 
 def _extraosseous_word(word: str) -> bool:
     return "骨外" in word or "osseous" in word.lower()
+
+
+def _change_from_sizes(
+    size: Size | None, all_sizes: list[Size], seg: list[Span], text: str, lang: Lang
+) -> Token | None:
+    """ "now 3.1 x 2.2 cm (previously 5.0 x 3.8 cm)" with no change word: the direction the two sizes give, compared
+    as the product of the diameters (one diameter alone when either size has one). The evidence is the prior size."""
+    if size is None:
+        return None
+    prior = next(
+        (
+            v
+            for v in all_sizes
+            if v is not size
+            and is_prior(
+                text, next((c for c in seg if c.start <= v.start < c.end), seg[0]).start, v.start, lang
+            )
+        ),
+        None,
+    )
+    if prior is None:
+        return None
+    if len(size.cm) == len(prior.cm) == 2:
+        now, before = size.cm[0] * size.cm[1], prior.cm[0] * prior.cm[1]
+    else:
+        now, before = size.cm[0], prior.cm[0]
+    value = "decreased" if now < before else "increased" if now > before else "stable"
+    return Token("size_change", value, prior.start, prior.end)
 
 
 def _abnormal_node_word(t: Token, text: str) -> bool:
