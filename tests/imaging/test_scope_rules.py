@@ -55,6 +55,9 @@ def _d(*values: str) -> list[Decimal]:
         "检查所见：肝脏局灶性脂肪浸润。结节性甲状腺肿。右侧卵巢黄体，代谢增高，SUVmax 4.5。",
         "FINDINGS: Bilateral hilar lymphadenopathy, likely sarcoidosis. Focal fatty infiltration of the liver. "
         "Corpus luteum in the right ovary with uptake.",
+        # tiny indeterminate nodules
+        "检查所见：右肺下叶背段见微小结节，直径约0.3cm。\n诊断意见：右肺下叶微小结节，建议随访。",
+        "FINDINGS: A 6 mm nodule in the right middle lobe, too small to characterize.",
         # a named second primary
         "检查所见：右肺上叶肿块，大小约3.0cm×2.5cm，SUVmax 9.0，穿刺证实为肺腺癌。",
         "FINDINGS: Biopsy-proven left breast carcinoma, 2.1 x 1.8 cm, SUVmax 6.0.",
