@@ -467,3 +467,21 @@ def test_a_negated_sentence_does_not_hedge_the_lesion_before_it() -> None:
 )
 def test_change_from_the_current_and_prior_size_when_no_word_says_it(text: str, change: str) -> None:
     assert _one(text).change == change
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：左侧胸壁术后改变，局部见软组织肿块，大小约3.0cm×2.0cm，SUVmax 8.0，考虑复发。",
+        "FINDINGS: Postsurgical change of the left chest wall with a 3.0 x 2.0 cm soft tissue mass, SUVmax 8.0, "
+        "concerning for recurrence.",
+    ],
+)
+def test_recurrence_is_not_hidden_by_post_treatment_change(text: str) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.size_cm, les.certainty) == (
+        "chest_wall",
+        "left",
+        _d("3.0", "2.0"),
+        "possible",
+    )
