@@ -98,6 +98,13 @@ def test_non_myeloma_findings_make_no_lesion(text: str) -> None:
             Decimal("6.8"),
         ),
         (
+            "FINDINGS: Right adrenal mass 4.1 x 3.3 cm, SUVmax 9.0, and left adrenal adenoma 1.0 cm.",
+            "adrenal",
+            "right",
+            _d("4.1", "3.3"),
+            Decimal("9.0"),
+        ),
+        (
             "FINDINGS: Left adrenal nodule measuring 2.4 x 1.9 cm, SUVmax 7.0, and a hepatic hemangioma.",
             "adrenal",
             "left",
@@ -485,3 +492,15 @@ def test_recurrence_is_not_hidden_by_post_treatment_change(text: str) -> None:
         _d("3.0", "2.0"),
         "possible",
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：肝内见多发低密度结节，较大者约2.4cm×2.0cm，为新出现。",
+        "FINDINGS: Two hypoattenuating liver lesions, the larger measuring 2.4 x 2.0 cm, new since prior.",
+    ],
+)
+def test_the_larger_of_this_studys_lesions_is_no_change(text: str) -> None:
+    les = _one(text)
+    assert (les.site, les.size_cm, les.change) == ("liver", _d("2.4", "2.0"), "new")

@@ -25,6 +25,7 @@ PRIORITY: Final = (
     "no_new",
     "lesion_override",
     "morphology",
+    "descriptor",
     "uptake",
     "change",
     "distractor",

@@ -551,6 +551,9 @@ def _distractors(
     anchor_sites = {t.value for t in st if t.kind == "site" and a_lo <= t.start < a_hi} or {
         t.value for t in st if t.kind == "site" and anchor_clause.start <= t.start < a_hi
     }
+    anchor_side = next(
+        (t.value for t in st if t.kind == "side" and anchor_clause.start <= t.start < anchor_clause.end), None
+    )
     applies = False
     drop: list[tuple[int, int]] = []
     vetoes: list[Veto] = []
@@ -561,7 +564,13 @@ def _distractors(
             applies = True
             continue
         in_clause = [t for t in st if clause.start <= t.start < clause.end]
-        other_sites = [t for t in in_clause if t.kind == "site" and t.value not in anchor_sites]
+        # "Right adrenal mass …, and left adrenal adenoma": the same organ on the other side is another finding
+        other_side = next((t.value for t in in_clause if t.kind == "side"), None) not in (None, anchor_side)
+        other_sites = [
+            t
+            for t in in_clause
+            if t.kind == "site" and (t.value not in anchor_sites or (other_side and anchor_side))
+        ]
         other_lesion = any(
             _is_lesion_word(t, text) for t in in_clause if t is not anchor and not lo <= t.start < hi
         )
