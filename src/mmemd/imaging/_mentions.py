@@ -221,8 +221,10 @@ def read_sentence(
         cls,
     )
     negated = [t for i, t in enumerate(toks) if i in neg]
-    sentence_suv = bool(suvs(text, sentence.start, sentence.end))
-    sentence_uptake = sentence_suv or any(t.kind == "uptake" for t in live)
+    # Only an enlarged organ needs the sentence's uptake; most sentences have none, so the SUV scan is skipped.
+    sentence_uptake = any(t.kind == "enlarged" for t in live) and (
+        any(t.kind == "uptake" for t in live) or bool(suvs(text, sentence.start, sentence.end))
+    )
 
     no_emd = [t for t in toks if t.kind in ("no_extramedullary", "organs_normal")]
     if not no_emd:
