@@ -504,3 +504,20 @@ def test_recurrence_is_not_hidden_by_post_treatment_change(text: str) -> None:
 def test_the_larger_of_this_studys_lesions_is_no_change(text: str) -> None:
     les = _one(text)
     assert (les.site, les.size_cm, les.change) == ("liver", _d("2.4", "2.0"), "new")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：左侧腋窝淋巴结肿大，长径约2.6cm，短径约1.8cm，SUVmax 6.0。",
+        "FINDINGS: Left axillary node measuring 2.6 cm in long axis and 1.8 cm in short axis, SUVmax 6.0.",
+    ],
+)
+def test_long_and_short_axis_written_apart_are_one_size(text: str) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.size_cm, les.suv_max) == (
+        "lymph_node",
+        "left",
+        _d("2.6", "1.8"),
+        Decimal("6.0"),
+    )

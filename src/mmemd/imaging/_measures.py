@@ -1,6 +1,6 @@
 """Sizes and SUVmax, read exactly.
 
-Sizes: ``4.2cm×3.1cm``, ``42 mm x 31 mm``, ``3.4 x 1.8 x 2.0 cm``, ``最厚约1.5cm``; the unit written last applies to
+Sizes: ``4.2cm×3.1cm``, ``42 mm x 31 mm``, ``3.4 x 1.8 x 2.0 cm``, ``最厚约1.5cm``, ``长径约2.6cm，短径约1.8cm``; the unit written last applies to
 numbers written without one. Millimetres become centimetres by exact decimal division (``Decimal("18") / 10`` is
 ``1.8``). Of three diameters the two largest are kept; the pair is ordered long, short — the longest diameter and
 its perpendicular, as plasmacytoma response is measured. A size or SUV written after a prior-study word in its
@@ -33,6 +33,16 @@ _SUV: Final = re.compile(
     rf"(?:\s*(?:升至|升高至|增至|增高至|增加至|降至|下降至|减低至|降低至|减少至|to|->|→)\s*(?P<w>{_NUM}))?",
     re.IGNORECASE,
 )
+# Two diameters written apart: 长径约2.6cm，短径约1.8cm; "long axis 2.6 cm, short axis 1.8 cm"; "2.6 cm in long
+# axis and 1.8 cm in short axis".
+_LONG: Final = r"(?:长径|最大径|long[\s-]axis|longest\s+diameter)"
+_SHORT: Final = r"(?:短径|short[\s-]axis)"
+_PAIR: Final = re.compile(
+    rf"{_LONG}\D{{0,8}}?(?P<a>{_NUM})\s*(?P<ua>{_UNIT})?\D{{0,12}}?{_SHORT}\D{{0,8}}?(?P<b>{_NUM})\s*(?P<ub>{_UNIT})"
+    rf"|(?P<a2>{_NUM})\s*(?P<ua2>{_UNIT})\s*(?:in\s+)?{_LONG}\D{{0,16}}?(?P<b2>{_NUM})\s*(?P<ub2>{_UNIT})\s*"
+    rf"(?:in\s+)?{_SHORT}",
+    re.IGNORECASE,
+)
 _TEN: Final = Decimal(10)
 
 
@@ -57,7 +67,17 @@ def _cm(value: str, unit: str) -> Decimal:
 
 def sizes(text: str, start: int, end: int) -> list[Size]:
     out: list[Size] = []
+    pairs: list[Size] = []
+    for m in _PAIR.finditer(text, start, end):
+        a, b = (m.group("a"), m.group("b")) if m.group("a") else (m.group("a2"), m.group("b2"))
+        ub = m.group("ub") or m.group("ub2")
+        ua = m.group("ua") or m.group("ua2") or ub
+        dims = sorted((_cm(a, ua), _cm(b, ub)), reverse=True)
+        if all(d > 0 for d in dims):
+            pairs.append(Size(tuple(dims), m.start(), m.end()))
     for m in _SIZE.finditer(text, start, end):
+        if any(p.start <= m.start() < p.end for p in pairs):
+            continue
         nums = [m.group(k) for k in ("a", "b", "c") if m.group(k)]
         units = [m.group(k) for k in ("ua", "ub", "uc")]
         last = next((u for u in reversed(units[: len(nums)]) if u), None)
@@ -70,7 +90,7 @@ def sizes(text: str, start: int, end: int) -> list[Size]:
         if any(d <= 0 for d in dims):
             continue
         out.append(Size(tuple(dims), m.start(), m.end()))
-    return out
+    return sorted(out + pairs, key=lambda v: v.start)
 
 
 def suvs(text: str, start: int, end: int) -> list[Suv]:

@@ -254,6 +254,7 @@ def read_sentence(
         lesion_word = (
             any(_is_lesion_word(t, text) for t in in_c)
             or ("lymph_node" in c_sites and any(_abnormal_node_word(t, text) for t in in_c))
+            or ("lymph_node" in c_sites and bool(suvs(text, c.start, sentence.end)))
             or (bool(c_sites) and sentence_uptake and any(t.kind == "enlarged" for t in in_c))
         )
         if lesion_word and (not segments or (c_sites and seg_sites[-1] and not c_sites & seg_sites[-1])):
