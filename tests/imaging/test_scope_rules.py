@@ -521,3 +521,18 @@ def test_long_and_short_axis_written_apart_are_one_size(text: str) -> None:
         _d("2.6", "1.8"),
         Decimal("6.0"),
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：左侧胸壁软组织肿块，大小约3.0cm×2.0cm，浆细胞瘤待除外。",
+        "检查所见：左侧胸壁软组织肿块，大小约3.0cm×2.0cm，浆细胞瘤可能性较大。",
+        "FINDINGS: Left chest wall mass, 3.0 x 2.0 cm; plasmacytoma cannot be ruled out.",
+        "FINDINGS: Left chest wall mass, 3.0 x 2.0 cm, worrisome for plasmacytoma.",
+        "FINDINGS: Indeterminate 3.0 x 2.0 cm left chest wall mass.",
+    ],
+)
+def test_more_hedges(text: str) -> None:
+    les = _one(text)
+    assert (les.site, les.certainty) == ("chest_wall", "possible")
