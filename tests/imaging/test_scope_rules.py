@@ -536,3 +536,21 @@ def test_long_and_short_axis_written_apart_are_one_size(text: str) -> None:
 def test_more_hedges(text: str) -> None:
     les = _one(text)
     assert (les.site, les.certainty) == ("chest_wall", "possible")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "FINDINGS: An adrenal mass is not identified.",
+        "FINDINGS: Focal hepatic lesions are not seen.",
+        "FINDINGS: Hypermetabolic lymphadenopathy is absent.",
+        "FINDINGS: None of the previously seen nodes are enlarged.",
+    ],
+)
+def test_english_negation_written_after_the_finding(text: str) -> None:
+    assert extract(text).lesions == []
+
+
+def test_change_phrases_with_a_negation_inside_stay_changes() -> None:
+    assert _one("FINDINGS: The previously seen hepatic lesion is no longer seen.").change == "resolved"
+    assert _one("FINDINGS: 2.0 cm liver lesion, not seen previously.").change == "new"

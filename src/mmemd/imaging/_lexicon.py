@@ -33,6 +33,7 @@ PRIORITY: Final = (
     "myeloma",
     "marrow",
     "negation",
+    "post_negation",
     "bone_destruction",
     "soft_tissue",
     "site",

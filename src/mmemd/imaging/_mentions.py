@@ -149,6 +149,12 @@ def _negated(
     """Indices (into ``tokens``) of the negatable tokens inside a negation's scope."""
     out: set[int] = set()
     for i, neg in enumerate(tokens):
+        if neg.kind == "post_negation":
+            # "An adrenal mass is not identified": the words before it in its clause
+            out.update(
+                j for j in range(i) if tokens[j].start >= clause_of[i].start and tokens[j].kind in _NEGATABLE
+            )
+            continue
         if neg.kind != "negation":
             continue
         clause = clause_of[i]
@@ -215,7 +221,7 @@ def read_sentence(
         [
             t
             for i, t in enumerate(toks)
-            if i not in neg and t.kind != "negation" and not _level_locator(t, text)
+            if i not in neg and t.kind not in ("negation", "post_negation") and not _level_locator(t, text)
         ],
         text,
         cls,
@@ -234,7 +240,7 @@ def read_sentence(
     # ("…骨质破坏，未见软组织肿块", "without extraosseous extension") it only says that lesion is intraosseous.
     negated_soft = (
         any(t.kind == "soft_tissue" and not _extraosseous_word(text[t.start : t.end]) for t in negated)
-        and any(t.kind == "negation" for t in toks)
+        and any(t.kind in ("negation", "post_negation") for t in toks)
         and not any(t.kind in ("bone", "bone_destruction") for t in toks)
     )
 
@@ -304,7 +310,7 @@ def read_sentence(
         no_new=no_new,
         negated_soft_tissue=negated_soft,
         # "No suspicious lymphadenopathy." qualifies nothing: its hedge word is inside the negated statement
-        continuation_hedge=hedge if not any(t.kind == "negation" for t in toks) else None,
+        continuation_hedge=hedge if not any(t.kind in ("negation", "post_negation") for t in toks) else None,
         continuation_myeloma=any(t.kind == "myeloma" for t in live),
         has_site=any(t.kind == "site" for t in live),
         side_measures=side_measures,
