@@ -554,3 +554,15 @@ def test_english_negation_written_after_the_finding(text: str) -> None:
 def test_change_phrases_with_a_negation_inside_stay_changes() -> None:
     assert _one("FINDINGS: The previously seen hepatic lesion is no longer seen.").change == "resolved"
     assert _one("FINDINGS: 2.0 cm liver lesion, not seen previously.").change == "new"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：右侧胸壁软组织肿块，大小约3.0cm×2.0cm，SUVmax 8.0，良性可能性小。",
+        "FINDINGS: Right chest wall mass, 3.0 x 2.0 cm, SUVmax 8.0; lymphoma is less likely.",
+    ],
+)
+def test_a_distractor_the_report_sets_aside_does_not_suppress(text: str) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.certainty) == ("chest_wall", "right", "definite")

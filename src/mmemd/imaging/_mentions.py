@@ -282,7 +282,7 @@ def read_sentence(
         vetoes.extend(seg_vetoes)
     # A sentence without a lesion word but with a site and a distractor ("2. 肝囊肿。", "Likely reactive.") vetoes too.
     if not segments:
-        dis = [t for t in live if t.kind == "distractor"]
+        dis = [t for t in live if t.kind == "distractor" and not _unlikely(t, text)]
         my = any(t.kind == "myeloma" for t in live)
         if dis and not my:
             sites = [t for t in live if t.kind == "site"]
@@ -548,7 +548,8 @@ def _distractors(
 ) -> tuple[list[Token], list[Veto], bool]:
     """Whether a distractor word in the mention describes the mention's own finding (module docstring); the tokens
     of the mention without those of a distractor's separate finding, and vetoes for the sites of those findings."""
-    dis = [t for t in st if t.kind == "distractor"]
+    dis = [t for t in st if t.kind == "distractor" and not _unlikely(t, text)]
+    st = [t for t in st if t.kind != "distractor" or t in dis]
     if not dis:
         return st, [], False
     anchor = next((t for t in st if seg[0].start <= t.start < seg[0].end and _is_lesion_word(t, text)), None)
@@ -622,6 +623,22 @@ def _level_locator(t: Token, text: str) -> bool:
         return False
     return bool(_AT_LEVEL_BEFORE.search(text, max(0, t.start - 20), t.start)) or bool(
         _AT_LEVEL_AFTER.match(text, t.end)
+    )
+
+
+_UNLIKELY_AFTER: Final = re.compile(
+    r"\s*(?:可能性小|可能性不大|可能小|不大可能|is\s+(?:less\s+likely|unlikely|not\s+favou?red)|less\s+likely|unlikely)",
+    re.IGNORECASE,
+)
+_UNLIKELY_BEFORE: Final = re.compile(
+    r"(?:不考虑|非|不像|not|unlikely\s+to\s+be|rather\s+than)\s*$", re.IGNORECASE
+)
+
+
+def _unlikely(t: Token, text: str) -> bool:
+    """ "良性可能性小", "lymphoma is less likely", "not reactive": a distractor the report sets aside."""
+    return bool(_UNLIKELY_AFTER.match(text, t.end)) or bool(
+        _UNLIKELY_BEFORE.search(text, max(0, t.start - 16), t.start)
     )
 
 
