@@ -566,3 +566,30 @@ def test_change_phrases_with_a_negation_inside_stay_changes() -> None:
 def test_a_distractor_the_report_sets_aside_does_not_suppress(text: str) -> None:
     les = _one(text)
     assert (les.site, les.side, les.certainty) == ("chest_wall", "right", "definite")
+
+
+@pytest.mark.parametrize(
+    ("text", "date", "quote"),
+    [
+        ("检查日期：2025.03.05\n检查所见：左侧胸壁软组织肿块。", "2025-03-05", "2025.03.05"),
+        (
+            "EXAM: CT CHEST\nDATE OF EXAM: March 5, 2025\nFINDINGS: Left chest wall mass.",
+            "2025-03-05",
+            "March 5, 2025",
+        ),
+        (
+            "EXAM: CT CHEST\nDate: Sept. 15 2025\nFINDINGS: Left chest wall mass.",
+            "2025-09-15",
+            "Sept. 15 2025",
+        ),
+    ],
+)
+def test_study_date_wordings_and_their_span(text: str, date: str, quote: str) -> None:
+    result = extract(text)
+    assert result.study_date == date
+    assert [e.quote for e in result.evidence if e.field == "study_date"] == [quote]
+
+
+def test_a_cube_sign_after_three_lengths_is_a_size_but_a_volume_is_not() -> None:
+    assert _one("检查所见：左侧胸壁软组织肿块，大小约4.2×3.1×2.0cm³。").size_cm == _d("4.2", "3.1")
+    assert _one("检查所见：左侧胸壁软组织肿块，体积约12cm³。").size_cm is None

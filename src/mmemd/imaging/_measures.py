@@ -23,7 +23,7 @@ _UNIT: Final = r"(?:cm|mm|厘米|毫米)"
 _BY: Final = r"\s*(?:[×xX*＊]|by)\s*"
 _SIZE: Final = re.compile(
     rf"(?<![\d.])(?P<a>{_NUM})\s*(?P<ua>{_UNIT})?(?:{_BY}(?P<b>{_NUM})\s*(?P<ub>{_UNIT})?"
-    rf"(?:{_BY}(?P<c>{_NUM})\s*(?P<uc>{_UNIT})?)?)?(?![A-Za-z\d])",
+    rf"(?:{_BY}(?P<c>{_NUM})\s*(?P<uc>{_UNIT})?)?)?(?P<pow>[23](?![\d.]))?(?![A-Za-z\d])",
     re.IGNORECASE,
 )
 _SUV: Final = re.compile(
@@ -79,6 +79,8 @@ def sizes(text: str, start: int, end: int) -> list[Size]:
         if any(p.start <= m.start() < p.end for p in pairs):
             continue
         nums = [m.group(k) for k in ("a", "b", "c") if m.group(k)]
+        if m.group("pow") and (len(nums) == 1 or not any(m.group(k) for k in ("ua", "ub", "uc"))):
+            continue  # 体积约12cm³ is a volume; "4.2×3.1×2.0cm³" writes three lengths with a cube sign
         units = [m.group(k) for k in ("ua", "ub", "uc")]
         last = next((u for u in reversed(units[: len(nums)]) if u), None)
         if last is None:
