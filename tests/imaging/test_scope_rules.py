@@ -422,6 +422,19 @@ def test_a_soft_tissue_mass_in_a_region_that_is_no_organ_is_soft_tissue(text: st
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "side"),
+    [
+        ("检查所见：盆腔内见巨大肿块，大小约8.0cm×6.0cm，SUVmax 10.0。", None),
+        ("检查所见：右侧臀部肿物，大小约8.0cm×6.0cm。", "right"),
+        ("FINDINGS: Left thigh mass measuring 8.0 x 6.0 cm, SUVmax 7.0.", "left"),
+    ],
+)
+def test_a_mass_in_a_body_region_is_soft_tissue(text: str, side: str | None) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.size_cm) == ("soft_tissue", side, _d("8.0", "6.0"))
+
+
 def test_soft_tissue_named_without_a_mass_is_no_lesion() -> None:
     assert extract("诊断意见：盆腔软组织未见髓外病变。").lesions == []
 

@@ -38,6 +38,7 @@ PRIORITY: Final = (
     "soft_tissue",
     "site",
     "bone",
+    "soft_region",
     "lesion",
     "enlarged",
     "diffuse",

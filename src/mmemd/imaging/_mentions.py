@@ -178,7 +178,7 @@ def _side_en(tokens: list[Token], text: str) -> Token | None:
         if t.kind != "side":
             continue
         for u in tokens[i + 1 :]:
-            if u.kind in ("site", "bone", "region"):
+            if u.kind in ("site", "bone", "region", "soft_region"):
                 gap = text[t.end : u.start]
                 if len(gap.split()) <= 2:
                     return t
@@ -294,7 +294,7 @@ def read_sentence(
                 vetoes.append(Veto(section, index, None, None, True))
     hedge = next((t for t in live if t.kind == "hedge"), None)
     side_measures: list[tuple[Token, Size | None, Suv | None]] = []
-    if not segments and not any(t.kind in ("site", "bone", "region") for t in live):
+    if not segments and not any(t.kind in ("site", "bone", "region", "soft_region") for t in live):
         # Every clause of the sentence is a candidate part: the first may open with the side word too.
         whole = [Span(sentence.start, sentence.start), *cls]
         for sd, lo, hi in _side_parts(text, whole, live, lang):
@@ -390,7 +390,9 @@ def _mention(
         rel_tokens = []
         site_tok = organ_sites[0] if organ_sites else targets[0]
         site = site_tok.value
-    elif any(text[t.start : t.end].lower() not in _PLAIN_SOFT for t in soft):
+    elif any(text[t.start : t.end].lower() not in _PLAIN_SOFT for t in soft) or (
+        "soft_region" in kinds and any(text[t.start : t.end].lower() in _MASS_WORDS for t in st)
+    ):
         # "左侧腋窝软组织肿块，大小约4.0cm×3.2cm": a soft-tissue mass in a region that is no organ
         relation, rel_tokens, site_tok, site = "none", [], None, "soft_tissue"
     else:
@@ -478,6 +480,8 @@ def _mention(
     return [build(site, site_tok, True)], own_vetoes
 
 
+# Lesion words that name a mass (a nodule in the neck is more often a node or the thyroid than a soft-tissue mass).
+_MASS_WORDS: Final = frozenset({"肿块", "肿物", "团块", "占位", "mass", "masses", "tumor", "tumour"})
 # Soft-tissue words that name no mass ("盆腔软组织未见…", "soft tissue extension").
 _PLAIN_SOFT: Final = frozenset(
     {"软组织", "骨外", "骨外侵犯", "soft tissue", "soft-tissue", "extension", "extraosseous", "extra-osseous"}
