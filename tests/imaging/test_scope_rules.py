@@ -7,6 +7,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mmemd.imaging import ImagingLesion, extract
 
@@ -34,6 +36,7 @@ def _d(*values: str) -> list[Decimal]:
         "FINDINGS: Mucosal thickening of the left maxillary sinus.\nIMPRESSION: Left maxillary sinusitis.",
         "FINDINGS: Left lower lobe opacity with increased uptake, SUVmax 4.0, likely infectious.",
         # a distractor in a clause commenting on the finding
+        "检查所见：T12椎体异常信号，大小约1.5cm×1.2cm，考虑椎体血管瘤。",
         "检查所见：右肺下叶结节，大小约1.2cm×1.0cm，考虑炎性结节。",
         "FINDINGS: Right lower lobe nodule, 1.2 cm, likely inflammatory.",
         # degenerative
@@ -606,3 +609,55 @@ def test_study_date_wordings_and_their_span(text: str, date: str, quote: str) ->
 def test_a_cube_sign_after_three_lengths_is_a_size_but_a_volume_is_not() -> None:
     assert _one("检查所见：左侧胸壁软组织肿块，大小约4.2×3.1×2.0cm³。").size_cm == _d("4.2", "3.1")
     assert _one("检查所见：左侧胸壁软组织肿块，体积约12cm³。").size_cm is None
+
+
+_ZH_DISTRACTORS = [
+    "右侧上颌窦黏膜增厚",
+    "右肺下叶炎症",
+    "肝内多发小囊肿",
+    "胆囊结石",
+    "L4/5椎间盘膨出",
+    "肝S4段血管瘤",
+    "右肾错构瘤",
+    "双侧腋窝反应性增生淋巴结",
+    "胃壁生理性摄取",
+    "右肺上叶肺腺癌",
+]
+_EN_DISTRACTORS = [
+    "right maxillary sinusitis",
+    "a simple cyst in the right kidney",
+    "a right hepatic hemangioma",
+    "cholelithiasis",
+    "degenerative disc disease at L4-L5",
+    "reactive right axillary nodes",
+    "physiologic uptake in the bowel",
+    "a biopsy-proven right lung adenocarcinoma",
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(_ZH_DISTRACTORS), st.booleans())
+def test_a_chinese_distractor_beside_a_lesion_never_suppresses_it(distractor: str, before: bool) -> None:
+    lesion = "左侧胸壁见软组织肿块，大小约3.1cm×2.2cm，SUVmax 8.4"
+    body = f"{distractor}，{lesion}" if before else f"{lesion}，另见{distractor}"
+    les = _one(f"检查所见：{body}。")
+    assert (les.site, les.side, les.size_cm, les.suv_max) == (
+        "chest_wall",
+        "left",
+        _d("3.1", "2.2"),
+        Decimal("8.4"),
+    )
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.sampled_from(_EN_DISTRACTORS), st.booleans())
+def test_an_english_distractor_beside_a_lesion_never_suppresses_it(distractor: str, before: bool) -> None:
+    lesion = "a 3.1 x 2.2 cm left chest wall soft tissue mass, SUVmax 8.4"
+    body = f"There is {distractor}, and {lesion}" if before else f"There is {lesion}, and {distractor}"
+    les = _one(f"FINDINGS: {body}.")
+    assert (les.site, les.side, les.size_cm, les.suv_max) == (
+        "chest_wall",
+        "left",
+        _d("3.1", "2.2"),
+        Decimal("8.4"),
+    )

@@ -534,6 +534,15 @@ def _side_parts(text: str, seg: list[Span], st: list[Token], lang: Lang) -> list
     return parts
 
 
+# A later clause that opens like this, or names another place, reports another finding rather than commenting on
+# the mention's own ("…，另见胆囊结石", "…, and cholelithiasis").
+_NEW_FINDING: Final = re.compile(
+    r"\s*(?:另见|另|并见|此外|同时见|余|and\b|also\b|additionally\b|as well as\b|plus\b|incidental)",
+    re.IGNORECASE,
+)
+_LOCATORS: Final = frozenset({"bone", "soft_region", "region"})
+
+
 def _phrase(text: str, clause: Span, pos: int, lang: Lang) -> tuple[int, int]:
     """The part of ``clause`` around ``pos`` between conjunctions (及, 和, 、, "and", "as well as")."""
     conj = _CONJ_PHRASE_ZH if lang == "zh" else _CONJ_PHRASE_EN
@@ -568,6 +577,11 @@ def _distractors(
     anchor_side = next(
         (t.value for t in st if t.kind == "side" and anchor_clause.start <= t.start < anchor_clause.end), None
     )
+    anchor_places = {
+        text[t.start : t.end].lower()
+        for t in st
+        if t.kind in _LOCATORS and anchor_clause.start <= t.start < anchor_clause.end
+    }
     applies = False
     drop: list[tuple[int, int]] = []
     vetoes: list[Veto] = []
@@ -608,6 +622,16 @@ def _distractors(
                 side = next((t for t in in_clause if t.kind == "side" and lo <= t.start < hi), None)
                 vetoes.append(Veto(section, index, own[0].value, side.value if side else None))
             drop.append((lo, hi))
+        elif (
+            _NEW_FINDING.match(text, clause.start)
+            or other_side
+            or any(
+                t.kind in _LOCATORS and text[t.start : t.end].lower() not in anchor_places for t in in_clause
+            )
+        ):
+            drop.append(
+                (clause.start, clause.end)
+            )  # "…，另见胆囊结石", "…, and degenerative disc disease at L4-L5"
         else:
             applies = True  # "…, 考虑上颌窦炎", "…, likely pneumonia": a comment on this finding
     kept = [t for t in st if not any(a <= t.start < b for a, b in drop)]
