@@ -661,3 +661,49 @@ def test_an_english_distractor_beside_a_lesion_never_suppresses_it(distractor: s
         _d("3.1", "2.2"),
         Decimal("8.4"),
     )
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.sampled_from(
+        ["并向椎管内延伸", "突入椎管内", "累及邻近肌肉", "侵犯邻近胸膜", "向硬膜外间隙生长", "推压邻近腰大肌"]
+    ),
+    st.booleans(),
+)
+def test_a_paravertebral_mass_extending_anywhere_is_one_lesion_in_chinese(
+    extension: str, early: bool
+) -> None:
+    body = (
+        f"T10椎体骨质破坏伴椎旁软组织肿块，{extension}，大小约4.0cm×3.0cm"
+        if early
+        else f"T10椎体骨质破坏伴椎旁软组织肿块，大小约4.0cm×3.0cm，{extension}"
+    )
+    les = _one(f"检查所见：{body}。\n诊断意见：T10椎体骨质破坏伴椎旁软组织肿块，{extension}，考虑浆细胞瘤。")
+    assert (les.site, les.relation_to_bone, les.size_cm) == (
+        "paravertebral",
+        "arising_from_bone",
+        _d("4.0", "3.0"),
+    )
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    st.sampled_from(
+        [
+            "extending into the spinal canal",
+            "invading the adjacent psoas muscle",
+            "protruding into the epidural space",
+            "extending to the adjacent pleura",
+        ]
+    )
+)
+def test_a_paravertebral_mass_extending_anywhere_is_one_lesion_in_english(extension: str) -> None:
+    les = _one(
+        f"FINDINGS: Lytic lesion of T10 with a paravertebral soft tissue mass {extension}, measuring 4.0 x 3.0 cm.\n"
+        f"IMPRESSION: T10 plasmacytoma with paravertebral soft tissue mass {extension}."
+    )
+    assert (les.site, les.relation_to_bone, les.size_cm) == (
+        "paravertebral",
+        "arising_from_bone",
+        _d("4.0", "3.0"),
+    )
