@@ -3,10 +3,11 @@
 A sentence is cut into clauses (at commas and colons). A mention starts at a clause that holds a lesion word (mass,
 nodule, 肿块, 结节, bone destruction, soft-tissue mass, uptake, "resolved") that is not negated; the clauses that
 follow add their size, SUV, change and hedge to it, until a clause names a different site with a lesion word of its
-own. A lymph node needs more: enlarged, avid, a mass, loss of its hilum, or a change since the prior study other than
-"stable". Negation (未见/无/no/without) covers the words after it to the end of its clause — for English "no", to the
-end of the sentence unless "but"/"however" intervenes; a negated 髓外 / "extramedullary" is the report's statement that
-there is no extramedullary disease.
+own. A lymph node needs more: enlarged, avid, an SUVmax, a mass, loss of its hilum, or a change since the prior
+study other than "stable". Negation (未见/无/no/without) covers the words after it to the end of its clause — for
+English "no", to the end of the sentence unless "but"/"however" intervenes; English negation written after the finding
+("is not identified", "are not seen") covers its clause up to it. A negated 髓外 / "extramedullary" is the report's
+statement that there is no extramedullary disease.
 
 Relation to bone (the record's ``relation_to_bone``):
 
@@ -16,14 +17,17 @@ Relation to bone (the record's ``relation_to_bone``):
 * a named bone with destruction or a lesion word and nothing outside the bone → ``intraosseous`` at ``bone`` — but
   not for "multiple"/"diffuse" bone disease or marrow infiltration (腰椎骨髓浸润), which are marrow disease rather
   than a lesion to measure;
-* otherwise a lesion of the named organ or region, ``none``.
+* otherwise a lesion of the named organ or region, ``none`` — at ``soft_tissue`` for a soft-tissue mass, or any mass,
+  in a body region that is no organ (左侧腋窝软组织肿块, 盆腔内见肿块, "left thigh mass").
 
 A distractor word (cyst, haemangioma, sinusitis, reactive, benign, post-treatment change, a named carcinoma…)
 describes its own finding only: it makes a mention no lesion when it stands in the same phrase as the mention's lesion
 word ("肝S8段小囊状低密度影", "1.1 cm thyroid nodule (TI-RADS 3)") or in a following clause that comments on it and
 names no other finding ("…, 考虑上颌窦炎", "…, likely pneumonia"). A distractor joined by 及/和/and to another lesion word
-("肝内见多发小囊肿及一枚低密度结节") or in a clause naming another site ("…, and a simple cyst in the left kidney")
-leaves the mention alone. A vetoed mention without a myeloma word is kept as a *veto* so that the same site described
+("肝内见多发小囊肿及一枚低密度结节"), in a clause naming another site, side or place ("…, and a simple cyst in the left
+kidney"), or in a clause that opens a new finding ("…，另见胆囊结石", "…, and cholelithiasis") leaves the mention alone;
+so does one the report sets aside (良性可能性小, "lymphoma is less likely"). A myeloma word, recurrence or viable
+residual disease keeps a mention whatever distractor it has. A vetoed mention without a myeloma word is kept as a *veto* so that the same site described
 neutrally elsewhere is dropped too.
 
 A mass extending into a neighbouring region is one lesion (a plasmacytoma is measured where it arises). A site named
