@@ -707,3 +707,20 @@ def test_a_paravertebral_mass_extending_anywhere_is_one_lesion_in_english(extens
         "arising_from_bone",
         _d("4.0", "3.0"),
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：双侧肾上腺结节，左侧约2.0cm×1.5cm、右侧约1.0cm×0.8cm，代谢增高。",
+        "FINDINGS: Bilateral adrenal nodules, 2.0 x 1.5 cm on the left and 1.0 x 0.8 cm on the right.",
+    ],
+)
+def test_bilateral_sizes_in_one_clause_are_two_lesions(text: str) -> None:
+    got = [(x.site, x.side, x.size_cm) for x in extract(text).lesions]
+    assert got == [("adrenal", "left", _d("2.0", "1.5")), ("adrenal", "right", _d("1.0", "0.8"))]
+
+
+def test_one_size_for_a_bilateral_finding_keeps_one_lesion() -> None:
+    les = _one("检查所见：双侧肾上腺结节，大小约2.0cm×1.5cm，代谢增高。")
+    assert (les.site, les.side, les.size_cm) == ("adrenal", "bilateral", _d("2.0", "1.5"))

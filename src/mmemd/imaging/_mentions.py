@@ -351,6 +351,7 @@ def _mention(
             side_tok = side_tok or _side(text, context_tokens, ctx, lang)
     myeloma = "myeloma" in kinds
     side_parts = _side_parts(text, seg, st, lang)
+    written_bilateral = side_tok is not None and side_tok.value == "bilateral"
     if len(side_parts) == 1:
         # "双侧卵巢区见肿块，右侧大小约…": a later clause that opens with a side word narrows the side.
         side_tok = side_parts[0][0]
@@ -469,6 +470,11 @@ def _mention(
                 )
             )
         return out, own_vetoes
+    # "bilateral adrenal nodules, 2.0 x 1.5 cm on the left and 1.0 x 0.8 cm on the right", "左侧2.0cm、右侧1.0cm"
+    if written_bilateral and lex_paired(site):
+        sided_sizes = _sided_sizes(text, seg_sizes, st, lang)
+        if len({sd.value for sd, _ in sided_sizes}) > 1:
+            return [build(site, site_tok, True, sd, sz, None) for sd, sz in sided_sizes], own_vetoes
 
     # "Stable pancreatic tail mass and right hilar node": several organs joined in the first clause, one each —
     # each with the side word written before it ("左侧胸壁、右侧肾上腺及脾脏").
@@ -492,6 +498,26 @@ _PLAIN_SOFT: Final = frozenset(
 )
 # A skull lesion growing "向颅内" is not brain or meningeal disease by that word alone (docs/imaging.md).
 _NOT_A_SITE_BY_EXTENSION: Final = frozenset({"cns"})
+
+
+_EN_SIDE_AFTER: Final = re.compile(r"\s*(?:on\s+the\s+|in\s+the\s+|\()?(left|right)\b", re.IGNORECASE)
+
+
+def _sided_sizes(text: str, all_sizes: list[Size], st: list[Token], lang: Lang) -> list[tuple[Token, Size]]:
+    """Sizes written with their own side: a side word just before (Chinese) or "on the left" just after (English)."""
+    out: list[tuple[Token, Size]] = []
+    for v in all_sizes:
+        if lang == "zh":
+            before = [
+                t for t in st if t.kind == "side" and t.value != "bilateral" and 0 <= v.start - t.end <= 6
+            ]
+            if before:
+                out.append((before[-1], v))
+        else:
+            m = _EN_SIDE_AFTER.match(text, v.end)
+            if m:
+                out.append((Token("side", m.group(1).lower(), m.start(1), m.end(1)), v))
+    return out
 
 
 def _sides_before(
