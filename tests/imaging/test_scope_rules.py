@@ -635,26 +635,32 @@ _EN_DISTRACTORS = [
 ]
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.sampled_from(_ZH_DISTRACTORS), st.booleans())
-def test_a_chinese_distractor_beside_a_lesion_never_suppresses_it(distractor: str, before: bool) -> None:
-    lesion = "左侧胸壁见软组织肿块，大小约3.1cm×2.2cm，SUVmax 8.4"
-    body = f"{distractor}，{lesion}" if before else f"{lesion}，另见{distractor}"
-    les = _one(f"检查所见：{body}。")
-    assert (les.site, les.side, les.size_cm, les.suv_max) == (
-        "chest_wall",
-        "left",
-        _d("3.1", "2.2"),
-        Decimal("8.4"),
-    )
+# The lesion, and how a distractor is written before it and after it, per language.
+_BESIDE = {
+    "zh": (
+        "检查所见：{}。",
+        "左侧胸壁见软组织肿块，大小约3.1cm×2.2cm，SUVmax 8.4",
+        "{d}，{les}",
+        "{les}，另见{d}",
+    ),
+    "en": (
+        "FINDINGS: {}.",
+        "a 3.1 x 2.2 cm left chest wall soft tissue mass, SUVmax 8.4",
+        "There is {d}, and {les}",
+        "There is {les}, and {d}",
+    ),
+}
 
 
-@settings(max_examples=40, deadline=None)
-@given(st.sampled_from(_EN_DISTRACTORS), st.booleans())
-def test_an_english_distractor_beside_a_lesion_never_suppresses_it(distractor: str, before: bool) -> None:
-    lesion = "a 3.1 x 2.2 cm left chest wall soft tissue mass, SUVmax 8.4"
-    body = f"There is {distractor}, and {lesion}" if before else f"There is {lesion}, and {distractor}"
-    les = _one(f"FINDINGS: {body}.")
+@settings(max_examples=60, deadline=None)
+@given(
+    st.sampled_from([("zh", d) for d in _ZH_DISTRACTORS] + [("en", d) for d in _EN_DISTRACTORS]),
+    st.booleans(),
+)
+def test_a_distractor_beside_a_lesion_never_suppresses_it(case: tuple[str, str], before: bool) -> None:
+    lang, distractor = case
+    report, lesion, first, last = _BESIDE[lang]
+    les = _one(report.format((first if before else last).format(d=distractor, les=lesion)))
     assert (les.site, les.side, les.size_cm, les.suv_max) == (
         "chest_wall",
         "left",
