@@ -570,6 +570,7 @@ def test_english_negation_written_after_the_finding(text: str) -> None:
 def test_change_phrases_with_a_negation_inside_stay_changes() -> None:
     assert _one("FINDINGS: The previously seen hepatic lesion is no longer seen.").change == "resolved"
     assert _one("FINDINGS: 2.0 cm liver lesion, not seen previously.").change == "new"
+    assert _one("FINDINGS: A 2.0 cm liver lesion not seen on the prior study.").change == "new"
 
 
 @pytest.mark.parametrize(
