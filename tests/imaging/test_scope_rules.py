@@ -309,6 +309,7 @@ def test_an_enlarged_organ_without_uptake_is_no_lesion(text: str) -> None:
         # a statement about soft tissues, organs or extramedullary disease as a whole does
         ("检查所见：L2椎体骨质破坏，未见骨外侵犯。全身软组织及脏器未见异常。", True),
         ("检查所见：全身未见软组织肿块。", True),
+        ("检查所见：L2椎体骨质破坏，未见软组织肿块。余所见脏器未见明显异常。", True),
         (
             "FINDINGS: Lytic lesion of the left humerus without extraosseous extension. No extramedullary disease.",
             True,
