@@ -732,3 +732,57 @@ def test_bilateral_sizes_in_one_clause_are_two_lesions(text: str) -> None:
 def test_one_size_for_a_bilateral_finding_keeps_one_lesion() -> None:
     les = _one("检查所见：双侧肾上腺结节，大小约2.0cm×1.5cm，代谢增高。")
     assert (les.site, les.side, les.size_cm) == ("adrenal", "bilateral", _d("2.0", "1.5"))
+
+
+# --- statements about the whole report, places of distractors, more change wording --------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：肝脾大小形态正常。\n诊断意见：肝、脾未见明显异常，盆腔未见髓外浸润病灶。",
+        "FINDINGS: Liver and spleen normal in size.\n"
+        "IMPRESSION: Liver and spleen unremarkable, no extramedullary involvement by any mass in the abdomen.",
+    ],
+)
+def test_a_no_extramedullary_statement_negates_the_lesion_word_after_it(text: str) -> None:
+    result = extract(text)
+    assert result.lesions == []
+    assert result.no_extramedullary_lesion is True
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：T9椎体骨质破坏伴右侧椎旁软组织肿块，大小约40mm×30mm。颈椎退行性变。",
+        "FINDINGS: Left adrenal nodule measuring 2.0 x 1.5 cm, SUVmax 6.0. Post-surgical changes of the right knee.",
+    ],
+)
+def test_a_distractor_sentence_naming_its_own_place_leaves_the_lesion_before_it(text: str) -> None:
+    les = _one(text)
+    assert les.size_cm is not None and les.size_cm[0] in (Decimal("4.0"), Decimal("2.0"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：左侧腋窝肿大淋巴结，大小约2.0cm×1.5cm，与前片比较变化不明显。",
+        "检查所见：左侧腋窝肿大淋巴结，大小约2.0cm×1.5cm，较前无明显改变。",
+        "FINDINGS: Enlarged left axillary lymph node, 2.0 x 1.5 cm, with no appreciable change from the prior study.",
+        "FINDINGS: Enlarged left axillary lymph node, 2.0 x 1.5 cm, little changed from the prior study.",
+    ],
+)
+def test_change_not_significant_is_stable(text: str) -> None:
+    assert _one(text).change == "stable"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：左侧臀部皮下见一低回声结节，大小约10mm×6mm，边界清。\n诊断意见：左臀部皮下脂肪瘤可能。",
+        "FINDINGS: A 1.0 x 0.6 cm subcutaneous nodule in the left buttock, well circumscribed.\n"
+        "IMPRESSION: Probable left buttock subcutaneous lipoma.",
+    ],
+)
+def test_a_distractor_named_in_the_impression_suppresses_the_findings_mention(text: str) -> None:
+    assert extract(text).lesions == []

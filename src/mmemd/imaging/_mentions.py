@@ -159,12 +159,13 @@ def _negated(
                 j for j in range(i) if tokens[j].start >= clause_of[i].start and tokens[j].kind in _NEGATABLE
             )
             continue
-        if neg.kind != "negation":
+        if neg.kind not in ("negation", "no_extramedullary"):
             continue
         clause = clause_of[i]
         end = clause.end
         word = text[neg.start : neg.end].lower()
-        if lang == "en" and word.startswith("no") and word not in ("not",):
+        # "腹部未见髓外浸润病灶": the statement holds its own negation, which covers the rest of its clause
+        if lang == "en" and neg.kind == "negation" and word.startswith("no") and word not in ("not",):
             brk = _EN_BREAK.search(text, neg.end, sentence.end)
             end = brk.start() if brk else sentence.end
         for j in range(i + 1, len(tokens)):
@@ -288,13 +289,16 @@ def read_sentence(
     if not segments:
         dis = [t for t in live if t.kind == "distractor" and not _unlikely(t, text)]
         my = any(t.kind == "myeloma" for t in live)
+        # "L4/5椎间盘膨出，腰椎退行性变", "changes of the left knee": a distractor that names its own place (a bone, a
+        # region, a side) is a finding there, not a comment on the sentence before
+        placed = any(t.kind in ("bone", "region", "soft_region", "side") for t in live)
         if dis and not my:
             sites = [t for t in live if t.kind == "site"]
             side = _side(text, live, cls[0] if cls else sentence, lang)
             if sites:
                 for s in sites:
                     vetoes.append(Veto(section, index, s.value, side.value if side else None, True))
-            else:
+            elif not placed:
                 vetoes.append(Veto(section, index, None, None, True))
     hedge = next((t for t in live if t.kind == "hedge"), None)
     side_measures: list[tuple[Token, Size | None, Suv | None]] = []
