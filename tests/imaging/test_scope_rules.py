@@ -786,3 +786,42 @@ def test_change_not_significant_is_stable(text: str) -> None:
 )
 def test_a_distractor_named_in_the_impression_suppresses_the_findings_mention(text: str) -> None:
     assert extract(text).lesions == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：胃体胃壁增厚，最厚处约1.5cm，SUVmax约7.0。腹膜多发结节，SUVmax约5.0。直肠生理性摄取。\n"
+        "诊断意见：胃壁增厚伴代谢增高，腹膜多发结节，考虑浆细胞瘤累及胃及腹膜。",
+        "FINDINGS: Gastric wall thickening measuring up to 1.5 cm, SUVmax 7.0. Omental nodules, SUVmax 5.0. "
+        "Physiologic uptake in the colon.\nIMPRESSION: Gastric wall thickening and omental nodules, concerning for "
+        "plasmacytoma involving the stomach and peritoneum.",
+    ],
+)
+def test_wall_thickening_with_uptake_is_organ_involvement_named_by_the_conclusion(text: str) -> None:
+    # The conclusion's myeloma word names both organs; physiological uptake elsewhere in the bowel does not veto
+    got = [(x.site, x.size_cm, x.suv_max, x.certainty) for x in extract(text).lesions]
+    assert got == [
+        ("gastrointestinal", _d("1.5"), Decimal("7.0"), "possible"),
+        ("peritoneum", None, Decimal("5.0"), "possible"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：肝脏：形态大小正常，实质回声均匀，未见明显占位。右侧乳腺：见一新发高代谢结节，大小约1.2cm×1.0cm，"
+        "SUVmax约4.8。",
+        "FINDINGS: Liver: normal in size, no focal mass. Right breast: new hypermetabolic nodule measuring "
+        "1.2 x 1.0 cm, SUVmax 4.8. Post-surgical changes of the left knee.",
+    ],
+)
+def test_an_organ_heading_with_a_colon_names_the_site_of_its_finding(text: str) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.size_cm, les.suv_max, les.change) == (
+        "breast",
+        "right",
+        _d("1.2", "1.0"),
+        Decimal("4.8"),
+        "new",
+    )
