@@ -287,11 +287,11 @@ def read_sentence(
         vetoes.extend(seg_vetoes)
     # "胃窦壁增厚…，大网膜饼状增厚，考虑髓外浆细胞瘤累及胃及腹膜": the conclusion names the organs it involves, and
     # qualifies each one's own mention of the sentence
-    for m in mentions:
-        if m.myeloma and m.extension_sites:
+    for named in mentions:
+        if named.myeloma and named.extension_sites:
             for o in mentions:
-                if o is not m and o.site in m.extension_sites:
-                    o.myeloma, o.hedge = True, o.hedge or m.hedge
+                if o is not named and o.site in named.extension_sites:
+                    o.myeloma, o.hedge = True, o.hedge or named.hedge
     # A sentence without a lesion word but with a site and a distractor ("2. 肝囊肿。", "Likely reactive.") vetoes too.
     if not segments:
         dis = [t for t in live if t.kind == "distractor" and not _unlikely(t, text)]
