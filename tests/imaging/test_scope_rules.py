@@ -193,8 +193,9 @@ def test_a_vertebral_level_that_only_places_a_mass_is_no_bone_lesion() -> None:
 # --- change wording ---------------------------------------------------------------------------------------------
 
 
-_ZH_NODULE = "检查所见：左侧肾上腺结节，大小约2.0cm×1.5cm，{}。"
-_EN_NODULE = "FINDINGS: Left adrenal nodule measuring 2.0 x 1.5 cm, {}."
+# A mass: a stable adrenal nodule that nothing else marks is an incidental finding (test_incidental_nodules_…)
+_ZH_NODULE = "检查所见：左侧肾上腺肿块，大小约2.0cm×1.5cm，{}。"
+_EN_NODULE = "FINDINGS: Left adrenal mass measuring 2.0 x 1.5 cm, {}."
 
 
 @pytest.mark.parametrize(
@@ -481,7 +482,7 @@ def test_a_negated_sentence_does_not_hedge_the_lesion_before_it() -> None:
             "FINDINGS: Left gluteal plasmacytoma measuring 3.1 x 2.2 cm (previously 5.0 x 3.8 cm).",
             "decreased",
         ),
-        ("FINDINGS: Left adrenal nodule, 2.0 x 1.5 cm (previously 2.0 x 1.5 cm).", "stable"),
+        ("FINDINGS: Left adrenal mass, 2.0 x 1.5 cm (previously 2.0 x 1.5 cm).", "stable"),
         (
             "FINDINGS: Left adrenal nodule, 2.0 x 1.4 cm (previously 2.1 x 1.5 cm).\n"
             "IMPRESSION: Stable left adrenal plasmacytoma.",
@@ -721,7 +722,7 @@ def test_a_paravertebral_mass_extending_anywhere_is_one_lesion_in_english(extens
     "text",
     [
         "检查所见：双侧肾上腺结节，左侧约2.0cm×1.5cm、右侧约1.0cm×0.8cm，代谢增高。",
-        "FINDINGS: Bilateral adrenal nodules, 2.0 x 1.5 cm on the left and 1.0 x 0.8 cm on the right.",
+        "FINDINGS: Bilateral adrenal masses, 2.0 x 1.5 cm on the left and 1.0 x 0.8 cm on the right.",
     ],
 )
 def test_bilateral_sizes_in_one_clause_are_two_lesions(text: str) -> None:
@@ -825,3 +826,37 @@ def test_an_organ_heading_with_a_colon_names_the_site_of_its_finding(text: str) 
         Decimal("4.8"),
         "new",
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：甲状腺右叶低密度结节，直径约1.1cm，SUVmax约2.0。\n诊断意见：甲状腺右叶结节，建议超声随访。",
+        "检查所见：右肾上腺结节，大小约1.5cm×1.2cm，较前相仿。左肺下叶实性小结节，直径约0.5cm。",
+        "FINDINGS: Low-grade uptake in a 1.1 cm left thyroid nodule, SUVmax 2.1, unchanged.\n"
+        "IMPRESSION: Stable left thyroid nodule.",
+        "FINDINGS: 1.5 x 1.2 cm right adrenal nodule, stable. A 5 mm nodule in the right lower lobe.",
+    ],
+)
+def test_incidental_nodules_of_the_thyroid_adrenal_and_lung_are_no_lesions(text: str) -> None:
+    assert extract(text).lesions == []
+
+
+@pytest.mark.parametrize(
+    ("text", "site"),
+    [
+        ("检查所见：甲状腺右叶低密度结节，直径约1.1cm，SUVmax约6.2。", "thyroid"),  # SUVmax >= 2.5
+        ("检查所见：右肾上腺新发结节，大小约1.5cm×1.2cm。", "adrenal"),  # new
+        ("检查所见：左肺下叶结节，直径约1.0cm，代谢增高。", "lung"),  # uptake not called mild
+        (
+            "检查所见：右肾结节，大小约2.0cm×1.8cm。\n诊断意见：右肾结节，考虑浆细胞瘤。",
+            "kidney",
+        ),  # myeloma word
+        ("FINDINGS: Hypermetabolic 1.1 cm right thyroid nodule, SUVmax 6.2.", "thyroid"),
+        ("FINDINGS: 1.5 x 1.2 cm right adrenal nodule, increased from the prior study.", "adrenal"),
+        ("FINDINGS: 1.0 cm left lower lobe nodule, suspicious for plasmacytoma.", "lung"),
+        ("FINDINGS: 2.0 x 1.8 cm right renal mass.", "kidney"),  # a mass word
+    ],
+)
+def test_a_nodule_of_those_organs_with_a_mark_of_disease_is_a_lesion(text: str, site: str) -> None:
+    assert _one(text).site == site

@@ -120,6 +120,9 @@ class Mention:
     side_token: Token | None = None
     # Regions the mass extends into ("…extending into the spinal canal"): the same lesion when named again there.
     extension_sites: frozenset[str] = frozenset()
+    # What marks a nodule as more than an incidental one (_merge.incidental): a mass word, uptake not called mild
+    mass: bool = False
+    avid: bool = False
 
 
 @dataclass
@@ -435,6 +438,8 @@ def _mention(
         :1
     ] or soft[:1]
     my_words = [t for t in st if t.kind == "myeloma"][:1]
+    mass = any(text[t.start : t.end].lower() in _MASS_WORDS for t in st)
+    avid = any(t.kind == "uptake" and not _mild(t, text) for t in st)
     if not lex_paired(site):
         side, side_tok = None, None
 
@@ -463,6 +468,8 @@ def _mention(
             site_token=stok,
             side_token=sd if paired else None,
             extension_sites=frozenset(t.value for t in targets) - {site_id},
+            mass=mass,
+            avid=avid,
         )
 
     # "双侧腋窝淋巴结肿大，左侧较大者约2.5cm×1.8cm…；右侧较大者约1.4cm×1.0cm…": each side its own lesion.
@@ -702,6 +709,16 @@ _UNLIKELY_AFTER: Final = re.compile(
 _UNLIKELY_BEFORE: Final = re.compile(
     r"(?:不考虑|非|不像|not|unlikely\s+to\s+be|rather\s+than)\s*$", re.IGNORECASE
 )
+
+
+_MILD: Final = re.compile(
+    r"轻度|轻微|稍|略|淡|\bmild(?:ly)?\b|\bslight(?:ly)?\b|\bfaint\b|\blow[- ]grade\b", re.I
+)
+
+
+def _mild(t: Token, text: str) -> bool:
+    """ "Mild uptake", 轻度代谢增高, 代谢轻度增高: uptake the report itself calls slight."""
+    return bool(_MILD.search(text, max(0, t.start - 10), t.end))
 
 
 def _unlikely(t: Token, text: str) -> bool:

@@ -11,6 +11,9 @@ measured them apart. A lesion none of whose mentions names myeloma is dropped wh
 
 from __future__ import annotations
 
+from decimal import Decimal
+from typing import Final
+
 from mmemd.imaging._mentions import Mention, Veto
 
 
@@ -64,6 +67,31 @@ def _agrees(g: Group, m: Mention) -> bool:
     return not (g.size is not None and m.size is not None and m.size.cm != g.size)
 
 
+# Organs where small nodules are common incidental findings (thyroid and adrenal incidentalomas, pulmonary and renal
+# nodules): in a myeloma patient's study a radiologist reads one as the disease only when something marks it.
+INCIDENTAL_ORGANS: Final = frozenset({"thyroid", "adrenal", "lung", "kidney"})
+# SUVmax 2.5 is the customary FDG PET cut-off between benign and suspicious uptake.
+_SUSPICIOUS_SUV: Final = Decimal("2.5")
+
+
+def incidental(g: Group) -> bool:
+    """A nodule of an incidental-prone organ that no mention marks: no myeloma word, no hedge (the radiologist did not
+    suspect it), no growth or response (new, increased, decreased, resolved), no mass word, and uptake neither called
+    more than mild nor reaching SUVmax 2.5 ("甲状腺左叶低密度结节，直径约0.9cm，SUVmax约1.8", "mild uptake in a right
+    thyroid nodule, SUVmax 2.4, unchanged")."""
+    if g.site not in INCIDENTAL_ORGANS or g.relation != "none" or g.myeloma:
+        return False
+    ms = g.mentions
+    if any(m.hedge or m.mass for m in ms):
+        return False
+    if any(m.change is not None and m.change.value != "stable" for m in ms):
+        return False
+    suv = next((m.suv.value for m in ms if m.suv), None)
+    if suv is not None:
+        return suv < _SUSPICIOUS_SUV
+    return not any(m.avid for m in ms)
+
+
 def merge(mentions: list[Mention], vetoes: list[Veto]) -> list[Group]:
     # A distractor sentence right after a lesion sentence ("… mass. Biopsy-proven lung adenocarcinoma.") vetoes
     # that sentence when it names none of its sites, or names one of them.
@@ -109,6 +137,8 @@ def merge(mentions: list[Mention], vetoes: list[Veto]) -> list[Group]:
     for g in groups:
         sides = veto_sides.get(g.site)
         if not g.myeloma and sides and (None in sides or g.side is None or g.side in sides):
+            continue
+        if incidental(g):
             continue
         kept.append(g)
     return kept
