@@ -1,9 +1,10 @@
 """The extractor on the written corpus: its composition, and metrics held to thresholds (docs/imaging.md).
 
 The development splits (dev, and dev B written for held-out C's faults) were used while writing the lexicons and
-rules. Held-out A, B and C were each run once and then had rules changed for their errors (C's by general rules tested
-on dev B and new wording), so all three now guard against regressions; the clean estimate on unseen reports is the
-independent held-out set the project measures outside this repository.
+rules. Held-out A, B, C and D were each run once and then had rules changed for their errors (C's and D's by general
+rules tested on new wording), so all four now guard against regressions; their first-run figures stay frozen in
+docs/imaging.md, and the clean estimate on unseen reports is the independent held-out set the project measures outside
+this repository.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def _all() -> list[dict]:
 
 
 DEV = ("dev", "dev_b")
-HELD_OUT = ("heldout", "heldout_b", "heldout_c")
+HELD_OUT = ("heldout", "heldout_b", "heldout_c", "heldout_d")
 
 
 def test_corpus_has_sixty_reports_two_thirds_chinese() -> None:
@@ -54,8 +55,8 @@ def test_corpus_covers_modalities_styles_and_hard_cases() -> None:
 
 
 # The targets on held-out reports: F1 >= 0.90, relation and size >= 90%, change >= 85%, every explicit negative
-# recognised. Held-out C scored 0.909 on its only clean run (docs/imaging.md keeps it); A, B and C now hold their
-# post-fix state.
+# recognised. Held-out C scored 0.909 and held-out D 0.875 on their only clean runs (docs/imaging.md keeps them);
+# A, B, C and D now hold their post-fix state.
 @pytest.mark.parametrize(
     ("split", "f1", "attribute_floor", "change_floor", "negatives_missed"),
     [
@@ -64,6 +65,7 @@ def test_corpus_covers_modalities_styles_and_hard_cases() -> None:
         ("heldout", 0.90, 0.90, 0.85, 0),
         ("heldout_b", 0.90, 0.90, 0.85, 0),
         ("heldout_c", 0.90, 0.90, 0.85, 0),
+        ("heldout_d", 0.90, 0.90, 0.85, 0),
     ],
 )
 def test_metrics_meet_thresholds(
