@@ -29,6 +29,12 @@ kidney"), or in a clause that opens a new finding ("…，另见胆囊结石", "
 so does one the report sets aside (良性可能性小, "lymphoma is less likely"). A myeloma word, recurrence or viable
 residual disease keeps a mention whatever distractor it has. A vetoed mention without a myeloma word is kept as a *veto* so that the same site described
 neutrally elsewhere is dropped too.
+A distractor sentence that names no site but a place of its own (a bone, region or side: "L4/5椎间盘膨出，腰椎退行性变",
+"post-surgical changes of the left knee") is another finding, and vetoes nothing.
+
+A "no extramedullary lesion" statement negates the rest of its clause (腹部未见髓外浸润病灶). A myeloma word that names
+the organs it involves ("考虑髓外浆细胞瘤累及胃及腹膜") gives each organ's mention in the sentence its myeloma word and
+hedge.
 
 A mass extending into a neighbouring region is one lesion (a plasmacytoma is measured where it arises). A site named
 after an extension word once a lesion has been described in the sentence (向…突出, 突入, 累及, 侵犯, 邻近, "extending

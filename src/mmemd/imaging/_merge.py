@@ -7,6 +7,9 @@ from the impression when the impression mentions the lesion — it is the radiol
 findings. A bilateral mention without a size joins the left and the right lesion of its site when the report
 measured them apart. A lesion none of whose mentions names myeloma is dropped when a distractor mention of the same site
 ("2. 肝囊肿", "consistent with adenoma") vetoes it.
+
+A nodule of an organ where incidental nodules are common (thyroid, adrenal, lung, kidney) is dropped when nothing
+marks it as disease (:func:`incidental`).
 """
 
 from __future__ import annotations
