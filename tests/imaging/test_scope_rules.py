@@ -783,6 +783,9 @@ def test_change_not_significant_is_stable(text: str) -> None:
         "检查所见：左侧臀部皮下见一低回声结节，大小约10mm×6mm，边界清。\n诊断意见：左臀部皮下脂肪瘤可能。",
         "FINDINGS: A 1.0 x 0.6 cm subcutaneous nodule in the left buttock, well circumscribed.\n"
         "IMPRESSION: Probable left buttock subcutaneous lipoma.",
+        # named by its place alone
+        "检查所见：右侧腹壁皮下见一等回声结节，大小约8mm×6mm。\n诊断意见：右腹壁脂肪瘤可能。",
+        "FINDINGS: 0.8 x 0.6 cm subcutaneous nodule in the right abdominal wall.\nIMPRESSION: Right abdominal wall lipoma.",
     ],
 )
 def test_a_distractor_named_in_the_impression_suppresses_the_findings_mention(text: str) -> None:
@@ -860,3 +863,14 @@ def test_incidental_nodules_of_the_thyroid_adrenal_and_lung_are_no_lesions(text:
 )
 def test_a_nodule_of_those_organs_with_a_mark_of_disease_is_a_lesion(text: str, site: str) -> None:
     assert _one(text).site == site
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：左侧腹壁皮下见一低回声结节，大小约20mm×12mm。\n诊断意见：右腹壁脂肪瘤可能。",
+        "FINDINGS: 2.0 x 1.2 cm subcutaneous nodule in the left abdominal wall.\nIMPRESSION: Right abdominal wall lipoma.",
+    ],
+)
+def test_a_distractor_named_by_place_spares_the_other_side(text: str) -> None:
+    assert (_one(text).site, _one(text).side) == ("skin", "left")

@@ -129,6 +129,7 @@ class Mention:
     # What marks a nodule as more than an incidental one (_merge.incidental): a mass word, uptake not called mild
     mass: bool = False
     avid: bool = False
+    places: frozenset[str] = frozenset()  # body regions named (腹壁, "abdominal wall"), for vetoes by place
 
 
 @dataclass
@@ -140,6 +141,8 @@ class Veto:
     standalone: bool = (
         False  # a sentence that is only a distractor statement ("2. 肝囊肿。", "Likely reactive.")
     )
+    # Body regions that are no organ, for a distractor named by its place alone ("右腹壁脂肪瘤可能")
+    places: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -316,6 +319,9 @@ def read_sentence(
                     vetoes.append(Veto(section, index, s.value, side.value if side else None, True))
             elif not placed:
                 vetoes.append(Veto(section, index, None, None, True))
+            elif places := _places(live, text):
+                # "右腹壁脂肪瘤可能": the finding at that place and side, wherever the report describes it
+                vetoes.append(Veto(section, index, None, side.value if side else None, places=places))
     hedge = next((t for t in live if t.kind == "hedge"), None)
     side_measures: list[tuple[Token, Size | None, Suv | None]] = []
     if not segments and not any(t.kind in ("site", "bone", "region", "soft_region") for t in live):
@@ -476,6 +482,7 @@ def _mention(
             extension_sites=frozenset(t.value for t in targets) - {site_id},
             mass=mass,
             avid=avid,
+            places=_places(st, text),
         )
 
     # "双侧腋窝淋巴结肿大，左侧较大者约2.5cm×1.8cm…；右侧较大者约1.4cm×1.0cm…": each side its own lesion.
@@ -715,6 +722,10 @@ _UNLIKELY_AFTER: Final = re.compile(
 _UNLIKELY_BEFORE: Final = re.compile(
     r"(?:不考虑|非|不像|not|unlikely\s+to\s+be|rather\s+than)\s*$", re.IGNORECASE
 )
+
+
+def _places(toks: list[Token], text: str) -> frozenset[str]:
+    return frozenset(text[t.start : t.end].lower() for t in toks if t.kind == "soft_region")
 
 
 _MILD: Final = re.compile(

@@ -136,6 +136,7 @@ def merge(mentions: list[Mention], vetoes: list[Veto]) -> list[Group]:
     veto_sides: dict[str | None, set[str | None]] = {}
     for v in vetoes:
         veto_sides.setdefault(v.site, set()).add(v.side)
+    place_vetoes = [v for v in vetoes if v.places]
     kept = []
     for g in groups:
         sides = veto_sides.get(g.site)
@@ -143,5 +144,9 @@ def merge(mentions: list[Mention], vetoes: list[Veto]) -> list[Group]:
             continue
         if incidental(g):
             continue
+        if not g.myeloma and any(
+            v.places & m.places and v.side in (None, g.side) for v in place_vetoes for m in g.mentions
+        ):
+            continue  # "右侧腹壁皮下见一等回声结节" + "诊断意见：右腹壁脂肪瘤可能"
         kept.append(g)
     return kept
