@@ -769,6 +769,7 @@ def test_a_distractor_sentence_naming_its_own_place_leaves_the_lesion_before_it(
     [
         "检查所见：左侧腋窝肿大淋巴结，大小约2.0cm×1.5cm，与前片比较变化不明显。",
         "检查所见：左侧腋窝肿大淋巴结，大小约2.0cm×1.5cm，较前无明显改变。",
+        "检查所见：左侧腋窝肿大淋巴结，大小约2.0cm×1.5cm，较前无著变。",
         "FINDINGS: Enlarged left axillary lymph node, 2.0 x 1.5 cm, with no appreciable change from the prior study.",
         "FINDINGS: Enlarged left axillary lymph node, 2.0 x 1.5 cm, little changed from the prior study.",
     ],
@@ -839,6 +840,8 @@ def test_an_organ_heading_with_a_colon_names_the_site_of_its_finding(text: str) 
         "FINDINGS: Low-grade uptake in a 1.1 cm left thyroid nodule, SUVmax 2.1, unchanged.\n"
         "IMPRESSION: Stable left thyroid nodule.",
         "FINDINGS: 1.5 x 1.2 cm right adrenal nodule, stable. A 5 mm nodule in the right lower lobe.",
+        "检查所见：左肺上叶结节，直径约0.8cm，代谢轻度增高。",
+        "FINDINGS: Mildly FDG-avid 0.8 cm left upper lobe nodule.",
     ],
 )
 def test_incidental_nodules_of_the_thyroid_adrenal_and_lung_are_no_lesions(text: str) -> None:
@@ -851,6 +854,7 @@ def test_incidental_nodules_of_the_thyroid_adrenal_and_lung_are_no_lesions(text:
         ("检查所见：甲状腺右叶低密度结节，直径约1.1cm，SUVmax约6.2。", "thyroid"),  # SUVmax >= 2.5
         ("检查所见：右肾上腺新发结节，大小约1.5cm×1.2cm。", "adrenal"),  # new
         ("检查所见：左肺下叶结节，直径约1.0cm，代谢增高。", "lung"),  # uptake not called mild
+        ("检查所见：左肺下叶结节，略呈分叶状，直径约1.0cm，代谢增高。", "lung"),  # 略 describes the shape
         (
             "检查所见：右肾结节，大小约2.0cm×1.8cm。\n诊断意见：右肾结节，考虑浆细胞瘤。",
             "kidney",

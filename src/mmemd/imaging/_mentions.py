@@ -731,11 +731,17 @@ def _places(toks: list[Token], text: str) -> frozenset[str]:
 _MILD: Final = re.compile(
     r"轻度|轻微|稍|略|淡|\bmild(?:ly)?\b|\bslight(?:ly)?\b|\bfaint\b|\blow[- ]grade\b", re.I
 )
+_MILD_BEFORE: Final = re.compile(
+    r"(?:轻度|轻微|稍|略|\bmild(?:ly)?|\bslight(?:ly)?|\bfaint|\blow[- ]grade)\s*(?:fdg\s*)?$", re.I
+)
 
 
 def _mild(t: Token, text: str) -> bool:
-    """ "Mild uptake", 轻度代谢增高, 代谢轻度增高: uptake the report itself calls slight."""
-    return bool(_MILD.search(text, max(0, t.start - 10), t.end))
+    """ "Mild uptake", 轻度代谢增高, 代谢轻度增高: uptake the report itself calls slight (the word right before it, or
+    inside it)."""
+    return bool(_MILD.search(text, t.start, t.end)) or bool(
+        _MILD_BEFORE.search(text, max(0, t.start - 12), t.start)
+    )
 
 
 def _unlikely(t: Token, text: str) -> bool:
