@@ -870,3 +870,30 @@ def test_a_nodule_of_those_organs_with_a_mark_of_disease_is_a_lesion(text: str, 
 )
 def test_a_distractor_named_by_place_spares_the_other_side(text: str) -> None:
     assert (_one(text).site, _one(text).side) == ("skin", "left")
+
+
+_ORGANS = {"thyroid": ("甲状腺右叶", "right thyroid"), "adrenal": ("右肾上腺", "right adrenal")}
+_ORGANS |= {"lung": ("右肺下叶", "right lower lobe"), "kidney": ("右肾", "right renal")}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    organ=st.sampled_from(sorted(_ORGANS)),
+    tenths=st.integers(min_value=5, max_value=150),
+    zh=st.booleans(),
+)
+def test_an_incidental_organ_nodule_is_a_lesion_exactly_from_suv_max_2_5(
+    organ: str, tenths: int, zh: bool
+) -> None:
+    suv = Decimal(tenths) / 10
+    zh_place, en_place = _ORGANS[organ]
+    text = (
+        f"检查所见：{zh_place}结节，直径约1.0cm，SUVmax约{suv}。"
+        if zh
+        else f"FINDINGS: {en_place} nodule measuring 1.0 cm, SUVmax {suv}."
+    )
+    lesions = extract(text).lesions
+    if suv >= Decimal("2.5"):
+        assert [(x.site, x.suv_max) for x in lesions] == [(organ, suv)]
+    else:
+        assert lesions == []
