@@ -3,8 +3,8 @@
 The development splits (dev, and dev B written for held-out C's faults) were used while writing the lexicons and
 rules. Held-out A, B, C and D were each run once and then had rules changed for their errors (C's and D's by general
 rules tested on new wording), so all four now guard against regressions; their first-run figures stay frozen in
-docs/imaging.md, and the clean estimate on unseen reports is the independent held-out set the project measures outside
-this repository.
+docs/imaging.md. Held-out E, by an independent annotator, was the first set run after the D fixes: its frozen first
+run is the clean measure on unseen reports.
 """
 
 from __future__ import annotations
@@ -23,7 +23,12 @@ def _all() -> list[dict]:
 
 
 DEV = ("dev", "dev_b")
-HELD_OUT = ("heldout", "heldout_b", "heldout_c", "heldout_d")
+HELD_OUT = ("heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e")
+
+
+# Held-out E's first run read one exam line's modality wrong and proposed one false lesion (myeloma bone disease);
+# the tests that demand a perfect modality and no false lesion fail on it until those are fixed.
+_E_FIRST_RUN = pytest.mark.xfail(strict=True, reason="held-out E first-run errors not yet fixed")
 
 
 def test_corpus_has_sixty_reports_two_thirds_chinese() -> None:
@@ -55,8 +60,8 @@ def test_corpus_covers_modalities_styles_and_hard_cases() -> None:
 
 
 # The targets on held-out reports: F1 >= 0.90, relation and size >= 90%, change >= 85%, every explicit negative
-# recognised. Held-out C scored 0.909 and held-out D 0.875 on their only clean runs (docs/imaging.md keeps them);
-# A, B, C and D now hold their post-fix state.
+# recognised. Held-out C scored 0.909, D 0.875 and E 0.952 on their only clean runs (docs/imaging.md keeps them);
+# the other rows hold each split's current state.
 @pytest.mark.parametrize(
     ("split", "f1", "attribute_floor", "change_floor", "negatives_missed"),
     [
@@ -66,6 +71,7 @@ def test_corpus_covers_modalities_styles_and_hard_cases() -> None:
         ("heldout_b", 0.90, 0.90, 0.85, 0),
         ("heldout_c", 0.90, 0.90, 0.85, 0),
         ("heldout_d", 0.90, 0.90, 0.85, 0),
+        pytest.param("heldout_e", 0.90, 0.90, 0.85, 0, marks=_E_FIRST_RUN),
     ],
 )
 def test_metrics_meet_thresholds(
@@ -94,7 +100,7 @@ def test_no_lesion_from_negated_or_non_myeloma_findings(split: str) -> None:
     assert score(split).fp_in_lesion_free_reports == 0
 
 
-@pytest.mark.parametrize("split", [*DEV, *HELD_OUT])
+@pytest.mark.parametrize("split", [*DEV, *HELD_OUT[:-1], pytest.param("heldout_e", marks=_E_FIRST_RUN)])
 def test_no_lesion_in_a_report_that_has_none_and_no_spurious_lesion_at_all(split: str) -> None:
     # Stronger than the line above: a non-myeloma finding (sinusitis beside a plasmacytoma, a kidney cyst in the
     # same sentence as a paravertebral mass) must not become a lesion in a report that has real ones either.

@@ -16,6 +16,7 @@ SPLITS = {
     "held-out B": "heldout_b",
     "held-out C": "heldout_c",
     "held-out D": "heldout_d",
+    "held-out E": "heldout_e",
 }
 DOC = Path(__file__).resolve().parents[2] / "docs" / "imaging.md"
 
