@@ -897,3 +897,19 @@ def test_an_incidental_organ_nodule_is_a_lesion_exactly_from_suv_max_2_5(
         assert [(x.site, x.suv_max) for x in lesions] == [(organ, suv)]
     else:
         assert lesions == []
+
+
+# --- the exam line names the modality, a tracer before it included ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Chinese text loses its spaces: "18F-FDG PET/CT" reads "18F-FDGPET/CT", still PET-CT, not CT
+        "检查项目：全身 18F-FDG PET/CT 显像\n检查所见：左侧腋窝软组织肿块，大小约3.0cm×2.0cm，SUVmax 6.0。",
+        "检查项目：FDG PET-CT（全身）\n检查所见：左侧腋窝软组织肿块，大小约3.0cm×2.0cm，SUVmax 6.0。",
+        "EXAM: WHOLE BODY 18F-FDG PET/CT\nFINDINGS: Left axillary soft tissue mass, 3.0 x 2.0 cm, SUVmax 6.0.",
+    ],
+)
+def test_a_tracer_written_before_the_modality_keeps_it_pet_ct(text: str) -> None:
+    assert extract(text).modality == "PET-CT"
