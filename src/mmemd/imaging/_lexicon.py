@@ -144,7 +144,9 @@ def lexicon() -> Lexicon:
         (
             name,
             re.compile(
-                _alternation(terms, "en").replace("(?<![a-z0-9])", "(?<![A-Za-z])").replace(r"[\s-]+", r"[\s-]*"),
+                _alternation(terms, "en")
+                .replace("(?<![a-z0-9])", "(?<![A-Za-z])")
+                .replace(r"[\s-]+", r"[\s-]*"),
                 re.IGNORECASE,
             ),
         )
