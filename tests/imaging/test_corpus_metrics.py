@@ -26,11 +26,6 @@ DEV = ("dev", "dev_b")
 HELD_OUT = ("heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e")
 
 
-# Held-out E's first run proposed one false lesion (myeloma bone disease in several bones); the test that demands no
-# false lesion at all fails on it until that is fixed.
-_E_FIRST_RUN = pytest.mark.xfail(strict=True, reason="held-out E first-run errors not yet fixed")
-
-
 def test_corpus_has_sixty_reports_two_thirds_chinese() -> None:
     reports = _all()
     assert len(reports) >= 60
@@ -100,7 +95,7 @@ def test_no_lesion_from_negated_or_non_myeloma_findings(split: str) -> None:
     assert score(split).fp_in_lesion_free_reports == 0
 
 
-@pytest.mark.parametrize("split", [*DEV, *HELD_OUT[:-1], pytest.param("heldout_e", marks=_E_FIRST_RUN)])
+@pytest.mark.parametrize("split", [*DEV, *HELD_OUT])
 def test_no_lesion_in_a_report_that_has_none_and_no_spurious_lesion_at_all(split: str) -> None:
     # Stronger than the line above: a non-myeloma finding (sinusitis beside a plasmacytoma, a kidney cyst in the
     # same sentence as a paravertebral mass) must not become a lesion in a report that has real ones either.

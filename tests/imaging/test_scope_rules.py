@@ -913,3 +913,32 @@ def test_an_incidental_organ_nodule_is_a_lesion_exactly_from_suv_max_2_5(
 )
 def test_a_tracer_written_before_the_modality_keeps_it_pet_ct(text: str) -> None:
     assert extract(text).modality == "PET-CT"
+
+
+# --- bone disease in several bones is not a focal lesion --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：左侧股骨及右侧肱骨溶骨性骨质破坏，较前相仿。",
+        "检查所见：双侧肩胛骨骨质破坏，大致同前。",
+        "检查所见：胸骨、左侧锁骨骨质破坏。",
+        "FINDINGS: Lytic lesions in the left humerus and the right femur, stable.",
+        "FINDINGS: Lytic lesions of both scapulae, unchanged.",
+    ],
+)
+def test_bone_lesions_in_several_bones_are_bone_disease_not_a_lesion(text: str) -> None:
+    assert extract(text).lesions == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：左侧股骨骨质破坏，大小约2.0cm×1.5cm，较前相仿。",
+        "FINDINGS: Lytic lesion in the left femur, 2.0 x 1.5 cm, stable.",
+    ],
+)
+def test_a_lesion_of_one_bone_stays_a_focal_lesion(text: str) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.relation_to_bone) == ("bone", "left", "intraosseous")

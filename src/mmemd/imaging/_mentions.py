@@ -55,6 +55,7 @@ import re
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from decimal import Decimal
+from itertools import pairwise
 from typing import Final, TypeVar
 
 from mmemd.imaging._lexicon import Lang, Token, lexicon
@@ -97,6 +98,8 @@ _EXTENSION_NEAR: Final = re.compile(
 )
 # Bone words that name no particular bone: a lesion there is one focal lesion only when called solitary.
 _GENERIC_BONE: Final = frozenset({"bone", "bones", "osseous", "skeletal", "骨骼", "骨质", "全身骨"})
+# Bones joined as a list (骶骨及髂骨, "the sacrum and the ilium") are several bones, not one lesion's location.
+_BONE_LIST: Final = re.compile(r"[及和与、,]|\band\b|\bor\b", re.IGNORECASE)
 _SOLITARY: Final = re.compile(r"孤立|单发|solitary|single|isolated", re.IGNORECASE)
 # Bare growth words read as a change only in a sentence that compares with the prior study.
 _BARE_GROWTH: Final = frozenset({"增大", "增多", "扩大"})
@@ -413,6 +416,10 @@ def _mention(
             text, seg[0].start, seg[-1].end
         ):
             # "Stable lytic osseous myeloma", "骨骼多发骨质破坏": bone disease, not one named focal lesion
+            return None, own_vetoes
+        if side == "bilateral" or any(_BONE_LIST.search(text, a.end, b.start) for a, b in pairwise(bones)):
+            # "骶骨及双侧髂骨骨质破坏", "lytic lesions in the sacrum and both iliac bones": bone disease in several
+            # bones is myeloma bone disease, not one focal lesion to measure
             return None, own_vetoes
         relation, site, site_tok = "intraosseous", "bone", bones[0]
         rel_tokens = destruction[:1] + bones[:1]
