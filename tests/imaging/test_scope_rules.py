@@ -942,3 +942,39 @@ def test_bone_lesions_in_several_bones_are_bone_disease_not_a_lesion(text: str) 
 def test_a_lesion_of_one_bone_stays_a_focal_lesion(text: str) -> None:
     les = _one(text)
     assert (les.site, les.side, les.relation_to_bone) == ("bone", "left", "intraosseous")
+
+
+# --- a growing organ nodule the report says is not the benign look-alike --------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：左肾上腺结节较前增大，大小约2.5cm×2.0cm。\n诊断意见：左肾上腺结节较前增大，不符合腺瘤表现；考虑髓外浸润可能。",
+        "检查所见：左肾上腺结节较前增大，大小约2.5cm×2.0cm。\n诊断意见：左肾上腺结节增大，不支持腺瘤，疑似浆细胞瘤。",
+        "FINDINGS: The left adrenal nodule has enlarged, now 2.5 x 2.0 cm.\n"
+        "IMPRESSION: Enlarging left adrenal nodule, not characteristic of an adenoma; plasmacytoma is suspected.",
+        "FINDINGS: The left adrenal nodule has grown, now 2.5 x 2.0 cm.\n"
+        "IMPRESSION: Growing left adrenal nodule, atypical for an adenoma, suspicious for extramedullary disease.",
+    ],
+)
+def test_a_growing_nodule_not_typical_of_the_benign_finding_is_a_lesion(text: str) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.size_cm, les.change, les.certainty) == (
+        "adrenal",
+        "left",
+        _d("2.5", "2.0"),
+        "increased",
+        "possible",
+    )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：左肾上腺结节，大小约2.5cm×2.0cm，考虑腺瘤。",
+        "FINDINGS: A 2.5 x 2.0 cm left adrenal nodule, typical of an adenoma.",
+    ],
+)
+def test_a_nodule_called_the_benign_finding_stays_no_lesion(text: str) -> None:
+    assert extract(text).lesions == []

@@ -727,7 +727,10 @@ _UNLIKELY_AFTER: Final = re.compile(
     re.IGNORECASE,
 )
 _UNLIKELY_BEFORE: Final = re.compile(
-    r"(?:不考虑|非|不像|not|unlikely\s+to\s+be|rather\s+than)\s*$", re.IGNORECASE
+    r"(?:不考虑|非|不像|不符合|不支持|不似|not|unlikely\s+to\s+be|rather\s+than"
+    r"|(?:not|atypical|un)\s*(?:typical|characteristic|consistent|compatible|diagnostic)\s+(?:of|for|with)"
+    r"(?:\s+(?:an?|the))?)\s*$",
+    re.IGNORECASE,
 )
 
 
@@ -752,9 +755,10 @@ def _mild(t: Token, text: str) -> bool:
 
 
 def _unlikely(t: Token, text: str) -> bool:
-    """ "良性可能性小", "lymphoma is less likely", "not reactive": a distractor the report sets aside."""
+    """ "良性可能性小", "lymphoma is less likely", "not reactive", "not typical of an adenoma", 不符合腺瘤: a
+    distractor the report sets aside."""
     return bool(_UNLIKELY_AFTER.match(text, t.end)) or bool(
-        _UNLIKELY_BEFORE.search(text, max(0, t.start - 16), t.start)
+        _UNLIKELY_BEFORE.search(text, max(0, t.start - 28), t.start)
     )
 
 
