@@ -978,3 +978,25 @@ def test_a_growing_nodule_not_typical_of_the_benign_finding_is_a_lesion(text: st
 )
 def test_a_nodule_called_the_benign_finding_stays_no_lesion(text: str) -> None:
     assert extract(text).lesions == []
+
+
+# --- a benign finding in an organ that is no plasmacytoma site names its own place ------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "检查所见：左侧腋窝软组织肿块，大小约3.0cm×2.0cm，较前相仿。胆囊内见结石。",
+        "检查所见：左侧腋窝软组织肿块，大小约3.0cm×2.0cm，较前相仿。前列腺增生。",
+        "FINDINGS: Left axillary soft tissue mass, 3.0 x 2.0 cm, stable. Stones in the gallbladder.",
+        "FINDINGS: Left axillary soft tissue mass, 3.0 x 2.0 cm, stable. Benign prostatic hyperplasia of the prostate.",
+    ],
+)
+def test_a_benign_finding_in_another_organ_leaves_the_lesion_before_it(text: str) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.size_cm, les.change) == (
+        "soft_tissue",
+        "left",
+        _d("3.0", "2.0"),
+        "stable",
+    )
