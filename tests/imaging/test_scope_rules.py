@@ -1000,3 +1000,25 @@ def test_a_benign_finding_in_another_organ_leaves_the_lesion_before_it(text: str
         _d("3.0", "2.0"),
         "stable",
     )
+
+
+# --- resolved extramedullary lesions: the report does not say there is none -------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "no_emd"),
+    [
+        ("检查所见：原左侧腋窝软组织肿块已消失。\n诊断意见：左腋窝病灶消失，未见新发病灶。", False),
+        ("FINDINGS: The previously seen left axillary soft tissue mass has resolved. No new lesions.", False),
+        # a statement that none remains still says so
+        ("检查所见：原左侧腋窝软组织肿块已消失。\n诊断意见：左腋窝病灶消失，未见髓外病灶。", True),
+        (
+            "FINDINGS: The left axillary soft tissue mass has resolved. No evidence of extramedullary disease.",
+            True,
+        ),
+    ],
+)
+def test_only_resolved_lesions_without_a_negative_statement_are_not_no_emd(text: str, no_emd: bool) -> None:
+    result = extract(text)
+    assert [les.change for les in result.lesions] == ["resolved"]
+    assert result.no_extramedullary_lesion is no_emd

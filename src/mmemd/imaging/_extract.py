@@ -163,6 +163,10 @@ def extract(text: str, lang: Literal["zh", "en", "auto"] = "auto") -> ImagingExt
         no_emd = True
         for tok in statements:
             report_ev("no_extramedullary_lesion", tok.start, tok.end)
+    elif any(les.relation_to_bone != "intraosseous" for les in lesions):
+        # Only resolved extramedullary lesions and no statement that none remains ("原肝S7段病灶已消失…未见新发病灶"):
+        # the report describes extramedullary disease, now gone, so it does not say there is none.
+        no_emd = False
     else:
         no_emd = None
 
