@@ -1022,3 +1022,31 @@ def test_only_resolved_lesions_without_a_negative_statement_are_not_no_emd(text:
     result = extract(text)
     assert [les.change for les in result.lesions] == ["resolved"]
     assert result.no_extramedullary_lesion is no_emd
+
+
+# --- named muscles and posterior-fossa regions carry their side --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "site"),
+    [
+        ("检查所见：右侧股外侧肌见软组织肿块，大小约4.0cm×2.5cm。\n诊断意见：右股外侧肌浆细胞瘤。", "muscle"),
+        (
+            "检查所见：右侧桥小脑角区见强化结节，大小约1.0cm×0.8cm。\n诊断意见：右侧桥小脑角区结节，考虑中枢神经系统受累。",
+            "cns",
+        ),
+        (
+            "FINDINGS: Intramuscular mass in the right rectus femoris, 4.0 x 2.5 cm.\n"
+            "IMPRESSION: Right rectus femoris plasmacytoma.",
+            "muscle",
+        ),
+        (
+            "FINDINGS: Enhancing nodule in the right cerebellopontine angle, 1.0 x 0.8 cm.\n"
+            "IMPRESSION: Right CPA nodule, suspicious for CNS myeloma.",
+            "cns",
+        ),
+    ],
+)
+def test_a_named_muscle_or_posterior_fossa_region_keeps_its_side(text: str, site: str) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.sections) == (site, "right", ["findings", "impression"])
