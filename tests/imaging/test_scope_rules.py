@@ -1050,3 +1050,41 @@ def test_only_resolved_lesions_without_a_negative_statement_are_not_no_emd(text:
 def test_a_named_muscle_or_posterior_fossa_region_keeps_its_side(text: str, site: str) -> None:
     les = _one(text)
     assert (les.site, les.side, les.sections) == (site, "right", ["findings", "impression"])
+
+
+# --- a breast finding placed by the nipple; a distance is no size -----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [
+        (
+            "检查所见：2点钟方向距乳头3cm处见低回声肿块，大小约1.5cm×1.0cm，较前缩小。\n诊断意见：右乳浆细胞瘤，较前缩小。",
+            ("1.5", "1.0"),
+        ),
+        (
+            "检查所见：右乳2点钟方向距乳头3cm处见低回声肿块，较前缩小。\n诊断意见：右乳浆细胞瘤，较前缩小。",
+            None,
+        ),
+        (
+            "FINDINGS: At 10 o'clock, 3 cm from the nipple, the known hypoechoic mass now measures 1.5 x 1.0 cm, "
+            "decreased from 2.6 x 1.8 cm.\nIMPRESSION: Decreasing right breast plasmacytoma.",
+            ("1.5", "1.0"),
+        ),
+        (
+            "FINDINGS: A hypoechoic mass 3 cm from the nipple, smaller.\nIMPRESSION: Decreasing right breast plasmacytoma.",
+            None,
+        ),
+    ],
+)
+def test_a_mass_placed_from_the_nipple_is_the_breast_lesion_and_the_distance_no_size(
+    text: str, size: tuple[str, ...] | None
+) -> None:
+    les = _one(text)
+    assert (les.site, les.side, les.change, les.sections) == (
+        "breast",
+        "right",
+        "decreased",
+        ["findings", "impression"],
+    )
+    assert les.size_cm == (_d(*size) if size else None)

@@ -44,6 +44,9 @@ _PAIR: Final = re.compile(
     re.IGNORECASE,
 )
 _TEN: Final = Decimal(10)
+# A single length that says where a lesion is, not how big it is: 距乳头3cm, 距肛缘5cm, "4 cm from the nipple".
+_DISTANCE_BEFORE: Final = re.compile(r"距[^\d，,。；;]{0,6}$")
+_DISTANCE_AFTER: Final = re.compile(r"\s*(?:from|away\s+from|deep\s+to)\b|\s*处", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,11 @@ def sizes(text: str, start: int, end: int) -> list[Size]:
             filled.append(_cm(n, u or last))
         dims = sorted(filled, reverse=True)[:2]
         if any(d <= 0 for d in dims):
+            continue
+        if len(nums) == 1 and (
+            _DISTANCE_BEFORE.search(text, max(0, m.start() - 7), m.start())
+            or _DISTANCE_AFTER.match(text, m.end())
+        ):
             continue
         out.append(Size(tuple(dims), m.start(), m.end()))
     return sorted(out + pairs, key=lambda v: v.start)
