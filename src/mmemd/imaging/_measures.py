@@ -4,7 +4,8 @@ Sizes: ``4.2cm×3.1cm``, ``42 mm x 31 mm``, ``3.4 x 1.8 x 2.0 cm``, ``最厚约1
 numbers written without one. Millimetres become centimetres by exact decimal division (``Decimal("18") / 10`` is
 ``1.8``). Of three diameters the two largest are kept; the pair is ordered long, short — the longest diameter and
 its perpendicular, as plasmacytoma response is measured. A size or SUV written after a prior-study word in its
-clause ("前片约…", "原约…", "previously …", "decreased from …") is the prior study's and is skipped. SUVmax is read
+clause ("前片约…", "原约…", "previously …", "decreased from …") is the prior study's and is skipped; a single length
+that places a finding (距乳头3cm处, "3 cm from the nipple") is a distance and is skipped too. SUVmax is read
 as ``SUVmax 9.8``, ``SUV 9.8`` (but not SUVmean or SUVpeak), ``SUVmax=9.8``, ``SUV max 约9.8``, ``max SUV of 9.8``, ``SUV最大值约9.8``; of a change written in one
 phrase (``SUVmax由5.1升至11.3``, ``SUVmax from 9.6 to 4.1``) the current value is kept.
 """

@@ -15,8 +15,8 @@ Relation to bone (the record's ``relation_to_bone``):
   mass or a named soft-tissue region → ``arising_from_bone``, at that region (椎旁 → paravertebral, 椎管内 →
   epidural) or else ``soft_tissue``;
 * a named bone with destruction or a lesion word and nothing outside the bone → ``intraosseous`` at ``bone`` — but
-  not for "multiple"/"diffuse" bone disease or marrow infiltration (腰椎骨髓浸润), which are marrow disease rather
-  than a lesion to measure;
+  not for "multiple"/"diffuse" bone disease, lesions in several bones (骶骨及双侧髂骨) or marrow infiltration
+  (腰椎骨髓浸润), which are myeloma bone or marrow disease rather than a lesion to measure;
 * otherwise a lesion of the named organ or region, ``none`` — at ``soft_tissue`` for a soft-tissue mass, or any mass,
   in a body region that is no organ (左侧腋窝软组织肿块, 盆腔内见肿块, "left thigh mass").
 
@@ -26,11 +26,12 @@ word ("肝S8段小囊状低密度影", "1.1 cm thyroid nodule (TI-RADS 3)") or i
 names no other finding ("…, 考虑上颌窦炎", "…, likely pneumonia"). A distractor joined by 及/和/and to another lesion word
 ("肝内见多发小囊肿及一枚低密度结节"), in a clause naming another site, side or place ("…, and a simple cyst in the left
 kidney"), or in a clause that opens a new finding ("…，另见胆囊结石", "…, and cholelithiasis") leaves the mention alone;
-so does one the report sets aside (良性可能性小, "lymphoma is less likely"). A myeloma word, recurrence or viable
+so does one the report sets aside (良性可能性小, 不符合腺瘤, "lymphoma is less likely", "not typical of an adenoma"). A myeloma word, recurrence or viable
 residual disease keeps a mention whatever distractor it has. A vetoed mention without a myeloma word is kept as a *veto* so that the same site described
 neutrally elsewhere is dropped too.
-A distractor sentence that names no site but a place of its own (a bone, region or side: "L4/5椎间盘膨出，腰椎退行性变",
-"post-surgical changes of the left knee") is another finding, and vetoes nothing.
+A distractor sentence that names no site but a place of its own (a bone, region, side, or an organ that is no
+plasmacytoma site: "L4/5椎间盘膨出，腰椎退行性变", 胆囊内见结石, "post-surgical changes of the left knee") is another
+finding, and vetoes nothing.
 
 A "no extramedullary lesion" statement negates the rest of its clause (腹部未见髓外浸润病灶). A myeloma word that names
 the organs it involves ("考虑髓外浆细胞瘤累及胃及腹膜") gives each organ's mention in the sentence its myeloma word and
