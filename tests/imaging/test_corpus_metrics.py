@@ -1,8 +1,10 @@
 """The extractor on the written corpus: its composition, and metrics held to thresholds (docs/imaging.md).
 
-The development split was used while writing the lexicons. Held-out A and B were each run once and then had rules
-changed for their errors, so they now guard against regressions; held-out C was run once after those changes and
-never tuned on: its thresholds, and the pooled held-out ones, are the target on unseen reports (F1 >= 0.90).
+The development splits (dev, and dev B written for held-out C's faults) were used while writing the lexicons and
+rules. Held-out A, B, C and D were each run once and then had rules changed for their errors (C's and D's by general
+rules tested on new wording), so all four now guard against regressions; their first-run figures stay frozen in
+docs/imaging.md. Held-out E, by an independent annotator, was the first set run after the D fixes: its frozen first
+run is the clean measure on unseen reports.
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ from mmemd.imaging import extract
 
 
 def _all() -> list[dict]:
-    return [r for split in ("dev", *HELD_OUT) for r in load(split)]
+    return [r for split in (*DEV, *HELD_OUT) for r in load(split)]
 
 
-HELD_OUT = ("heldout", "heldout_b", "heldout_c")
+DEV = ("dev", "dev_b")
+HELD_OUT = ("heldout", "heldout_b", "heldout_c", "heldout_d", "heldout_e")
 
 
 def test_corpus_has_sixty_reports_two_thirds_chinese() -> None:
@@ -51,15 +54,19 @@ def test_corpus_covers_modalities_styles_and_hard_cases() -> None:
     assert set(relations) == {"none", "arising_from_bone", "intraosseous"}
 
 
-# The issue's targets on held-out reports: F1 >= 0.90, relation and size >= 90%, change >= 85%, every explicit
-# negative recognised. Held-out C (0.909 on its only run) is the clean figure; A and B hold their post-fix state.
+# The targets on held-out reports: F1 >= 0.90, relation and size >= 90%, change >= 85%, every explicit negative
+# recognised. Held-out C scored 0.909, D 0.875 and E 0.952 on their only clean runs (docs/imaging.md keeps them);
+# the other rows hold each split's current state.
 @pytest.mark.parametrize(
     ("split", "f1", "attribute_floor", "change_floor", "negatives_missed"),
     [
         ("dev", 0.97, 0.95, 0.95, 0),
+        ("dev_b", 0.97, 0.95, 0.95, 0),
         ("heldout", 0.90, 0.90, 0.85, 0),
         ("heldout_b", 0.90, 0.90, 0.85, 0),
         ("heldout_c", 0.90, 0.90, 0.85, 0),
+        ("heldout_d", 0.90, 0.90, 0.85, 0),
+        ("heldout_e", 0.90, 0.90, 0.85, 0),
     ],
 )
 def test_metrics_meet_thresholds(
@@ -83,16 +90,16 @@ def test_pooled_held_out_f1_meets_the_target() -> None:
     assert pooled.f1 >= 0.90, (pooled.tp, pooled.fp, pooled.fn)
 
 
-def test_no_lesion_from_negated_or_non_myeloma_findings_in_dev() -> None:
-    assert score("dev").fp_in_lesion_free_reports == 0
+@pytest.mark.parametrize("split", [*DEV, *HELD_OUT])
+def test_no_lesion_from_negated_or_non_myeloma_findings(split: str) -> None:
+    assert score(split).fp_in_lesion_free_reports == 0
 
 
-@pytest.mark.parametrize(("split", "allowed"), [("heldout", 0), ("heldout_b", 0), ("heldout_c", 1)])
-def test_no_lesion_from_negated_or_non_myeloma_findings_held_out(split: str, allowed: int) -> None:
-    # Held-out C's one: "Multiple lytic lesions ... unchanged" / "Stable lytic osseous myeloma" read as an
-    # intraosseous lesion — myeloma bone disease, not a negated or non-myeloma finding, but not a focal lesion
-    # either (docs/imaging.md, "Known errors"). Held at the measured count, never above.
-    assert score(split).fp_in_lesion_free_reports <= allowed
+@pytest.mark.parametrize("split", [*DEV, *HELD_OUT])
+def test_no_lesion_in_a_report_that_has_none_and_no_spurious_lesion_at_all(split: str) -> None:
+    # Stronger than the line above: a non-myeloma finding (sinusitis beside a plasmacytoma, a kidney cyst in the
+    # same sentence as a paravertebral mass) must not become a lesion in a report that has real ones either.
+    assert score(split).fp == 0, score(split).errors
 
 
 @pytest.mark.parametrize("report", _all(), ids=lambda r: r["id"])

@@ -9,7 +9,15 @@ from imaging_scoring import ATTRIBUTES, score
 
 from mmemd.imaging._fhir import MESSAGES
 
-SPLITS = {"dev": "dev", "held-out A": "heldout", "held-out B": "heldout_b", "held-out C": "heldout_c"}
+SPLITS = {
+    "dev": "dev",
+    "dev B": "dev_b",
+    "held-out A": "heldout",
+    "held-out B": "heldout_b",
+    "held-out C": "heldout_c",
+    "held-out D": "heldout_d",
+    "held-out E": "heldout_e",
+}
 DOC = Path(__file__).resolve().parents[2] / "docs" / "imaging.md"
 
 
@@ -51,3 +59,31 @@ def test_reason_codes_are_documented() -> None:
     table = text.split("| code | when |", 1)[1].split("\n\n", 1)[0]
     documented = set(re.findall(r"^\| `([a-z_]+)` \|", table, re.M))
     assert documented == set(MESSAGES)
+
+
+def _frozen_first_runs() -> dict[str, list[str]]:
+    rows = {}
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0].startswith("held-out") and cells[0].endswith(", first run (frozen)"):
+            rows[cells[0].split(",")[0]] = cells
+    return rows
+
+
+def test_frozen_first_runs_add_up_and_give_the_pooled_figure() -> None:
+    # The first-run rows cannot be recomputed (the rules changed after each run), but they must be consistent with
+    # themselves and with the pooled sentence below the table, which is the project's last estimate on unseen reports.
+    rows = _frozen_first_runs()
+    assert set(rows) == {name for name in SPLITS if name.startswith("held-out")}
+    tp = fp = fn = 0
+    for cells in rows.values():
+        lesions, t, f, n = (int(c) for c in cells[2:6])
+        assert t + n == lesions
+        assert cells[6:9] == [f"{t / (t + f):.3f}", f"{t / (t + n):.3f}", f"{2 * t / (2 * t + f + n):.3f}"]
+        tp, fp, fn = tp + t, fp + f, fn + n
+    text = " ".join(DOC.read_text(encoding="utf-8").split())
+    pooled = (
+        f"found {tp} of {tp + fn} lesions with {fp} false ones: precision {tp / (tp + fp):.3f}, "
+        f"recall {tp / (tp + fn):.3f}, **F1 {2 * tp / (2 * tp + fp + fn):.3f}**"
+    )
+    assert pooled in text

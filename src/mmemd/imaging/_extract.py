@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Final, Literal
 
 from mmemd.imaging._facts import modality as find_modality
 from mmemd.imaging._facts import study_date as find_date
 from mmemd.imaging._lexicon import Lang, Token, tokenize
-from mmemd.imaging._mentions import Mention, SentenceResult, Veto, read_sentence
+from mmemd.imaging._mentions import Mention, SentenceResult, Veto, lex_paired, read_sentence
 from mmemd.imaging._merge import Group, merge
 from mmemd.imaging._models import Evidence, ImagingExtraction, ImagingLesion, ReportEvidence
 from mmemd.imaging._patch import record_patch
@@ -32,7 +33,10 @@ def _lesion(norm: Normalized, original: str, g: Group, n: int) -> ImagingLesion:
     ev: list[Evidence] = []
     size = next((m.size for m in g.mentions if m.size), None)
     suv = next((m.suv for m in g.mentions if m.suv), None)
-    change = next((m.change for m in g.mentions if m.change), None)
+    # A change word anywhere beats a change read from two sizes ("…(previously 5.0 x 3.8 cm)" … "stable").
+    change = next((m.change for m in g.mentions if m.change and m.change.kind == "change"), None) or next(
+        (m.change for m in g.mentions if m.change), None
+    )
     certainty = g.certainty()
     for m in g.mentions:
         for t in m.tokens:
@@ -106,6 +110,26 @@ def extract(text: str, lang: Literal["zh", "en", "auto"] = "auto") -> ImagingExt
                 for m in prev.mentions:
                     m.hedge = m.hedge or r.continuation_hedge
                     m.myeloma = m.myeloma or r.continuation_myeloma
+            if prev is not None and prev.mentions and r.side_measures and not r.mentions:
+                base = prev.mentions[-1]
+                for side_tok, size, suv in r.side_measures if lex_paired(base.site) else ():
+                    if side_tok.value == base.side:
+                        continue
+                    if base.side == "bilateral" and base.size is None:
+                        # "Bilateral adrenal masses; the left measures …, the right …": the sides, one each
+                        base.side, base.side_token, base.size, base.suv = side_tok.value, side_tok, size, suv
+                        continue
+                    r.mentions.append(
+                        replace(
+                            base,
+                            section=sec.kind,
+                            sentence=index,
+                            side=side_tok.value,
+                            side_token=side_tok,
+                            size=size,
+                            suv=suv,
+                        )
+                    )
             mentions.extend(r.mentions)
             vetoes.extend(r.vetoes)
             results.append(r)
@@ -139,6 +163,10 @@ def extract(text: str, lang: Literal["zh", "en", "auto"] = "auto") -> ImagingExt
         no_emd = True
         for tok in statements:
             report_ev("no_extramedullary_lesion", tok.start, tok.end)
+    elif any(les.relation_to_bone != "intraosseous" for les in lesions):
+        # Only resolved extramedullary lesions and no statement that none remains ("原肝S7段病灶已消失…未见新发病灶"):
+        # the report describes extramedullary disease, now gone, so it does not say there is none.
+        no_emd = False
     else:
         no_emd = None
 

@@ -15,9 +15,13 @@ _EXAM_LINE: Final = re.compile(
 _DATE_LABEL: Final = re.compile(
     r"(?:检查日期|检查时间|date\s+of\s+exam|exam\s+date|study\s+date|date\s+of\s+service|^[ \t]*date)\s*:\s*"
     r"(?:(?P<y>\d{4})\s*[-/.年]\s*(?P<m>\d{1,2})\s*[-/.月]\s*(?P<d>\d{1,2})\s*日?"
-    r"|(?P<um>\d{1,2})/(?P<ud>\d{1,2})/(?P<uy>\d{4}))",
+    r"|(?P<um>\d{1,2})/(?P<ud>\d{1,2})/(?P<uy>\d{4})"
+    r"|(?P<mon>jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?P<md>\d{1,2}),?\s+(?P<my>\d{4}))",
     re.IGNORECASE | re.MULTILINE,
 )
+
+
+_MONTHS: Final = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 def modality(text: str) -> tuple[str, int, int] | None:
@@ -32,16 +36,19 @@ def modality(text: str) -> tuple[str, int, int] | None:
 
 
 def study_date(text: str) -> tuple[str, int, int] | None:
-    """The labelled date of the study (检查日期, "Exam date"); US month/day/year when written with slashes."""
+    """The labelled date of the study (检查日期, "Exam date"); US month/day/year when written with slashes, and
+    "March 5, 2025"."""
     for m in _DATE_LABEL.finditer(text):
         if m.group("y"):
             y, mo, d = int(m.group("y")), int(m.group("m")), int(m.group("d"))
+        elif m.group("mon"):
+            y, mo, d = int(m.group("my")), _MONTHS.index(m.group("mon").lower()[:3]) + 1, int(m.group("md"))
         else:
             y, mo, d = int(m.group("uy")), int(m.group("um")), int(m.group("ud"))
         try:
             iso = date(y, mo, d).isoformat()
         except ValueError:
             continue
-        start = m.start("y") if m.group("y") else m.start("um")
-        return iso, start, m.end()
+        start = m.start("y") if m.group("y") else m.start("mon") if m.group("mon") else m.start("um")
+        return iso, start, m.start() + len(m.group(0).rstrip())
     return None

@@ -25,6 +25,7 @@ PRIORITY: Final = (
     "no_new",
     "lesion_override",
     "morphology",
+    "descriptor",
     "uptake",
     "change",
     "distractor",
@@ -32,10 +33,12 @@ PRIORITY: Final = (
     "myeloma",
     "marrow",
     "negation",
+    "post_negation",
     "bone_destruction",
     "soft_tissue",
     "site",
     "bone",
+    "soft_region",
     "lesion",
     "enlarged",
     "diffuse",
@@ -135,8 +138,18 @@ def lexicon() -> Lexicon:
         lang: [(kind, term) for kind, by_lang in cues["sections"].items() for term in by_lang[lang]]
         for lang in ("zh", "en")
     }
+    # Chinese text loses its spaces, so a tracer glued to its modality ("18F-FDG PET/CT" → "18F-FDGPET/CT") must
+    # still read as one name: words of a modality name may be written without a space between them.
     modality = [
-        (name, re.compile(_alternation(terms, "en").replace("(?<![a-z0-9])", "(?<![A-Za-z])"), re.IGNORECASE))
+        (
+            name,
+            re.compile(
+                _alternation(terms, "en")
+                .replace("(?<![a-z0-9])", "(?<![A-Za-z])")
+                .replace(r"[\s-]+", r"[\s-]*"),
+                re.IGNORECASE,
+            ),
+        )
         for name, terms in cues["modality"].items()
     ]
     return Lexicon(

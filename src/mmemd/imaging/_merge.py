@@ -1,14 +1,21 @@
 """One lesion per lesion: mentions in findings and impression (or repeated within one) are merged, and vetoes applied.
 
 Two mentions are the same lesion when their sites agree (a soft-tissue mass arising from bone without a named
-region agrees with any region of another such mass), their sides do not contradict each other and their sizes, when
+region agrees with any region of another such mass, and a region it extends into agrees with its site), their sides do not contradict each other and their sizes, when
 both are given, are equal. Values come from the first mention that has them (findings come first); certainty comes
 from the impression when the impression mentions the lesion — it is the radiologist's conclusion — else from the
-findings. A lesion none of whose mentions names myeloma is dropped when a distractor mention of the same site
+findings. A bilateral mention without a size joins the left and the right lesion of its site when the report
+measured them apart. A lesion none of whose mentions names myeloma is dropped when a distractor mention of the same site
 ("2. 肝囊肿", "consistent with adenoma") vetoes it.
+
+A nodule of an organ where incidental nodules are common (thyroid, adrenal, lung, kidney) is dropped when nothing
+marks it as disease (:func:`incidental`).
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
+from typing import Final
 
 from mmemd.imaging._mentions import Mention, Veto
 
@@ -16,7 +23,7 @@ from mmemd.imaging._mentions import Mention, Veto
 class Group:
     """The mentions of one lesion, with the merged site, side, first size and myeloma flag kept up to date."""
 
-    __slots__ = ("mentions", "myeloma", "relation", "side", "site", "size")
+    __slots__ = ("extension_sites", "mentions", "myeloma", "relation", "side", "site", "size")
 
     def __init__(self, first: Mention) -> None:
         self.mentions: list[Mention] = []
@@ -25,6 +32,7 @@ class Group:
         self.side: str | None = None
         self.size: tuple[object, ...] | None = None
         self.myeloma = False
+        self.extension_sites: frozenset[str] = frozenset()
         self.add(first)
 
     def add(self, m: Mention) -> None:
@@ -35,6 +43,7 @@ class Group:
         if self.size is None and m.size is not None:
             self.size = m.size.cm
         self.myeloma = self.myeloma or m.myeloma
+        self.extension_sites = self.extension_sites | m.extension_sites
 
     def certainty(self) -> str:
         imp = [m for m in self.mentions if m.section == "impression"]
@@ -45,7 +54,10 @@ class Group:
 def _sites_agree(g: Group, m: Mention) -> bool:
     if g.site == m.site:
         return True
-    return g.relation == m.relation == "arising_from_bone" and "soft_tissue" in (g.site, m.site)
+    if g.relation != "arising_from_bone" or m.relation != "arising_from_bone":
+        return False
+    # "paravertebral mass extending into the spinal canal" … "plasmacytoma with epidural extension": one mass
+    return "soft_tissue" in (g.site, m.site) or m.site in g.extension_sites or g.site in m.extension_sites
 
 
 def _agrees(g: Group, m: Mention) -> bool:
@@ -56,6 +68,31 @@ def _agrees(g: Group, m: Mention) -> bool:
     if g.side and m.side and g.side != m.side:
         return False
     return not (g.size is not None and m.size is not None and m.size.cm != g.size)
+
+
+# Organs where small nodules are common incidental findings (thyroid and adrenal incidentalomas, pulmonary and renal
+# nodules): in a myeloma patient's study a radiologist reads one as the disease only when something marks it.
+INCIDENTAL_ORGANS: Final = frozenset({"thyroid", "adrenal", "lung", "kidney"})
+# SUVmax 2.5 is the customary FDG PET cut-off between benign and suspicious uptake.
+_SUSPICIOUS_SUV: Final = Decimal("2.5")
+
+
+def incidental(g: Group) -> bool:
+    """A nodule of an incidental-prone organ that no mention marks: no myeloma word, no hedge (the radiologist did not
+    suspect it), no growth or response (new, increased, decreased, resolved), no mass word, and uptake neither called
+    more than mild nor reaching SUVmax 2.5 ("甲状腺左叶低密度结节，直径约0.9cm，SUVmax约1.8", "mild uptake in a right
+    thyroid nodule, SUVmax 2.4, unchanged")."""
+    if g.site not in INCIDENTAL_ORGANS or g.relation != "none" or g.myeloma:
+        return False
+    ms = g.mentions
+    if any(m.hedge or m.mass for m in ms):
+        return False
+    if any(m.change is not None and m.change.value != "stable" for m in ms):
+        return False
+    suv = next((m.suv.value for m in ms if m.suv), None)
+    if suv is not None:
+        return suv < _SUSPICIOUS_SUV
+    return not any(m.avid for m in ms)
 
 
 def merge(mentions: list[Mention], vetoes: list[Veto]) -> list[Group]:
@@ -82,6 +119,15 @@ def merge(mentions: list[Mention], vetoes: list[Veto]) -> list[Group]:
         key=lambda m: (m.section != "findings", m.sentence),
     )
     for m in ordered:
+        # "双侧腋窝淋巴结肿大" after the left and the right node were measured apart: the same two lesions.
+        if m.side == "bilateral" and m.size is None:
+            sided = [g for g in groups if g.site == m.site and g.side in ("left", "right")]
+            if {g.side for g in sided} == {"left", "right"} and not any(
+                g.site == m.site and g.side == "bilateral" for g in groups
+            ):
+                for g in sided:
+                    g.add(m)
+                continue
         target = next((g for g in groups if _agrees(g, m)), None)
         if target is None:
             groups.append(Group(m))
@@ -90,10 +136,17 @@ def merge(mentions: list[Mention], vetoes: list[Veto]) -> list[Group]:
     veto_sides: dict[str | None, set[str | None]] = {}
     for v in vetoes:
         veto_sides.setdefault(v.site, set()).add(v.side)
+    place_vetoes = [v for v in vetoes if v.places]
     kept = []
     for g in groups:
         sides = veto_sides.get(g.site)
         if not g.myeloma and sides and (None in sides or g.side is None or g.side in sides):
             continue
+        if incidental(g):
+            continue
+        if not g.myeloma and any(
+            v.places & m.places and v.side in (None, g.side) for v in place_vetoes for m in g.mentions
+        ):
+            continue  # "右侧腹壁皮下见一等回声结节" + "诊断意见：右腹壁脂肪瘤可能"
         kept.append(g)
     return kept
