@@ -26,16 +26,25 @@ from mmemd.clinical.record import parse_record_json
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.json"))
 
 
+# Patient facts drawn per record, and laboratory values at diagnosis (analyte, unit, low, high).
+_FACTS: dict[str, list[Any]] = {
+    "ecog": [None, 0, 1, 2, 3],
+    "phase": ["newly_diagnosed", "relapsed_refractory"],
+    "transplant_eligible": [None, True, False],
+}
+_LABS = (
+    ("creatinine", "mg/dL", 0.5, 6.0),
+    ("albumin", "g/dL", 2.0, 5.0),
+    ("beta2_microglobulin", "mg/L", 1.0, 12.0),
+)
+
+
 def _varied(rnd: random.Random, base: dict[str, Any], i: int) -> dict[str, Any]:
-    rec = dict(base, id=f"v{i}")
-    rec["age"] = rnd.randint(30, 90)
-    rec["ecog"] = rnd.choice([None, 0, 1, 2, 3])
-    rec["phase"] = rnd.choice(["newly_diagnosed", "relapsed_refractory"])
-    rec["transplant_eligible"] = rnd.choice([None, True, False])
+    rec = dict(base, id=f"v{i}", age=rnd.randint(30, 90))
+    rec.update({name: rnd.choice(values) for name, values in _FACTS.items()})
     labs = dict(rec.get("labs") or {})
-    labs["creatinine"] = {"value": round(rnd.uniform(0.5, 6.0), 1), "unit": "mg/dL"}
-    labs["albumin"] = {"value": round(rnd.uniform(2.0, 5.0), 1), "unit": "g/dL"}
-    labs["beta2_microglobulin"] = {"value": round(rnd.uniform(1.0, 12.0), 1), "unit": "mg/L"}
+    for analyte, unit, low, high in _LABS:
+        labs[analyte] = {"value": round(rnd.uniform(low, high), 1), "unit": unit}
     rec["labs"] = labs
     assessments = rec.get("assessments")
     if assessments:
