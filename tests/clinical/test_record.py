@@ -123,6 +123,32 @@ def test_floats_become_exact_decimals() -> None:
     assert rec.assessments[0].serum_m_protein.value == Decimal("0.07")
 
 
+@settings(max_examples=300)
+@given(
+    values=st.lists(
+        st.floats(min_value=0, max_value=20, allow_nan=False) | st.sampled_from([0.0, -0.0, 0.07, 1.1, 2.0]),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_float_values_read_twice_give_the_same_exact_decimals(values: list[float]) -> None:
+    """The Decimals of floats already read are kept for later records: a value read again (in this record or a
+    later one) still reads as ``Decimal(repr(x))``, sign of zero included."""
+
+    def read() -> list[Decimal]:
+        rows = [
+            {"date": f"2025-01-{i + 1:02d}", "serum_m_protein": {"value": v, "unit": "g/dL"}}
+            for i, v in enumerate(values)
+        ]
+        rec = parse_record(minimal(assessments=rows))
+        assert rec.assessments is not None
+        return [a.serum_m_protein.value for a in rec.assessments if a.serum_m_protein is not None]
+
+    expected = [Decimal(repr(v)) for v in values]
+    for got in (read(), read()):
+        assert [str(d) for d in got] == [str(d) for d in expected]
+
+
 def test_unknown_site_is_accepted() -> None:
     """docs/record.md: an unknown site is accepted (and reported by the EMD classifier), sites are open-ended."""
     rec = parse_record(minimal(lesions=[{"id": "L1", "site": "orbit", "relation_to_bone": "none"}]))

@@ -60,15 +60,30 @@ def _number_error(v: object) -> PydanticCustomError:
     return PydanticCustomError("number_type", "expected a number, got {kind}", {"kind": kind})
 
 
+# Decimals of the floats read so far (a batch meets the same few hundred laboratory values over and over; a Decimal
+# is immutable, so one can serve every record). Zero is not kept: -0.0 == 0.0 as a key, but their Decimals differ.
+_FLOAT_DECIMALS: dict[float, Decimal] = {}
+_FLOAT_DECIMALS_MAX: Final = 4096
+
+
 def _to_decimal(v: object) -> Decimal:
     t = type(v)
     if t is int:
         return Decimal(v)  # type: ignore[arg-type]
     if t is float:
-        if v != v or v == _INF or v == -_INF:
+        f: float = v  # type: ignore[assignment]
+        kept = _FLOAT_DECIMALS.get(f)
+        if kept is not None:
+            return kept
+        if f != f or f == _INF or f == -_INF:
             raise PydanticCustomError("number_not_finite", "expected a finite number")
         # repr(float) is the shortest round-tripping text (= str(x)): 0.07 -> Decimal("0.07"), not 0.0700000000000000067
-        return Decimal(repr(v))
+        dec = Decimal(repr(f))
+        if f:
+            if len(_FLOAT_DECIMALS) >= _FLOAT_DECIMALS_MAX:
+                _FLOAT_DECIMALS.clear()
+            _FLOAT_DECIMALS[f] = dec
+        return dec
     if t is Decimal:
         d: Decimal = v  # type: ignore[assignment]
         if not d.is_finite():
