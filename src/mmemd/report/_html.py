@@ -28,7 +28,7 @@ HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 QUOTE_LANG = "zh-Hans"  # the verbatim quotes are from the Chinese reviews, whatever the report's language
 #: Evidence-table column widths (%): claim, grade, study, design, n, endpoint, value, quote, source. A fixed table
 #: layout takes them from <col> instead of measuring every quote (faster, and stable across pages in print).
-EVIDENCE_WIDTHS = (13, 5, 8, 8, 6, 9, 9, 28, 14)
+EVIDENCE_WIDTHS = (16, 5, 8, 8, 6, 9, 9, 29, 10)
 #: Tokens a line must never split: claim ids (emdtx-4.2-02) and a number with its unit (6.1 mg/L).
 _NOBR = re.compile(
     r"\b(?:emdtx|emdrev)-[a-z0-9.]+-\d{2}\b"
