@@ -137,10 +137,10 @@ def main() -> None:
                     [r[0] for r in rs], [r[1] for r in rs], pages=rs[-1][2]
                 )
         if runs["chromium"]:
-            results[f"pdf-in-process-vs-chromium-wall/{lang}"] = {
-                "ratio": round(
-                    results[f"pdf/{lang}"]["median_ms"] / results[f"pdf-chromium/{lang}"]["median_ms"], 2
-                )
+            peer_cpu = results[f"pdf-chromium/{lang}"]["cpu_median_ms"]
+            results[f"pdf-cpu-ratio-to-chromium/{lang}"] = {
+                "in_process": round(results[f"pdf/{lang}"]["cpu_median_ms"] / peer_cpu, 2),
+                "whole_process": round(results[f"pdf-process/{lang}"]["cpu_median_ms"] / peer_cpu, 2),
             }
     shutil.rmtree(tmp, ignore_errors=True)
     load = [round(x, 1) for x in os.getloadavg()]
