@@ -26,9 +26,6 @@ _CITE = re.compile(r"\[([a-z]+-[a-z0-9.]+-\d{2}(?:, [a-z]+-[a-z0-9.]+-\d{2})*)\]
 #: BCP 47 tags: Simplified Chinese script, so browsers and WeasyPrint pick Simplified glyph forms.
 HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 QUOTE_LANG = "zh-Hans"  # the verbatim quotes are from the Chinese reviews, whatever the report's language
-#: Evidence-table columns, each a <col> class whose width report.css sets: a fixed table layout takes the widths from
-#: them instead of measuring every quote (faster, and stable across pages in print).
-EVIDENCE_COLUMNS = ("claim", "grade", "study", "design", "n", "endpoint", "value", "quote", "source")
 #: Tokens a line must never split: claim ids (emdtx-4.2-02) and a number with its unit (6.1 mg/L).
 _NOBR = re.compile(
     r"\b(?:emdtx|emdrev)-[a-z0-9.]+-\d{2}\b"
@@ -149,7 +146,6 @@ def render_html(
             doc=doc,
             html_lang=HTML_LANG[lang],
             quote_lang=QUOTE_LANG,
-            evidence_columns=EVIDENCE_COLUMNS,
             css=Markup(report_css()) if inline_css else None,
             version=__version__,
             patient_id=report.assessment.patient_id,
