@@ -182,3 +182,22 @@ def test_charts_from_threads_match_serial_output(kb, generated) -> None:  # type
     for lang, out in got:
         ref = expected[lang]
         assert out is not None and ref is not None and out.data == ref.data
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_evidence_sources_name_reviews_by_a_number_the_references_resolve(lang: str, kb, generated) -> None:  # type: ignore[no-untyped-def]
+    # Source cells say "Review 1 §6 Treatment" / "综述一 §6 治疗"; each number used must be listed with its title.
+    from mmemd.report._citations import REVIEW_NUMBERS, review_title
+
+    md = render_report(example("emd-liver-rrmm-pr"), lang=lang, fmt="md", kb=kb, generated=generated)
+    assert isinstance(md, str)
+    used = 0
+    for alias, numbers in REVIEW_NUMBERS.items():
+        number = numbers[lang]
+        if f"| {number} §" not in md:
+            continue
+        used += 1
+        sep = "：" if lang == "zh" else ": "
+        assert md.count(f"- {number}{sep}{review_title(alias, lang)}") == 1
+        assert md.count(review_title(alias, lang)) == 1  # the title once, not on every row
+    assert used == 2  # the example cites both reviews

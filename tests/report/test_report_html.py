@@ -12,6 +12,7 @@ import pytest
 from _report_helpers import example
 
 from mmemd.report import build_report, render_report
+from mmemd.report._document import Table, build_document
 from mmemd.report._html import render_html
 
 NS = "{http://www.w3.org/1999/xhtml}"
@@ -68,6 +69,32 @@ def test_structure(patient: str, lang: str, pages, kb, generated) -> None:  # ty
     rows = {o_row.claim for o in report.options for o_row in o.rows} | {r.claim for r in report.other_claims}
     for cid in rows:
         assert f'id="claim-{cid}"' in html
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_each_evidence_row_shows_every_field_with_its_label(lang: str, pages, kb, generated) -> None:  # type: ignore[no-untyped-def]
+    """An evidence row is a block, not a table row: its labelled line must still carry every column (claim, grade,
+    study, design, n, endpoint, value, source) and the verbatim quote, in the order the document lists them."""
+    patient = "emd-liver-rrmm-pr"
+    doc = build_document(build_report(example(patient), kb, generated), lang)  # type: ignore[arg-type]
+    tables = [b for s in doc.sections for b in s.blocks if isinstance(b, Table) and b.quote_cols]
+    expected = [(t.header, row, t.quote_cols) for t in tables for row in t.rows]
+    blocks = [
+        d for d in _parse(pages[(patient, lang)]).iter(f"{NS}div") if "ev" in (d.get("class") or "").split()
+    ]
+    assert len(blocks) == len(expected) > 50
+    for div, (header, row, quote_cols) in zip(blocks, expected, strict=True):
+        meta, *quotes = div.findall(f"{NS}p")
+        line = "".join(meta.itertext())
+        assert line.startswith(row[0])  # the claim id first
+        for i, cell in enumerate(row):
+            if i in quote_cols:
+                continue
+            if i:
+                assert f"{header[i]} {cell}" in line, (header[i], cell, line)
+        assert [("".join(q.itertext()), q.get("lang")) for q in quotes] == [
+            (row[i], "zh-Hans") for i in quote_cols
+        ]
 
 
 def test_chinese_report_declares_a_cjk_font_stack(pages) -> None:  # type: ignore[no-untyped-def]

@@ -228,9 +228,31 @@ def reference_text(key: str) -> str:
     return f"{ref.authors}{title} {ref.journal} {ref.year}{vol}.{doi}"
 
 
+#: Evidence tables name a review by number (its full title is listed once under References): the title repeated on
+#: every row of a narrow column ran to nine hyphenated lines a row and half the report's pages.
+REVIEW_NUMBERS: Final[dict[str, dict[str, str]]] = {
+    "emdtx": {"zh": "综述一", "en": "Review 1"},
+    "emdrev": {"zh": "综述二", "en": "Review 2"},
+}
+
+
 def review_title(alias: str, lang: Literal["en", "zh"]) -> str:
     """A seed review by its title, never by the knowledge base's alias."""
     return REVIEWS.get(alias, {}).get(lang, alias)
+
+
+def review_label(alias: str, lang: Literal["en", "zh"]) -> str:
+    """A seed review by its number ("Review 1"), as the References section lists it; else by its title."""
+    return REVIEW_NUMBERS.get(alias, {}).get(lang) or review_title(alias, lang)
+
+
+def review_reference(alias: str, lang: Literal["en", "zh"]) -> str:
+    """The References entry of a seed review: its number, then its title."""
+    number = REVIEW_NUMBERS.get(alias, {}).get(lang)
+    title = review_title(alias, lang)
+    if number is None:
+        return title
+    return f"{number}：{title}" if lang == "zh" else f"{number}: {title}"
 
 
 def spec_source(key: str) -> str:

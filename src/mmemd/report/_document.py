@@ -18,7 +18,14 @@ from mmemd.clinical.risk import feature_text
 from mmemd.knowledge import load_glossary, vocabulary
 from mmemd.report._basis import decision_basis
 from mmemd.report._charts import short_title
-from mmemd.report._citations import REFERENCES, expand, reference_text, review_title, short_cite
+from mmemd.report._citations import (
+    REFERENCES,
+    expand,
+    reference_text,
+    review_label,
+    review_reference,
+    short_cite,
+)
 from mmemd.report._i18n import FIELDS, Lang, label, pick, value
 from mmemd.report._model import EvidenceRow, Report, num
 
@@ -197,7 +204,7 @@ def _source(row: EvidenceRow, lang: Lang) -> str:
     title = pick(lang, row.section_en, row.section_zh)
     # Unnumbered parts of a review (abstract, introduction, conclusion) are named by their title alone.
     number = f" §{row.section}" if row.section[:1].isdigit() else ""
-    return f"{review_title(row.source, lang)}{number}" + (f" {title}" if title else "")
+    return f"{review_label(row.source, lang)}{number}" + (f" {title}" if title else "")
 
 
 def _evidence_table(lang: Lang, rows: tuple[EvidenceRow, ...], caption: str) -> Table:
@@ -652,7 +659,7 @@ def _reasons_and_sources(r: Report, lang: Lang) -> Section:
         blocks.append(Heading(3, label(lang, "cited_claims")))
         blocks.append(_evidence_table(lang, r.other_claims, ""))
     blocks.append(Heading(3, label(lang, "other_sources")))
-    refs = [review_title(alias, lang) for alias in ("emdtx", "emdrev")]
+    refs = [review_reference(alias, lang) for alias in ("emdtx", "emdrev")]
     refs += [reference_text(k) for k in expand(r.spec_citations) if k in REFERENCES]
     blocks.append(Bullets(tuple(refs), "references"))
     if lang == "zh":

@@ -26,9 +26,6 @@ _CITE = re.compile(r"\[([a-z]+-[a-z0-9.]+-\d{2}(?:, [a-z]+-[a-z0-9.]+-\d{2})*)\]
 #: BCP 47 tags: Simplified Chinese script, so browsers and WeasyPrint pick Simplified glyph forms.
 HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 QUOTE_LANG = "zh-Hans"  # the verbatim quotes are from the Chinese reviews, whatever the report's language
-#: Evidence-table column widths (%): claim, grade, study, design, n, endpoint, value, quote, source. A fixed table
-#: layout takes them from <col> instead of measuring every quote (faster, and stable across pages in print).
-EVIDENCE_WIDTHS = (13, 5, 8, 8, 6, 9, 9, 28, 14)
 #: Tokens a line must never split: claim ids (emdtx-4.2-02) and a number with its unit (6.1 mg/L).
 _NOBR = re.compile(
     r"\b(?:emdtx|emdrev)-[a-z0-9.]+-\d{2}\b"
@@ -62,7 +59,8 @@ def _env() -> Any:
 
 
 @lru_cache(maxsize=1)
-def _css() -> str:
+def report_css() -> str:
+    """The report's stylesheet (screen and print)."""
     return (resources.files("mmemd.report") / "templates" / "report.css").read_text(encoding="utf-8")
 
 
@@ -115,8 +113,18 @@ def chart_image(report: Report, kind: str, lang: Lang, fmt: ChartFormat = "svg")
     return ChartImage(src=src, alt=out.alt, width=out.width, height=out.height, note=note)
 
 
-def render_html(report: Report, lang: Lang, *, charts: bool = True, chart_format: ChartFormat = "svg") -> str:
-    """The report as one HTML document; ``chart_format="jpeg"`` is what the PDF uses (see :mod:`._pdf`)."""
+def render_html(
+    report: Report,
+    lang: Lang,
+    *,
+    charts: bool = True,
+    chart_format: ChartFormat = "svg",
+    inline_css: bool = True,
+) -> str:
+    """The report as one HTML document; ``chart_format="jpeg"`` is what the PDF uses (see :mod:`._pdf`).
+
+    ``inline_css=False`` leaves out the ``<style>`` element, for a renderer given :func:`report_css` parsed once.
+    """
     doc = build_document(report, lang)
     targets = _row_targets(doc)
     env = _env()
@@ -138,8 +146,7 @@ def render_html(report: Report, lang: Lang, *, charts: bool = True, chart_format
             doc=doc,
             html_lang=HTML_LANG[lang],
             quote_lang=QUOTE_LANG,
-            evidence_widths=EVIDENCE_WIDTHS,
-            css=Markup(_css()),
+            css=Markup(report_css()) if inline_css else None,
             version=__version__,
             patient_id=report.assessment.patient_id,
             row_anchor=row_anchor,
