@@ -347,3 +347,40 @@ def test_snomed_body_site_outside_the_subset_is_unknown() -> None:
     res = bundle_to_record(_bundle(_myeloma(), les))
     assert "site" not in res.record["lesions"][0]
     assert "unknown_site" in _codes(res)
+
+
+@pytest.mark.parametrize(
+    ("code_text", "site_text", "element"),
+    [
+        ("Plasmacytoma arising from left 6th rib with chest wall soft tissue extension", None, "code"),
+        ("Plasmacytoma of chest wall", "left chest wall, arising from 6th rib", "bodySite[0]"),
+        ("Plasmacytoma of chest wall", "mass from the 4th rib", "bodySite[0]"),
+        ("胸壁浆细胞瘤", "左侧第6肋骨质破坏伴软组织肿块", "bodySite[0]"),
+        ("起源于左侧第6肋的浆细胞瘤", None, "code"),
+    ],
+)
+def test_c90_2_lesion_said_to_arise_from_a_bone_is_paraskeletal(
+    code_text: str, site_text: str | None, element: str
+) -> None:
+    site = _cc(SCT, "78904004", "Chest wall structure")
+    if site_text:
+        site["text"] = site_text
+    code = {**_cc(ICD10_CM, "C90.20"), "text": code_text}
+    res = bundle_to_record(_bundle(_myeloma(), _condition("les", code, bodySite=[site])))
+    [lesion] = res.record["lesions"]
+    assert (lesion["site"], lesion["relation_to_bone"]) == ("chest_wall", "arising_from_bone")
+    [reason] = [r for r in res.reasons if r.code == "paraskeletal_from_text"]
+    assert reason.path.endswith(f".{element}")
+    assert assess(parse_record(res.record)).emd.category == "paraskeletal"
+
+
+@pytest.mark.parametrize(
+    "code_text",
+    ["Plasmacytoma of chest wall with soft tissue extension", "Soft tissue mass of the chest wall"],
+)
+def test_c90_2_soft_tissue_wording_without_a_bone_stays_extraosseous(code_text: str) -> None:
+    code = {**_cc(ICD10_CM, "C90.20"), "text": code_text}
+    site = _cc(SCT, "78904004", "Chest wall structure")
+    res = bundle_to_record(_bundle(_myeloma(), _condition("les", code, bodySite=[site])))
+    assert res.record["lesions"][0]["relation_to_bone"] == "none"
+    assert "paraskeletal_from_text" not in _codes(res)

@@ -246,6 +246,30 @@ def test_a_report_stating_no_extramedullary_lesion_makes_lesions_known_none(text
     assert assess(parse_record(res.record)).emd.category == "none"
 
 
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"conclusion": "诊断意见：多发骨质破坏，符合骨髓瘤骨病；未见髓外病灶。"}, True),
+        # Said in the presented form, not in the conclusion: any of the report's texts.
+        (
+            {
+                "presentedForm": [_b64("FINDINGS: Lytic lesions of the pelvis. No extramedullary disease.")],
+                "conclusion": "Lytic lesions of the pelvis.",
+            },
+            True,
+        ),
+        ({"conclusion": EN_IMPRESSION}, False),  # a lesion was read
+        ({"conclusion": "骨盆多发溶骨性骨质破坏。"}, None),  # silent
+    ],
+)
+def test_the_report_reading_carries_the_no_extramedullary_lesion_statement(
+    fields: dict[str, Any], expected: bool | None
+) -> None:
+    from mmemd.imaging import read_diagnostic_report
+
+    assert read_diagnostic_report(_report(**fields)).no_extramedullary_lesion is expected
+
+
 def test_lesions_from_a_later_report_win_over_an_earlier_none_statement() -> None:
     earlier = _report("pet1", conclusion="未见髓外病灶。", effectiveDateTime="2025-01-12")
     later = _report("pet2", conclusion=EN_IMPRESSION, effectiveDateTime="2025-06-01")

@@ -684,3 +684,50 @@ def test_a_studied_gene_with_another_kind_of_change_is_not_its_abnormality(
 ) -> None:
     res = bundle_to_record(make_bundle(_probe(gene, change, "LA9633-4")))
     assert "cytogenetics" not in res.record and "unknown_value" in _codes(res)
+
+
+def _named_variant(name: str, **value: Any) -> dict[str, Any]:
+    # A variant / FISH result with no components: the abnormality is named only in the code's text.
+    r = obs("69548-6", "2025-01-12", value)
+    r["code"]["text"] = name
+    return r
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        (
+            "t(14;16)(q32;q23) IGH/MAF fusion",
+            {
+                "valueCodeableConcept": {
+                    "coding": [{"system": LOINC, "code": "LA9633-4", "display": "Present"}]
+                }
+            },
+            {"t_14_16": True},
+        ),
+        (
+            "del(17p13.1) TP53 deletion",
+            {
+                "valueCodeableConcept": {
+                    "coding": [{"system": LOINC, "code": "LA9634-2", "display": "Absent"}]
+                }
+            },
+            {"del_17p": False},
+        ),
+        ("1q21 (CKS1B) gain", {"interpretation": [{"text": "Positive"}]}, {"gain_1q": True}),
+        ("IGH/FGFR3 FISH", {"interpretation": [{"text": "Negative"}]}, {"t_4_14": False}),
+        ("FISH", {"valueString": "t(11;14) not detected"}, {"t_11_14": False}),
+        ("FISH", {"note": [{"text": "del(17p) detected in 40% of cells"}]}, {"del_17p": True}),
+    ],
+)
+def test_a_variant_named_only_in_its_text_reads_with_the_cytogenetics_table(
+    name: str, value: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    res = bundle_to_record(make_bundle(_named_variant(name, **value)))
+    assert res.record["cytogenetics"] == expected
+    assert "cytogenetics_from_variant" in _codes(res)
+
+
+def test_a_variant_whose_text_names_no_abnormality_is_a_reason() -> None:
+    res = bundle_to_record(make_bundle(_named_variant("Genetic variant assessment", valueString="KRAS G12D")))
+    assert "cytogenetics" not in res.record and "unknown_value" in _codes(res)

@@ -191,3 +191,9 @@ def test_site_aliases_inside_a_text(text: str, site: str) -> None:
 @pytest.mark.parametrize("example", DATA["disease_status_test"]["examples"])
 def test_disease_status_test_names(example: str) -> None:
     assert T.names_disease_status(example)
+
+
+@pytest.mark.parametrize("example", DATA["paraskeletal"]["not_examples"])
+def test_not_paraskeletal_examples(example: str) -> None:
+    # A soft tissue mass with no bone named, or a bone marrow / 骨髓瘤 wording, does not say the mass arises from bone.
+    assert not T.says_paraskeletal(example)

@@ -59,6 +59,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "relation to bone {relation} inferred from code {code}",
         "根据编码 {code} 推断与骨的关系为 {relation}",
     ),
+    "paraskeletal_from_text": (
+        "relation to bone arising_from_bone: the text says the lesion arises from bone (paraskeletal pattern table)",
+        "文本说明病灶起源于骨（骨旁病灶，模式表）",
+    ),
     "histology_unlinked": (
         "histology Observation refers to no Condition in the input; its morphology was not used",
         "组织学观察未指向输入中的任何诊断，未使用其形态学编码",

@@ -83,7 +83,9 @@ class DiagnosticReportReading:
 
     ``plasmacytomas`` are the extractor's record-patch measurements (``lesion``, ``longest_cm``,
     ``perpendicular_cm`` as exact decimals); ``new_lesion`` is true when any text names a new lesion, false when a
-    text says there is none, else None; ``study_date`` the report's own date, else ``effectiveDateTime``.
+    text says there is none, else None; ``study_date`` the report's own date, else ``effectiveDateTime``;
+    ``no_extramedullary_lesion`` the extractor's flag over the report's texts: true when any text states there is no
+    extramedullary lesion, else false when a text read one, else None (no text says).
     """
 
     lesions: list[dict[str, Any]]
@@ -91,6 +93,7 @@ class DiagnosticReportReading:
     plasmacytomas: list[dict[str, Any]] = field(default_factory=list)
     new_lesion: bool | None = None
     study_date: str | None = None
+    no_extramedullary_lesion: bool | None = None
 
 
 def read_diagnostic_report(resource: dict[str, Any]) -> DiagnosticReportReading:
@@ -120,6 +123,7 @@ def read_diagnostic_report(resource: dict[str, Any]) -> DiagnosticReportReading:
     measured: list[dict[str, Any]] = []
     seen: set[tuple[str, str | None]] = set()
     new_flags: list[bool] = []
+    no_emd_flags: list[bool] = []
     study: str | None = None
     for path, text in texts:
         result = extract(text)
@@ -127,6 +131,8 @@ def read_diagnostic_report(resource: dict[str, Any]) -> DiagnosticReportReading:
         study = study or result.study_date
         if result.new_lesion is not None:
             new_flags.append(result.new_lesion)
+        if result.no_extramedullary_lesion is not None:
+            no_emd_flags.append(result.no_extramedullary_lesion)
         ids: dict[str, str] = {}
         for les in result.lesions:
             key = (les.site, les.side)
@@ -159,7 +165,8 @@ def read_diagnostic_report(resource: dict[str, Any]) -> DiagnosticReportReading:
                     {"lesion": ids[m["lesion"]], "longest_cm": dims[0], "perpendicular_cm": dims[1]}
                 )
     new_lesion = True if any(new_flags) else (False if new_flags else None)
-    return DiagnosticReportReading(lesions, notes, measured, new_lesion, study or fallback_date)
+    no_emd = True if any(no_emd_flags) else (False if no_emd_flags else None)
+    return DiagnosticReportReading(lesions, notes, measured, new_lesion, study or fallback_date, no_emd)
 
 
 def lesions_from_diagnostic_report(

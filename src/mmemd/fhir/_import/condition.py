@@ -416,10 +416,13 @@ def _extension_refs(e: Entry) -> list[str]:
     return out
 
 
-def _lesion_texts(e: Entry) -> list[str]:
+def _lesion_texts(e: Entry) -> list[tuple[str, str]]:
+    """(element, text) of a lesion's code and body site (or location) texts and displays."""
     r = e.resource
-    sites = r.get("bodySite") or ([r["location"]] if r.get("location") else [])
-    return [*texts(r.get("code")), *(t for cc in sites for t in texts(cc))]
+    sites = [(f".bodySite[{i}]", cc) for i, cc in enumerate(r.get("bodySite") or [])]
+    if not sites and r.get("location"):
+        sites = [(".location", r["location"])]
+    return [(".code", t) for t in texts(r.get("code"))] + [(p, t) for p, cc in sites for t in texts(cc)]
 
 
 def _site_in_code_text(e: Entry) -> str | None:
@@ -428,7 +431,7 @@ def _site_in_code_text(e: Entry) -> str | None:
 
 
 def _relation_from_coding(
-    les: dict[str, Any], coded: Coded, path: str, st: ImportState, said: list[str] | None = None
+    les: dict[str, Any], coded: Coded, path: str, st: ImportState, said: list[tuple[str, str]] | None = None
 ) -> None:
     """Relation to bone from the coding when mmemd's lesion extension does not give it (docs/fhir.md, "Lesions"):
     ICD-O-3 9734/3 (extraosseous plasmacytoma) or a secondary neoplasm of an organ -> ``none``; 9731/3 (plasmacytoma
@@ -444,8 +447,12 @@ def _relation_from_coding(
         les.setdefault("site", "bone")
     elif coded.kind == "extramedullary_plasmacytoma" and site is not None:
         relation = "arising_from_bone" if site in _PARASKELETAL_SITES else None if site == "bone" else "none"
-        if site != "bone" and any(T.says_paraskeletal(t) for t in said or []):
-            relation = "arising_from_bone"  # the text says the mass arises from bone (paraskeletal)
+        where = next((p for p, t in said or [] if T.says_paraskeletal(t)), None)
+        if site != "bone" and where is not None:
+            # The code or body site text says the mass arises from bone ("arising from the left 6th rib", 骨旁,
+            # 肋骨…伴软组织肿块): paraskeletal, whatever organ or region the body site names.
+            relation = "arising_from_bone"
+            st.why("paraskeletal_from_text", f"{path}{where}")
     if relation is None:
         return
     les["relation_to_bone"] = relation

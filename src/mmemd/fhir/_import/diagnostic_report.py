@@ -5,7 +5,7 @@ through :func:`mmemd.imaging.read_diagnostic_report` — ``presentedForm`` (text
 Nothing read from text is confirmed: each lesion carries the reason ``lesion_from_text`` and each measurement or
 "new lesion" statement ``assessment_from_text``, so the clinician (and the CDS card) can see which values came from
 text. A lesion at a site a coded lesion already has is the coded one (structured data wins). A report whose text
-says explicitly that there is no extramedullary lesion (the extractor's ``no_extramedullary_lesion``, e.g. "No
+says explicitly that there is no extramedullary lesion (the reading's ``no_extramedullary_lesion``, e.g. "No
 extramedullary disease", "未见髓外病灶") is remembered: when no resource gives a lesion, the record's ``lesions`` is
 then known to be empty (a report merely silent about lesions leaves them unknown). Any other DiagnosticReport stays
 unmapped, with a reason.
@@ -82,24 +82,12 @@ def map_imaging_reports(
             )
             out.append(les)
         if not reading.lesions and not reading.notes:
-            if _states_no_extramedullary_lesion(resource):
+            if reading.no_extramedullary_lesion is True:
                 st.no_emd_reports.append(e.path)
             else:
                 st.why("no_lesion_in_report", e.path)
         _assessment_facts(e, r, reading, kept, st)
     return out
-
-
-def _states_no_extramedullary_lesion(resource: dict[str, Any]) -> bool:
-    """Whether the report's text (presented form or conclusion) says there is no extramedullary lesion.
-
-    ``DiagnosticReportReading`` does not carry the extractor's ``no_extramedullary_lesion``, so the texts are read
-    again — only for a report in which no lesion was read, and the extractor reads a report in well under 1 ms.
-    """
-    from mmemd.imaging import extract
-    from mmemd.imaging._fhir import _texts
-
-    return any(extract(text).no_extramedullary_lesion is True for _, text in _texts(resource, []))
 
 
 def _assessment_facts(

@@ -649,6 +649,9 @@ def _variant_phrases(r: Mapping[str, Any]) -> list[str]:
             changes += values
         else:
             raw += values
+    # A variant or FISH result may name its abnormality only in its own code's text / display ("del(17p13.1) TP53
+    # deletion", "t(4;14)(p16;q32) IGH/FGFR3 fusion"), in a text value or in a note.
+    raw += _own_texts(r)
     kind = next((w for c in changes for p, w in _CHANGE_WORDS if p.search(c)), None)
     phrases: list[str] = []
     if kind == "fusion" and len(genes) >= 2:
@@ -658,6 +661,30 @@ def _variant_phrases(r: Mapping[str, Any]) -> list[str]:
     elif any(g.upper() == "TP53" for g in genes) and changes:
         phrases.append("TP53 mutation")
     return phrases + raw
+
+
+def _own_texts(r: Mapping[str, Any]) -> list[str]:
+    """An Observation's code text and displays, its ``valueString`` and its notes."""
+    return texts(r.get("code")) + _said(r)
+
+
+def _said(r: Mapping[str, Any]) -> list[str]:
+    """An Observation's ``valueString`` and its notes."""
+    out = [r["valueString"]] if isinstance(r.get("valueString"), str) else []
+    return out + [str(n["text"]) for n in r.get("note") or [] if isinstance(n, Mapping) and n.get("text")]
+
+
+def _variant_present(r: Mapping[str, Any], found: str) -> bool | None:
+    """Whether a variant is present: its value (Present / Absent, detected / not detected), else its
+    interpretation (positive / negative), else what its text value or notes say of the abnormality."""
+    v = _finding(r)
+    if v is not None:
+        return v
+    for interp in r.get("interpretation") or []:
+        if (v := _finding({"valueCodeableConcept": interp})) is not None:
+            return v
+    said = {d for t in _said(r) for f, d in T.cytogenetic_findings(t) if f == found}
+    return said.pop() if len(said) == 1 else None
 
 
 # The kind of change each abnormality is: a studied gene gives its finding only when the variant names that kind of
@@ -715,7 +742,7 @@ def _h_genomic_variant(e: Entry, fld: str, day: date, st: ImportState) -> None:
             accepted="a myeloma cytogenetic finding",
         )
         return
-    present = _finding(r)
+    present = _variant_present(r, found)
     if present is None and any(k.startswith("value") for k in r):
         _unknown_value(st, e.path, found, r, "present|absent")
         return
