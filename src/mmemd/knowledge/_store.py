@@ -35,7 +35,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from mmemd._version import __version__
-from mmemd.knowledge._data import content_hash, kb_version
+from mmemd.knowledge._data import cache_dir, content_hash, kb_version
 from mmemd.knowledge._load import Curated, load_curated
 from mmemd.knowledge._models import Claim
 from mmemd.knowledge._text import index_text
@@ -76,14 +76,6 @@ CREATE VIRTUAL TABLE claims_fts USING fts5(
     statement_zh, statement_en, quote, terms, tokenize = 'unicode61 remove_diacritics 2'
 );
 """
-
-
-def cache_dir() -> Path:
-    """``$MMEMD_CACHE_DIR``, else ``$XDG_CACHE_HOME/mmemd``, else ``~/.cache/mmemd``."""
-    if env := os.environ.get("MMEMD_CACHE_DIR"):
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mmemd"
 
 
 @lru_cache(maxsize=1)
