@@ -10,13 +10,22 @@ See docs/knowledge.md for the model, docs/curation.md for the data files, docs/g
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from mmemd.knowledge._data import kb_version
 from mmemd.knowledge._glossary import Glossary, load_glossary
 from mmemd.knowledge._grade import SMALL_STUDY_N, grade_claim
 from mmemd.knowledge._kb import EXPORT_FIELDS, KnowledgeBase, SearchHit, SearchResult, UnknownTermError, load
-from mmemd.knowledge._load import CurationError, Problem, load_curated
 from mmemd.knowledge._models import Category, Claim, Design, Direction, Flag, Population, Source
 from mmemd.knowledge._vocab import Vocabulary, vocabulary
+
+if TYPE_CHECKING:
+    from mmemd.knowledge._load import CurationError, Problem, load_curated
+
+# The curation loader (validating every claim against its quote) is needed to build the store, not to open it:
+# imported on first use, so an assessment does not pay for it.
+_LAZY = {"CurationError": "_load", "Problem": "_load", "load_curated": "_load"}
 
 __all__ = [
     "EXPORT_FIELDS",
@@ -43,3 +52,12 @@ __all__ = [
     "load_glossary",
     "vocabulary",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    mod = _LAZY.get(name)
+    if mod is None:
+        raise AttributeError(f"module 'mmemd.knowledge' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"mmemd.knowledge.{mod}"), name)
+    globals()[name] = value
+    return value

@@ -33,13 +33,15 @@ import time
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mmemd._version import __version__
 from mmemd.knowledge._data import cache_dir, content_hash, kb_version
-from mmemd.knowledge._load import Curated, load_curated
 from mmemd.knowledge._models import Claim
-from mmemd.knowledge._text import index_text
 from mmemd.knowledge._vocab import Vocabulary
+
+if TYPE_CHECKING:  # the loader and tokeniser are needed only to build a store, not to open one
+    from mmemd.knowledge._load import Curated
 
 STORE_SCHEMA = 1
 
@@ -131,11 +133,15 @@ def _search_terms(claim: Claim, vocab: Vocabulary, curated: Curated) -> str:
     if claim.population.emd in ("emd", "mixed"):
         names += ["EMD", "extramedullary", "髓外"]
     names.append(claim.population.disease)
+    from mmemd.knowledge._text import index_text
+
     return index_text(" ".join(names))
 
 
 def _fill(con: sqlite3.Connection, curated: Curated) -> None:
     """Create the tables in ``con`` and insert every source and claim."""
+    from mmemd.knowledge._text import index_text
+
     vocab = curated.vocabulary
     with con:
         con.executescript(_DDL)
@@ -203,6 +209,8 @@ def _rows_hash(con: sqlite3.Connection) -> str:
 
 def build_store(path: Path, curated: Curated | None = None) -> Path:
     """Compile the curated data into ``path`` (atomically) and return it."""
+    from mmemd.knowledge._load import load_curated
+
     curated = curated or load_curated()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
@@ -223,6 +231,8 @@ def build_store(path: Path, curated: Curated | None = None) -> Path:
 
 def memory_store(curated: Curated | None = None) -> sqlite3.Connection:
     """The store built in memory (when no directory can hold it)."""
+    from mmemd.knowledge._load import load_curated
+
     con = sqlite3.connect(":memory:", check_same_thread=False)
     _fill(con, curated or load_curated())
     return con
