@@ -112,6 +112,17 @@ def test_assess_with_a_warm_cache_parses_no_yaml_and_loads_no_curation(advice: s
     assert mods == set(), mods
 
 
+STORE = ("sqlite3", "mmemd.knowledge._kb", "mmemd.knowledge._store", "mmemd.knowledge._models")
+
+
+@pytest.mark.parametrize("args", [["assess", "--no-advice"], ["validate"]], ids=" ".join)
+def test_the_clinical_engine_alone_does_not_open_the_evidence_store(args: list[str]) -> None:
+    """Checking a record needs the vocabulary (known agents and procedures), not the claims or their SQLite store."""
+    code, mods = imported([*args, str(LIVER)], STORE)
+    assert code == 0
+    assert mods == set(), mods
+
+
 def test_evidence_search_imports_no_numeric_stack() -> None:
     code, mods = imported(["evidence", "search", "pomalidomide"])
     assert code == 0
