@@ -10,8 +10,9 @@ See docs/knowledge.md for the model, docs/curation.md for the data files, docs/g
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mmemd._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from mmemd.knowledge._data import kb_version
@@ -85,10 +86,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    mod = _LAZY.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'mmemd.knowledge' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"mmemd.knowledge.{mod}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _LAZY)
