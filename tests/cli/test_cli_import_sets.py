@@ -54,8 +54,8 @@ sys.stderr.write("\\nIMPORTED " + json.dumps({"code": code, "modules": [m for m 
 """
 
 
-def imported(args: list[str]) -> tuple[object, set[str]]:
-    code = "HEAVY = " + repr(HEAVY) + "\n" + _PROBE
+def imported(args: list[str], modules: tuple[str, ...] = HEAVY) -> tuple[object, set[str]]:
+    code = "HEAVY = " + repr(modules) + "\n" + _PROBE
     proc = subprocess.run(
         [sys.executable, "-c", code, json.dumps(args)],
         capture_output=True,
@@ -92,6 +92,33 @@ def test_assess_imports_only_the_engine() -> None:
 
 def test_assess_without_advice_imports_only_the_engine() -> None:
     code, mods = imported(["assess", "--no-advice", str(LIVER)])
+    assert code == 0
+    assert mods == set(), mods
+
+
+# What a one-record assessment reads once the per-user cache is warm (the store built, the data files parsed): the
+# YAML parser, the curation loader (which validates every claim against its quote when the store is built), the
+# search tokeniser and the curated-file models are for the first run and for search, not for every assessment.
+BUILD_ONLY = ("yaml", "mmemd.knowledge._load", "mmemd.knowledge._text")
+
+
+@pytest.mark.parametrize("advice", ["--advice", "--no-advice"])
+def test_assess_with_a_warm_cache_parses_no_yaml_and_loads_no_curation(advice: str) -> None:
+    imported(
+        ["assess", advice, str(LIVER)]
+    )  # the first run in a fresh cache builds the store and parses the data
+    code, mods = imported(["assess", advice, str(LIVER)], BUILD_ONLY)
+    assert code == 0
+    assert mods == set(), mods
+
+
+STORE = ("sqlite3", "mmemd.knowledge._kb", "mmemd.knowledge._store", "mmemd.knowledge._models")
+
+
+@pytest.mark.parametrize("args", [["assess", "--no-advice"], ["validate"]], ids=" ".join)
+def test_the_clinical_engine_alone_does_not_open_the_evidence_store(args: list[str]) -> None:
+    """Checking a record needs the vocabulary (known agents and procedures), not the claims or their SQLite store."""
+    code, mods = imported([*args, str(LIVER)], STORE)
     assert code == 0
     assert mods == set(), mods
 

@@ -10,8 +10,9 @@ Criteria: docs/clinical.md (EMD, staging, risk) and docs/response.md (IMWG 2016 
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from mmemd._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from mmemd.clinical.assessment import Assessment, assess, assessment_json_schema, to_snapshots
@@ -67,13 +68,7 @@ _WHERE = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    mod = _WHERE.get(name)
-    if mod is None:
-        raise AttributeError(f"module 'mmemd.clinical' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"mmemd.clinical.{mod}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_exports(__name__, _WHERE)
 
 
 __all__ = [

@@ -16,12 +16,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Any, Final, Literal
 
-import yaml
-
-from mmemd.knowledge._data import _Loader
+from mmemd.knowledge._data import DATA_DIR, read_yaml
 
 GlossaryLang = Literal["en", "zh"]
 _N_UNIT: Final = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
@@ -72,9 +69,7 @@ class Glossary:
 
 @lru_cache(maxsize=1)
 def load_glossary() -> Glossary:
-    # libyaml's loader (knowledge/_data.py): the pure-Python one took most of a single assessment's start-up
-    text = resources.files("mmemd.knowledge").joinpath("data/glossary.yaml").read_text("utf-8")
-    raw = yaml.load(text, Loader=_Loader)
+    raw = read_yaml(DATA_DIR / "glossary.yaml")
     return Glossary(
         terms=raw.get("terms", {}),
         templates=raw.get("templates", {}),

@@ -13,7 +13,6 @@ from typing import Any, Literal
 
 from mmemd.knowledge._models import Category, Claim, Source
 from mmemd.knowledge._store import BM25_WEIGHTS, open_store, reopener
-from mmemd.knowledge._text import find_spans, tokens
 from mmemd.knowledge._vocab import Vocabulary, vocabulary
 
 #: Fields of an exported record, in order (docs/knowledge.md).
@@ -77,6 +76,8 @@ class SearchResult:
 
 
 def _fts_phrase(term: str) -> str | None:
+    from mmemd.knowledge._text import tokens  # the tokeniser's patterns are compiled only when a search runs
+
     toks = tokens(term)
     if not toks:
         return None
@@ -253,6 +254,8 @@ class KnowledgeBase:
             rows = self._rows(sql, (" OR ".join(phrases), limit))
         if not rows:
             matched = "none"
+        from mmemd.knowledge._text import find_spans
+
         hits = []
         for rowid, doc, score in rows:
             claim = self._claim(rowid, doc)

@@ -75,8 +75,10 @@ class Population(BaseModel):
     subgroup: str | None = None
 
 
+# defer_build on Section, Reference, Source and CuratedClaim: they are validated when the store is built from the
+# curated files, not when an assessment reads a few claims from it (Claim, which inherits it, is built on first read).
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     number: str
     anchor: str
@@ -89,14 +91,14 @@ class Section(BaseModel):
 class Reference(BaseModel):
     """A numbered reference cited inside a review (bracket number, first author as the review prints it)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     number: int = Field(ge=1)
     first_author: str | None = None
 
 
 class Source(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str
     alias: str = Field(pattern=r"^[a-z]+$")
@@ -127,7 +129,7 @@ class Source(BaseModel):
 class CuratedClaim(BaseModel):
     """A claim exactly as a curator writes it in ``data/claims/*.yaml`` (no computed fields)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str = Field(pattern=r"^[a-z]+-[a-z0-9.]+-\d{2}$")
     category: Category

@@ -8,7 +8,12 @@ The store heals itself, because it is only a cache of the YAML shipped in the pa
 
 - on open it is verified — store schema, ``PRAGMA integrity_check``, the data's content hash, and a hash of every
   stored row (``rows_sha256``, written at build time) — and rebuilt atomically when any check fails (an empty,
-  truncated, random or partly overwritten file);
+  truncated, random or partly overwritten file). The full check reads every row (about 10 ms, a third of what a
+  one-record ``mmemd assess`` spends on its own work), so a file that passed it is stamped — device, inode, size,
+  mtime and ctime in ``<store>.verified`` beside it — and while its ``stat`` still equals the stamp only the schema
+  and content hash are checked. Any write to the file changes its mtime and ctime; a file is stamped only once it
+  has been quiet for :data:`VERIFIED_SETTLE_SECONDS`, so a write within the file system's timestamp granularity
+  after the check cannot leave the stamp looking current (git's "racily clean" rule for its index);
 - when the cache directory cannot be written (read-only, full, over ``ulimit -f``) the store is built in memory
   instead, with one warning, and mmemd carries on;
 - ``.tmp`` files left by a build that was killed are removed once they are older than any build could take;
@@ -28,13 +33,15 @@ import time
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mmemd._version import __version__
-from mmemd.knowledge._data import content_hash, kb_version
-from mmemd.knowledge._load import Curated, load_curated
+from mmemd.knowledge._data import cache_dir, content_hash, kb_version
 from mmemd.knowledge._models import Claim
-from mmemd.knowledge._text import index_text
 from mmemd.knowledge._vocab import Vocabulary
+
+if TYPE_CHECKING:  # the loader and tokeniser are needed only to build a store, not to open one
+    from mmemd.knowledge._load import Curated
 
 STORE_SCHEMA = 1
 
@@ -42,6 +49,9 @@ log = logging.getLogger("mmemd.knowledge")
 
 #: A build takes well under a second; a ``.tmp`` file older than this was left by a killed process.
 STALE_TMP_SECONDS = 600
+
+#: A store is stamped as verified only when its last change (mtime and ctime) is at least this old.
+VERIFIED_SETTLE_SECONDS = 2.0
 
 _warned = False
 
@@ -68,14 +78,6 @@ CREATE VIRTUAL TABLE claims_fts USING fts5(
     statement_zh, statement_en, quote, terms, tokenize = 'unicode61 remove_diacritics 2'
 );
 """
-
-
-def cache_dir() -> Path:
-    """``$MMEMD_CACHE_DIR``, else ``$XDG_CACHE_HOME/mmemd``, else ``~/.cache/mmemd``."""
-    if env := os.environ.get("MMEMD_CACHE_DIR"):
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mmemd"
 
 
 @lru_cache(maxsize=1)
@@ -131,11 +133,15 @@ def _search_terms(claim: Claim, vocab: Vocabulary, curated: Curated) -> str:
     if claim.population.emd in ("emd", "mixed"):
         names += ["EMD", "extramedullary", "髓外"]
     names.append(claim.population.disease)
+    from mmemd.knowledge._text import index_text
+
     return index_text(" ".join(names))
 
 
 def _fill(con: sqlite3.Connection, curated: Curated) -> None:
     """Create the tables in ``con`` and insert every source and claim."""
+    from mmemd.knowledge._text import index_text
+
     vocab = curated.vocabulary
     with con:
         con.executescript(_DDL)
@@ -203,6 +209,8 @@ def _rows_hash(con: sqlite3.Connection) -> str:
 
 def build_store(path: Path, curated: Curated | None = None) -> Path:
     """Compile the curated data into ``path`` (atomically) and return it."""
+    from mmemd.knowledge._load import load_curated
+
     curated = curated or load_curated()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
@@ -223,19 +231,24 @@ def build_store(path: Path, curated: Curated | None = None) -> Path:
 
 def memory_store(curated: Curated | None = None) -> sqlite3.Connection:
     """The store built in memory (when no directory can hold it)."""
+    from mmemd.knowledge._load import load_curated
+
     con = sqlite3.connect(":memory:", check_same_thread=False)
     _fill(con, curated or load_curated())
     return con
 
 
-def verify_store(con: sqlite3.Connection) -> str | None:
-    """Why the opened store cannot be used (None when it is sound): schema, integrity, content and row hashes."""
+def verify_store(con: sqlite3.Connection, *, rows: bool = True) -> str | None:
+    """Why the opened store cannot be used (None when it is sound): schema, integrity, content and row hashes
+    (``rows=False``: schema and content hash only, for a file unchanged since it was fully verified)."""
     try:
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
         if meta.get("store_schema") != str(STORE_SCHEMA):
             return "store schema differs"
         if meta.get("content_hash") != content_hash():
             return "content hash differs"
+        if not rows:
+            return None
         check = con.execute("PRAGMA integrity_check").fetchall()
         if check != [("ok",)]:
             return "integrity check failed"
@@ -244,6 +257,46 @@ def verify_store(con: sqlite3.Connection) -> str | None:
     except sqlite3.Error as exc:
         return f"unreadable ({exc})"
     return None
+
+
+def _stat_stamp(path: Path) -> str | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return f"{st.st_dev} {st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns}"
+
+
+def _verified_path(path: Path) -> Path:
+    return path.with_name(path.name + ".verified")
+
+
+def _stamped(path: Path, stamp: str | None) -> bool:
+    """Whether ``path`` was fully verified and has not changed since (its ``stat`` equals the stamp)."""
+    if stamp is None:
+        return False
+    try:
+        return _verified_path(path).read_text(encoding="ascii") == stamp
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _stamp_verified(path: Path, stamp: str) -> None:
+    """Record that the file with this ``stat`` passed the full check — once it has settled; best effort (a
+    read-only cache directory just means the full check runs every time)."""
+    target = _verified_path(path)
+    tmp: str | None = None
+    try:
+        st = path.stat()
+        if time.time() - max(st.st_mtime, st.st_ctime) < VERIFIED_SETTLE_SECONDS:
+            return
+        fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="ascii") as fh:
+            fh.write(stamp)
+        os.replace(tmp, target)
+    except OSError:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 def clean_stale_tmp(directory: Path, now: float | None = None) -> list[Path]:
@@ -281,9 +334,13 @@ def open_store(directory: Path | None = None, *, rebuild: bool = False) -> sqlit
     path = store_path(directory)
     clean_stale_tmp(directory)
     if not rebuild and path.exists():
+        stamp = _stat_stamp(path)
         con = _open_ro(path)
-        problem = verify_store(con) if con is not None else "unreadable"
+        stamped = _stamped(path, stamp)
+        problem = verify_store(con, rows=not stamped) if con is not None else "unreadable"
         if problem is None and con is not None:
+            if not stamped and stamp is not None and stamp == _stat_stamp(path):
+                _stamp_verified(path, stamp)
             return con
         if con is not None:
             con.close()
