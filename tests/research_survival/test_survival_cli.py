@@ -101,3 +101,17 @@ def test_missing_file_exits_2(tmp_path: Path) -> None:
     r = run("survival", str(tmp_path / "none.csv"), "--time", "t", "--event", "e")
     assert r.exit_code == 2
     assert "does not exist" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("MMEMD_DUCKDB_THREADS", "abc"), ("MMEMD_DUCKDB_THREADS", "0"), ("MMEMD_DUCKDB_MEMORY_LIMIT", "lots")],
+)
+def test_a_bad_engine_setting_is_named_not_blamed_on_the_file(
+    cohort: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    res = run("survival", str(cohort), "--time", "time", "--event", "status")
+    assert res.exit_code == 2
+    assert variable in res.output and repr(value) in res.output
+    assert "cannot read" not in res.output

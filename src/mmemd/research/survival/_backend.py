@@ -135,9 +135,10 @@ def open_source(source: Any, *, backend: str = "duckdb", table: str | None = Non
     """A file on the default DuckDB engine as a :class:`~mmemd.research.survival._local.LocalTable` (the compiled
     queries run on DuckDB without importing Ibis); anything else as :func:`open_table` returns it."""
     if backend == "duckdb" and isinstance(source, (str, os.PathLike)) and not _is_url(os.fspath(source)):
-        from mmemd.research.survival._local import open_local
+        from mmemd.research.survival._local import engine_settings, open_local
 
         fmt, text, _ = _locate(os.fspath(source), backend, table)
+        engine_settings()  # a bad setting is named as such, before the file is opened
         try:
             return open_local(fmt, text, table)
         except Exception as exc:  # DuckDB cannot read the file or find the table: name it and why

@@ -8,6 +8,7 @@ engines, database URLs and in-memory tables go through Ibis (``_backend.open_tab
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +45,28 @@ _IBIS_NAMES = {"VARCHAR": "string", "BLOB": "binary", "INTERVAL": "interval", "T
 #: Memory DuckDB may use before it spills the aggregation to disk: the distinct-time group-by of a 10-million-row
 #: file with float times fits well inside, and a bigger one spills instead of growing the process.
 MEMORY_LIMIT = os.environ.get("MMEMD_DUCKDB_MEMORY_LIMIT", "256MB")
+_SIZE = re.compile(r"\d+(\.\d+)?\s*[KMGT]i?B", re.IGNORECASE)
+
+
+def engine_settings() -> dict[str, str | int]:
+    """DuckDB's memory limit and thread count from the environment, checked before any file is opened: a bad
+    value is named as the setting it is, not reported as a file that cannot be read."""
+    from mmemd.research.survival._backend import SurvivalInputError
+
+    limit = os.environ.get("MMEMD_DUCKDB_MEMORY_LIMIT", MEMORY_LIMIT).strip()
+    if not _SIZE.fullmatch(limit):
+        raise SurvivalInputError(
+            "MMEMD_DUCKDB_MEMORY_LIMIT", f"{limit!r}: expected a size such as 256MB or 4GB"
+        )
+    settings: dict[str, str | int] = {"memory_limit": limit}
+    threads = os.environ.get("MMEMD_DUCKDB_THREADS", "").strip()
+    if threads:
+        if not threads.isdigit() or int(threads) < 1:
+            raise SurvivalInputError(
+                "MMEMD_DUCKDB_THREADS", f"{threads!r}: expected a whole number of threads ≥ 1"
+            )
+        settings["threads"] = int(threads)
+    return settings
 
 
 def quote_identifier(name: str) -> str:
@@ -94,14 +117,9 @@ def open_local(fmt: str, path: str, table: str | None) -> LocalTable:
     import duckdb
 
     config: dict[str, str | bool | int | float | list[str]] = {
-        "memory_limit": MEMORY_LIMIT,
+        **engine_settings(),
         # the counts are sorted in numpy afterwards: DuckDB need not keep rows in file order (less memory)
         "preserve_insertion_order": False,
-        **(
-            {"threads": int(os.environ["MMEMD_DUCKDB_THREADS"])}
-            if os.environ.get("MMEMD_DUCKDB_THREADS")
-            else {}
-        ),
         # spill files go to the system temporary directory, never next to the user's data or the working directory
         "temp_directory": os.path.join(tempfile.gettempdir(), f"mmemd-duckdb-{os.getpid()}"),
     }
