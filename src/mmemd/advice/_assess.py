@@ -5,8 +5,8 @@ Composed here rather than in ``clinical/`` so that the clinical engine stays fre
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any, cast
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
 
 from pydantic import BaseModel, Field
 
@@ -128,21 +128,38 @@ def _line_row(ln: LineSummary, current: bool) -> LineRow:
     )
 
 
+def _in_field_order(cls: type[_M]) -> Callable[..., _M]:
+    """``cls.model_construct`` with every field given, positionally in declaration order (clinical/response.py)."""
+    from mmemd.clinical.response import _fields_in_order
+
+    return _fields_in_order(cls)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+#: Built from values that already have their types (this runs once per assessed record): what ``model_construct``
+#: gives, without its per-call walk over the fields.
+_context_section = _in_field_order(PatientContextSection)
+
+
 def context_section(ctx: PatientContext | None) -> PatientContextSection | None:
     c = ctx.clinical if ctx is not None else None
     if c is None:
         return None
     current = c.current_line.line if c.current_line else None
-    # built from already-typed values: model_construct skips re-validation (this runs once per assessed record)
-    return PatientContextSection.model_construct(
-        pathway=c.pathway,
-        egfr_ckd_epi_2021=f"{c.egfr:.1f}" if c.egfr is not None else None,
-        exposed_classes=[k for k in KEY_CLASSES if k in c.exposed_classes],
-        refractory_classes=[k for k in KEY_CLASSES if k in c.refractory_classes],
-        refractory_agents=sorted(c.refractory_agents),
-        facts=[_fact_row(n, f) for n, f in c.facts().items()],
-        lines=[_line_row(ln, ln.line == current) for ln in c.lines],
+    return _context_section(
+        c.pathway,
+        f"{c.egfr:.1f}" if c.egfr is not None else None,
+        [_fact_row(n, f) for n, f in c.facts().items()],
+        [_line_row(ln, ln.line == current) for ln in c.lines],
+        [k for k in KEY_CLASSES if k in c.exposed_classes],
+        [k for k in KEY_CLASSES if k in c.refractory_classes],
+        sorted(c.refractory_agents),
     )
+
+
+_advised_assessment = _in_field_order(AdvisedAssessment)
+#: The clinical engine's sections, which come first in ``AdvisedAssessment``.
+_CLINICAL_FIELDS = tuple(Assessment.__pydantic_fields__)
 
 
 def assess_with_advice(
@@ -158,15 +175,15 @@ def assess_with_advice(
     rec = parse_record(record)
     base = assess(rec, settings)
     advice = advise_context(build_context(rec, base, kb.vocabulary), kb)
-    fields = {name: getattr(base, name) for name in type(base).model_fields}
-    full = AdvisedAssessment.model_construct(
-        **fields,
-        workup=advice.workup,
-        prognosis=advice.prognosis,
-        options=advice.options,
-        considered_not_suitable=advice.not_suitable,
-        evidence_statements=advice.statements,
-        patient_context=context_section(advice.context),
+    d = base.__dict__
+    full = _advised_assessment(
+        *[d[name] for name in _CLINICAL_FIELDS],
+        advice.workup,
+        advice.prognosis,
+        advice.options,
+        advice.not_suitable,
+        advice.statements,
+        context_section(advice.context),
     )
     return full, advice
 
