@@ -5,13 +5,13 @@ Composed here rather than in ``clinical/`` so that the clinical engine stays fre
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, cast
+from collections.abc import Mapping
+from typing import Any, cast
 
 from pydantic import BaseModel, Field
 
 from mmemd.advice._context import PatientContext, build_context
-from mmemd.advice._engine import Advice, advise_context
+from mmemd.advice._engine import Advice, _in_field_order, advise_context
 from mmemd.advice._models import (
     EvidenceStatement,
     NotSuitable,
@@ -128,14 +128,6 @@ def _line_row(ln: LineSummary, current: bool) -> LineRow:
     )
 
 
-def _in_field_order(cls: type[_M]) -> Callable[..., _M]:
-    """``cls.model_construct`` with every field given, positionally in declaration order (clinical/response.py)."""
-    from mmemd.clinical.response import _fields_in_order
-
-    return _fields_in_order(cls)
-
-
-_M = TypeVar("_M", bound=BaseModel)
 #: Built from values that already have their types (this runs once per assessed record): what ``model_construct``
 #: gives, without its per-call walk over the fields.
 _context_section = _in_field_order(PatientContextSection)

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -516,28 +516,44 @@ def _evaluate_option(
     applies = _because(checks)
     breakdown = option_score(grade, emd_grade, checks, cautions)
     tier = 2 if never_first else (1 if any(c.severity == "major" for c in cautions) else 0)
-    option = TreatmentOption(
-        id=opt.id,
-        title_zh=opt.title_zh,
-        title_en=opt.title_en,
-        agents=list(opt.agents),
-        applies_because=applies,
-        cautions=cautions,
-        claims=list(opt.claims),
-        key_results=key,
-        grade=grade,
-        emd_specific_evidence=emd_grade is not None,
-        emd_evidence_grade=emd_grade,
-        score=breakdown.evidence + breakdown.applicability + breakdown.penalties,
-        score_breakdown=breakdown,
-        citations=list(opt.citations),
-        note_en=opt.note_en,
-        note_zh=opt.note_zh,
-        tier=tier,
-        role=opt.role,
-        applicability_note=note,
+    option = _treatment_option(
+        opt.id,
+        opt.title_zh,
+        opt.title_en,
+        list(opt.agents),
+        applies,
+        cautions,
+        list(opt.claims),
+        list(key),
+        grade,
+        emd_grade is not None,
+        emd_grade,
+        breakdown.evidence + breakdown.applicability + breakdown.penalties,
+        breakdown,
+        list(opt.citations),
+        opt.note_en,
+        opt.note_zh,
+        0,  # rank: set when ranked
+        tier,
+        opt.role,
+        None,  # rank_reason: set when ranked
+        note,
     )
     return outcome, checks, option
+
+
+def _in_field_order(cls: type[_M]) -> Callable[..., _M]:
+    """``cls.model_construct`` with every field given, positionally in declaration order (clinical/response.py)."""
+    from mmemd.clinical.response import _fields_in_order
+
+    return _fields_in_order(cls)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+#: Every value below already has its type (strings and ints from the validated rule files and claims, models built
+#: here): what ``model_construct`` gives, without validation or its per-call walk over the fields — an option is
+#: built for each distinct patient situation that meets its rule.
+_treatment_option = _in_field_order(TreatmentOption)
 
 
 def _prognosis_item(
