@@ -281,7 +281,18 @@ def key_result(c: Claim, kb: KnowledgeBase) -> KeyResult:
 # ---- evaluation --------------------------------------------------------------------------------------------------
 def _because(checks: Sequence[Check], skip: Iterable[str] = ()) -> list[Bilingual]:
     skip = set(skip)
-    return [Bilingual(en=c.en, zh=c.zh) for c in checks if c.outcome == "met" and c.condition not in skip]
+    return [_reason(c) for c in checks if c.outcome == "met" and c.condition not in skip]
+
+
+#: A met check's reason by the check (shared; ``Bilingual`` is frozen): the same check recurs across rules and patients.
+_REASONS: dict[Check, Bilingual] = {}
+
+
+def _reason(c: Check) -> Bilingual:
+    hit = _REASONS.get(c)
+    if hit is None:
+        hit = _keep(_REASONS, c, Bilingual(en=c.en, zh=c.zh), _REASONS_KEPT)
+    return hit
 
 
 #: Classes whose refractoriness says nothing about an option: dexamethasone is part of nearly every line, and
@@ -750,6 +761,7 @@ def _rank_reason(o: TreatmentOption, i: int, role: str) -> Bilingual:
 #: distinct items, and emptying a full store costs only their rebuilding.
 _ITEMS_KEPT: Final = 128
 _RANKED_KEPT: Final = 512
+_REASONS_KEPT: Final = 1024
 
 
 def _keep(store: dict[Any, Any], key: Any, value: Any, most: int = _ITEMS_KEPT) -> Any:
