@@ -145,3 +145,29 @@ def test_text_summary_lists_options_in_chinese():
     )
     assert result.exit_code == 0, result.stderr
     assert "治疗选项" in result.stdout and "CAR-T" in result.stdout
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.json"))[:6], ids=lambda p: p.stem)
+def test_assembled_document_holds_each_section_under_its_own_name(kb, path):
+    """The document is assembled positionally from typed values (no per-call walk over the fields): each field must
+    hold the section of that name — a field added out of order would shift them."""
+    from mmemd.advice._assess import AdvisedAssessment, ContextFact, LineRow, context_section
+    from mmemd.clinical.assessment import Assessment, assess
+
+    record = json.loads(path.read_text(encoding="utf-8"))
+    doc, advice = assess_with_advice(record, kb)
+    base = assess(record)
+    assert list(doc.__dict__) == list(AdvisedAssessment.model_fields)
+    assert doc.model_fields_set == set(AdvisedAssessment.model_fields)
+    for name in Assessment.model_fields:
+        assert getattr(doc, name) == getattr(base, name), name
+    assert doc.workup == advice.workup and doc.prognosis == advice.prognosis
+    assert doc.options == advice.options and doc.considered_not_suitable == advice.not_suitable
+    assert doc.evidence_statements == advice.statements
+    ctx = context_section(advice.context)
+    assert ctx is not None and doc.patient_context == ctx
+    assert ctx.pathway == advice.context.pathway
+    assert ctx.facts and all(isinstance(f, ContextFact) for f in ctx.facts)
+    assert all(isinstance(ln, LineRow) for ln in ctx.lines)
+    assert ctx.refractory_agents == sorted(advice.context.clinical.refractory_agents)
+    assert doc.options, "the example should exercise the decision-support sections"

@@ -11,7 +11,7 @@ from typing import Any, cast
 from pydantic import BaseModel, Field
 
 from mmemd.advice._context import PatientContext, build_context
-from mmemd.advice._engine import Advice, advise_context
+from mmemd.advice._engine import Advice, _in_field_order, advise_context
 from mmemd.advice._models import (
     EvidenceStatement,
     NotSuitable,
@@ -128,21 +128,30 @@ def _line_row(ln: LineSummary, current: bool) -> LineRow:
     )
 
 
+#: Built from values that already have their types (this runs once per assessed record): what ``model_construct``
+#: gives, without its per-call walk over the fields.
+_context_section = _in_field_order(PatientContextSection)
+
+
 def context_section(ctx: PatientContext | None) -> PatientContextSection | None:
     c = ctx.clinical if ctx is not None else None
     if c is None:
         return None
     current = c.current_line.line if c.current_line else None
-    # built from already-typed values: model_construct skips re-validation (this runs once per assessed record)
-    return PatientContextSection.model_construct(
-        pathway=c.pathway,
-        egfr_ckd_epi_2021=f"{c.egfr:.1f}" if c.egfr is not None else None,
-        exposed_classes=[k for k in KEY_CLASSES if k in c.exposed_classes],
-        refractory_classes=[k for k in KEY_CLASSES if k in c.refractory_classes],
-        refractory_agents=sorted(c.refractory_agents),
-        facts=[_fact_row(n, f) for n, f in c.facts().items()],
-        lines=[_line_row(ln, ln.line == current) for ln in c.lines],
+    return _context_section(
+        c.pathway,
+        f"{c.egfr:.1f}" if c.egfr is not None else None,
+        [_fact_row(n, f) for n, f in c.facts().items()],
+        [_line_row(ln, ln.line == current) for ln in c.lines],
+        [k for k in KEY_CLASSES if k in c.exposed_classes],
+        [k for k in KEY_CLASSES if k in c.refractory_classes],
+        sorted(c.refractory_agents),
     )
+
+
+_advised_assessment = _in_field_order(AdvisedAssessment)
+#: The clinical engine's sections, which come first in ``AdvisedAssessment``.
+_CLINICAL_FIELDS = tuple(Assessment.__pydantic_fields__)
 
 
 def assess_with_advice(
@@ -158,15 +167,15 @@ def assess_with_advice(
     rec = parse_record(record)
     base = assess(rec, settings)
     advice = advise_context(build_context(rec, base, kb.vocabulary), kb)
-    fields = {name: getattr(base, name) for name in type(base).model_fields}
-    full = AdvisedAssessment.model_construct(
-        **fields,
-        workup=advice.workup,
-        prognosis=advice.prognosis,
-        options=advice.options,
-        considered_not_suitable=advice.not_suitable,
-        evidence_statements=advice.statements,
-        patient_context=context_section(advice.context),
+    d = base.__dict__
+    full = _advised_assessment(
+        *[d[name] for name in _CLINICAL_FIELDS],
+        advice.workup,
+        advice.prognosis,
+        advice.options,
+        advice.not_suitable,
+        advice.statements,
+        context_section(advice.context),
     )
     return full, advice
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Final, cast
+from typing import Any, Final, TypeVar, cast
 
 from pydantic import BaseModel, ValidationError
 
@@ -281,7 +281,18 @@ def key_result(c: Claim, kb: KnowledgeBase) -> KeyResult:
 # ---- evaluation --------------------------------------------------------------------------------------------------
 def _because(checks: Sequence[Check], skip: Iterable[str] = ()) -> list[Bilingual]:
     skip = set(skip)
-    return [Bilingual(en=c.en, zh=c.zh) for c in checks if c.outcome == "met" and c.condition not in skip]
+    return [_reason(c) for c in checks if c.outcome == "met" and c.condition not in skip]
+
+
+#: A met check's reason by the check (shared; ``Bilingual`` is frozen): the same check recurs across rules and patients.
+_REASONS: dict[Check, Bilingual] = {}
+
+
+def _reason(c: Check) -> Bilingual:
+    hit = _REASONS.get(c)
+    if hit is None:
+        hit = _keep(_REASONS, c, Bilingual(en=c.en, zh=c.zh), _REASONS_KEPT)
+    return hit
 
 
 #: Classes whose refractoriness says nothing about an option: dexamethasone is part of nearly every line, and
@@ -317,9 +328,18 @@ def _key_agents(opt: OptionRule, kb: KnowledgeBase) -> tuple[str, ...]:
     return hit
 
 
-def _intended(opt: OptionRule) -> set[str]:
+#: ``_intended`` by the rule's identity (the rule is held in the entry): a function of the rule alone.
+_INTENDED: dict[int, tuple[OptionRule, frozenset[str]]] = {}
+
+
+def _intended(opt: OptionRule) -> frozenset[str]:
     """Agents or classes an option is written for refractory disease to (daratumumab re-use with a new class)."""
-    return {str(x) for x in opt.when.get("refractory_to_any", ())}
+    hit = _INTENDED.get(id(opt))
+    if hit is None or hit[0] is not opt:
+        hit = _keep(
+            _INTENDED, id(opt), (opt, frozenset(str(x) for x in opt.when.get("refractory_to_any", ())))
+        )
+    return hit[1]
 
 
 def new_classes(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase) -> list[str]:
@@ -366,16 +386,20 @@ def _refractory_cautions(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase
 
 
 def _not_suitable_reasons(
-    opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase
+    opt: OptionRule,
+    ctx: PatientContext,
+    kb: KnowledgeBase,
+    exclude_checks: Sequence[Sequence[Check]] | None = None,
 ) -> tuple[list[Bilingual], list[str], list[Check], list[Bilingual]]:
     """Why a fired option is not offered: an exclusion rule, refractoriness to a key agent without a new class,
-    or the option is the regimen the patient is on now."""
+    or the option is the regimen the patient is on now. ``exclude_checks``: each exclusion's checks when already
+    made (the compiled rules), else they are evaluated here."""
     reasons: list[Bilingual] = []
     short: list[Bilingual] = []
     claims: list[str] = []
     checks: list[Check] = []
-    for ex in opt.exclude:
-        ex_checks = evaluate(ex.when, ctx)
+    for i, ex in enumerate(opt.exclude):
+        ex_checks = exclude_checks[i] if exclude_checks is not None else evaluate(ex.when, ctx)
         if verdict(ex_checks) == "met":
             checks += ex_checks
             met = "; ".join(c.en for c in ex_checks if c.outcome == "met")
@@ -450,12 +474,19 @@ def evaluate_option(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase) -> 
 
 
 def _evaluate_option(
-    opt: OptionRule, checks: tuple[Check, ...], ctx: PatientContext, kb: KnowledgeBase
+    opt: OptionRule,
+    checks: tuple[Check, ...],
+    ctx: PatientContext,
+    kb: KnowledgeBase,
+    exclude_checks: Sequence[Sequence[Check]] | None = None,
+    caution_checks: Sequence[Sequence[Check]] | None = None,
 ) -> OptionResult:
+    """``exclude_checks``, ``caution_checks``: the exclusions' and cautions' checks when already made (the compiled
+    rules); else they are evaluated here with the reference interpreter."""
     outcome = verdict(checks)
     if outcome != "met":
         return outcome, checks, None
-    reasons, ex_claims, ex_checks, short = _not_suitable_reasons(opt, ctx, kb)
+    reasons, ex_claims, ex_checks, short = _not_suitable_reasons(opt, ctx, kb, exclude_checks)
     if reasons:
         return (
             outcome,
@@ -471,8 +502,8 @@ def _evaluate_option(
         )
     cautions: list[Caution] = []
     never_first = opt.never_first
-    for rule in opt.cautions:
-        c_checks = evaluate(rule.when, ctx)
+    for i, rule in enumerate(opt.cautions):
+        c_checks = caution_checks[i] if caution_checks is not None else evaluate(rule.when, ctx)
         if verdict(c_checks) == "met":
             never_first = never_first or rule.never_first
             cautions.append(
@@ -496,28 +527,44 @@ def _evaluate_option(
     applies = _because(checks)
     breakdown = option_score(grade, emd_grade, checks, cautions)
     tier = 2 if never_first else (1 if any(c.severity == "major" for c in cautions) else 0)
-    option = TreatmentOption(
-        id=opt.id,
-        title_zh=opt.title_zh,
-        title_en=opt.title_en,
-        agents=list(opt.agents),
-        applies_because=applies,
-        cautions=cautions,
-        claims=list(opt.claims),
-        key_results=key,
-        grade=grade,
-        emd_specific_evidence=emd_grade is not None,
-        emd_evidence_grade=emd_grade,
-        score=breakdown.evidence + breakdown.applicability + breakdown.penalties,
-        score_breakdown=breakdown,
-        citations=list(opt.citations),
-        note_en=opt.note_en,
-        note_zh=opt.note_zh,
-        tier=tier,
-        role=opt.role,
-        applicability_note=note,
+    option = _treatment_option(
+        opt.id,
+        opt.title_zh,
+        opt.title_en,
+        list(opt.agents),
+        applies,
+        cautions,
+        list(opt.claims),
+        list(key),
+        grade,
+        emd_grade is not None,
+        emd_grade,
+        breakdown.evidence + breakdown.applicability + breakdown.penalties,
+        breakdown,
+        list(opt.citations),
+        opt.note_en,
+        opt.note_zh,
+        0,  # rank: set when ranked
+        tier,
+        opt.role,
+        None,  # rank_reason: set when ranked
+        note,
     )
     return outcome, checks, option
+
+
+def _in_field_order(cls: type[_M]) -> Callable[..., _M]:
+    """``cls.model_construct`` with every field given, positionally in declaration order (clinical/response.py)."""
+    from mmemd.clinical.response import _fields_in_order
+
+    return _fields_in_order(cls)
+
+
+_M = TypeVar("_M", bound=BaseModel)
+#: Every value below already has its type (strings and ints from the validated rule files and claims, models built
+#: here): what ``model_construct`` gives, without validation or its per-call walk over the fields — an option is
+#: built for each distinct patient situation that meets its rule.
+_treatment_option = _in_field_order(TreatmentOption)
 
 
 def _prognosis_item(
@@ -677,18 +724,28 @@ def _ranked(o: TreatmentOption, i: int, role: str) -> TreatmentOption:
     hit = _RANKED.get(key)
     if hit is not None and hit[0] is o:
         return hit[1]
-    sb = o.score_breakdown
-    t_en, t_zh = TIER_LABEL[o.tier]
-    r_en, r_zh = ROLE_LABEL[role]
-    # the score's parts in the order evidence + applicability − penalties (docs/advice.md "Score and ranking")
-    parts = f"{sb.evidence} + {sb.applicability} − {abs(sb.penalties)}"
-    en = f"#{i} · {t_en} · score {o.score} = {parts} · {r_en}"
-    zh = f"第{i}位 · {t_zh} · 评分{o.score} = {parts} · {r_zh}"
-    reason = Bilingual.model_construct(en=en, zh=zh)
-    out = o.model_copy(update={"rank": i, "role": role, "rank_reason": reason})
+    out = o.model_copy(update={"rank": i, "role": role, "rank_reason": _rank_reason(o, i, role)})
     _keep(_RANKED, key, (o, out), _RANKED_KEPT)
     return out
-    return out
+
+
+#: Rank reasons by what they print: far fewer distinct lines than ranked options (shared; ``Bilingual`` is frozen).
+_RANK_REASONS: dict[tuple[int, int, int, int, int, int, str], Bilingual] = {}
+
+
+def _rank_reason(o: TreatmentOption, i: int, role: str) -> Bilingual:
+    sb = o.score_breakdown
+    key = (i, o.tier, o.score, sb.evidence, sb.applicability, sb.penalties, role)
+    hit = _RANK_REASONS.get(key)
+    if hit is None:
+        t_en, t_zh = TIER_LABEL[o.tier]
+        r_en, r_zh = ROLE_LABEL[role]
+        # the score's parts in the order evidence + applicability − penalties (docs/advice.md "Score and ranking")
+        parts = f"{sb.evidence} + {sb.applicability} − {abs(sb.penalties)}"
+        en = f"#{i} · {t_en} · score {o.score} = {parts} · {r_en}"
+        zh = f"第{i}位 · {t_zh} · 评分{o.score} = {parts} · {r_zh}"
+        hit = _keep(_RANK_REASONS, key, Bilingual(en=en, zh=zh), _RANKED_KEPT)
+    return hit
 
 
 # ---- compiled rules ----------------------------------------------------------------------------------------------
@@ -704,6 +761,7 @@ def _ranked(o: TreatmentOption, i: int, role: str) -> TreatmentOption:
 #: distinct items, and emptying a full store costs only their rebuilding.
 _ITEMS_KEPT: Final = 128
 _RANKED_KEPT: Final = 512
+_REASONS_KEPT: Final = 1024
 
 
 def _keep(store: dict[Any, Any], key: Any, value: Any, most: int = _ITEMS_KEPT) -> Any:
@@ -711,6 +769,11 @@ def _keep(store: dict[Any, Any], key: Any, value: Any, most: int = _ITEMS_KEPT) 
         store.clear()
     store[key] = value
     return value
+
+
+def _if_met(checks: tuple[Check, ...]) -> tuple[Check, ...] | None:
+    """The checks of a met exclusion or caution; None for one not met, whatever its reasons say."""
+    return checks if verdict(checks) == "met" else None
 
 
 def _current_line_facts(ctx: PatientContext) -> tuple[int, bool | None] | None:
@@ -764,14 +827,20 @@ class _CompiledOption:
         outcome = verdict(checks)
         if outcome != "met":
             return outcome, checks, None
-        # everything ``_evaluate_option`` reads of the patient besides the option's own checks
+        # everything ``_evaluate_option`` reads of the patient besides the option's own checks; of an exclusion or a
+        # caution only a met one's checks are read (its reasons), so one not met keys by nothing but that
+        excluded = [w(ctx) for w in self.exclude]
+        cautioned = [w(ctx) for w in self.cautions]
         key = (
             checks,
-            tuple([w(ctx) for w in self.exclude]),
-            tuple([w(ctx) for w in self.cautions]),
+            tuple([_if_met(c) for c in excluded]),
+            tuple([_if_met(c) for c in cautioned]),
             tuple(
                 [
-                    (x in ctx.refractory, ctx.refractory_because.get(x), ctx.refractory_because_zh.get(x))
+                    # the reasons are read only for what the disease is refractory to
+                    (ctx.refractory_because.get(x), ctx.refractory_because_zh.get(x))
+                    if x in ctx.refractory
+                    else None
                     for x in self.watched
                 ]
             ),
@@ -785,7 +854,7 @@ class _CompiledOption:
         )
         hit = self.kept.get(key)
         if hit is None:
-            hit = _keep(self.kept, key, _evaluate_option(self.rule, checks, ctx, kb))
+            hit = _keep(self.kept, key, _evaluate_option(self.rule, checks, ctx, kb, excluded, cautioned))
         return cast(OptionResult, hit)
 
 
