@@ -331,12 +331,13 @@ def fit_labels(fig: Any, ax: Any, end_texts: Sequence[Any]) -> None:
             changed = True
         box = ax.get_window_extent(renderer)
         x0, x1 = ax.get_xlim()
-        need = x1
+        need, right_px = x1, 0.0
         for t in end_texts:
-            room = box.width - t.get_window_extent(renderer).width - 10 * px
+            ext = t.get_window_extent(renderer)
+            right_px = max(right_px, ext.x1)
+            room = box.width - ext.width - 10 * px
             if room > 0:
                 need = max(need, x0 + (t.get_position()[0] - x0) * box.width / room)
-        right_px = max((t.get_window_extent(renderer).x1 for t in end_texts), default=0)
         if need > x1 or right_px > box.x1 - 4 * px:
             ax.set_xlim(x0, max(need, x1 + (right_px - box.x1 + 10 * px) * (x1 - x0) / box.width))
             changed = True
