@@ -1,5 +1,6 @@
 """Chart labels are never cut: every text of the rendered rates chart lies inside the figure, and the bar-end labels
-inside the axes (bounding boxes measured on the drawn figure, in both languages)."""
+inside the axes (bounding boxes measured on the drawn figure, in both languages, as the HTML's SVG and as the PDF's
+JPEG, which is laid out at its own resolution)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ from mmemd.report import _charts, build_report
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 @pytest.mark.parametrize("name", ["emd-liver-rrmm-pr", "emd-skin-new-lesion-progression"])
-def test_rates_chart_labels_fit(kb: Any, name: str, lang: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("fmt", ["svg", "jpeg"])
+def test_rates_chart_labels_fit(
+    kb: Any, name: str, lang: str, fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if lang == "zh":
         require_system("fonts-noto-cjk", cjk_font_installed, "Chinese chart labels")
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -23,7 +27,7 @@ def test_rates_chart_labels_fit(kb: Any, name: str, lang: str, monkeypatch: pyte
     real_save = _charts._save
     monkeypatch.setattr(_charts, "_save", lambda fig, fmt: (figures.append(fig), real_save(fig, fmt))[1])
     rep = build_report(example(name), kb, GENERATED)
-    out = _charts.rates_chart(rep, lang)  # type: ignore[arg-type]
+    out = _charts.rates_chart(rep, lang, fmt)  # type: ignore[arg-type]
     assert out is not None
     (fig,) = figures
     from matplotlib import rc_context
