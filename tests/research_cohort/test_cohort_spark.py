@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,7 +49,9 @@ def test_spark_response_step_runs_in_the_executors(tmp_path: Path, monkeypatch: 
     assert spark.best.tolist() == duck.best.tolist()
 
 
-def test_spark_reports_the_problems_duckdb_reports(tmp_path: Path) -> None:
+def test_spark_reports_the_problems_duckdb_reports(
+    tmp_path: Path, add_duplicate_and_orphan_event: Callable[[Path], None]
+) -> None:
     """A broken cohort: the same problems, counts and example rows from both engines (every check's count is
     computed in one query; a failed check fetches its example row)."""
     pytest.importorskip("pyspark", reason="pyspark not installed (extra 'spark')")
@@ -60,16 +63,7 @@ def test_spark_reports_the_problems_duckdb_reports(tmp_path: Path) -> None:
 
     d = tmp_path / "c"
     synth_cohort(60, d, seed=4)
-    e = pq.read_table(d / "events.parquet")
-    orphan = pa.table(
-        {
-            "patient_id": ["P9999999"],
-            "event": ["death"],
-            "date": pa.array([e.column("date")[0].as_py()], pa.date32()),
-            "line": pa.array([None], pa.int64()),
-        }
-    )
-    pq.write_table(pa.concat_tables([e, e.slice(0, 1), orphan]), d / "events.parquet")
+    add_duplicate_and_orphan_event(d)
     p = pq.read_table(d / "patients.parquet")
     age = p.column("age_at_diagnosis").to_pylist()
     age[1] = 150
