@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,36 @@ def test_spark_response_step_runs_in_the_executors(tmp_path: Path, monkeypatch: 
     assert spark.line.tolist() == duck.line.tolist()
     assert spark.emd == duck.emd
     assert spark.best.tolist() == duck.best.tolist()
+
+
+def test_spark_reports_the_problems_duckdb_reports(
+    tmp_path: Path, add_duplicate_and_orphan_event: Callable[[Path], None]
+) -> None:
+    """A broken cohort: the same problems, counts and example rows from both engines (every check's count is
+    computed in one query; a failed check fetches its example row)."""
+    pytest.importorskip("pyspark", reason="pyspark not installed (extra 'spark')")
+    require_system("default-jre-headless", has_executable("java"), "PySpark needs a JVM")
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from mmemd.research.cohort import CohortError, open_cohort, synth_cohort, validate_cohort
+
+    d = tmp_path / "c"
+    synth_cohort(60, d, seed=4)
+    add_duplicate_and_orphan_event(d)
+    p = pq.read_table(d / "patients.parquet")
+    age = p.column("age_at_diagnosis").to_pylist()
+    age[1] = 150
+    i = p.schema.get_field_index("age_at_diagnosis")
+    pq.write_table(p.set_column(i, "age_at_diagnosis", pa.array(age, pa.int64())), d / "patients.parquet")
+    found = {}
+    for backend in ("duckdb", "spark"):
+        with pytest.raises(CohortError) as info:
+            validate_cohort(open_cohort(d, backend))  # type: ignore[arg-type]
+        found[backend] = [p.to_dict() for p in info.value.problems]
+    assert [(p["table"], p["column"]) for p in found["duckdb"]] == [
+        ("patients", "age_at_diagnosis"),
+        ("events", "patient_id, event, date"),
+        ("events", "patient_id"),
+    ], found["duckdb"]
+    assert found["spark"] == found["duckdb"]

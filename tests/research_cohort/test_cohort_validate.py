@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow as pa
@@ -59,18 +60,11 @@ def test_bad_values_name_table_column_and_row(tmp_path: Path, small_cohort: Path
     assert any(s.startswith(want) for s in probs), probs
 
 
-def test_duplicates_orphans_and_dates(tmp_path: Path, small_cohort: Path) -> None:
+def test_duplicates_orphans_and_dates(
+    tmp_path: Path, small_cohort: Path, add_duplicate_and_orphan_event: Callable[[Path], None]
+) -> None:
     d = _copy(small_cohort, tmp_path / "c")
-    e = pq.read_table(d / "events.parquet")
-    orphan = pa.table(
-        {
-            "patient_id": ["P9999999"],
-            "event": ["death"],
-            "date": pa.array([e.column("date")[0].as_py()], pa.date32()),
-            "line": pa.array([None], pa.int64()),
-        }
-    )
-    pq.write_table(pa.concat_tables([e, e.slice(0, 1), orphan]), d / "events.parquet")
+    add_duplicate_and_orphan_event(d)
     probs = _problems(d)
     assert any(s.startswith("events.patient_id, event, date: duplicate key") for s in probs), probs
     assert any(

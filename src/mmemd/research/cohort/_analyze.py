@@ -98,7 +98,7 @@ def analyze_cohort(
     from mmemd.research.cohort._incidence import emd_incidence
     from mmemd.research.cohort._outcomes import survival_by_emd
     from mmemd.research.cohort._response import line_responses
-    from mmemd.research.cohort._validate import validate_cohort
+    from mmemd.research.cohort._validate import validate_and_count
 
     def step(name: str, done: int, total: int) -> None:
         if progress is not None:
@@ -108,8 +108,7 @@ def analyze_cohort(
     t0 = time.perf_counter()
     step("validate", 0, 1)
     source = open_cohort(location, backend, date_shift_key=date_shift_key)
-    tables = validate_cohort(source)
-    rows = {name: int(t.count().to_pyarrow().as_py()) for name, t in tables.items()}
+    tables, rows = validate_and_count(source)
     timings["validate"] = time.perf_counter() - t0
     step("validate", 1, 1)
     log.info("cohort validated: %d patients, %d assessments", rows["patients"], rows["assessments"])

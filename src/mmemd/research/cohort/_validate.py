@@ -1,20 +1,23 @@
 """Validate the cohort tables against ``mmemd.cohort/1`` and cast them to the schema's types.
 
-Every check runs in the engine: one aggregate per table counts the rows breaking each rule (required value missing,
-value not convertible to the column's type, value outside its set or range), then one query per broken rule fetches
-an example row's key, so a 2-million-row table is scanned a handful of times, never loaded. All problems are
-reported together (like ``mmemd validate``): a registry export is fixed in one pass, not one error at a time.
+Every check runs in the engine: a check counts the rows breaking its rule (required value missing, value not
+convertible to the column's type, value outside its set or range, duplicate key, row without its patient...), and all
+counts are computed in one query, so a 2-million-row table is never loaded and each table is scanned a handful of
+times; a query fetching an example row's key runs only for a rule that is broken. All problems are reported together
+(like ``mmemd validate``): a registry export is fixed in one pass, not one error at a time.
 """
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any, Final
 
 from mmemd.research.cohort._errors import CohortError, CohortProblem
 from mmemd.research.cohort._io import CohortSource
 from mmemd.research.cohort._schema import BY_NAME, Column, ColumnType, Table
 
-__all__ = ["validate_cohort"]
+__all__ = ["validate_and_count", "validate_cohort"]
 
 _IBIS_TYPE: dict[ColumnType, str] = {
     "string": "string",
@@ -106,32 +109,74 @@ def _rules(w: Any, table: Table, casts: list[tuple[Column, str, str]]) -> list[t
     return rules
 
 
-def _count_all(t: Any, preds: list[Any]) -> list[int]:
-    if not preds:
-        return []
-    agg = t.aggregate(**{f"r{i}": p.ifelse(1, 0).sum() for i, p in enumerate(preds)})
-    row = agg.to_pyarrow().to_pylist()[0]
-    return [int(row[f"r{i}"] or 0) for i in range(len(preds))]
+class _Counts:
+    """Counts gathered from every check, then computed together in one query: each check adds a one-row aggregate,
+    and the aggregates are cross joined. On Spark every query is a job with its own planning and task start-up
+    (about a second even on a small cohort), so one query for all checks costs far less than one per check; DuckDB
+    is indifferent. A check reads its count back by the name :meth:`add` returned once :meth:`run` has run."""
+
+    def __init__(self) -> None:
+        self._parts: list[Any] = []
+        self._n = 0
+        self._values: dict[str, int] = {}
+
+    def add(self, t: Any, *counts: Any) -> list[str]:
+        names = [f"c{self._n + i}" for i in range(len(counts))]
+        self._n += len(counts)
+        if counts:
+            self._parts.append(t.aggregate(**dict(zip(names, counts, strict=True))))
+        return names
+
+    def rows_where(self, t: Any, *preds: Any) -> list[str]:
+        """Count the rows of ``t`` matching each predicate (one scan of ``t`` for them all)."""
+        return self.add(t, *(p.ifelse(1, 0).sum() for p in preds))
+
+    def run(self) -> None:
+        if not self._parts:
+            return
+        joined = functools.reduce(lambda a, b: a.cross_join(b), self._parts)
+        row = joined.to_pyarrow().to_pylist()[0]
+        self._values = {k: int(v or 0) for k, v in row.items()}
+
+    def __getitem__(self, name: str) -> int:
+        return self._values[name]
 
 
-def _check_table(raw: Any, table: Table) -> tuple[Any, list[CohortProblem]]:
+#: Turns the computed counts into problems (querying an example row only for a check that failed).
+_Report = Callable[[_Counts], list[CohortProblem]]
+
+
+def _check_table(raw: Any, table: Table, counts: _Counts) -> tuple[Any, list[CohortProblem], _Report, str]:
+    """The typed table, the problems found from its schema alone, the report of its row checks, and the name of
+    its row count."""
     w, casts, problems = _coerce(raw, table)
     t = w.select(*table.names)
+    (n_rows,) = counts.add(w, w.count())
     if any(p.column in table.key for p in problems):
-        return t, problems
+        return t, problems, lambda _: [], n_rows
     rules = _rules(w, table, casts)
-    for (c, pred, msg), n in zip(rules, _count_all(w, [p for _, p, _ in rules]), strict=True):
-        if n:
-            problems.append(CohortProblem(table.name, c.name, msg, n, _example(w, table, pred, c.name)))
+    names = counts.rows_where(w, *(p for _, p, _ in rules))
     dup = t.group_by(list(table.key)).aggregate(n=t.count()).filter(lambda d: d.n > 1)
-    n_dup = int(dup.count().to_pyarrow().as_py())
-    if n_dup:
-        row = dup.order_by(list(table.key)).limit(1).to_pyarrow().to_pylist()[0]
-        ex = _key_text({k: row[k] for k in table.key})
-        problems.append(
-            CohortProblem(table.name, ", ".join(table.key), "duplicate key (must be unique)", n_dup, ex)
-        )
-    return t, problems
+    (n_dup,) = counts.add(dup, dup.count())
+
+    def report(c: _Counts) -> list[CohortProblem]:
+        out: list[CohortProblem] = []
+        for (col, pred, msg), name in zip(rules, names, strict=True):
+            if c[name]:
+                out.append(
+                    CohortProblem(table.name, col.name, msg, c[name], _example(w, table, pred, col.name))
+                )
+        if c[n_dup]:
+            row = dup.order_by(list(table.key)).limit(1).to_pyarrow().to_pylist()[0]
+            ex = _key_text({k: row[k] for k in table.key})
+            out.append(
+                CohortProblem(
+                    table.name, ", ".join(table.key), "duplicate key (must be unique)", c[n_dup], ex
+                )
+            )
+        return out
+
+    return t, problems, report, n_rows
 
 
 def validate_cohort(source: CohortSource) -> dict[str, Any]:
@@ -140,113 +185,163 @@ def validate_cohort(source: CohortSource) -> dict[str, Any]:
     Raises :class:`CohortError` with every problem found: per column, per key, and across tables (``patient_id``
     must exist in ``patients``; events lie between diagnosis and last contact; a lesion measurement names a
     lesion of the same patient)."""
-    problems: list[CohortProblem] = []
+    return validate_and_count(source)[0]
+
+
+def validate_and_count(source: CohortSource) -> tuple[dict[str, Any], dict[str, int]]:
+    """:func:`validate_cohort`, also returning each table's row count. Every count of every check is computed in
+    one query (two when a column is missing or of the wrong type: the checks across tables need every column);
+    further queries run only to find an example row for a check that failed."""
+    counts = _Counts()
     out: dict[str, Any] = {}
+    schema_problems: list[list[CohortProblem]] = []
+    reports: list[_Report] = []
+    row_names: dict[str, str] = {}
     for name, raw in source.tables.items():
-        t, probs = _check_table(raw, BY_NAME[name])
+        t, probs, report, n_rows = _check_table(raw, BY_NAME[name], counts)
         out[name] = t
-        problems.extend(probs)
+        schema_problems.append(probs)
+        reports.append(report)
+        row_names[name] = n_rows
     # Cross-table checks need every column present with its type (problems without rows are about the schema).
-    if any(p.rows == 0 for p in problems):
+    cross = not any(schema_problems)
+    if cross:
+        (n_patients,) = counts.add(out["patients"], out["patients"].count())
+        cross_report = _cross_table(out, counts)
+    counts.run()
+    problems: list[CohortProblem] = []
+    for probs, report in zip(schema_problems, reports, strict=True):
+        problems += probs
+        problems += report(counts)
+    if not cross:
         raise CohortError(problems)
-    patients = out["patients"]
-    if int(patients.count().to_pyarrow().as_py()) == 0:
+    if counts[n_patients] == 0:
         # Nothing to analyse (an empty registry export, say): one clear problem instead of failing later in the
         # survival step, which needs at least one patient with a time and an event status.
         raise CohortError([CohortProblem("patients", None, "no patients: the cohort is empty")])
+    problems += cross_report(counts)
+    if problems:
+        raise CohortError(problems)
+    return out, {name: counts[n] for name, n in row_names.items()}
+
+
+def _cross_table(out: dict[str, Any], counts: _Counts) -> _Report:
+    """Add the checks across tables to ``counts``; return their report."""
+    patients = out["patients"]
     bad_follow_up = patients.last_contact_date < patients.diagnosis_date
-    n = _count_all(patients, [bad_follow_up])[0]
-    if n:
-        ex = _example(patients, BY_NAME["patients"], bad_follow_up, "last_contact_date")
-        problems.append(CohortProblem("patients", "last_contact_date", "before diagnosis_date", n, ex))
+    (n_follow_up,) = counts.rows_where(patients, bad_follow_up)
+    orphans: list[tuple[str, Any, str]] = []
     for name, t in out.items():
-        table = BY_NAME[name]
-        if not table.references_patients:
-            continue
-        orphans = t.anti_join(patients, "patient_id")
-        n = int(orphans.count().to_pyarrow().as_py())
-        if n:
-            ex = _example(orphans, table, orphans.patient_id.notnull(), None)
-            problems.append(CohortProblem(name, "patient_id", "patient not in the patients table", n, ex))
+        if BY_NAME[name].references_patients:
+            o = t.anti_join(patients, "patient_id")
+            orphans.append((name, o, *counts.add(o, o.count())))
     ev = out["events"]
     j = ev.join(patients.select("patient_id", "diagnosis_date", "last_contact_date"), "patient_id")
     outside = (j.date < j.diagnosis_date) | (j.date > j.last_contact_date)
-    n = _count_all(j, [outside])[0]
-    if n:
-        ex = _example(j, BY_NAME["events"], outside, "date")
-        problems.append(
-            CohortProblem(
-                "events", "date", "outside [patients.diagnosis_date, patients.last_contact_date]", n, ex
-            )
-        )
-    problems += _event_order(ev)
-    problems += _dated_rows(out, patients)
+    (n_outside,) = counts.rows_where(j, outside)
+    event_order = _event_order(ev, counts)
+    dated_rows = _dated_rows(out, patients, counts)
+    lesion_orphans: tuple[Any, str] | None = None
     if "plasmacytoma_measurements" in out:
         m = out["plasmacytoma_measurements"]
-        orphans = m.anti_join(out["lesions"], ["patient_id", "lesion_id"])
-        n = int(orphans.count().to_pyarrow().as_py())
-        if n:
-            ex = _example(orphans, BY_NAME["plasmacytoma_measurements"], orphans.patient_id.notnull(), None)
+        o = m.anti_join(out["lesions"], ["patient_id", "lesion_id"])
+        lesion_orphans = (o, *counts.add(o, o.count()))
+
+    def report(c: _Counts) -> list[CohortProblem]:
+        problems: list[CohortProblem] = []
+        if n := c[n_follow_up]:
+            ex = _example(patients, BY_NAME["patients"], bad_follow_up, "last_contact_date")
+            problems.append(CohortProblem("patients", "last_contact_date", "before diagnosis_date", n, ex))
+        for name, o, n_orphans in orphans:
+            if n := c[n_orphans]:
+                ex = _example(o, BY_NAME[name], o.patient_id.notnull(), None)
+                problems.append(CohortProblem(name, "patient_id", "patient not in the patients table", n, ex))
+        if n := c[n_outside]:
+            ex = _example(j, BY_NAME["events"], outside, "date")
+            problems.append(
+                CohortProblem(
+                    "events", "date", "outside [patients.diagnosis_date, patients.last_contact_date]", n, ex
+                )
+            )
+        problems += event_order(c)
+        problems += dated_rows(c)
+        if lesion_orphans is not None and (n := c[lesion_orphans[1]]):
+            o = lesion_orphans[0]
+            ex = _example(o, BY_NAME["plasmacytoma_measurements"], o.patient_id.notnull(), None)
             problems.append(
                 CohortProblem(
                     "plasmacytoma_measurements", "lesion_id", "lesion not in the lesions table", n, ex
                 )
             )
-    if problems:
-        raise CohortError(problems)
-    return out
+        return problems
+
+    return report
 
 
 #: A work-up may precede the diagnosis date by weeks; a date further back than this is a typo, not a work-up.
 MAX_DAYS_BEFORE_DIAGNOSIS: Final = 365
 
 
-def _event_order(ev: Any) -> list[CohortProblem]:
+def _event_order(ev: Any, counts: _Counts) -> _Report:
     """A patient dies once, and nothing progresses after death."""
-    out: list[CohortProblem] = []
     deaths = ev.filter(ev.event == "death")
     twice = deaths.group_by("patient_id").aggregate(n=deaths.count()).filter(lambda d: d.n > 1)
-    n = int(twice.count().to_pyarrow().as_py())
-    if n:
-        ex = twice.order_by("patient_id").limit(1).to_pyarrow().to_pylist()[0]["patient_id"]
-        out.append(
-            CohortProblem("events", "event", "more than one death for a patient", n, f"patient_id={ex}")
-        )
     first_death = deaths.group_by("patient_id").aggregate(death_date=deaths.date.min())
     prog = ev.filter(ev.event == "progression")
     late = prog.join(first_death, "patient_id").filter(lambda j: j.date > j.death_date)
-    n = int(late.count().to_pyarrow().as_py())
-    if n:
-        ex = late.order_by(["patient_id", "date"]).limit(1).to_pyarrow().to_pylist()[0]
-        out.append(
-            CohortProblem(
-                "events", "date", "progression after the patient's death", n, f"patient_id={ex['patient_id']}"
+    (n_twice,) = counts.add(twice, twice.count())
+    (n_late,) = counts.add(late, late.count())
+
+    def report(c: _Counts) -> list[CohortProblem]:
+        out: list[CohortProblem] = []
+        if n := c[n_twice]:
+            ex = twice.order_by("patient_id").limit(1).to_pyarrow().to_pylist()[0]["patient_id"]
+            out.append(
+                CohortProblem("events", "event", "more than one death for a patient", n, f"patient_id={ex}")
             )
-        )
-    return out
+        if n := c[n_late]:
+            row = late.order_by(["patient_id", "date"]).limit(1).to_pyarrow().to_pylist()[0]
+            out.append(
+                CohortProblem(
+                    "events",
+                    "date",
+                    "progression after the patient's death",
+                    n,
+                    f"patient_id={row['patient_id']}",
+                )
+            )
+        return out
+
+    return report
 
 
-def _dated_rows(tables: dict[str, Any], patients: Any) -> list[CohortProblem]:
+def _dated_rows(tables: dict[str, Any], patients: Any, counts: _Counts) -> _Report:
     """Assessment and measurement dates lie within follow-up (a work-up up to a year before diagnosis allowed)."""
     import datetime as dt
 
     import ibis
 
-    out: list[CohortProblem] = []
+    checks: list[tuple[str, Any, Any, str, str]] = []
     span = patients.select("patient_id", "diagnosis_date", "last_contact_date")
     for name in ("assessments", "plasmacytoma_measurements"):
         if name not in tables:
             continue
         j = tables[name].join(span, "patient_id")
         earliest = j.diagnosis_date - ibis.interval(days=MAX_DAYS_BEFORE_DIAGNOSIS)
-        for pred, msg in (
+        rules = (
             (j.date < earliest, f"more than {MAX_DAYS_BEFORE_DIAGNOSIS} days before patients.diagnosis_date"),
             (j.date > j.last_contact_date, "after patients.last_contact_date"),
-        ):
-            bad = j.filter(pred)
-            n = int(bad.count().to_pyarrow().as_py())
-            if n:
-                ex = bad.order_by(["patient_id", "date"]).limit(1).to_pyarrow().to_pylist()[0]
+        )
+        names = counts.rows_where(j, *(pred for pred, _ in rules))
+        checks += [(name, j, pred, msg, n) for (pred, msg), n in zip(rules, names, strict=True)]
+
+    def report(c: _Counts) -> list[CohortProblem]:
+        out: list[CohortProblem] = []
+        for name, j, pred, msg, count in checks:
+            if n := c[count]:
+                ex = j.filter(pred).order_by(["patient_id", "date"]).limit(1).to_pyarrow().to_pylist()[0]
                 when = ex["date"].isoformat() if isinstance(ex["date"], dt.date) else str(ex["date"])
                 out.append(CohortProblem(name, "date", msg, n, f"patient_id={ex['patient_id']}, date={when}"))
-    return out
+        return out
+
+    return report
