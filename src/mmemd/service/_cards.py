@@ -335,23 +335,23 @@ def detail(
             )
         label = _t(lang, "Considered, not suitable", "已考虑但不适合")
         lines += ["", f"**{label}:** " + _t(lang, "; ", "；").join(items)]
+
     # Where the reviews are silent on this patient's situation the card says so, as the report does, rather than
     # leaving the reader to assume evidence exists.
-    statements = list(_get(assessment, "evidence_statements") or ())
-    if statements:
-        lines += ["", f"### {_t(lang, 'Evidence notes', '证据说明')}"]
-        for st in statements:
-            text = _get(st, "zh") if lang == "zh" else _get(st, "en")
-            cites = ", ".join(f"`{c}`" for c in _get(st, "claims") or ())
+    def cited_list(heading: str, items: list[Any], zh_key: str, en_key: str) -> None:
+        """A heading and one bullet per item in the card's language, each with the claims it rests on."""
+        if not items:
+            return
+        lines.extend(["", f"### {heading}"])
+        for item in items:
+            text = _get(item, zh_key) if lang == "zh" else _get(item, en_key)
+            cites = ", ".join(f"`{c}`" for c in _get(item, "claims") or ())
             lines.append(f"- {md(str(text))}" + (f" ({cites})" if cites else ""))
 
+    statements = list(_get(assessment, "evidence_statements") or ())
+    cited_list(_t(lang, "Evidence notes", "证据说明"), statements, "zh", "en")
     workup = list(_get(assessment, "workup") or ())
-    if workup:
-        lines += ["", f"### {_t(lang, 'Work-up still needed', '尚需完善的检查')}"]
-        for item in workup:
-            title = _get(item, "title_zh") if lang == "zh" else _get(item, "title_en")
-            cites = ", ".join(f"`{c}`" for c in _get(item, "claims") or ())
-            lines.append(f"- {md(str(title))}" + (f" ({cites})" if cites else ""))
+    cited_list(_t(lang, "Work-up still needed", "尚需完善的检查"), workup, "title_zh", "title_en")
 
     if import_notes:
         lines += ["", f"### {_t(lang, 'EHR data that could not be used', '未能使用的电子病历数据')}"]
