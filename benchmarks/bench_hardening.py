@@ -627,7 +627,7 @@ def bench_memory(args: argparse.Namespace) -> dict[str, Any]:
 
     from fastapi.testclient import TestClient
 
-    from mmemd.service import create_app
+    from mmemd.service import _malloc, create_app
     from mmemd.service._app import freeze_heap
     from mmemd.service._config import load_config
 
@@ -635,6 +635,7 @@ def bench_memory(args: argparse.Namespace) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="mmemd-bench-"))
     port = free_port()
     cfg, patient_view = patient_view_requests(tmp, port, RECORD)
+    _malloc.limit_malloc_arenas()  # as mmemd serve does
     app = create_app(load_config(cfg))
     freeze_heap()
     record, bundle = RECORD.read_bytes(), BUNDLE.read_bytes()
@@ -664,6 +665,12 @@ def bench_memory(args: argparse.Namespace) -> dict[str, Any]:
         end = rss_mb(os.getpid())
         tracing = tracemalloc.get_tracemalloc_memory()
         tracemalloc.stop()
+        # what the allocator holds free but resident: glibc's malloc_trim gives it back (None: not glibc)
+        trimmed = trim_seconds = None
+        t0 = time.perf_counter()
+        if _malloc.trim_free_memory():
+            trim_seconds = time.perf_counter() - t0
+            trimmed = rss_mb(os.getpid())
     grown = after.compare_to(before, "traceback")
 
     def where(stat: Any) -> str:
@@ -676,6 +683,8 @@ def bench_memory(args: argparse.Namespace) -> dict[str, Any]:
         "requests_per_pass": int(args.seconds) * int(args.rate),
         "rss_after_warmup_mb": round(after_warmup, 1),
         "rss_end_mb": round(end, 1),
+        "rss_after_malloc_trim_mb": None if trimmed is None else round(trimmed, 1),
+        "malloc_trim_ms": None if trim_seconds is None else round(trim_seconds * 1000, 2),
         "tracemalloc_own_mb": round(tracing / 2**20, 1),
         "python_held_growth_kib": round(sum(x.size_diff for x in grown) / 1024, 1),
         "largest_growth": [

@@ -201,3 +201,16 @@ def test_evidence_sources_name_reviews_by_a_number_the_references_resolve(lang: 
         assert md.count(f"- {number}{sep}{review_title(alias, lang)}") == 1
         assert md.count(review_title(alias, lang)) == 1  # the title once, not on every row
     assert used == 2  # the example cites both reviews
+
+
+def test_every_reference_names_its_authors() -> None:
+    # The reference list is exempt from the Chinese report's English-prose check (titles of English publications), so
+    # its author field must hold author names only — "Surname INITIALS" separated by commas, optionally "et al." —
+    # never a note in English standing in for them.
+    from mmemd.report._citations import REFERENCES
+
+    author = r"[A-Z][A-Za-zÀ-ɏ'\-]*(?: [a-z]{1,3})?(?: [A-Z][A-Za-zÀ-ɏ'\-]*)* [A-Z]{1,4}"
+    pattern = re.compile(rf"{author}(?:, {author})*(?:, et al)?\.")
+    for key, ref in REFERENCES.items():
+        assert pattern.fullmatch(ref.authors), (key, ref.authors)
+        assert ref.short.split()[0] in ref.authors, (key, ref.short)

@@ -122,8 +122,10 @@ def serve_command(
             "no API keys configured (api_key_hashes / MMEMD_API_KEYS): every /v1 request will get 401"
         )
 
+    from mmemd.service._malloc import limit_malloc_arenas
     from mmemd.service._protocol import protocol_with_read_timeout
 
+    limit_malloc_arenas()  # before any thread starts: arenas once made are kept (docs/deploy.md, "Memory")
     _raise_open_file_limit()
     limits: dict[str, Any] = {
         "host": cfg.host,

@@ -140,14 +140,14 @@ REFERENCES: Final[dict[str, Reference]] = {
         "10.1038/s41408-024-01068-w",
         "Dima 2024",
     ),
-    "IDECEL_EMD24": Reference(
-        "(multicentre US study; authors as listed at the DOI)",
+    "ZANWAR24": Reference(
+        "Zanwar S, Sidana S, Shune L, et al.",
         "Impact of extramedullary multiple myeloma on outcomes with idecabtagene vicleucel",
         "J Hematol Oncol",
         2024,
-        "",
+        "17:42",
         "10.1186/s13045-024-01555-4",
-        "J Hematol Oncol 2024",
+        "Zanwar 2024",
     ),
     "STEINHARDT25": Reference(
         "Steinhardt MJ, et al.", "", "Blood Cancer J", 2025, "15:126", None, "Steinhardt 2025"
@@ -176,7 +176,7 @@ REFERENCES: Final[dict[str, Reference]] = {
 
 #: A rule key that stands for several publications (the EMD studies of 2018-2025 behind one caution).
 GROUPS: Final[dict[str, tuple[str, ...]]] = {
-    "EMD-Tx": ("DIMA24", "IDECEL_EMD24", "STEINHARDT25", "GAGELMANN18", "BEKSAC20"),
+    "EMD-Tx": ("DIMA24", "ZANWAR24", "STEINHARDT25", "GAGELMANN18", "BEKSAC20"),
 }
 
 #: The two seed reviews, named by title (the shipped texts carry no journal line).

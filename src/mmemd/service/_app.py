@@ -33,7 +33,16 @@ def create_app(config: ServiceConfig | None = None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        import asyncio
+
+        from mmemd.service._malloc import trim_periodically
+
+        # keeps the resident size of a long-running server flat (docs/deploy.md, "Memory")
+        trimmer = asyncio.create_task(trim_periodically())
         yield
+        trimmer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await trimmer
         # shutdown: stop the report and import processes (waiting jobs are cancelled, running ones finish)
         for name in ("report_pool", "import_pool"):
             pool = getattr(app.state, name, None)

@@ -41,7 +41,9 @@ def _worker(settings: dict[str, Any]) -> None:
     import uvicorn
 
     from mmemd.service._app import create_app_from_environment
+    from mmemd.service._malloc import limit_malloc_arenas
 
+    limit_malloc_arenas()  # a spawned process: its own allocator, capped before its threads start
     if settings.get("log_config"):
         logging.config.dictConfig(settings["log_config"])
     sock = _bind(settings["host"], settings["port"])
