@@ -110,3 +110,18 @@ def test_pdf_fetches_nothing_but_its_own_charts() -> None:
     for url in ("mmemd-chart:rates-ab", "file:///etc/passwd", "https://example.org/chart.jpeg"):
         with pytest.raises(ValueError, match="not a chart of this report"):
             fetch.fetch(url)
+
+
+def test_chinese_pdf_embeds_no_oblique_copy_of_the_cjk_font(zh_pdf: bytes) -> None:
+    """Chinese notes are upright: the CJK font has no italic face, and the upright one matched for italic was
+    embedded a second time. The italic notes of the English report keep their real oblique face."""
+    require_system("fonts-noto-cjk", cjk_font_installed, "Chinese glyphs embedded in the PDF")
+    from pypdf import PdfReader
+
+    fonts = {
+        str(ref.get_object()["/BaseFont"])
+        for page in PdfReader(io.BytesIO(zh_pdf)).pages
+        for ref in (page["/Resources"].get("/Font") or {}).values()
+    }
+    assert any("CJK" in f for f in fonts), fonts
+    assert not any("Oblique" in f or "Italic" in f for f in fonts), fonts
