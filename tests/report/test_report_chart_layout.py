@@ -45,3 +45,30 @@ def test_rates_chart_labels_fit(
             assert b.x1 <= fig_box.x1 + 0.5, f"cut at the figure's right edge: {t.get_text()!r}"
         for t in ax.texts:
             assert t.get_window_extent(renderer).x1 <= ax_box.x1 + 0.5, f"outside the axes: {t.get_text()!r}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("chart", ["rates_chart", "response_chart"])
+def test_jpeg_chart_is_what_savefig_writes(
+    kb: Any, chart: str, lang: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PDF's JPEG is drawn and encoded without savefig's compositing over white (the figure is opaque white):
+    the bytes must be those savefig writes for the same figure."""
+    import io
+
+    from matplotlib import rc_context
+
+    if lang == "zh":
+        require_system("fonts-noto-cjk", cjk_font_installed, "Chinese chart labels")
+    figures: list[Any] = []
+    real_save = _charts._save
+    monkeypatch.setattr(_charts, "_save", lambda fig, fmt: (figures.append(fig), real_save(fig, fmt))[1])
+    out = getattr(_charts, chart)(build_report(example("emd-liver-rrmm-pr"), kb, GENERATED), lang, "jpeg")
+    assert out is not None and out.mime == "image/jpeg"
+    (fig,) = figures
+    raw = io.BytesIO()
+    with rc_context(_charts._rc(out.lang)):
+        fig.savefig(
+            raw, format="jpeg", dpi=fig.dpi, facecolor="white", pil_kwargs={"quality": _charts.JPEG_QUALITY}
+        )
+    assert out.data == raw.getvalue()

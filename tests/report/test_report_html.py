@@ -87,6 +87,12 @@ def test_each_evidence_row_shows_every_field_with_its_label(lang: str, pages, kb
         meta, *quotes = div.findall(f"{NS}p")
         line = "".join(meta.itertext())
         assert line.startswith(row[0])  # the claim id first
+        # the link target is the claim id, not the block (WeasyPrint styles an element with an id, and all inside
+        # it, apart from its like elements)
+        assert div.get("id") is None
+        claim = meta.find(f"{NS}strong")
+        assert claim is not None and "".join(claim.itertext()) == row[0]
+        assert claim.get("id") in (None, f"claim-{row[0]}")
         for i, cell in enumerate(row):
             if i in quote_cols:
                 continue

@@ -73,3 +73,55 @@ def test_english_pdf(kb, generated) -> None:  # type: ignore[no-untyped-def]
     text = PdfReader(io.BytesIO(out)).pages[0].extract_text()
     assert "extramedullary (EM-E, no bone contact)" in text
     assert "Open work-up" in text
+
+
+def test_pdf_charts_are_handed_over_as_bytes_and_embedded_as_they_are(kb, generated) -> None:  # type: ignore[no-untyped-def]
+    """The PDF's HTML names each chart by a mmemd-chart: URL (no base64 in it); the PDF holds the very JPEG bytes."""
+    from pypdf import PdfReader
+
+    from mmemd.report import build_report
+    from mmemd.report._html import CHART_SCHEME, render_html
+
+    report = build_report(example("emd-liver-rrmm-pr"), kb, generated)
+    store: dict[str, tuple[bytes, str]] = {}
+    html = render_html(report, "en", chart_format="jpeg", inline_css=False, chart_store=store)
+    assert "data:" not in html and len(store) == 2
+    for url, (data, mime) in store.items():
+        assert f'src="{url}"' in html and url.startswith(f"{CHART_SCHEME}:")
+        assert mime == "image/jpeg" and data.startswith(b"\xff\xd8")
+    out = render_report(example("emd-liver-rrmm-pr"), lang="en", fmt="pdf", kb=kb, generated=generated)
+    assert isinstance(out, bytes)
+    embedded = set()
+    for page in PdfReader(io.BytesIO(out)).pages:
+        for ref in (page["/Resources"].get("/XObject") or {}).values():
+            obj = ref.get_object()
+            if obj["/Subtype"] == "/Image":
+                assert obj["/Filter"] == "/DCTDecode"  # the JPEG as it is, not decoded and compressed again
+                embedded.add(obj.get_data())
+    assert embedded == {data for data, _ in store.values()}
+
+
+def test_pdf_fetches_nothing_but_its_own_charts() -> None:
+    from mmemd.report._pdf import _chart_fetcher
+
+    fetch = _chart_fetcher({"mmemd-chart:response-ab": (b"\xff\xd8jpeg", "image/jpeg")})
+    got = fetch.fetch("mmemd-chart:response-ab")
+    assert got.read() == b"\xff\xd8jpeg" and got.content_type == "image/jpeg"
+    for url in ("mmemd-chart:rates-ab", "file:///etc/passwd", "https://example.org/chart.jpeg"):
+        with pytest.raises(ValueError, match="not a chart of this report"):
+            fetch.fetch(url)
+
+
+def test_chinese_pdf_embeds_no_oblique_copy_of_the_cjk_font(zh_pdf: bytes) -> None:
+    """Chinese notes are upright: the CJK font has no italic face, and the upright one matched for italic was
+    embedded a second time. The italic notes of the English report keep their real oblique face."""
+    require_system("fonts-noto-cjk", cjk_font_installed, "Chinese glyphs embedded in the PDF")
+    from pypdf import PdfReader
+
+    fonts = {
+        str(ref.get_object()["/BaseFont"])
+        for page in PdfReader(io.BytesIO(zh_pdf)).pages
+        for ref in (page["/Resources"].get("/Font") or {}).values()
+    }
+    assert any("CJK" in f for f in fonts), fonts
+    assert not any("Oblique" in f or "Italic" in f for f in fonts), fonts

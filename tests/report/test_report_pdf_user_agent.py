@@ -46,6 +46,10 @@ def test_cut_stylesheet_keeps_the_rules_for_report_elements_and_drops_the_others
     # a selector list keeps its report elements: "h1, h2, h3" of the h1–h6 rule, not h4
     assert "h1, h2, h3 { bookmark-label: content(text) }" in css
     assert "h4" not in css
+    # pseudo-elements: the list marker only on list items; none of the footnote and note ones (never made)
+    assert "li::marker {" in css and "\n::marker" not in css
+    assert "footnote-call" not in css and "note-callback" not in css
+    assert "br::before" in css
 
 
 def _page_texts(pdf: bytes, tmp: Path, name: str) -> list[str]:

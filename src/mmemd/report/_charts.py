@@ -171,8 +171,17 @@ def _save(fig: Any, fmt: ChartFormat) -> tuple[bytes, str, int, int]:
         # Keep the canvas fit_labels measured with: a new one would lay every text out again.
         if not isinstance(fig.canvas, FigureCanvasAgg):
             FigureCanvasAgg(fig)
+        from PIL import Image
+
+        # Drawn and encoded directly, not through savefig: the figure is opaque white (its patch is white, alpha
+        # 1), so dropping the alpha channel gives the very pixels savefig's compositing over a white background did,
+        # without building that background and pasting the figure onto it (~4 ms a chart).
+        fig.patch.set_facecolor("white")
+        fig.canvas.draw()
+        rgba = fig.canvas.buffer_rgba()
+        image = Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba, "raw", "RGBA", 0, 1)
         raw = io.BytesIO()
-        fig.savefig(raw, format="jpeg", dpi=fig.dpi, facecolor="white", pil_kwargs={"quality": JPEG_QUALITY})
+        image.convert("RGB").save(raw, format="jpeg", quality=JPEG_QUALITY, dpi=(fig.dpi, fig.dpi))
         return raw.getvalue(), "image/jpeg", *size
     from matplotlib.backends.backend_svg import FigureCanvasSVG
 

@@ -7,12 +7,13 @@ or figure split across pages) used by both browsers and WeasyPrint (:mod:`._pdf`
 from __future__ import annotations
 
 import base64
+import hashlib
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, Final
 
 from markupsafe import Markup, escape
 
@@ -102,14 +103,30 @@ def _row_targets(doc: Document) -> frozenset[str]:
     return frozenset(ids)
 
 
-def chart_image(report: Report, kind: str, lang: Lang, fmt: ChartFormat = "svg") -> ChartImage | None:
+#: The URL scheme of a chart handed to a renderer beside the HTML (``render_html(chart_store=...)``).
+CHART_SCHEME: Final = "mmemd-chart"
+
+
+def chart_image(
+    report: Report,
+    kind: str,
+    lang: Lang,
+    fmt: ChartFormat = "svg",
+    store: dict[str, tuple[bytes, str]] | None = None,
+) -> ChartImage | None:
+    """The chart as an image: a data URI, or with ``store`` a ``mmemd-chart:`` URL whose bytes and media type are
+    put in ``store`` (named by their hash, so a URL never stands for another chart's bytes)."""
     from mmemd.report._charts import rates_chart, response_chart
 
     out = response_chart(report, lang, fmt) if kind == "response" else rates_chart(report, lang, fmt)
     if out is None:
         return None
     note = "图表标签以英文显示：未找到中文字体。" if out.lang != lang else ""
-    src = f"data:{out.mime};base64," + base64.b64encode(out.data).decode("ascii")
+    if store is None:
+        src = f"data:{out.mime};base64," + base64.b64encode(out.data).decode("ascii")
+    else:
+        src = f"{CHART_SCHEME}:{kind}-{hashlib.sha256(out.data).hexdigest()[:32]}"
+        store[src] = (out.data, out.mime)
     return ChartImage(src=src, alt=out.alt, width=out.width, height=out.height, note=note)
 
 
@@ -120,10 +137,14 @@ def render_html(
     charts: bool = True,
     chart_format: ChartFormat = "svg",
     inline_css: bool = True,
+    chart_store: dict[str, tuple[bytes, str]] | None = None,
 ) -> str:
     """The report as one HTML document; ``chart_format="jpeg"`` is what the PDF uses (see :mod:`._pdf`).
 
     ``inline_css=False`` leaves out the ``<style>`` element, for a renderer given :func:`report_css` parsed once.
+    ``chart_store`` leaves the charts' bytes out too: each ``<img>`` names a ``mmemd-chart:`` URL, and the bytes and
+    media type are put in ``chart_store`` under it, for a renderer that fetches them from there (no base64 to
+    write, parse and decode).
     """
     doc = build_document(report, lang)
     targets = _row_targets(doc)
@@ -138,7 +159,7 @@ def render_html(
         return f"claim-{claim_id}"
 
     def chart(kind: str) -> ChartImage | None:
-        return chart_image(report, kind, lang, chart_format) if charts else None
+        return chart_image(report, kind, lang, chart_format, chart_store) if charts else None
 
     tmpl = env.get_template("report.html.j2")
     return str(
@@ -156,4 +177,4 @@ def render_html(
     )
 
 
-__all__ = ["ChartImage", "Figure", "render_html"]
+__all__ = ["CHART_SCHEME", "ChartImage", "Figure", "render_html"]
