@@ -283,36 +283,83 @@ def _stream_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, adv
     ctx = multiprocessing.get_context(method)
     pending: deque[Any] = deque()
     limit = n_workers * _INFLIGHT_PER_WORKER
-    with ctx.Pool(n_workers) as pool:
-        for c in _prepend(first, second, chunks):
-            pending.append(pool.apply_async(_assess_chunk, (c, advice)))
+    fd = _fileno(out) if method == "fork" else None
+    if fd is None:
+        # A stdout without a descriptor the workers share: their output comes back through the pool's pipe.
+        with ctx.Pool(n_workers) as pool:
+            for c in _prepend(first, second, chunks):
+                pending.append(pool.apply_async(_assess_chunk, (c, advice)))
+                while len(pending) >= limit:
+                    emit(pending.popleft().get())
+            while pending:
+                emit(pending.popleft().get())
+        (out or sys.stdout).flush()
+        return bad
+    # Each worker writes its block's output to the shared stdout itself, in input order (block k waits until block
+    # k - 1 is written); only the error reports come back to this process. Sending the output through the pool's
+    # pipe cost this process about 0.16 ms a record with advice (~36 kB a record pickled, piped, unpickled, written).
+    turn = (ctx.Condition(), ctx.Value("q", 0, lock=False))
+    with ctx.Pool(n_workers, initializer=_set_turn, initargs=turn) as pool:
+        for seq, c in enumerate(_prepend(first, second, chunks)):
+            pending.append(pool.apply_async(_assess_chunk_in_turn, (seq, c, advice, fd)))
             while len(pending) >= limit:
                 emit(pending.popleft().get())
         while pending:
             emit(pending.popleft().get())
-    (out or sys.stdout).flush()
     return bad
+
+
+# The batch's ordering of worker writes: a condition and the number of the next block to write (set in each worker).
+_TURN: tuple[Any, Any] | None = None
+
+
+def _set_turn(condition: Any, next_block: Any) -> None:
+    global _TURN
+    _TURN = (condition, next_block)
+
+
+def _assess_chunk_in_turn(
+    seq: int, chunk: tuple[int, bytes], advice: bool, fd: int
+) -> tuple[bytes, list[str], list[str]]:
+    """Assess block number ``seq`` and write its output lines to ``fd`` once every earlier block is written;
+    returns no output lines, only the error reports. The turn passes on even when the write fails (a closed pipe is
+    raised in the parent, as when the parent wrote)."""
+    lines, errs_json, errs_text = _assess_chunk(chunk, advice)
+    assert _TURN is not None
+    condition, next_block = _TURN
+    with condition:
+        while next_block.value != seq:
+            condition.wait()
+        try:
+            if lines:
+                _write_all(fd, lines)
+        finally:
+            next_block.value = seq + 1
+            condition.notify_all()
+    return b"", errs_json, errs_text
+
+
+def _fileno(out: Any) -> int | None:
+    try:
+        return int(out.fileno())
+    except (AttributeError, OSError, ValueError):  # a stdout without a descriptor (embedders, test runners)
+        return None
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 def _raw_writer(out: Any) -> Callable[[bytes], None]:
     """Write whole blocks to stdout's file descriptor. A buffered write of a large block to a pipe whose reader has
     gone (``| head``) can report success for the part the kernel took and drop the rest silently; writing to the
     descriptor until every byte is taken turns that into the BrokenPipeError that ends the batch quietly."""
-    try:
-        fd = out.fileno()
-    except (
-        AttributeError,
-        OSError,
-        ValueError,
-    ):  # pragma: no cover - a stdout without a descriptor (embedders)
+    fd = _fileno(out)
+    if fd is None:  # pragma: no cover - a stdout without a descriptor (embedders)
         return cast(Callable[[bytes], None], out.write)
-
-    def write(data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-
-    return write
+    return lambda data: _write_all(fd, data)
 
 
 def _prepend(
