@@ -101,3 +101,18 @@ def test_batch_with_workers_equals_each_record_assessed_alone(tmp_path: Path, ad
     assert len(got) == len(lines)
     for n, (line, out) in enumerate(zip(lines, got, strict=True), start=1):
         assert out == _expected(line, n, advice), f"line {n}"
+
+
+def test_kept_items_are_written_as_pydantic_core_writes_the_whole_assessment() -> None:
+    """The batch writes each kept advice item's JSON once and splices it in; every example, written with an empty
+    store, again from the store, and after the other examples filled it, gives pydantic-core's own bytes."""
+    from mmemd.cli import _clinical
+
+    docs = [assess_with_advice(parse_record_json(p.read_bytes()), _process_kb())[0] for p in EXAMPLES]
+    assert any(d.options for d in docs) and any(d.workup for d in docs) and any(d.prognosis for d in docs)
+    for doc in docs:
+        _clinical._ITEM_JSON.clear()
+        assert _clinical._advised_json(doc) == _to_json(doc)
+        assert _clinical._advised_json(doc) == _to_json(doc)
+    for doc in reversed(docs):
+        assert _clinical._advised_json(doc) == _to_json(doc)
