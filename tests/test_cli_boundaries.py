@@ -25,12 +25,18 @@ def _mmemd(*args: str) -> list[str]:
     return [sys.executable, "-c", "from mmemd.cli import main; main()", *args]
 
 
-def test_a_closed_pipe_ends_quietly_with_the_sigpipe_status(tmp_path: Path) -> None:
+# 200 records are one block, assessed in the main process; 1,200 (about 3 MB) are six blocks, and the worker
+# processes write their output to the pipe themselves.
+@pytest.mark.parametrize("records", [200, 1_200])
+def test_a_closed_pipe_ends_quietly_with_the_sigpipe_status(tmp_path: Path, records: int) -> None:
     batch = tmp_path / "batch.jsonl"
     record = json.dumps(json.loads(LIVER.read_text(encoding="utf-8")))
-    batch.write_text((record + "\n") * 200, encoding="utf-8")
+    batch.write_text((record + "\n") * records, encoding="utf-8")
     proc = subprocess.Popen(
-        _mmemd("assess", "--batch", str(batch)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env()
+        _mmemd("assess", "--batch", str(batch), "--workers", "2"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(),
     )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.read(100)

@@ -197,3 +197,109 @@ def test_depth_limit_decided_the_same_with_brackets_inside_strings(value: Any, m
             assert {p.code for p in exc.problems} == {"too_deep"}
         else:
             assert not too_deep
+
+
+# ---- the plain-document path ------------------------------------------------------------------------------------
+# A plain document (UTF-8, no escape, short numbers, no bracket inside a string) is read by one C parse and decided by
+# byte scans; anything the scans cannot decide goes to the careful parse. Whatever the path decides must be what
+# Python's parser reads (same values, same types), and it must never decide a document that repeats a key or nests
+# too deep.
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal with the same types all the way down (1 is not 1.0, -0.0 is not 0.0, key order counts)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return len(a) == len(b) and all(map(_same, a, b))
+    return repr(a) == repr(b)
+
+
+_KEYS = st.text(alphabet='ab:[]{}"\\é中', max_size=3)
+_NUMBER_LITERALS = (
+    st.integers(-(10**25), 10**25).map(str)
+    | st.floats(allow_nan=False, allow_infinity=False).map(repr)
+    | st.sampled_from(["-0", "-0.0", "0e0", "1E2", "1e+5", "1e400", "-1e400", "1e-400", "NaN", "9" * 19])
+)
+
+
+@st.composite
+def _texts(draw: st.DrawFn) -> tuple[str, bool, int]:
+    """(JSON text, whether some object repeats a key, nesting depth), objects written pair by pair."""
+    repeated = False
+
+    def write(depth: int) -> tuple[str, int]:
+        nonlocal repeated
+        kind = draw(st.sampled_from(["scalar", "number", "list", "object"] if depth < 6 else ["scalar"]))
+        if kind == "scalar":
+            value = draw(st.none() | st.booleans() | _KEYS)
+            return json.dumps(value, ensure_ascii=draw(st.booleans())), 0
+        if kind == "number":
+            return draw(_NUMBER_LITERALS), 0
+        items = [write(depth + 1) for _ in range(draw(st.integers(0, 3)))]
+        inner = max((d for _, d in items), default=0) + 1
+        if kind == "list":
+            return "[" + ", ".join(t for t, _ in items) + "]", inner
+        keys = [draw(_KEYS) for _ in items]
+        repeated = repeated or len(set(keys)) < len(keys)
+        body = ",".join(
+            f"{json.dumps(k, ensure_ascii=False)}:{t}" for k, (t, _) in zip(keys, items, strict=True)
+        )
+        return "{" + body + "}", inner
+
+    text, depth = write(0)
+    return text, repeated, depth
+
+
+@given(_texts(), st.integers(min_value=1, max_value=6), st.booleans())
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+def test_plain_path_decides_only_what_the_careful_parse_accepts(
+    case: tuple[str, bool, int], max_depth: int, as_bytes: bool
+) -> None:
+    from mmemd._json import _UNDECIDED, _plain_document
+
+    text, repeated, depth = case
+    data: str | bytes = text.encode("utf-8", "surrogatepass") if as_bytes else text
+    doc = _plain_document(data, JsonLimits(max_depth=max_depth))
+    if doc is _UNDECIDED:
+        return
+    assert not repeated, text
+    assert depth <= max_depth, text
+    assert _same(doc, json.loads(text)), text
+    assert _same(doc, parse_json(data, limits=JsonLimits(max_depth=max_depth))), text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": [1, 2.5, -0.0, "x:y", null, true, {"b": -3e2, "c": ""}], "d": "中文"}',
+        "[" * 64 + "]" * 64,
+        '{"n": 123456789012345678, "m": -12345678901234567}',
+    ],
+)
+def test_plain_documents_are_decided_by_the_scans(text: str) -> None:
+    from mmemd._json import _UNDECIDED, _plain_document
+
+    assert _plain_document(text.encode(), DEFAULT_LIMITS) is not _UNDECIDED
+    assert _same(parse_json(text), json.loads(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "a": 2}',  # a repeated key
+        '{"a": {"b": 1, "b": 1}, "c": "::"}',  # a repeated key, colons in a string beside it
+        '{"a\\u003a": 1, "a": 2, "a": 3}',  # an escape
+        '{"a": "[", "b": 1}',  # a bracket inside a string
+        "[" * 65 + "]" * 65,  # deeper than the limit
+        '{"n": 1234567890123456789}',  # an integer orjson would read as a float
+        '{"n": NaN}',
+        "\ufeff[1]",
+    ],
+)
+def test_documents_the_scans_cannot_decide_go_to_the_careful_parse(text: str) -> None:
+    from mmemd._json import _UNDECIDED, _plain_document
+
+    assert _plain_document(text.encode(), DEFAULT_LIMITS) is _UNDECIDED

@@ -38,6 +38,8 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, Final, Literal
 
+import orjson
+
 from mmemd._problems import Loc, MmemdError, Problem
 
 __all__ = ["DEFAULT_LIMITS", "JsonInputError", "JsonLimits", "parse_json"]
@@ -97,7 +99,8 @@ def parse_json(
 
     ``parse_float`` is called for every number with a fraction or an exponent (``decimal.Decimal`` keeps FHIR's
     decimals exact). ``object_pairs_hook`` replaces the default duplicate-key check (a caller that reports repeated
-    keys its own way, next to its other problems).
+    keys its own way, next to its other problems); a document that repeats no key gives plain dicts either way, and
+    may not call the hook at all.
     """
     if len(data) > limits.max_bytes:
         raise JsonInputError(
@@ -111,6 +114,10 @@ def parse_json(
                 )
             ]
         )
+    if parse_float is float:
+        doc = _plain_document(data, limits)
+        if doc is not _UNDECIDED:
+            return doc
     text = _decode(data) if isinstance(data, bytes) else data
     max_chars = limits.max_number_chars
     # The hooks note every marker they leave, so that a clean document (nearly all of them) need not be walked.
@@ -174,6 +181,59 @@ def parse_json(
     if problems:
         raise JsonInputError(problems)
     return doc
+
+
+_UNDECIDED: Final = object()
+
+#: orjson reads an integer beyond 64 bits as a float (Python's parser as an int): a literal of at most 18 characters
+#: is an integer within 64 bits or a float both parsers read to the same double.
+_PLAIN_NUMBER_CHARS: Final = 18
+#: The brackets and the quote kept, every other byte deleted, ``{}`` read as ``[]`` (the depth is the same).
+_SQUARE: Final = bytes.maketrans(b"{}", b"[]")
+
+
+def _plain_document(data: str | bytes, limits: JsonLimits) -> Any:
+    """The document when one C parse and a few C scans of its bytes show it within every limit; else ``_UNDECIDED``
+    (the careful parse below then decides, and reports each problem at its path).
+
+    The scans decide only plain documents — UTF-8 without a BOM, no backslash (so no escape), no number literal longer
+    than :data:`_PLAIN_NUMBER_CHARS`, no bracket inside a string — and orjson refuses what RFC 8259 refuses
+    (``NaN``, ``Infinity``, a BOM, other encodings, lone surrogates), which leaves those to the careful parse too:
+
+    - *repeated keys*: without escapes, a string's colons are the same in the text and in orjson's compact output of
+      what it read, and the text has one more colon per key. A repeated key drops a key (and what its first value
+      held) from the result, so the text would have more colons than the output; equal counts mean no key repeats;
+    - *depth*: with the strings gone, only the brackets are left; removing every adjacent ``[]`` pair removes one
+      level of nesting, so ``max_depth`` rounds empty the brackets exactly when the nesting is within the limit;
+    - *strings*: none can be longer than the whole text.
+    """
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    if len(raw) > limits.max_string_chars or b"\\" in raw:
+        return _UNDECIDED
+    run = b"1" * (min(limits.max_number_chars, _PLAIN_NUMBER_CHARS) + 1)
+    if run in raw.translate(_NUMBER_CHARS):
+        return _UNDECIDED
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _UNDECIDED
+    structure = raw.translate(_SQUARE, _NOT_STRUCTURE)
+    quotes = structure.count(b'"')
+    # Every string is an empty pair of quotes here unless it holds a bracket (then undecided).
+    if quotes and structure.count(b'""') * 2 != quotes:
+        return _UNDECIDED
+    brackets = structure.replace(b'""', b"") if quotes else structure
+    for _ in range(limits.max_depth):
+        if not brackets:
+            break
+        brackets = brackets.replace(b"[]", b"")
+    if brackets:
+        return _UNDECIDED
+    try:
+        keys_kept = orjson.dumps(doc).count(b":")
+    except orjson.JSONEncodeError:  # nested beyond orjson's writer (a max_depth above 254)
+        return _UNDECIDED
+    return doc if raw.count(b":") == keys_kept else _UNDECIDED
 
 
 #: Every byte that can be part of a JSON number as ``1``, every other byte as a space (one C pass over the bytes).

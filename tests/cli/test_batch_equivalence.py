@@ -61,16 +61,37 @@ def _varied(rnd: random.Random, base: dict[str, Any], i: int) -> dict[str, Any]:
     return rec
 
 
+def _hostile(base: dict[str, Any]) -> list[bytes]:
+    """Lines that take the input boundary's careful path or fail there: repeated keys, escapes, long numbers, NaN,
+    deep nesting, malformed JSON, text that is not UTF-8 — and two valid ones with colons and brackets in a string."""
+    text = json.dumps(base)
+    head = text[:-1]
+    return [
+        (head + ', "id": "again"}').encode(),  # a repeated key
+        text.replace('"id": "', '"id": "\\u00e9\\"', 1).encode(),  # escapes in a string (valid)
+        text.replace('"id": "', '"id": "a:b[c]{', 1).encode(),  # colons and brackets in a string (valid)
+        (head + ', "age": 1234567890123456789}').encode(),
+        (head + ', "age": NaN}').encode(),
+        (head + ', "extra": ' + "[" * 70 + "]" * 70 + "}").encode(),
+        text[:-3].encode(),
+        text.encode().replace(b'"id": "', b'"id": "\xff', 1),
+    ]
+
+
 def _lines(n: int) -> list[bytes]:
-    """The examples, then ``n`` seeded variations of them; every 97th variation is made invalid."""
+    """The examples and hostile lines, then ``n`` seeded variations of the examples; every 97th variation is made
+    invalid."""
     bases = [json.loads(p.read_text(encoding="utf-8")) for p in EXAMPLES]
     out = [json.dumps(b).encode() for b in bases]
+    out += _hostile(bases[0])
     rnd = random.Random(20261205)
     for i in range(n):
         rec = _varied(rnd, bases[i % len(bases)], i)
         if i % 97 == 13:
             rec["sex"] = "unknown"  # not in the value set
         out.append(json.dumps(rec).encode())
+        if i % 331 == 200:
+            out += _hostile(rec)  # in later blocks too, so that workers other than the first report them
     return out
 
 
@@ -101,3 +122,18 @@ def test_batch_with_workers_equals_each_record_assessed_alone(tmp_path: Path, ad
     assert len(got) == len(lines)
     for n, (line, out) in enumerate(zip(lines, got, strict=True), start=1):
         assert out == _expected(line, n, advice), f"line {n}"
+
+
+def test_kept_items_are_written_as_pydantic_core_writes_the_whole_assessment() -> None:
+    """The batch writes each kept advice item's JSON once and splices it in; every example, written with an empty
+    store, again from the store, and after the other examples filled it, gives pydantic-core's own bytes."""
+    from mmemd.cli import _clinical
+
+    docs = [assess_with_advice(parse_record_json(p.read_bytes()), _process_kb())[0] for p in EXAMPLES]
+    assert any(d.options for d in docs) and any(d.workup for d in docs) and any(d.prognosis for d in docs)
+    for doc in docs:
+        _clinical._ITEM_JSON.clear()
+        assert _clinical._advised_json(doc) == _to_json(doc)
+        assert _clinical._advised_json(doc) == _to_json(doc)
+    for doc in reversed(docs):
+        assert _clinical._advised_json(doc) == _to_json(doc)

@@ -4,7 +4,6 @@ settings bundle, and the shipped examples (each with its key outcome hand-derive
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -151,7 +150,7 @@ def test_settings_change_the_result() -> None:
 
 def test_snapshot_fields_are_the_interface() -> None:
     """clinical_common.md interface: the Snapshot fields, in order (assessment.py builds them positionally)."""
-    assert [f.name for f in fields(Snapshot)] == [
+    assert list(Snapshot._fields) == [
         "date", "baseline", "serum_m_protein_g_dl", "urine_m_protein_mg_24h", "serum_ife_positive", "urine_ife_positive",
         "flc_kappa_mg_dl", "flc_lambda_mg_dl", "flc_involved", "bone_marrow_plasma_cells_pct", "bone_marrow_clonal_by_ihc",
         "bone_marrow_kappa_lambda_ratio_ihc", "bone_marrow_plasma_cells_counted", "circulating_plasma_cells_per_ul",

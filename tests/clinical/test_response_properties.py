@@ -7,7 +7,6 @@ compared).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from decimal import Decimal
 from typing import Any
@@ -35,7 +34,7 @@ def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 def blank(day: int, **kw: Any) -> Snapshot:
-    fields: dict[str, Any] = {f.name: None for f in dataclasses.fields(Snapshot)}
+    fields: dict[str, Any] = dict.fromkeys(Snapshot._fields)
     fields.update(date=START + dt.timedelta(days=30 * day), baseline=False, plasmacytomas=())
     fields.update(kw)
     return Snapshot(**fields)
@@ -137,8 +136,7 @@ def worsen(s: Snapshot, delta: Decimal, grow: Decimal) -> Snapshot:
     """Every parameter worse or equal: M-protein and FLC up, IFE positive, marrow up, clonal, lesions larger."""
     assert s.serum_m_protein_g_dl is not None and s.urine_m_protein_mg_24h is not None
     assert s.flc_kappa_mg_dl is not None and s.bone_marrow_plasma_cells_pct is not None
-    return dataclasses.replace(
-        s,
+    return s._replace(
         serum_m_protein_g_dl=s.serum_m_protein_g_dl + delta,
         urine_m_protein_mg_24h=s.urine_m_protein_mg_24h + delta * 100,
         serum_ife_positive=True,
@@ -198,7 +196,7 @@ def test_order_of_plasmacytomas_does_not_matter(
     for s in snaps:
         items = list(s.plasmacytomas)
         rnd.shuffle(items)
-        shuffled.append(dataclasses.replace(s, plasmacytomas=tuple(items)))
+        shuffled.append(s._replace(plasmacytomas=tuple(items)))
     assert run(shuffled, lesions=ids).model_dump() == run(snaps, lesions=tuple(reversed(ids))).model_dump()
 
 
@@ -218,7 +216,7 @@ def test_worsening_never_improves_the_category(
     worse = [*snaps[:i], worsen(snaps[i], delta, grow), *snaps[i + 1 :]]
     new_lesion = data.draw(st.booleans())
     if new_lesion:
-        worse[i] = dataclasses.replace(worse[i], new_lesion=True)
+        worse[i] = worse[i]._replace(new_lesion=True)
     before = cats(run(snaps, lesions=ids))[i]
     after = cats(run(worse, lesions=ids))[i]
     assert ORDER[after] <= ORDER[before]
@@ -263,9 +261,7 @@ def test_scaling_serum_does_not_change_the_category(snaps: list[Snapshot], k: De
     """Scale invariance of the relative criteria (§1.3): multiplying every serum value by k ≥ 1 keeps
     measurability (≥ 1 g/dL) and every reduction; the M-protein never rises, so the absolute PD minimums
     (+0.5 g/dL, +1 g/dL from ≥ 5) cannot bind — the property is restricted to where only ratios matter."""
-    scaled = [
-        dataclasses.replace(s, serum_m_protein_g_dl=(s.serum_m_protein_g_dl or Decimal(0)) * k) for s in snaps
-    ]
+    scaled = [s._replace(serum_m_protein_g_dl=(s.serum_m_protein_g_dl or Decimal(0)) * k) for s in snaps]
     a, b = run(snaps), run(scaled)
     assert cats(a) == cats(b)
     assert (a.best, a.confirmed) == (b.best, b.confirmed)
@@ -302,8 +298,7 @@ def test_scaling_flc_does_not_change_the_category(snaps: list[Snapshot], k: Deci
     """Scaling κ and λ together keeps the κ/λ ratio, every dFLC reduction and measurability (κ ≥ 10 with
     k ≥ 1); dFLC never rises, so the > 10 mg/dL PD minimum cannot bind."""
     scaled = [
-        dataclasses.replace(
-            s,
+        s._replace(
             flc_kappa_mg_dl=(s.flc_kappa_mg_dl or Decimal(0)) * k,
             flc_lambda_mg_dl=(s.flc_lambda_mg_dl or Decimal(0)) * k,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any, Final, Literal, NamedTuple
 
 from mmemd.advice._context import PatientContext
@@ -462,10 +463,8 @@ def _clinical_fact_key(name: str) -> Callable[[PatientContext], Any]:
 
 
 def _attr_key(name: str) -> Callable[[PatientContext], Any]:
-    def key(ctx: PatientContext) -> Any:
-        return getattr(ctx, name)
-
-    return key
+    # attrgetter reads the fact without a Python frame: these keys are read for every condition of every rule.
+    return attrgetter(name)
 
 
 def _membership_key(attr: str, arg: Any) -> Callable[[PatientContext], Any]:

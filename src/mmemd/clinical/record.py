@@ -100,7 +100,10 @@ def _bounded(
     lo: Decimal | None, hi: Decimal | None, what: str, lo_open: bool = False, hi_open: bool = False
 ) -> PlainValidator:
     def check(v: object) -> Decimal:
-        d = _to_decimal(v)
+        # A float already read (most laboratory values repeat over a batch) without the call into _to_decimal.
+        d = _FLOAT_DECIMALS.get(v) if type(v) is float else None
+        if d is None:
+            d = _to_decimal(v)
         if lo is not None and (d <= lo if lo_open else d < lo):
             if lo == 0 and not lo_open:
                 raise PydanticCustomError("negative_value", "{what} must not be negative", {"what": what})
@@ -267,7 +270,8 @@ class _Quantity(_Model):
         # Runs only when unit and value are individually valid; a physiologically impossible value (often a unit
         # mix-up such as albumin 32 "g/dL") is rejected rather than silently staged.
         spec = ANALYTES[self.analyte]
-        c = self.canonical()
+        conv = spec.conversions[self.unit]
+        c = self.value if conv is IDENTITY else self.value * conv.mul / conv.div  # canonical(), inlined
         if c < spec.plausible_min or c > spec.plausible_max:
             raise PydanticCustomError(
                 "implausible_value",
