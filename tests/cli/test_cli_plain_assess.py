@@ -7,6 +7,7 @@ off so that typer parses the same command line — and compares stdout bytes, st
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +171,62 @@ def test_anything_else_is_left_to_typer(args: list[str]) -> None:
 def test_a_shell_completion_request_is_left_to_click(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("_MMEMD_COMPLETE", "bash_complete")
     assert plain_arguments(["f.json"]) is None
+
+
+# --- pydantic plugins: the plain path skips pydantic's scan for them only when none is declared ------------------
+
+_PROBE_PLUGIN = """
+import sys
+
+
+class _Probe:
+    def new_schema_validator(self, schema, schema_type, schema_type_path, schema_kind, config, plugin_settings):
+        if schema_type_path.name == "PatientRecord":
+            sys.stderr.write("probe plugin: PatientRecord\\n")
+        return None, None, None
+
+
+plugin = _Probe()
+"""
+
+
+def test_a_declared_pydantic_plugin_is_loaded_as_under_typer(tmp_path: Path) -> None:
+    (tmp_path / "mmemd_probe_plugin.py").write_text(_PROBE_PLUGIN, encoding="utf-8")
+    info = tmp_path / "mmemd_probe_plugin-0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: mmemd-probe-plugin\nVersion: 0\n", encoding="utf-8"
+    )
+    (info / "entry_points.txt").write_text(
+        "[pydantic]\nprobe = mmemd_probe_plugin:plugin\n", encoding="utf-8"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", code, "assess", "--no-advice", str(LIVER)],
+            capture_output=True,
+            timeout=300,
+            check=False,
+            cwd=ROOT,
+            env=env,
+        )
+        for code in (_ENTRY, _TYPER_ONLY)
+    ]
+    assert [(r.returncode, r.stdout, r.stderr) for r in runs] == [
+        (0, runs[1].stdout, b"probe plugin: PatientRecord\n")
+    ] * 2
+
+
+def test_with_no_plugin_declared_the_plain_path_reads_no_distribution_metadata() -> None:
+    """``importlib.metadata`` (and the ``email`` package it imports) is how pydantic finds plugins."""
+    from mmemd.cli._assess_file import _no_pydantic_plugin_declared
+
+    if not _no_pydantic_plugin_declared():
+        pytest.skip("a pydantic plugin is installed in this environment")
+    code = (
+        _ENTRY
+        + "; import sys; sys.stderr.write(repr(sorted(m for m in ('importlib.metadata', 'email') if m in sys.modules)))"
+    )
+    rc, _, err = _run(code, ["assess", str(LIVER)], None)
+    assert rc == 0
+    assert err == b"[]"
