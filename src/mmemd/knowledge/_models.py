@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mmemd._defaults import new_dict
+
 
 class Category(StrEnum):
     treatment_outcome = "treatment_outcome"
@@ -162,7 +164,7 @@ class CuratedClaim(BaseModel):
     emd_specific: bool
     flags: tuple[Flag, ...] = ()
     conflicts_with: tuple[str, ...] = ()
-    number_sources: dict[str, str] = Field(default_factory=dict)
+    number_sources: dict[str, str] = Field(default_factory=new_dict)
     notes: str | None = None
 
     @field_validator("value", "value_max", "comparator_value", mode="before")
