@@ -3,7 +3,7 @@
 Composed here rather than in ``clinical/`` so that the clinical engine stays free of the knowledge base.
 """
 
-from __future__ import annotations
+# Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 from collections.abc import Mapping
 from typing import Any, cast

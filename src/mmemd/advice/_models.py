@@ -1,7 +1,7 @@
 """Decision-support output (the ``workup``, ``prognosis`` and ``options`` sections of ``mmemd.assessment/1``) and the
 rule files' input models."""
 
-from __future__ import annotations
+# Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 from decimal import Decimal
 from typing import Any, Literal

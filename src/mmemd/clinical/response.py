@@ -9,7 +9,7 @@ docstring cites the section; docs/response.md explains them. The module is versi
 Pure: no I/O, no logging. Quantities are :class:`~decimal.Decimal` and thresholds are compared exactly.
 """
 
-from __future__ import annotations
+# Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 import datetime as _dt
 from collections.abc import Callable, Collection, Sequence

@@ -4,7 +4,7 @@ Shaped after CIViC evidence items (one atomic, cited statement each) and OncoKB/
 from the evidence, never typed in). Field meanings and value sets: docs/curation.md.
 """
 
-from __future__ import annotations
+# Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 from decimal import Decimal
 from enum import StrEnum
