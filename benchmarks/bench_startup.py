@@ -7,6 +7,10 @@ the same rounds as the floor. CPU is user+sys of the child, the figure least dis
 The package's bytecode is compiled first, as ``pip install`` does: with ``PYTHONDONTWRITEBYTECODE`` set (as in some
 containers) an editable checkout would otherwise recompile every imported module in every run, about 50 ms that no
 installed copy pays (measured here: 322 against 271 ms CPU for a one-record assess).
+
+``--before SRC`` also runs every command with another checkout's ``src`` directory first on ``PYTHONPATH`` (say a
+``git worktree`` of the previous commit), interleaved with this one's, and prints its table first: a before/after
+comparison from one run, under the same load.
 """
 
 from __future__ import annotations
@@ -27,10 +31,10 @@ ROOT = Path(__file__).resolve().parents[1]
 LIVER = ROOT / "examples" / "emd-liver-rrmm-pr.json"
 
 
-def _run(cmd: list[str]) -> tuple[float, float]:
+def _run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, env=env)
     wall = time.perf_counter() - t0
     ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -41,10 +45,18 @@ def _run(cmd: list[str]) -> tuple[float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--before", type=Path, help="another checkout's src directory, run interleaved")
     args = parser.parse_args()
     spec = importlib.util.find_spec("mmemd")
     assert spec is not None and spec.submodule_search_locations
     compileall.compile_dir(spec.submodule_search_locations[0], quiet=1)
+    envs: dict[str, dict[str, str] | None] = {"": None}
+    if args.before is not None:
+        compileall.compile_dir(args.before / "mmemd", quiet=1)
+        before = os.pathsep.join([str(args.before.resolve()), os.environ.get("PYTHONPATH", "")]).rstrip(
+            os.pathsep
+        )
+        envs = {"before": {**os.environ, "PYTHONPATH": before}, "after": None}
     mmemd = [sys.executable, "-c", "from mmemd.cli import main; main()"]
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "s.csv"
@@ -73,24 +85,29 @@ def main() -> None:
                 "arm",
             ],
         }
-        for cmd in commands.values():  # warm the page cache and __pycache__
-            _run(cmd)
-        walls: dict[str, list[float]] = {k: [] for k in commands}
-        cpus: dict[str, list[float]] = {k: [] for k in commands}
+        runs = [(label, name, cmd) for name, cmd in commands.items() for label in envs]
+        for label, _, cmd in runs:  # warm the page cache and __pycache__
+            _run(cmd, envs[label])
+        walls: dict[tuple[str, str], list[float]] = {(label, name): [] for label, name, _ in runs}
+        cpus: dict[tuple[str, str], list[float]] = {(label, name): [] for label, name, _ in runs}
         load0 = os.getloadavg()[0]
         for _ in range(args.rounds):
-            for name, cmd in commands.items():
-                w, c = _run(cmd)
-                walls[name].append(w)
-                cpus[name].append(c)
+            for label, name, cmd in runs:
+                w, c = _run(cmd, envs[label])
+                walls[label, name].append(w)
+                cpus[label, name].append(c)
         load1 = os.getloadavg()[0]
-    print(f"{args.rounds} interleaved rounds; load average {load0:.1f} -> {load1:.1f}")
-    print(f"{'command':<46} {'wall median':>12} {'wall min':>10} {'CPU median':>11}")
-    for name in commands:
-        print(
-            f"{name:<46} {statistics.median(walls[name]) * 1e3:>9.0f} ms {min(walls[name]) * 1e3:>7.0f} ms"
-            f" {statistics.median(cpus[name]) * 1e3:>8.0f} ms"
-        )
+    for label in envs:
+        if label:
+            print(f"\n{label}:")
+        print(f"{args.rounds} interleaved rounds; load average {load0:.1f} -> {load1:.1f}")
+        print(f"{'command':<46} {'wall median':>12} {'wall min':>10} {'CPU median':>11}")
+        for name in commands:
+            w, c = walls[label, name], cpus[label, name]
+            print(
+                f"{name:<46} {statistics.median(w) * 1e3:>9.0f} ms {min(w) * 1e3:>7.0f} ms"
+                f" {statistics.median(c) * 1e3:>8.0f} ms"
+            )
 
 
 if __name__ == "__main__":

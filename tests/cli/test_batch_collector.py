@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from mmemd.advice import assess_with_advice
-from mmemd.cli._clinical import OutputFormat, _process_kb, _run_batch
+from mmemd.cli._assess_file import OutputFormat, _process_kb
+from mmemd.cli._clinical import _run_batch
 from mmemd.clinical.assessment import assess
 from mmemd.clinical.errors import RecordError
 from mmemd.clinical.record import parse_record_json

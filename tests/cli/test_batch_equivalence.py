@@ -18,7 +18,8 @@ from typing import Any
 import pytest
 
 from mmemd.advice import assess_with_advice
-from mmemd.cli._clinical import _CHUNK_BYTES, _process_kb, _to_json
+from mmemd.cli._assess_file import _process_kb
+from mmemd.cli._clinical import _CHUNK_BYTES, _to_json
 from mmemd.clinical.assessment import assess
 from mmemd.clinical.errors import RecordError
 from mmemd.clinical.record import parse_record_json

@@ -96,6 +96,28 @@ def test_assess_without_advice_imports_only_the_engine() -> None:
     assert mods == set(), mods
 
 
+# The command-line machinery: a plain one-record `assess` is parsed without it (building typer's command and the
+# pydantic typer imports for it cost about 20 ms of a 200 ms budget); anything else is typer's.
+CLI_MACHINERY = ("typer", "typer.main", "typer._click", "typer._adapters", "click")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["assess"], ["assess", "--no-advice"], ["assess", "--format", "text", "--lang", "zh"]],
+    ids=" ".join,
+)
+def test_a_plain_assess_is_parsed_without_typer(args: list[str]) -> None:
+    code, mods = imported([*args, str(LIVER)], CLI_MACHINERY)
+    assert code == 0
+    assert mods == set(), mods
+
+
+def test_other_assess_command_lines_go_to_typer() -> None:
+    code, mods = imported(["assess", "--workers", "1", str(LIVER)], CLI_MACHINERY)
+    assert code == 0
+    assert {"typer", "typer._click"} <= mods, mods
+
+
 # What a one-record assessment reads once the per-user cache is warm (the store built, the data files parsed): the
 # YAML parser, the curation loader (which validates every claim against its quote when the store is built), the
 # search tokeniser and the curated-file models are for the first run and for search, not for every assessment.

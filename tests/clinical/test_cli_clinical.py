@@ -184,7 +184,7 @@ def test_cli_module_import_is_cheap() -> None:
 from hypothesis import given  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
-from mmemd.cli import _clinical  # noqa: E402
+from mmemd.cli import _assess_file, _clinical  # noqa: E402
 
 
 @given(
@@ -219,7 +219,7 @@ def test_batch_opens_one_knowledge_base_per_process(monkeypatch: pytest.MonkeyPa
         return real_load(*args, **kwargs)
 
     monkeypatch.setattr(mmemd.knowledge, "load", counting_load)
-    monkeypatch.setattr(_clinical, "_PROCESS_KB", None)
+    monkeypatch.setattr(_assess_file, "_PROCESS_KB", None)
     block = _jsonl(tmp_path, 6).read_bytes()
     out, errs_json, _ = _clinical._assess_chunk((1, block), True)
     out2, _, _ = _clinical._assess_chunk((7, block), True)

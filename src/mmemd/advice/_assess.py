@@ -3,13 +3,14 @@
 Composed here rather than in ``clinical/`` so that the clinical engine stays free of the knowledge base.
 """
 
-from __future__ import annotations
+# Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 from collections.abc import Mapping
 from typing import Any, cast
 
 from pydantic import BaseModel, Field
 
+from mmemd._defaults import new_list
 from mmemd.advice._context import PatientContext, build_context
 from mmemd.advice._engine import Advice, _in_field_order, advise_context
 from mmemd.advice._models import (
@@ -44,7 +45,7 @@ class LineRow(BaseModel):
     refractory: bool | None = None
     #: "recorded", "derived" or null
     refractory_source: str | None = None
-    refractory_agents: list[str] = Field(default_factory=list)
+    refractory_agents: list[str] = Field(default_factory=new_list)
     current: bool = False
 
 
@@ -53,33 +54,33 @@ class PatientContextSection(BaseModel):
 
     pathway: str | None = None
     egfr_ckd_epi_2021: str | None = Field(default=None, description="mL/min/1.73 m², rounded to 1 decimal")
-    facts: list[ContextFact] = Field(default_factory=list)
-    lines: list[LineRow] = Field(default_factory=list)
+    facts: list[ContextFact] = Field(default_factory=new_list)
+    lines: list[LineRow] = Field(default_factory=new_list)
     exposed_classes: list[str] = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="key drug classes ever given (PI, IMiD, anti-CD38, anti-SLAMF7, BCMA, XPO1)",
     )
     refractory_classes: list[str] = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="key drug classes the disease is refractory to (recorded or derived)",
     )
     refractory_agents: list[str] = Field(
-        default_factory=list, description="agents the disease is refractory to"
+        default_factory=new_list, description="agents the disease is refractory to"
     )
 
 
 class AdvisedAssessment(Assessment):
     """``mmemd.assessment/1`` with the decision-support sections (docs/record.md "Later sections")."""
 
-    workup: list[WorkupItem] = Field(default_factory=list)
-    prognosis: list[PrognosisItem] = Field(default_factory=list)
-    options: list[TreatmentOption] = Field(default_factory=list)
+    workup: list[WorkupItem] = Field(default_factory=new_list)
+    prognosis: list[PrognosisItem] = Field(default_factory=new_list)
+    options: list[TreatmentOption] = Field(default_factory=new_list)
     considered_not_suitable: list[NotSuitable] = Field(
-        default_factory=list,
+        default_factory=new_list,
         description="options whose rule fired but which are not offered, with the reasons",
     )
     evidence_statements: list[EvidenceStatement] = Field(
-        default_factory=list, description="what the reviews say, or do not hold, about this situation"
+        default_factory=new_list, description="what the reviews say, or do not hold, about this situation"
     )
     patient_context: PatientContextSection | None = Field(
         default=None, description="the derived patient context the options were chosen on"

@@ -1,12 +1,14 @@
 """Decision-support output (the ``workup``, ``prognosis`` and ``options`` sections of ``mmemd.assessment/1``) and the
 rule files' input models."""
 
-from __future__ import annotations
+# Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from mmemd._defaults import new_dict, new_list
 
 Severity = Literal["major", "minor"]
 
@@ -25,12 +27,12 @@ class Caution(BaseModel):
 
     en: str
     zh: str
-    claims: list[str] = Field(default_factory=list)
+    claims: list[str] = Field(default_factory=new_list)
     severity: Severity = "minor"
     #: the patient facts that made this caution apply (e.g. "refractory to daratumumab (line 2)")
-    because: list[str] = Field(default_factory=list)
+    because: list[str] = Field(default_factory=new_list)
     #: the same facts in Chinese, rendered from the same structured facts through the glossary
-    because_zh: list[str] = Field(default_factory=list)
+    because_zh: list[str] = Field(default_factory=new_list)
 
 
 class KeyResult(BaseModel):
@@ -53,7 +55,7 @@ class WorkupItem(BaseModel):
     title_en: str
     because: list[Bilingual]
     claims: list[str]
-    citations: list[str] = Field(default_factory=list)
+    citations: list[str] = Field(default_factory=new_list)
     detail_en: str = ""
     detail_zh: str = ""
 
@@ -75,10 +77,10 @@ class PrognosisItem(BaseModel):
     population: str
     #: the population in Chinese (from the glossary's phrases); empty when the rule's population is a fixed text
     population_zh: str = ""
-    claims: list[str] = Field(default_factory=list)
+    claims: list[str] = Field(default_factory=new_list)
     #: non-knowledge-base sources, by their key in docs/criteria.md §0 (e.g. GREIPP05 for ISS survival)
-    citations: list[str] = Field(default_factory=list)
-    because: list[Bilingual] = Field(default_factory=list)
+    citations: list[str] = Field(default_factory=new_list)
+    because: list[Bilingual] = Field(default_factory=new_list)
 
 
 class ScoreBreakdown(BaseModel):
@@ -117,7 +119,7 @@ class TreatmentOption(BaseModel):
     emd_evidence_grade: str | None = None
     score: int
     score_breakdown: ScoreBreakdown
-    citations: list[str] = Field(default_factory=list)
+    citations: list[str] = Field(default_factory=new_list)
     note_en: str = ""
     note_zh: str = ""
     rank: int = Field(
@@ -152,7 +154,7 @@ class NotSuitable(BaseModel):
     title_zh: str
     title_en: str
     reasons: list[Bilingual]
-    claims: list[str] = Field(default_factory=list)
+    claims: list[str] = Field(default_factory=new_list)
     #: the first reason in a few words, for page one of the report
     summary: Bilingual | None = None
 
@@ -167,9 +169,9 @@ class EvidenceStatement(BaseModel):
     id: str
     en: str
     zh: str
-    claims: list[str] = Field(default_factory=list)
-    citations: list[str] = Field(default_factory=list)
-    because: list[Bilingual] = Field(default_factory=list)
+    claims: list[str] = Field(default_factory=new_list)
+    citations: list[str] = Field(default_factory=new_list)
+    because: list[Bilingual] = Field(default_factory=new_list)
 
 
 # ---- rule files --------------------------------------------------------------------------------------------------
@@ -177,13 +179,13 @@ class _Rule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
-    when: dict[str, Any] = Field(default_factory=dict)
+    when: dict[str, Any] = Field(default_factory=new_dict)
 
 
 class CautionRule(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    when: dict[str, Any] = Field(default_factory=dict)
+    when: dict[str, Any] = Field(default_factory=new_dict)
     en: str
     zh: str
     claims: tuple[str, ...] = ()

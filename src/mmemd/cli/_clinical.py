@@ -12,15 +12,19 @@ import os
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING, Annotated, Any, cast
+from typing import IO, Annotated, Any, cast
 
 import typer
 
-if TYPE_CHECKING:
-    from mmemd.clinical.assessment import Assessment
-    from mmemd.clinical.errors import RecordError
-
-EXIT_INVALID = 2
+from mmemd.cli._assess_file import (
+    EXIT_INVALID,
+    Lang,
+    OutputFormat,
+    _assess_one,
+    _fail_io,
+    _load_record,
+    assess_file,
+)
 
 # Batch tuning. The parent cuts the input into blocks of about _CHUNK_BYTES ending at a newline (cheap: no per-line
 # work in the parent, one bytes object to pickle per task); at most workers * _INFLIGHT_PER_WORKER blocks are in
@@ -28,99 +32,13 @@ EXIT_INVALID = 2
 _CHUNK_BYTES = 1 << 19
 _INFLIGHT_PER_WORKER = 3
 
-# One knowledge base per process (the batch workers and the in-process path): opening it per record cost a SQLite
-# connection and threw away the claim cache every time. Keyed by pid because a SQLite connection must not be used
-# across a fork.
-_PROCESS_KB: tuple[int, Any] | None = None
-
-
-class OutputFormat(enum.StrEnum):
-    json = "json"
-    text = "text"
-
-
-class Lang(enum.StrEnum):
-    en = "en"
-    zh = "zh"
-
 
 class SchemaName(enum.StrEnum):
     patient = "patient"
     assessment = "assessment"
 
 
-# --- helpers ---------------------------------------------------------------------------------------------------
-
-
-def _read_input(path: str) -> bytes:
-    if path == "-":
-        return sys.stdin.buffer.read()
-    with open(path, "rb") as fh:
-        return fh.read()
-
-
-def _fail_io(path: str, exc: OSError, fmt: OutputFormat) -> typer.Exit:
-    msg = f"cannot read {path}: {exc.strerror or exc}"
-    if fmt is OutputFormat.json:
-        import json
-
-        err = {"schema": "mmemd.errors/1", "valid": False, "problem_count": 1}
-        err["problems"] = [{"path": "$", "code": "io_error", "message": msg}]
-        sys.stderr.write(json.dumps(err, ensure_ascii=False) + "\n")
-    else:
-        sys.stderr.write(f"error: {msg}\n")
-    return typer.Exit(EXIT_INVALID)
-
-
-def _report_invalid(exc: RecordError, fmt: OutputFormat, source: str) -> typer.Exit:
-    import json
-
-    if fmt is OutputFormat.json:
-        report = exc.report()
-        report["source"] = source
-        sys.stderr.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-    else:
-        sys.stderr.write(f"{source}: {exc.report_text()}\n")
-    return typer.Exit(EXIT_INVALID)
-
-
-def _load_record(path: str, fmt: OutputFormat) -> Any:
-    from mmemd.clinical.errors import RecordError
-    from mmemd.clinical.record import parse_record_json
-
-    try:
-        data = _read_input(path)
-    except OSError as exc:
-        raise _fail_io(path, exc, fmt) from None
-    try:
-        return parse_record_json(data)
-    except RecordError as exc:
-        raise _report_invalid(exc, fmt, "<stdin>" if path == "-" else path) from None
-
-
 # --- batch -----------------------------------------------------------------------------------------------------
-
-
-def _process_kb() -> Any:
-    """This process's knowledge base, opened on first use."""
-    global _PROCESS_KB
-    pid = os.getpid()
-    if _PROCESS_KB is None or _PROCESS_KB[0] != pid:
-        from mmemd.knowledge import load
-
-        _PROCESS_KB = (pid, load())
-    return _PROCESS_KB[1]
-
-
-def _assess_one(record: Any, advice: bool) -> Any:
-    """The assessment document: with the decision-support sections unless ``advice`` is off."""
-    if not advice:
-        from mmemd.clinical.assessment import assess
-
-        return assess(record)
-    from mmemd.advice import assess_with_advice
-
-    return assess_with_advice(record, _process_kb())[0]
 
 
 def _to_json(model: Any) -> bytes:
@@ -442,222 +360,6 @@ def _prepend(
     yield from rest
 
 
-# --- text rendering ----------------------------------------------------------------------------------------------
-
-_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "title": "mmemd assessment",
-        "patient": "Patient",
-        "emd": "Extramedullary disease",
-        "category": "Category",
-        "timing": "Timing",
-        "cns": "CNS involvement",
-        "sites": "Sites",
-        "also_paraskeletal": "Also paraskeletal",
-        "minimal_marrow": "Minimal marrow involvement",
-        "staging": "Staging and risk",
-        "iss": "ISS",
-        "r_iss": "R-ISS",
-        "r2_iss": "R2-ISS",
-        "high_risk": "High risk (IMS/IMWG 2025)",
-        "features": "High-risk features",
-        "response": "Response (IMWG 2016)",
-        "current": "Current",
-        "confirmed": "Confirmed",
-        "best": "Best",
-        "pd": "Progressive disease",
-        "relapse_cr": "Relapse from CR",
-        "mrd": "MRD",
-        "timeline": "Timeline",
-        "reasons": "Reasons",
-        "unknown": "unknown",
-        "yes": "yes",
-        "no": "no",
-        "possible": "possible",
-        "points": "points",
-        "group": "group",
-        "versions": "Versions",
-        "disclaimer": "Decision support, not a prescription: verify against the source criteria.",
-    },
-    "zh": {
-        "title": "mmemd 评估",
-        "patient": "患者",
-        "emd": "髓外病变",
-        "category": "分类",
-        "timing": "时间",
-        "cns": "中枢神经系统受累",
-        "sites": "部位",
-        "also_paraskeletal": "同时存在骨旁病变",
-        "minimal_marrow": "骨髓微量受累",
-        "staging": "分期与风险",
-        "iss": "ISS",
-        "r_iss": "R-ISS",
-        "r2_iss": "R2-ISS",
-        "high_risk": "高危（IMS/IMWG 2025）",
-        "features": "高危特征",
-        "response": "疗效（IMWG 2016）",
-        "current": "当前",
-        "confirmed": "已确认",
-        "best": "最佳",
-        "pd": "疾病进展",
-        "relapse_cr": "CR后复发",
-        "mrd": "MRD",
-        "timeline": "时间线",
-        "reasons": "依据",
-        "unknown": "未知",
-        "yes": "是",
-        "no": "否",
-        "possible": "可能",
-        "points": "分",
-        "group": "组",
-        "versions": "版本",
-        "disclaimer": "仅为决策支持，不构成处方：请对照原始标准核实。",
-    },
-}
-
-_VALUE_ZH: dict[str, str] = {
-    "extramedullary": "髓外（EM-E，不与骨相连）",
-    "paraskeletal": "骨旁（EM-B）",
-    "none": "无髓外病变",
-    "solitary_bone_plasmacytoma": "孤立性骨浆细胞瘤",
-    "solitary_extramedullary_plasmacytoma": "孤立性髓外浆细胞瘤",
-    "plasma_cell_leukemia": "浆细胞白血病",
-    "indeterminate": "无法确定",
-    "primary": "原发（诊断时）",
-    "secondary": "继发（复发时）",
-    "not_evaluable": "不可评估",
-    "baseline": "基线",
-    "sustained_negative": "持续阴性",
-    "flow_negative": "流式阴性",
-    "sequencing_negative": "测序阴性",
-    "imaging_plus_negative": "影像学加阴性",
-}
-
-
-def _render_text(a: Assessment, lang: Lang) -> None:
-    from rich.console import Console
-    from rich.panel import Panel
-    from rich.table import Table
-
-    from mmemd.knowledge import vocabulary
-
-    lab = _LABELS[lang.value]
-    vocab = vocabulary()
-    zh = lang is Lang.zh
-
-    def val(v: object) -> str:
-        if v is None:
-            return f"[dim]{lab['unknown']}[/dim]"
-        if v is True:
-            return lab["yes"]
-        if v is False:
-            return lab["no"]
-        s = str(v)
-        return _VALUE_ZH.get(s, s) if zh else s.replace("_", " ")
-
-    console = Console(file=sys.stdout, highlight=False, soft_wrap=False)
-    console.print(f"[bold]{lab['title']}[/bold] — {lab['patient']} {a.patient_id}")
-
-    e = a.emd
-    t = Table(show_header=False, box=None, pad_edge=False)
-    t.add_column(style="bold")
-    t.add_column()
-    t.add_row(lab["category"], val(e.category))
-    t.add_row(lab["timing"], val(e.timing))
-    t.add_row(lab["cns"], val(e.cns))
-    t.add_row(lab["sites"], ", ".join(vocab.label(s, lang.value) for s in e.sites) or "—")
-    t.add_row(lab["also_paraskeletal"], val(e.also_paraskeletal))
-    if e.minimal_marrow_involvement is not None:
-        t.add_row(lab["minimal_marrow"], val(e.minimal_marrow_involvement))
-    console.print(Panel(t, title=lab["emd"], title_align="left"))
-
-    s = a.staging
-    t = Table(show_header=False, box=None, pad_edge=False)
-    t.add_column(style="bold")
-    t.add_column()
-
-    def stage_text(v: str | None, possible: list[str]) -> str:
-        return v if v is not None else f"{val(None)} ({lab['possible']}: {', '.join(possible)})"
-
-    t.add_row(lab["iss"], stage_text(s.iss, list(s.iss_possible)))
-    t.add_row(lab["r_iss"], stage_text(s.r_iss, list(s.r_iss_possible)))
-    r2 = s.r2_iss
-    if r2.group is not None:
-        pts = f"{r2.points:g}" if r2.points is not None else f"{r2.points_min:g}-{r2.points_max:g}"
-        r2_text = f"{r2.group} ({pts} {lab['points']})"
-    else:
-        r2_text = f"{val(None)} ({r2.points_min:g}-{r2.points_max:g} {lab['points']})"
-    t.add_row(lab["r2_iss"], r2_text)
-    t.add_row(lab["high_risk"], val(s.high_risk))
-    for f in s.high_risk_features:
-        t.add_row("", f"• {f}")
-    console.print(Panel(t, title=lab["staging"], title_align="left"))
-
-    r = a.response
-    t = Table(show_header=False, box=None, pad_edge=False)
-    t.add_column(style="bold")
-    t.add_column()
-    t.add_row(lab["current"], val(r.current))
-    t.add_row(lab["confirmed"], val(r.confirmed))
-    t.add_row(lab["best"], val(r.best))
-    t.add_row(lab["pd"], val(r.progressive_disease))
-    t.add_row(lab["relapse_cr"], val(r.relapse_from_cr))
-    t.add_row(lab["mrd"], val(r.mrd) if r.mrd is not None else "—")
-    if r.timeline:
-        t.add_row(lab["timeline"], " → ".join(f"{p.date.isoformat()} {val(p.category)}" for p in r.timeline))
-    console.print(Panel(t, title=lab["response"], title_align="left"))
-
-    _render_advice_text(console, a, lang)
-
-    reasons = [*e.reasons, *s.reasons, *r.reasons]
-    if reasons:
-        console.print(f"[bold]{lab['reasons']}[/bold]")
-        for line in reasons:
-            console.print(f"  • {line}", markup=False)
-    v = a.versions
-    console.print(
-        f"[dim]{lab['versions']}: mmemd {v.mmemd}; {v.knowledge_base}; {v.response_criteria}; "
-        f"{v.high_risk_definition}[/dim]"
-    )
-    console.print(f"[dim]{lab['disclaimer']}[/dim]")
-
-
-def _render_advice_text(console: Any, a: Assessment, lang: Lang) -> None:
-    """Work-up and options in brief; the full evidence is in ``mmemd report``."""
-    from rich.table import Table
-
-    workup = getattr(a, "workup", None)
-    options = getattr(a, "options", None)
-    if workup is None or options is None:
-        return
-    zh = lang is Lang.zh
-    if workup:
-        console.print(f"[bold]{'待完善检查' if zh else 'Open work-up'}[/bold]")
-        for w in workup:
-            console.print(
-                f"  • {w.title_zh if zh else w.title_en}  [dim]{', '.join(w.claims)}[/dim]", markup=True
-            )
-    if options:
-        t = Table(title="治疗选项（证据支持，非处方）" if zh else "Options (evidence, not a prescription)")
-        for col in (
-            "#",
-            "选项" if zh else "option",
-            "证据" if zh else "grade",
-            "EMD",
-            "分" if zh else "score",
-        ):
-            t.add_column(col)
-        for n, o in enumerate(options, start=1):
-            t.add_row(
-                str(n),
-                o.title_zh if zh else o.title_en,
-                o.grade,
-                o.emd_evidence_grade or "—",
-                str(o.score),
-            )
-        console.print(t)
-
-
 # --- commands --------------------------------------------------------------------------------------------------
 
 
@@ -715,12 +417,7 @@ def assess_command(
         return
 
     assert file is not None
-    record = _load_record(file, fmt)
-    result = _assess_one(record, advice)
-    if fmt is OutputFormat.json:
-        sys.stdout.write(result.model_dump_json(by_alias=True, indent=2) + "\n")
-    else:
-        _render_text(result, lang)
+    assess_file(file, fmt, lang, advice)
 
 
 def validate_command(

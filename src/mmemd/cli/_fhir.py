@@ -129,7 +129,7 @@ def export_command(
     ] = False,
 ) -> None:
     """Assess a patient record and print the results as a FHIR R4 Bundle of Observations."""
-    from mmemd.cli._clinical import OutputFormat, _load_record
+    from mmemd.cli._assess_file import OutputFormat, _load_record
     from mmemd.clinical.assessment import assess
     from mmemd.fhir import assessment_to_bundle
 

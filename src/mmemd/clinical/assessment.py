@@ -5,7 +5,7 @@ from an invalid record), then EMD is classified (§3), stages and risk computed 
 to canonical-unit :class:`~.snapshot.Snapshot` s for the IMWG response engine (§1).
 """
 
-from __future__ import annotations
+# Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 from collections.abc import Mapping
 from decimal import Decimal

@@ -17,7 +17,7 @@ Order of decisions (§3.3):
 The result does not depend on the order of ``lesions`` (lesions are processed sorted by id).
 """
 
-from __future__ import annotations
+# Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 from collections.abc import Sequence
 from dataclasses import dataclass

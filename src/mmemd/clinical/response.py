@@ -9,7 +9,7 @@ docstring cites the section; docs/response.md explains them. The module is versi
 Pure: no I/O, no logging. Quantities are :class:`~decimal.Decimal` and thresholds are compared exactly.
 """
 
-from __future__ import annotations
+# Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 import datetime as _dt
 from collections.abc import Callable, Collection, Sequence
@@ -19,6 +19,7 @@ from typing import Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mmemd._defaults import new_list
 from mmemd.clinical._response_baseline import MEASURABLE, Baseline
 from mmemd.clinical._response_engine import (
     FLC,
@@ -246,8 +247,8 @@ class ImwgResponse(BaseModel):
     progressive_disease: bool
     relapse_from_cr: bool
     mrd: MrdCategory | None = None
-    timeline: list[TimelineEntry] = Field(default_factory=list)
-    reasons: list[str] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=new_list)
+    reasons: list[str] = Field(default_factory=new_list)
     by_parameter: ParameterResponses | None = None
 
 

@@ -8,7 +8,7 @@ only when every possibility gives the same stage; otherwise it is null and the p
 (``iss_possible``, ``r_iss_possible``; ``r2_iss.points_min``/``points_max``), with ``reasons`` naming the datum.
 """
 
-from __future__ import annotations
+# Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 from dataclasses import dataclass
 from decimal import Decimal

@@ -4,13 +4,15 @@ Shaped after CIViC evidence items (one atomic, cited statement each) and OncoKB/
 from the evidence, never typed in). Field meanings and value sets: docs/curation.md.
 """
 
-from __future__ import annotations
+# Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from mmemd._defaults import new_dict
 
 
 class Category(StrEnum):
@@ -162,7 +164,7 @@ class CuratedClaim(BaseModel):
     emd_specific: bool
     flags: tuple[Flag, ...] = ()
     conflicts_with: tuple[str, ...] = ()
-    number_sources: dict[str, str] = Field(default_factory=dict)
+    number_sources: dict[str, str] = Field(default_factory=new_dict)
     notes: str | None = None
 
     @field_validator("value", "value_max", "comparator_value", mode="before")

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import os
 import sqlite3
 import tempfile
@@ -41,11 +40,20 @@ from mmemd.knowledge._models import Claim
 from mmemd.knowledge._vocab import Vocabulary
 
 if TYPE_CHECKING:  # the loader and tokeniser are needed only to build a store, not to open one
+    import logging
+
     from mmemd.knowledge._load import Curated
 
 STORE_SCHEMA = 1
 
-log = logging.getLogger("mmemd.knowledge")
+
+def _log() -> logging.Logger:
+    """The package logger, imported on first use: an intact store (every assessment) logs nothing, and importing
+    ``logging`` is a few milliseconds of a one-record ``assess``."""
+    import logging
+
+    return logging.getLogger("mmemd.knowledge")
+
 
 #: A build takes well under a second; a ``.tmp`` file older than this was left by a killed process.
 STALE_TMP_SECONDS = 600
@@ -321,7 +329,7 @@ def _warn_once(message: str) -> None:
     global _warned
     if not _warned:
         _warned = True
-        log.warning(message)
+        _log().warning(message)
 
 
 def open_store(directory: Path | None = None, *, rebuild: bool = False) -> sqlite3.Connection:
@@ -344,7 +352,7 @@ def open_store(directory: Path | None = None, *, rebuild: bool = False) -> sqlit
             return con
         if con is not None:
             con.close()
-        log.info("knowledge store %s: %s; rebuilding", path.name, problem)
+        _log().info("knowledge store %s: %s; rebuilding", path.name, problem)
     try:
         build_store(path)
         con = _open_ro(path)

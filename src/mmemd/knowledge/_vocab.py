@@ -4,7 +4,7 @@ Every vocabulary file in ``data/vocab/`` may hold any of the top-level keys belo
 (so a curator can add a small file without editing a shared one) and an id may be defined only once.
 """
 
-from __future__ import annotations
+# Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
