@@ -230,3 +230,16 @@ def test_with_no_plugin_declared_the_plain_path_reads_no_distribution_metadata()
     rc, _, err = _run(code, ["assess", str(LIVER)], None)
     assert rc == 0
     assert err == b"[]"
+
+
+def test_the_plugin_stand_in_hands_over_to_pydantics_loader_for_anything_else() -> None:
+    # A later pydantic may ask its private loader module for more than get_plugins: the real module answers then.
+    code = (
+        "import sys; from mmemd.cli._assess_file import _skip_the_pydantic_plugin_scan as skip; skip(); "
+        "m = sys.modules['pydantic.plugin._loader']; stand_in = m.get_plugins() == (); "
+        "from pydantic.plugin._loader import PYDANTIC_ENTRY_POINT_GROUP as g; "
+        "real = sys.modules['pydantic.plugin._loader']; "
+        "sys.stdout.write(repr((stand_in, g, real is not m, hasattr(real, '_plugins'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120, check=True, cwd=ROOT)
+    assert out.stdout == b"(True, 'pydantic', True, True)"

@@ -409,10 +409,24 @@ def _skip_the_pydantic_plugin_scan() -> None:
 
     loader = types.ModuleType(name, "No pydantic plugin is installed (mmemd.cli._assess_file).")
     loader.get_plugins = _no_plugins  # type: ignore[attr-defined]
+
+    def real(attr: str) -> Any:
+        # Anything but get_plugins (a later pydantic asking this private module for more): the real module, loaded
+        # now in place of this one, answers — so a pydantic upgrade costs the saving, never the command. Dunder
+        # names are the import system probing (``__path__``, ``__file__``): a plain module has none.
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        if sys.modules.get(name) is loader:
+            del sys.modules[name]
+        import importlib
+
+        return getattr(importlib.import_module(name), attr)
+
+    setattr(loader, "__getattr__", real)  # noqa: B010  # PEP 562: asked for names the module lacks
     sys.modules[name] = loader
 
 
-def _no_plugins() -> tuple[()]:
+def _no_plugins(*_args: Any, **_kwargs: Any) -> tuple[()]:
     return ()
 
 
