@@ -349,6 +349,21 @@ def new_classes(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase) -> list
     return sorted({c for a in _key_agents(opt, kb) for c in _classes(a, kb) if c not in ctx.exposed})
 
 
+#: The drug classes of an option's key agents, by (knowledge-base version, option id): patient-independent.
+_KEY_CLASSES: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def _adds_class(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase) -> bool:
+    """``bool(new_classes(opt, ctx, kb))`` without building the sorted list (read for every option ranked)."""
+    if not ctx.exposures and ctx.phase != "newly_diagnosed":
+        return False
+    key = (kb.version, opt.id)
+    classes = _KEY_CLASSES.get(key)
+    if classes is None:
+        classes = _KEY_CLASSES[key] = frozenset(c for a in _key_agents(opt, kb) for c in _classes(a, kb))
+    return not classes <= ctx.exposed
+
+
 def _refractory_cautions(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase) -> list[Caution]:
     """Automatic major caution for every key agent of the option (or its class) the disease is refractory to."""
     out = []
@@ -410,7 +425,7 @@ def _not_suitable_reasons(
     key = _key_agents(opt, kb)
     intended = _intended(opt)
     refractory = [a for a in key if a in ctx.refractory and a not in intended]
-    if refractory and not new_classes(opt, ctx, kb):
+    if refractory and not _adds_class(opt, ctx, kb):
         why = "; ".join(ctx.refractory_because.get(a, a) for a in refractory)
         names_zh = "、".join(kb.vocabulary.label(a, "zh") for a in refractory)
         reasons.append(
@@ -674,7 +689,7 @@ TIER_LABEL: Final = {
 
 
 def _effective_role(o: TreatmentOption, rule: OptionRule, ctx: PatientContext, kb: KnowledgeBase) -> str:
-    if ctx.phase == "relapsed_refractory" and o.role in ("other", "induction") and new_classes(rule, ctx, kb):
+    if ctx.phase == "relapsed_refractory" and o.role in ("other", "induction") and _adds_class(rule, ctx, kb):
         return "new_class"
     return o.role
 
