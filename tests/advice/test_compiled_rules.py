@@ -125,3 +125,30 @@ def test_a_full_store_is_emptied_before_the_next_item() -> None:
     for i in range(_engine._ITEMS_KEPT + 1):
         assert _engine._keep(store, i, i) == i
     assert store == {_engine._ITEMS_KEPT: _engine._ITEMS_KEPT}
+
+
+def test_the_option_adds_a_class_exactly_when_new_classes_lists_one() -> None:
+    # ranking and the refractory exclusion ask only whether an option adds a drug class not given before
+    rules = load_rules()
+    answers: set[bool] = set()
+    for ctx in _contexts():
+        for opt in rules.options:
+            got = _engine._adds_class(opt, ctx, KB)
+            assert got is bool(_engine.new_classes(opt, ctx, KB)), (ctx.patient_id, opt.id)
+            answers.add(got)
+    assert answers == {True, False}
+
+
+def test_derived_facts_kept_in_the_context_equal_a_fresh_reading() -> None:
+    # the context keeps pathway, current agents, EMD present and multiple sites after their first read
+    derived = ("pathway", "current_agents", "emd_present", "multiple_sites")
+    seen: dict[str, set[Any]] = {name: set() for name in derived}
+    for ctx in _contexts():
+        first = [getattr(ctx, name) for name in derived]
+        fresh = dataclasses.replace(ctx)  # same fields, nothing kept yet
+        again = [getattr(ctx, name) for name in derived]
+        assert first == again == [getattr(fresh, name) for name in derived], ctx.patient_id
+        for name, value in zip(derived, first, strict=True):
+            seen[name].add(value)
+    assert {True, False, None} <= seen["emd_present"] and {True, False} <= seen["multiple_sites"]
+    assert len(seen["current_agents"]) > 10

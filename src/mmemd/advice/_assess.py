@@ -103,30 +103,42 @@ def _row(key: Any, make: Any) -> Any:
 
 
 def _fact_row(name: str, f: Fact) -> ContextFact:
-    return cast(
-        ContextFact,
-        _row(
-            ("fact", name, f), lambda: ContextFact.model_construct(name=name, value=f.value, en=f.en, zh=f.zh)
-        ),
-    )
+    # keyed by what the row shows, as a plain tuple: it hashes and compares in C (a frozen dataclass by a Python
+    # call each), and a row met before costs no closure
+    key = ("fact", name, f.value, f.en, f.zh)
+    hit = _ROWS.get(key)
+    if hit is None:
+        hit = _row(key, lambda: ContextFact.model_construct(name=name, value=f.value, en=f.en, zh=f.zh))
+    return cast(ContextFact, hit)
 
 
 def _line_row(ln: LineSummary, current: bool) -> LineRow:
-    return cast(
-        LineRow,
-        _row(
-            ("line", ln, current),
+    refractory = ln.refractory.value
+    key = (
+        "line",
+        ln.line,
+        ln.agents,
+        ln.best_response,
+        refractory,
+        ln.refractory_source,
+        ln.refractory_agents,
+        current,
+    )
+    hit = _ROWS.get(key)
+    if hit is None:
+        hit = _row(
+            key,
             lambda: LineRow.model_construct(
                 line=ln.line,
                 agents=list(ln.agents),
                 best_response=ln.best_response,
-                refractory=ln.refractory.value,
+                refractory=refractory,
                 refractory_source=ln.refractory_source,
                 refractory_agents=list(ln.refractory_agents),
                 current=current,
             ),
-        ),
-    )
+        )
+    return cast(LineRow, hit)
 
 
 #: Built from values that already have their types (this runs once per assessed record): what ``model_construct``

@@ -456,8 +456,12 @@ def _current_line_number(ctx: PatientContext) -> int | None:
 
 
 def _clinical_fact_key(name: str) -> Callable[[PatientContext], Any]:
+    fields = attrgetter("value", "en", "zh")
+
     def key(ctx: PatientContext) -> Any:
-        return None if ctx.clinical is None else getattr(ctx.clinical, name)
+        # the fact's fields as a plain tuple (everything the check reads): a tuple hashes and compares in C, the
+        # frozen dataclass by a Python call each
+        return None if ctx.clinical is None else fields(getattr(ctx.clinical, name))
 
     return key
 

@@ -7,6 +7,7 @@ unknown fact is *undecided* (reported by ``mmemd explain``), never silently true
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from mmemd.clinical.context import BCMA_DIRECTED, ClinicalContext, derive_context
@@ -66,18 +67,20 @@ class PatientContext:
     #: the shared patient context (clinical/context.py): fitness, kidney, line history, prior procedures
     clinical: ClinicalContext | None = None
 
-    @property
+    # Derived facts, computed on first read and kept in the instance (the rules read them some fifty times a
+    # patient; the context is frozen, so they cannot go stale). Not fields: equality and repr are unchanged.
+    @cached_property
     def pathway(self) -> str | None:
         if self.clinical is not None:
             return self.clinical.pathway
         return _PATHWAY_OF_CATEGORY.get(self.emd_category or "")
 
-    @property
+    @cached_property
     def current_agents(self) -> tuple[str, ...]:
         line = self.clinical.current_line if self.clinical else None
         return line.agents if line else ()
 
-    @property
+    @cached_property
     def emd_present(self) -> bool | None:
         if self.emd_category in ("extramedullary", "paraskeletal"):
             return True
@@ -85,7 +88,7 @@ class PatientContext:
             return None
         return False
 
-    @property
+    @cached_property
     def multiple_sites(self) -> bool | None:
         if self.emd_present is False:
             return False

@@ -349,6 +349,21 @@ def new_classes(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase) -> list
     return sorted({c for a in _key_agents(opt, kb) for c in _classes(a, kb) if c not in ctx.exposed})
 
 
+#: The drug classes of an option's key agents, by (knowledge-base version, option id): patient-independent.
+_KEY_CLASSES: dict[tuple[str, str], frozenset[str]] = {}
+
+
+def _adds_class(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase) -> bool:
+    """``bool(new_classes(opt, ctx, kb))`` without building the sorted list (read for every option ranked)."""
+    if not ctx.exposures and ctx.phase != "newly_diagnosed":
+        return False
+    key = (kb.version, opt.id)
+    classes = _KEY_CLASSES.get(key)
+    if classes is None:
+        classes = _KEY_CLASSES[key] = frozenset(c for a in _key_agents(opt, kb) for c in _classes(a, kb))
+    return not classes <= ctx.exposed
+
+
 def _refractory_cautions(opt: OptionRule, ctx: PatientContext, kb: KnowledgeBase) -> list[Caution]:
     """Automatic major caution for every key agent of the option (or its class) the disease is refractory to."""
     out = []
@@ -410,7 +425,7 @@ def _not_suitable_reasons(
     key = _key_agents(opt, kb)
     intended = _intended(opt)
     refractory = [a for a in key if a in ctx.refractory and a not in intended]
-    if refractory and not new_classes(opt, ctx, kb):
+    if refractory and not _adds_class(opt, ctx, kb):
         why = "; ".join(ctx.refractory_because.get(a, a) for a in refractory)
         names_zh = "、".join(kb.vocabulary.label(a, "zh") for a in refractory)
         reasons.append(
@@ -674,7 +689,7 @@ TIER_LABEL: Final = {
 
 
 def _effective_role(o: TreatmentOption, rule: OptionRule, ctx: PatientContext, kb: KnowledgeBase) -> str:
-    if ctx.phase == "relapsed_refractory" and o.role in ("other", "induction") and new_classes(rule, ctx, kb):
+    if ctx.phase == "relapsed_refractory" and o.role in ("other", "induction") and _adds_class(rule, ctx, kb):
         return "new_class"
     return o.role
 
@@ -689,7 +704,7 @@ def rank_options(
     phase = "newly_diagnosed" if ctx.pathway in ORDER_ONLY_PATHWAYS else ctx.phase
     order = ROLE_ORDER.get(phase, ROLE_ORDER["newly_diagnosed"])
     local_first = ctx.response_current in _NOT_RESPONDING and ctx.emd_present is True
-    position = {r.id: i for i, r in enumerate(by_id.values())}
+    position = _positions(by_id)
     roles = {o.id: _effective_role(o, by_id[o.id], ctx, kb) for o in options}
 
     def role_rank(role: str) -> int:
@@ -712,6 +727,20 @@ def rank_options(
             key=lambda o: (o.tier, after_induction(o), -o.score, role_rank(roles[o.id]), position[o.id]),
         )
     return [_ranked(o, i, roles[o.id]) for i, o in enumerate(ranked, 1)]
+
+
+#: The documented order of the rule file (position of each option id) by the identity of its ``by_id`` map; the entry
+#: holds the map, so that an id cannot be reused while it lives.
+_POSITIONS: dict[int, tuple[dict[str, OptionRule], dict[str, int]]] = {}
+
+
+def _positions(by_id: dict[str, OptionRule]) -> dict[str, int]:
+    hit = _POSITIONS.get(id(by_id))
+    if hit is not None and hit[0] is by_id and len(hit[1]) == len(by_id):
+        return hit[1]
+    position = {r.id: i for i, r in enumerate(by_id.values())}
+    _keep(_POSITIONS, id(by_id), (by_id, position), _RANKED_KEPT)
+    return position
 
 
 #: Ranked copies of kept options by (option, rank, role): the copy is a function of the three. Keyed by the option's
@@ -781,6 +810,19 @@ def _current_line_facts(ctx: PatientContext) -> tuple[int, bool | None] | None:
     return (line.line, line.refractory.value) if line is not None else None
 
 
+def _patient_key(ctx: PatientContext) -> tuple[Any, ...]:
+    """The facts every option's outcome reads besides its own checks (part of each option's key; the same for all
+    options of one patient, so gathered once per patient)."""
+    return (
+        bool(ctx.exposures),
+        ctx.phase,
+        ctx.current_agents,
+        _current_line_facts(ctx),
+        ctx.response_current,
+        ctx.pathway,
+    )
+
+
 @dataclass(frozen=True)
 class _CompiledRule:
     rule: Any
@@ -822,7 +864,10 @@ class _CompiledOption:
             hit = _keep(self.fired, (outcome, checks), Fired("option", self.rule.id, outcome, checks))
         return hit
 
-    def evaluate(self, ctx: PatientContext, kb: KnowledgeBase) -> OptionResult:
+    def evaluate(
+        self, ctx: PatientContext, kb: KnowledgeBase, shared: tuple[Any, ...] | None = None
+    ) -> OptionResult:
+        """``shared``: :func:`_patient_key` of ``ctx``, when the caller has it (the same for every option)."""
         checks = self.when(ctx)
         outcome = verdict(checks)
         if outcome != "met":
@@ -845,12 +890,7 @@ class _CompiledOption:
                 ]
             ),
             tuple([c in ctx.exposed for c in self.classes]),
-            bool(ctx.exposures),
-            ctx.phase,
-            ctx.current_agents,
-            _current_line_facts(ctx),
-            ctx.response_current,
-            ctx.pathway,
+            _patient_key(ctx) if shared is None else shared,
         )
         hit = self.kept.get(key)
         if hit is None:
@@ -968,8 +1008,9 @@ def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None =
             statements.append(item)
     options: list[TreatmentOption] = []
     not_suitable: list[NotSuitable] = []
+    shared = _patient_key(ctx)
     for opt in compiled.options:
-        outcome, checks, result = opt.evaluate(ctx, kb)
+        outcome, checks, result = opt.evaluate(ctx, kb, shared)
         if isinstance(result, NotSuitable):
             trace.append(opt.trace("not suitable", checks))
             not_suitable.append(result)
@@ -980,7 +1021,7 @@ def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None =
     if compiled.trial is not None:
         # Clinical-trial enrolment is offered whenever evidence for this situation is thin: its own conditions, and
         # no fired option with EMD-specific evidence better than grade C.
-        outcome, checks, result = compiled.trial.evaluate(ctx, kb)
+        outcome, checks, result = compiled.trial.evaluate(ctx, kb, shared)
         thin = not any(o.emd_evidence_grade not in (None, *THIN_EVIDENCE_GRADES) for o in options)
         thin_check = Check(
             "thin_evidence",
