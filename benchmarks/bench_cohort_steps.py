@@ -21,8 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+# the same /proc sampling as the whole-run benchmark (this script runs from benchmarks/)
+from bench_cohort import _tree_cpu
+
 T = TypeVar("T")
-_TICK = os.sysconf("SC_CLK_TCK")
 
 
 class TreeCpu:
@@ -34,30 +36,10 @@ class TreeCpu:
         self._lock = threading.Lock()
 
     def sample(self) -> None:
-        parent: dict[int, int] = {}
-        times: dict[int, float] = {}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    fields = fh.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            parent[int(entry)] = int(fields[1])
-            times[int(entry)] = (int(fields[11]) + int(fields[12])) / _TICK
         me = os.getpid()
-        tree = {me}
-        grew = True
-        while grew:
-            grew = False
-            for pid, ppid in parent.items():
-                if ppid in tree and pid not in tree:
-                    tree.add(pid)
-                    grew = True
         with self._lock:
-            for pid in tree & times.keys():
-                self.cpu[pid] = max(self.cpu.get(pid, 0.0), times[pid])
+            _tree_cpu(me, self.cpu)
+            for pid in self.cpu:
                 try:  # read each time: Spark's launcher script becomes the JVM by exec
                     with open(f"/proc/{pid}/cmdline", "rb") as fh:
                         exe = fh.read().split(b"\0")[0]
