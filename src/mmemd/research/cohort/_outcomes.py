@@ -79,11 +79,25 @@ def survival_by_emd(
     tables: dict[str, Any], conf_level: float = 0.95
 ) -> tuple[list[SurvivalSummary], list[CoxSummary], dict[str, Any], list[str]]:
     """(KM summaries, Cox summaries, curves for plotting, notes) for PFS and OS."""
+    # On DuckDB an expression, not a cached table: the per-patient joins are cheap for the engine, and ibis 12's
+    # cache finaliser fails on DuckDB 2.0 ("DROP TABLE IF EXISTS" without a name). On Spark every query below (about
+    # ten: Kaplan–Meier, log-rank, counts, the Cox rows) would run the joins again as a job of its own, so the table
+    # is cached in the executors' memory once and released at the end.
+    t = survival_table(tables)
+    if getattr(t._find_backend(use_default=True), "name", "") != "pyspark":
+        return _survival_by_emd(t, conf_level)
+    cached = t.cache()
+    try:
+        return _survival_by_emd(cached, conf_level)
+    finally:
+        cached.release()
+
+
+def _survival_by_emd(
+    t: Any, conf_level: float
+) -> tuple[list[SurvivalSummary], list[CoxSummary], dict[str, Any], list[str]]:
     from mmemd.research.survival import cox_model, kaplan_meier, logrank_test
 
-    # An expression, not a cached table: the per-patient joins are cheap for the engine, and ibis 12's cache
-    # finaliser fails on DuckDB 2.0 ("DROP TABLE IF EXISTS" without a name).
-    t = survival_table(tables)
     present = [
         g for g in GROUP_ORDER if g in set(t.select("emd").distinct().to_pyarrow().column(0).to_pylist())
     ]

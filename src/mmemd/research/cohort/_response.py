@@ -419,17 +419,19 @@ def _spark_line_responses(backend: Any, q: Any, limit: int) -> LineResponses:
         for chunk in _patient_chunks(batches, limit):
             yield from assess_chunk(chunk).to_batches()
 
+    # Collected as Arrow and put in (patient, line) order on the driver: an ``orderBy`` in Spark would sample its
+    # input to choose range boundaries, a second job that runs the whole response step (the engine included) again.
     out = (
         rows.repartition(partitions, "patient_id")
         .sortWithinPartitions(*_SORT)
         .mapInArrow(assess_partition, _RESULT_SCHEMA)
-        .orderBy("patient_id", "line")
-        .toPandas()
+        .toArrow()
     )
+    out = out.sort_by([("patient_id", "ascending"), ("line", "ascending")])
     return LineResponses(
-        line=out["line"].to_numpy(dtype=np.int64),
-        emd=[str(v) for v in out["emd"].tolist()],
-        best=out["best"].to_numpy(dtype=np.int8),
-        rows=int(out["rows"].sum()),
+        line=out.column("line").to_numpy().astype(np.int64),
+        emd=[str(v) for v in out.column("emd").to_pylist()],
+        best=out.column("best").to_numpy().astype(np.int8),
+        rows=int(np.asarray(out.column("rows")).sum()),
         workers=int(backend._session.sparkContext.defaultParallelism),
     )

@@ -40,6 +40,8 @@ def spark_session(app_name: str = "mmemd") -> Any:
         .appName(app_name)
         .config("spark.ui.enabled", "false")
         .config("spark.sql.shuffle.partitions", os.environ.get("MMEMD_SPARK_SHUFFLE_PARTITIONS", "8"))
+        # Results reach the driver as Arrow batches rather than pickled rows, one at a time (same values).
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
         .getOrCreate()
     )
 
