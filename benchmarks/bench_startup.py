@@ -8,6 +8,9 @@ The package's bytecode is compiled first, as ``pip install`` does: with ``PYTHON
 containers) an editable checkout would otherwise recompile every imported module in every run, about 50 ms that no
 installed copy pays (measured here: 322 against 271 ms CPU for a one-record assess).
 
+``--no-pth`` also runs every command under ``python -S`` with the import path site would have built: the figure
+without code that ``.pth`` files in site-packages run in every interpreter (environment hooks, not mmemd's).
+
 ``--before SRC`` also runs every command with another checkout's ``src`` directory first on ``PYTHONPATH`` (say a
 ``git worktree`` of the previous commit), interleaved with this one's, and prints its table first: a before/after
 comparison from one run, under the same load.
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import importlib.util
+import json
 import os
 import resource
 import statistics
@@ -46,6 +50,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--before", type=Path, help="another checkout's src directory, run interleaved")
+    parser.add_argument(
+        "--no-pth",
+        action="store_true",
+        help="also run every command without the interpreter's .pth start-up hooks (python -S with the same sys.path)",
+    )
     args = parser.parse_args()
     spec = importlib.util.find_spec("mmemd")
     assert spec is not None and spec.submodule_search_locations
@@ -58,6 +67,11 @@ def main() -> None:
         )
         envs = {"before": {**os.environ, "PYTHONPATH": before}, "after": None}
     mmemd = [sys.executable, "-c", "from mmemd.cli import main; main()"]
+    if args.no_pth:
+        # A .pth file in site-packages may run code in every interpreter (on the project machine one imports certifi,
+        # ~17 ms): -S skips site's work, the import path is set to the one site built here, so the same modules load.
+        pth_free = {f"{label} -S".strip(): env for label, env in envs.items()}
+        envs = {**envs, **pth_free}
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "s.csv"
         csv.write_text(
@@ -85,7 +99,11 @@ def main() -> None:
                 "arm",
             ],
         }
-        runs = [(label, name, cmd) for name, cmd in commands.items() for label in envs]
+        runs = [
+            (label, name, _no_site(cmd) if label.endswith("-S") else cmd)
+            for name, cmd in commands.items()
+            for label in envs
+        ]
         for label, _, cmd in runs:  # warm the page cache and __pycache__
             _run(cmd, envs[label])
         walls: dict[tuple[str, str], list[float]] = {(label, name): [] for label, name, _ in runs}
@@ -108,6 +126,19 @@ def main() -> None:
                 f"{name:<46} {statistics.median(w) * 1e3:>9.0f} ms {min(w) * 1e3:>7.0f} ms"
                 f" {statistics.median(c) * 1e3:>8.0f} ms"
             )
+
+
+def _no_site(cmd: list[str]) -> list[str]:
+    """``python -c CODE args`` run with ``-S``, its import path completed with the entries site adds here."""
+    assert cmd[:2] == [sys.executable, "-c"]
+    bare = subprocess.run(
+        [sys.executable, "-S", "-c", "import json, sys; print(json.dumps(sys.path))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    extra = [p for p in sys.path[1:] if p not in json.loads(bare.stdout)]
+    return [sys.executable, "-S", "-c", f"import sys; sys.path += {extra!r}; {cmd[2]}", *cmd[3:]]
 
 
 if __name__ == "__main__":
