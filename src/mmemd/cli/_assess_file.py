@@ -181,24 +181,6 @@ _LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-_VALUE_ZH: dict[str, str] = {
-    "extramedullary": "髓外（EM-E，不与骨相连）",
-    "paraskeletal": "骨旁（EM-B）",
-    "none": "无髓外病变",
-    "solitary_bone_plasmacytoma": "孤立性骨浆细胞瘤",
-    "solitary_extramedullary_plasmacytoma": "孤立性髓外浆细胞瘤",
-    "plasma_cell_leukemia": "浆细胞白血病",
-    "indeterminate": "无法确定",
-    "primary": "原发（诊断时）",
-    "secondary": "继发（复发时）",
-    "not_evaluable": "不可评估",
-    "baseline": "基线",
-    "sustained_negative": "持续阴性",
-    "flow_negative": "流式阴性",
-    "sequencing_negative": "测序阴性",
-    "imaging_plus_negative": "影像学加阴性",
-}
-
 
 def _render_text(a: Assessment, lang: Lang) -> None:
     from rich.console import Console
@@ -206,10 +188,12 @@ def _render_text(a: Assessment, lang: Lang) -> None:
     from rich.table import Table
 
     from mmemd.knowledge import vocabulary
+    from mmemd.report._i18n import VALUES
 
     lab = _LABELS[lang.value]
     vocab = vocabulary()
     zh = lang is Lang.zh
+    zh_values = VALUES["zh"]  # the clinician report's wording, so the two say the same
 
     def val(v: object) -> str:
         if v is None:
@@ -219,15 +203,20 @@ def _render_text(a: Assessment, lang: Lang) -> None:
         if v is False:
             return lab["no"]
         s = str(v)
-        return _VALUE_ZH.get(s, s) if zh else s.replace("_", " ")
+        return zh_values.get(s, s) if zh else s.replace("_", " ")
+
+    def two_columns() -> Table:
+        # label, value: one panel per section
+        t = Table(show_header=False, box=None, pad_edge=False)
+        t.add_column(style="bold")
+        t.add_column()
+        return t
 
     console = Console(file=sys.stdout, highlight=False, soft_wrap=False)
     console.print(f"[bold]{lab['title']}[/bold] — {lab['patient']} {a.patient_id}")
 
     e = a.emd
-    t = Table(show_header=False, box=None, pad_edge=False)
-    t.add_column(style="bold")
-    t.add_column()
+    t = two_columns()
     t.add_row(lab["category"], val(e.category))
     t.add_row(lab["timing"], val(e.timing))
     t.add_row(lab["cns"], val(e.cns))
@@ -238,9 +227,7 @@ def _render_text(a: Assessment, lang: Lang) -> None:
     console.print(Panel(t, title=lab["emd"], title_align="left"))
 
     s = a.staging
-    t = Table(show_header=False, box=None, pad_edge=False)
-    t.add_column(style="bold")
-    t.add_column()
+    t = two_columns()
 
     def stage_text(v: str | None, possible: list[str]) -> str:
         return v if v is not None else f"{val(None)} ({lab['possible']}: {', '.join(possible)})"
@@ -260,9 +247,7 @@ def _render_text(a: Assessment, lang: Lang) -> None:
     console.print(Panel(t, title=lab["staging"], title_align="left"))
 
     r = a.response
-    t = Table(show_header=False, box=None, pad_edge=False)
-    t.add_column(style="bold")
-    t.add_column()
+    t = two_columns()
     t.add_row(lab["current"], val(r.current))
     t.add_row(lab["confirmed"], val(r.confirmed))
     t.add_row(lab["best"], val(r.best))
