@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import marshal
 import os
-import tempfile
 import time
 import zlib
 from collections.abc import Callable, Sequence
@@ -96,6 +95,8 @@ def _write_atomically(entry: Path, blob: bytes) -> None:
     tmp: str | None = None
     try:
         entry.parent.mkdir(parents=True, exist_ok=True)
+        import tempfile  # only to write: an assessment with a warm cache writes nothing
+
         fd, tmp = tempfile.mkstemp(prefix=entry.name, suffix=".tmp", dir=entry.parent)
         with os.fdopen(fd, "wb") as fh:
             fh.write(blob)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import tempfile
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -235,6 +234,8 @@ def build_store(path: Path, curated: Curated | None = None) -> Path:
 
     curated = curated or load_curated()
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # only to write: an assessment with a warm cache writes nothing
+
     fd, tmp_name = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -312,6 +313,8 @@ def _stamp_verified(path: Path, stamp: str) -> None:
         st = path.stat()
         if time.time() - max(st.st_mtime, st.st_ctime) < VERIFIED_SETTLE_SECONDS:
             return
+        import tempfile  # only to write: an assessment with a warm cache writes nothing
+
         fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(stamp)
