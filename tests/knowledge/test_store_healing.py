@@ -106,7 +106,9 @@ def test_unwritable_cache_dir_falls_back_to_memory_with_one_warning(
     def read_only(*_a: object, **_k: object) -> None:
         raise OSError(errno.EROFS, "Read-only file system")
 
-    monkeypatch.setattr(store.tempfile, "mkstemp", read_only)
+    import tempfile  # the store imports it when it writes: patch the module itself
+
+    monkeypatch.setattr(tempfile, "mkstemp", read_only)
     with caplog.at_level(logging.WARNING, logger="mmemd.knowledge"):
         for _ in range(3):
             kb = load(tmp_path)

@@ -23,11 +23,9 @@ The store heals itself, because it is only a cache of the YAML shipped in the pa
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
-import tempfile
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -35,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mmemd._version import __version__
-from mmemd.knowledge._data import cache_dir, content_hash, kb_version
+from mmemd.knowledge._data import cache_dir, content_hash, kb_version, stamped
 from mmemd.knowledge._models import Claim
 from mmemd.knowledge._vocab import Vocabulary
 
@@ -90,12 +88,25 @@ CREATE VIRTUAL TABLE claims_fts USING fts5(
 
 @lru_cache(maxsize=1)
 def _builder_hash() -> str:
-    """Hash of the code that shapes the store (tokeniser, loader, models): a changed builder means a new store."""
+    """Hash of the code that shapes the store (tokeniser, loader, models): a changed builder means a new store.
+
+    Kept by the files' ``stat`` (:func:`~mmemd.knowledge._data.stamped`): computed again once a file was written."""
     here = Path(__file__).resolve().parent
-    h = hashlib.sha256()
-    for name in ("_store.py", "_text.py", "_load.py", "_models.py", "_grade.py", "_vocab.py"):
-        h.update((here / name).read_bytes())
-    return h.hexdigest()
+    files = [
+        here / name for name in ("_store.py", "_text.py", "_load.py", "_models.py", "_grade.py", "_vocab.py")
+    ]
+
+    def compute() -> bytes:
+        import hashlib
+
+        h = hashlib.sha256()
+        for path in files:
+            h.update(path.read_bytes())
+        return h.hexdigest().encode("ascii")
+
+    digest = stamped("builder-hash", files, compute)
+    assert digest is not None
+    return digest.decode("ascii")
 
 
 def store_path(directory: Path | None = None) -> Path:
@@ -202,6 +213,8 @@ def _fill(con: sqlite3.Connection, curated: Curated) -> None:
 
 def _rows_hash(con: sqlite3.Connection) -> str:
     """sha256 over every stored source, claim and index row, in a fixed order (a flipped byte anywhere shows)."""
+    import hashlib  # only for the full check: an unchanged, verified store is not hashed
+
     h = hashlib.sha256()
     for sql in (
         "SELECT id, alias, doc, text FROM sources ORDER BY id",
@@ -221,6 +234,8 @@ def build_store(path: Path, curated: Curated | None = None) -> Path:
 
     curated = curated or load_curated()
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # only to write: an assessment with a warm cache writes nothing
+
     fd, tmp_name = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -298,6 +313,8 @@ def _stamp_verified(path: Path, stamp: str) -> None:
         st = path.stat()
         if time.time() - max(st.st_mtime, st.st_ctime) < VERIFIED_SETTLE_SECONDS:
             return
+        import tempfile  # only to write: an assessment with a warm cache writes nothing
+
         fd, tmp = tempfile.mkstemp(prefix=target.name, suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "w", encoding="ascii") as fh:
             fh.write(stamp)
