@@ -14,6 +14,7 @@ from _report_helpers import example
 from _system import cjk_font_installed, require_system
 from mmemd.clinical import RecordError, parse_record
 from mmemd.report import _charts, build_report, render_report
+from mmemd.report._document import build_document
 from mmemd.report._model import normalize_quote
 
 
@@ -58,13 +59,16 @@ def test_summary_shows_top_options_with_grades_and_key_claims(kb, generated) -> 
     rep = build_report(example("emd-liver-rrmm-pr"), kb, generated)
     text = str(render_report(example("emd-liver-rrmm-pr"), fmt="text", kb=kb, generated=generated))
     summary = text.split("2. Treatment options")[0]
+    citations = build_document(rep, "en").citations
     top = rep.assessment.options[:3]
     for o in top:
         assert o.title_en in summary
         from mmemd.report._document import TOP_KEY_RESULTS
 
         for k in o.key_results[:TOP_KEY_RESULTS]:
-            assert k.claim in summary
+            # cited by its number, never by the knowledge base's id
+            assert f"[{citations.index(k.claim) + 1}]" in summary
+            assert k.claim not in text
     # Thin evidence is said plainly when no option has EMD-specific evidence better than C.
     assert rep.thin_evidence
     assert "Evidence is thin" in summary

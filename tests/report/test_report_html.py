@@ -73,26 +73,28 @@ def test_structure(patient: str, lang: str, pages, kb, generated) -> None:  # ty
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_each_evidence_row_shows_every_field_with_its_label(lang: str, pages, kb, generated) -> None:  # type: ignore[no-untyped-def]
-    """An evidence row is a block, not a table row: its labelled line must still carry every column (claim, grade,
-    study, design, n, endpoint, value, source) and the verbatim quote, in the order the document lists them."""
+    """An evidence row is a block, not a table row: its labelled line must still carry every column (number,
+    publication, grade, design, n, endpoint, value) and the verbatim quote, in the order the document lists them."""
     patient = "emd-liver-rrmm-pr"
     doc = build_document(build_report(example(patient), kb, generated), lang)  # type: ignore[arg-type]
     tables = [b for s in doc.sections for b in s.blocks if isinstance(b, Table) and b.quote_cols]
-    expected = [(t.header, row, t.quote_cols) for t in tables for row in t.rows]
+    expected = [
+        (t.header, row, t.quote_cols, rid) for t in tables for row, rid in zip(t.rows, t.row_ids, strict=True)
+    ]
     blocks = [
         d for d in _parse(pages[(patient, lang)]).iter(f"{NS}div") if "ev" in (d.get("class") or "").split()
     ]
     assert len(blocks) == len(expected) > 50
-    for div, (header, row, quote_cols) in zip(blocks, expected, strict=True):
+    for div, (header, row, quote_cols, rid) in zip(blocks, expected, strict=True):
         meta, *quotes = div.findall(f"{NS}p")
         line = "".join(meta.itertext())
-        assert line.startswith(row[0])  # the claim id first
-        # the link target is the claim id, not the block (WeasyPrint styles an element with an id, and all inside
+        assert line.startswith(row[0])  # the entry's number first
+        # the link target is the number, not the block (WeasyPrint styles an element with an id, and all inside
         # it, apart from its like elements)
         assert div.get("id") is None
         claim = meta.find(f"{NS}strong")
         assert claim is not None and "".join(claim.itertext()) == row[0]
-        assert claim.get("id") in (None, f"claim-{row[0]}")
+        assert claim.get("id") in (None, f"claim-{rid}")
         for i, cell in enumerate(row):
             if i in quote_cols:
                 continue

@@ -13,7 +13,7 @@ import io
 import re
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import lru_cache
@@ -354,8 +354,11 @@ def fit_labels(fig: Any, ax: Any, end_texts: Sequence[Any]) -> None:
             break
 
 
-def rates_chart(report: Report, lang: Lang, fmt: ChartFormat = "svg") -> ChartOutput | None:
-    """Reported response rates of each option's claims, one bar per claim, labelled with study and n."""
+def rates_chart(
+    report: Report, lang: Lang, fmt: ChartFormat = "svg", numbers: Mapping[str, int] | None = None
+) -> ChartOutput | None:
+    """Reported response rates of each option's claims, one bar per claim, labelled with study and n, and with the
+    claim's citation number when ``numbers`` (claim id to number, as the report numbers them) gives one."""
     bars = report.rates
     if not bars:
         return None
@@ -369,7 +372,8 @@ def rates_chart(report: Report, lang: Lang, fmt: ChartFormat = "svg") -> ChartOu
     ]
     nr = label(lang, "not_reported")
     ends = [
-        f"{num(b.value)}%  {b.study or value(lang, b.design)}, n={b.n if b.n is not None else nr} [{b.claim}]"
+        f"{num(b.value)}%  {b.study or value(lang, b.design)}, n={b.n if b.n is not None else nr}"
+        + (f" [{numbers[b.claim]}]" if numbers and b.claim in numbers else "")
         for b in bars
     ]
     with _RC_LOCK, rc_context(_rc(lang)):

@@ -3,13 +3,16 @@ tables, figures) and a footer. Text, Markdown and HTML are thin serializers of t
 formats say the same things in the same order.
 
 Page one (section ``summary``) is what a clinician reads in a minute; section ``details`` follows on a new page.
-Every statement carries its claim ids in brackets (``[emdtx-7-05]``) or the author and year of the publication it
-rests on (``Greipp 2005``), listed in full under "References"; no file name or internal key reaches the reader.
+Every statement carries the numbers of the evidence entries it rests on in brackets (``[3, 5–7]``, see
+:mod:`._numbers`) or the author and year of the publication (``Greipp 2005``), listed in full under "References". Each
+evidence entry is headed by its number and names its publication (the review, its section, the study it quotes); no
+claim id, file name or internal key reaches the reader. The document is built with claim ids in the brackets, then
+numbered in reading order (:func:`build_document`); the ids stay in ``row_ids`` and ``citations`` for anchors.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import ClassVar, Final
 
 from mmemd.advice._assess import AdvisedAssessment
@@ -28,6 +31,7 @@ from mmemd.report._citations import (
 )
 from mmemd.report._i18n import FIELDS, Lang, label, pick, value
 from mmemd.report._model import EvidenceRow, Report, num
+from mmemd.report._numbers import Numbering, collapse
 
 #: Options on page one; the rest are listed, with the same details, after it.
 TOP_OPTIONS: Final = 3
@@ -113,6 +117,8 @@ class Document:
     sections: tuple[Section, ...]
     footer: tuple[str, ...]
     cited_claims: frozenset[str] = field(default_factory=frozenset)
+    #: the claim ids cited, in citation-number order (the number of ``citations[i]`` is ``i + 1``)
+    citations: tuple[str, ...] = ()
 
 
 # ---- helpers -----------------------------------------------------------------------------------------------------
@@ -207,22 +213,44 @@ def _source(row: EvidenceRow, lang: Lang) -> str:
     return f"{review_label(row.source, lang)}{number}" + (f" {title}" if title else "")
 
 
+def publication(row: EvidenceRow, lang: Lang) -> str:
+    """The publication an evidence entry is from: the review and its section, and the study the quote reports as
+    the review cites it (first author, the review's reference numbers) — "Review 1 §7 CAR-T, citing Deng et al. (its
+    ref. 34)". The reviews' reference lists are not shipped, so a cited study's year and journal are not known here;
+    the reader finds them in the review under that reference number."""
+    where = _source(row, lang)
+    refs = collapse(row.references)
+    # The study as the review names it: its first author ("et al."), else as printed (a trial's name: IKEMA).
+    # Without a named study the reference numbers alone: a quote citing several references names no one author.
+    study = row.study or ""
+    if lang == "zh":
+        refs = refs.replace(", ", "、")
+        who = f"{study}等" if study in row.authors else study
+        if who:
+            return f"{where}，所引{who}（原文献{refs}）" if refs else f"{where}，{who}"
+        return f"{where}（原文献{refs}）" if refs else where
+    who = f"{study} et al." if study in row.authors else study
+    ref = f"ref. {refs}" if len(row.references) == 1 else f"refs {refs}"
+    if who:
+        return f"{where}, citing {who} (its {ref})" if refs else f"{where}, {who}"
+    return f"{where}, citing its {ref}" if refs else where
+
+
 def _evidence_table(lang: Lang, rows: tuple[EvidenceRow, ...], caption: str) -> Table:
+    """One entry per claim, headed by its citation (ids here; numbers once the document is numbered)."""
     header = tuple(
-        label(lang, k)
-        for k in ("claim", "grade", "study", "design", "n", "endpoint", "value", "quote", "source")
+        label(lang, k) for k in ("cite_no", "source", "grade", "design", "n", "endpoint", "value", "quote")
     )
     body = tuple(
         (
-            r.claim,
+            f"[{r.claim}]",
+            publication(r, lang),
             r.grade + ("" if r.emd_specific else "*"),
-            r.study or "—",
             value(lang, r.design),
             _n(r, lang),
             pick(lang, r.endpoint_en, r.endpoint_zh),
             pick(lang, r.value_en, r.value_zh),
             r.quote,
-            _source(r, lang),
         )
         for r in rows
     )
@@ -630,7 +658,7 @@ def _charts(r: Report, lang: Lang) -> Section:
                 label(lang, "study"),
                 label(lang, "n"),
                 label(lang, "grade"),
-                label(lang, "claim"),
+                label(lang, "cite_no"),
             ),
             rows=tuple(
                 (
@@ -640,7 +668,7 @@ def _charts(r: Report, lang: Lang) -> Section:
                     b.study or value(lang, b.design),
                     str(b.n) if b.n is not None else nr,
                     b.grade + ("" if b.emd_specific else "*"),
-                    b.claim,
+                    f"[{b.claim}]",
                 )
                 for b in r.rates
             ),
@@ -674,6 +702,52 @@ def _reasons_and_sources(r: Report, lang: Lang) -> Section:
 
 
 def build_document(r: Report, lang: Lang) -> Document:
+    """The report as a document in ``lang``, its claims cited by number (first citation first)."""
+    return _numbered(_build(r, lang))
+
+
+def _numbered(doc: Document) -> Document:
+    """The document with each bracket of claim ids as citation numbers, given in reading order; the entries of an
+    evidence table sorted by number (a cited entry is then found where its number says)."""
+    nb = Numbering()
+    c = nb.cite
+
+    def table(t: Table) -> Table:
+        rows = tuple(tuple(c(x) for x in row) for row in (t.header, *t.rows))
+        header, body = rows[0], rows[1:]
+        row_ids = t.row_ids
+        if t.quote_cols and row_ids:
+            order = sorted(range(len(body)), key=lambda i: nb.number(row_ids[i]))
+            body = tuple(body[i] for i in order)
+            row_ids = tuple(row_ids[i] for i in order)
+        return replace(t, header=header, rows=body, caption=c(t.caption), row_ids=row_ids)
+
+    def block(b: Block) -> Block:
+        if isinstance(b, Heading):
+            return replace(b, text=c(b.text))
+        if isinstance(b, Para):
+            return replace(b, text=c(b.text))
+        if isinstance(b, Bullets):
+            return replace(b, items=tuple(c(x) for x in b.items))
+        if isinstance(b, Facts):
+            return replace(b, rows=tuple((c(k), c(v)) for k, v in b.rows))
+        if isinstance(b, Table):
+            return table(b)
+        return replace(
+            b,
+            title=c(b.title),
+            caption=c(b.caption),
+            omitted=tuple(c(x) for x in b.omitted),
+            data=table(b.data) if b.data is not None else None,
+        )
+
+    sections = tuple(
+        replace(s, title=c(s.title), blocks=tuple(block(b) for b in s.blocks)) for s in doc.sections
+    )
+    return replace(doc, sections=sections, footer=tuple(c(x) for x in doc.footer), citations=nb.claims)
+
+
+def _build(r: Report, lang: Lang) -> Document:
     a = r.assessment
     rec = r.record
     meta = [

@@ -22,16 +22,13 @@ from mmemd.report._charts import ChartFormat
 from mmemd.report._document import Document, Figure, Table, build_document
 from mmemd.report._i18n import Lang
 from mmemd.report._model import Report
+from mmemd.report._numbers import NUMBER_CITE, RANGE, expand
 
-_CITE = re.compile(r"\[([a-z]+-[a-z0-9.]+-\d{2}(?:, [a-z]+-[a-z0-9.]+-\d{2})*)\]")
 #: BCP 47 tags: Simplified Chinese script, so browsers and WeasyPrint pick Simplified glyph forms.
 HTML_LANG = {"en": "en", "zh": "zh-Hans"}
 QUOTE_LANG = "zh-Hans"  # the verbatim quotes are from the Chinese reviews, whatever the report's language
-#: Tokens a line must never split: claim ids (emdtx-4.2-02) and a number with its unit (6.1 mg/L).
-_NOBR = re.compile(
-    r"\b(?:emdtx|emdrev)-[a-z0-9.]+-\d{2}\b"
-    r"|\d+(?:\.\d+)?\s?(?:mg/dL|mg/L|g/dL|g/L|mg/24h|mmol/L|µmol/L|U/L|cm²|mg/mL)(?![A-Za-z])"
-)
+#: Tokens a line must never split: a number with its unit (6.1 mg/L).
+_NOBR = re.compile(r"\d+(?:\.\d+)?\s?(?:mg/dL|mg/L|g/dL|g/L|mg/24h|mmol/L|µmol/L|U/L|cm²|mg/mL)(?![A-Za-z])")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,22 +62,25 @@ def report_css() -> str:
     return (resources.files("mmemd.report") / "templates" / "report.css").read_text(encoding="utf-8")
 
 
-def _linker(targets: frozenset[str]) -> Callable[[str], Markup]:
+def _linker(citations: tuple[str, ...], targets: frozenset[str]) -> Callable[[str], Markup]:
+    """Text with each citation number linked to its evidence entry (``#claim-<id>``, the entry's anchor)."""
+
+    def link(n: str) -> str:
+        i = int(n)
+        claim = citations[i - 1] if 0 < i <= len(citations) else None
+        return f'<a class="cite" href="#claim-{claim}">{n}</a>' if claim in targets else n
+
+    def one(m: re.Match[str]) -> str:
+        # Only a bracket of numbers the document cites: "[2]" in a record's free text stays text.
+        if any(not 0 < n <= len(citations) for n in expand(m.group(1))):
+            return m.group(0)
+        parts = [RANGE.join(link(x) for x in part.split(RANGE)) for part in m.group(1).split(", ")]
+        return '<span class="nobr">[' + ", ".join(parts) + "]</span>"
+
     def cite(text: str) -> Markup:
         safe = str(escape(text))
-
-        def one(m: re.Match[str]) -> str:
-            ids = m.group(1).split(", ")
-            parts = [
-                f'<a class="cite nobr" href="#claim-{i}">{i}</a>'
-                if i in targets
-                else f'<span class="nobr">{i}</span>'
-                for i in ids
-            ]
-            return "[" + ", ".join(parts) + "]"
-
         out, last = [], 0
-        for m in _CITE.finditer(safe):
+        for m in NUMBER_CITE.finditer(safe):
             out += [_nobr(safe[last : m.start()]), one(m)]
             last = m.end()
         out.append(_nobr(safe[last:]))
@@ -113,12 +113,15 @@ def chart_image(
     lang: Lang,
     fmt: ChartFormat = "svg",
     store: dict[str, tuple[bytes, str]] | None = None,
+    citations: tuple[str, ...] = (),
 ) -> ChartImage | None:
     """The chart as an image: a data URI, or with ``store`` a ``mmemd-chart:`` URL whose bytes and media type are
-    put in ``store`` (named by their hash, so a URL never stands for another chart's bytes)."""
+    put in ``store`` (named by their hash, so a URL never stands for another chart's bytes). ``citations``: the
+    document's cited claims in number order, for the evidence chart's citation numbers."""
     from mmemd.report._charts import rates_chart, response_chart
 
-    out = response_chart(report, lang, fmt) if kind == "response" else rates_chart(report, lang, fmt)
+    numbers = {c: i for i, c in enumerate(citations, 1)}
+    out = response_chart(report, lang, fmt) if kind == "response" else rates_chart(report, lang, fmt, numbers)
     if out is None:
         return None
     note = "图表标签以英文显示：未找到中文字体。" if out.lang != lang else ""
@@ -159,7 +162,7 @@ def render_html(
         return f"claim-{claim_id}"
 
     def chart(kind: str) -> ChartImage | None:
-        return chart_image(report, kind, lang, chart_format, chart_store) if charts else None
+        return chart_image(report, kind, lang, chart_format, chart_store, doc.citations) if charts else None
 
     tmpl = env.get_template("report.html.j2")
     return str(
@@ -172,7 +175,7 @@ def render_html(
             patient_id=report.assessment.patient_id,
             row_anchor=row_anchor,
             chart=chart,
-            cite=_linker(targets),
+            cite=_linker(doc.citations, targets),
         )
     )
 

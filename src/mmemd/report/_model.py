@@ -53,6 +53,9 @@ class EvidenceRow:
     emd_specific: bool
     statement_en: str
     statement_zh: str
+    #: the review's own reference numbers the quote cites, and the first authors its reference list gives them
+    references: tuple[int, ...] = ()
+    authors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +101,8 @@ class Report:
     record: PatientRecord
     assessment: AdvisedAssessment
     options: tuple[OptionEvidence, ...]
-    #: claims cited by work-up and prognosis items that no option table lists (shown once, in their own table)
+    #: claims cited by work-up and prognosis items and evidence statements that no option table lists (shown once,
+    #: in their own table)
     other_claims: tuple[EvidenceRow, ...]
     series: tuple[SeriesPoint, ...]
     rates: tuple[RateBar, ...]
@@ -124,6 +128,8 @@ class Report:
             ids.update(w.claims)
         for p in a.prognosis:
             ids.update(p.claims)
+        for s in a.evidence_statements:
+            ids.update(s.claims)
         return frozenset(ids)
 
 
@@ -160,6 +166,7 @@ def evidence_row(c: Claim, kb: KnowledgeBase) -> EvidenceRow:
     sec = next((s for s in src.sections if s.number == c.section), None)
     ep = kb.vocabulary.endpoints.get(c.endpoint)
     v_en, v_zh = _claim_value(c)
+    refs = [src.reference(n) for n in c.references]
     return EvidenceRow(
         claim=c.id,
         study=c.study,
@@ -180,6 +187,8 @@ def evidence_row(c: Claim, kb: KnowledgeBase) -> EvidenceRow:
         emd_specific=c.emd_specific,
         statement_en=c.statement_en,
         statement_zh=c.statement_zh,
+        references=c.references,
+        authors=tuple(dict.fromkeys(r.first_author for r in refs if r is not None and r.first_author)),
     )
 
 
@@ -277,7 +286,11 @@ def build_report(
     other = [
         c
         for c in dict.fromkeys(
-            [*(c for w in a.workup for c in w.claims), *(c for p in a.prognosis for c in p.claims)]
+            [
+                *(c for s in a.evidence_statements for c in s.claims),
+                *(c for w in a.workup for c in w.claims),
+                *(c for p in a.prognosis for c in p.claims),
+            ]
         )
     ]
     spec = dict.fromkeys(
