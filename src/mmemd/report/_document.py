@@ -29,7 +29,7 @@ from mmemd.report._citations import (
     review_reference,
     short_cite,
 )
-from mmemd.report._i18n import FIELDS, Lang, label, pick, value
+from mmemd.report._i18n import FIELDS, Lang, label, pick, plain_keys, value
 from mmemd.report._model import EvidenceRow, Report, num
 from mmemd.report._numbers import Numbering, collapse
 
@@ -707,13 +707,20 @@ def build_document(r: Report, lang: Lang) -> Document:
 
 
 def _numbered(doc: Document) -> Document:
-    """The document with each bracket of claim ids as citation numbers, given in reading order; the entries of an
-    evidence table sorted by number (a cited entry is then found where its number says)."""
+    """The document with each bracket of claim ids as citation numbers, given in reading order, and any internal key
+    the engine's wording quotes in the reader's words (:func:`plain_keys`); the entries of an evidence table sorted
+    by number (a cited entry is then found where its number says)."""
     nb = Numbering()
-    c = nb.cite
+    lang = doc.lang
+
+    def c(text: str) -> str:
+        return nb.cite(plain_keys(text, lang))
 
     def table(t: Table) -> Table:
-        rows = tuple(tuple(c(x) for x in row) for row in (t.header, *t.rows))
+        # a verbatim quote is never changed
+        rows = tuple(
+            tuple(x if i in t.quote_cols else c(x) for i, x in enumerate(row)) for row in (t.header, *t.rows)
+        )
         header, body = rows[0], rows[1:]
         row_ids = t.row_ids
         if t.quote_cols and row_ids:

@@ -6,6 +6,8 @@ abbreviations, which Chinese clinical writing keeps in Latin letters (CR, VGPR, 
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Final, Literal
 
 Lang = Literal["en", "zh"]
@@ -362,3 +364,32 @@ OPTION_LABELS: Final[dict[str, dict[str, str]]] = {
 }
 for _lang, _labels in OPTION_LABELS.items():
     LABELS[_lang].update(_labels)
+
+
+#: An identifier as the record schema, the vocabulary or the engine spells it: ``bcma_car_t``, ``labs.ldh``.
+_KEY = re.compile(r"\b(?:(?:cytogenetics|labs|diagnosis)\.[a-z0-9_]+|[a-z][a-z0-9]*(?:_[a-z0-9]+)+)\b")
+
+
+@lru_cache(maxsize=2048)
+def key_label(lang: Lang, key: str) -> str | None:
+    """The reader's wording of an internal key (a record field, a vocabulary term, a myeloma-defining event, an
+    enumeration value); None when the key is not one of ours."""
+    from mmemd.knowledge import load_glossary, vocabulary
+
+    if key in FIELDS:
+        return pick(lang, *FIELDS[key])
+    term = vocabulary().term(key)
+    if term is not None:
+        return term.zh if lang == "zh" else term.en
+    g = load_glossary()
+    if f"mde.{key}" in g.terms:
+        return g.term(f"mde.{key}", lang)
+    return VALUES[lang].get(key)
+
+
+def plain_keys(text: str, lang: Lang) -> str:
+    """``text`` with the internal keys it quotes (the engine's English reasons name record fields and vocabulary
+    ids: "refractory to bcma_car_t", "labs.ldh") in the reader's words; any other text unchanged."""
+    if "_" not in text and "." not in text:
+        return text
+    return _KEY.sub(lambda m: key_label(lang, m.group(0)) or m.group(0), text)
