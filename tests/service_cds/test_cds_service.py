@@ -84,7 +84,7 @@ def test_new_emd_and_progression_is_critical_with_options_in_detail(
     assert "new extramedullary disease" in card.summary and "progressive disease" in card.summary
     assert card.detail is not None
     assert "### Top treatment options" in card.detail
-    assert "`emdtx-" in card.detail  # claim ids
+    assert "emdtx-" not in card.detail and "\\[1\\]" in card.detail  # cited by number, not claim id
     assert "grade" in card.detail
 
 

@@ -10,7 +10,7 @@ high-risk status (IMS/IMWG 2025, docs/criteria.md §2.4); ``info`` otherwise.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, Final, Literal
@@ -42,6 +42,14 @@ _MD_SPECIAL: Final = re.compile(r"([\\`*_{}\[\]<>#|~])")
 def md(text: str) -> str:
     """Escape text for GitHub-Flavored Markdown (knowledge-base and patient text must not become markup or HTML)."""
     return _MD_SPECIAL.sub(r"\\\1", " ".join(text.split()))
+
+
+def _say(text: object, lang: Lang) -> str:
+    """The engine's wording for the card: the internal keys it quotes ("refractory to bcma_car_t") in the reader's
+    words, as the report shows them, then escaped."""
+    from mmemd.report._i18n import plain_keys
+
+    return md(plain_keys(str(text), lang))
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,12 +244,49 @@ def summary(record: Any, assessment: Any, decision: IndicatorDecision, lang: Lan
     return out
 
 
-def _key_result_line(kr: Any, lang: Lang) -> str:
+def _key_result_line(kr: Any, lang: Lang, cite: Callable[[Sequence[str]], str]) -> str:
     text = _get(kr, "zh") if lang == "zh" else _get(kr, "en")
     emd = _t(lang, ", EMD-specific", "，EMD特异性") if _get(kr, "emd_specific") else ""
-    return (
-        f"{md(str(text))} (`{_get(kr, 'claim')}`, {_t(lang, 'grade', '证据等级')} {_get(kr, 'grade')}{emd})"
-    )
+    grade = f"{_t(lang, 'grade', '证据等级')} {_get(kr, 'grade')}{emd}"
+    return f"{_say(text, lang)} " + _t(lang, f"({grade})", f"（{grade}）") + cite([str(_get(kr, "claim"))])
+
+
+class _Citations:
+    """The card cites claims by number, in order of first citation, and lists each number's publication at the end
+    (as the report does): a clinician cannot look up a knowledge-base id."""
+
+    def __init__(self) -> None:
+        from mmemd.report._numbers import Numbering
+
+        self.numbering = Numbering()
+
+    def __call__(self, claim_ids: Sequence[str]) -> str:
+        from mmemd.report._numbers import collapse
+
+        if not claim_ids:
+            return ""
+        return f" \\[{collapse(self.numbering.number(c) for c in claim_ids)}\\]"
+
+    def sources(self, kb: Any, lang: Lang) -> list[str]:
+        """One line per number: the publication its claim is from (the review, section and the study it cites),
+        then the reviews by title."""
+        from mmemd.report._citations import review_reference
+        from mmemd.report._document import publication
+        from mmemd.report._model import evidence_row
+
+        claims = self.numbering.claims
+        if not claims:
+            return []
+        if kb is None:
+            from mmemd.knowledge import load
+
+            kb = load()
+        rows = [evidence_row(kb.get(c), kb) for c in claims]
+        lines = ["", f"### {_t(lang, 'Sources', '出处')}"]
+        lines += [f"- \\[{n}\\] {md(publication(row, lang))}" for n, row in enumerate(rows, 1)]
+        reviews = dict.fromkeys(row.source for row in rows)
+        lines += [f"- {md(review_reference(alias, lang))}" for alias in reviews]
+        return lines
 
 
 def detail(
@@ -251,10 +296,14 @@ def detail(
     lang: Lang,
     import_notes: Sequence[ImportNote] = (),
     text_lesions: Sequence[str] = (),
+    kb: Any = None,
 ) -> str:
-    """GitHub-Flavored Markdown: findings, the top options with key numbers and claim ids, open work-up, data notes.
+    """GitHub-Flavored Markdown: findings, the top options with key numbers and their numbered citations, open
+    work-up, data notes, and the cited publications by number (``kb``: the knowledge base the claims are read from,
+    loaded when not given).
 
     ``text_lesions``: ids of the lesions read from an imaging report's text, named as such (to be confirmed)."""
+    cite = _Citations()
     lines: list[str] = []
     if decision.indicator != "info":
         because = decision.because_zh if lang == "zh" else decision.because_en
@@ -312,15 +361,13 @@ def detail(
             head += f", {_t(lang, 'score', '评分')} {_get(opt, 'score')}" + (f", {emd}" if emd else "")
             lines.append(head)
             for kr in list(_get(opt, "key_results") or ())[:3]:
-                lines.append(f"   - {_key_result_line(kr, lang)}")
+                lines.append(f"   - {_key_result_line(kr, lang, cite)}")
             for caution in _get(opt, "cautions") or ():
                 if _get(caution, "severity") != "major":
                     continue
                 text = _get(caution, "zh") if lang == "zh" else _get(caution, "en")
-                cites = ", ".join(f"`{c}`" for c in _get(caution, "claims") or ())
-                lines.append(f"   - ⚠ {md(str(text))}" + (f" ({cites})" if cites else ""))
-            claims = ", ".join(f"`{c}`" for c in _get(opt, "claims") or ())
-            lines.append(f"   - {_t(lang, 'Claims', '证据条目')}: {claims}")
+                lines.append(f"   - ⚠ {_say(text, lang)}" + cite(list(_get(caution, "claims") or ())))
+            lines.append(f"   - {_t(lang, 'Evidence', '证据')}:" + cite(list(_get(opt, "claims") or ())))
 
     not_suitable = list(_get(assessment, "considered_not_suitable") or ())
     if not_suitable:
@@ -331,7 +378,7 @@ def detail(
             reason = (_get(why, "zh") if lang == "zh" else _get(why, "en")) if why is not None else None
             items.append(
                 md(str(title))
-                + (_t(lang, f" ({md(str(reason))})", f"（{md(str(reason))}）") if reason else "")
+                + (_t(lang, f" ({_say(reason, lang)})", f"（{_say(reason, lang)}）") if reason else "")
             )
         label = _t(lang, "Considered, not suitable", "已考虑但不适合")
         lines += ["", f"**{label}:** " + _t(lang, "; ", "；").join(items)]
@@ -345,8 +392,7 @@ def detail(
         lines.extend(["", f"### {heading}"])
         for item in items:
             text = _get(item, zh_key) if lang == "zh" else _get(item, en_key)
-            cites = ", ".join(f"`{c}`" for c in _get(item, "claims") or ())
-            lines.append(f"- {md(str(text))}" + (f" ({cites})" if cites else ""))
+            lines.append(f"- {_say(text, lang)}" + cite(list(_get(item, "claims") or ())))
 
     statements = list(_get(assessment, "evidence_statements") or ())
     cited_list(_t(lang, "Evidence notes", "证据说明"), statements, "zh", "en")
@@ -359,6 +405,7 @@ def detail(
             msg = note.message_zh if lang == "zh" else note.message_en
             lines.append(f"- `{note.where.replace('`', '')}`: {md(msg)}")
 
+    lines += cite.sources(kb, lang)
     versions = _get(assessment, "versions")
     lines += [
         "",
@@ -418,9 +465,11 @@ def assessment_card(
     report_links: Sequence[tuple[str, str]] = (),
     import_notes: Sequence[ImportNote] = (),
     text_lesions: Sequence[str] = (),
+    kb: Any = None,
 ) -> Card:
     """The card for one assessed patient; ``report_links`` are ``(label, absolute url)`` pairs; ``text_lesions`` the
-    ids of lesions read from imaging report text (the detail names them as such)."""
+    ids of lesions read from imaging report text (the detail names them as such); ``kb`` the knowledge base the
+    cited claims' publications are read from (loaded when not given)."""
     decision = decide_indicator(record, assessment)
     label = _t(
         lang, "mmemd — MM-EMD evidence (decision support)", "mmemd — 多发性骨髓瘤髓外病变证据（决策支持）"
@@ -428,7 +477,7 @@ def assessment_card(
     return Card(
         uuid=card_uuid,
         summary=summary(record, assessment, decision, lang),
-        detail=detail(record, assessment, decision, lang, import_notes, text_lesions),
+        detail=detail(record, assessment, decision, lang, import_notes, text_lesions, kb),
         indicator=decision.indicator,
         source=Source(
             label=label,

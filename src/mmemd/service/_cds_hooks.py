@@ -535,6 +535,7 @@ def _assess_patient(
         report_links=links,
         import_notes=notes,
         text_lesions=imported.lesions_from_text,
+        kb=kb,
     )
     return CdsResponse(cards=[card])
 
