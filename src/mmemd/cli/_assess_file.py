@@ -262,9 +262,12 @@ def _render_text(a: Assessment, lang: Lang) -> None:
 
     reasons = [*e.reasons, *s.reasons, *r.reasons]
     if reasons:
+        from mmemd.report._i18n import plain_keys
+
         console.print(f"[bold]{lab['reasons']}[/bold]")
         for line in reasons:
-            console.print(f"  • {line}", markup=False)
+            # The engine's reasons (English) quote record fields and vocabulary ids: in plain English words.
+            console.print(f"  • {plain_keys(line, 'en')}", markup=False)
     v = a.versions
     console.print(
         f"[dim]{lab['versions']}: mmemd {v.mmemd}; {v.knowledge_base}; {v.response_criteria}; "
@@ -282,12 +285,15 @@ def _render_advice_text(console: Any, a: Assessment, lang: Lang) -> None:
     if workup is None or options is None:
         return
     zh = lang is Lang.zh
+    from mmemd.report._numbers import Numbering, collapse
+
+    # Claims cited by number, their publications listed below (a clinician cannot look up a knowledge-base id).
+    cites = Numbering()
     if workup:
         console.print(f"[bold]{'待完善检查' if zh else 'Open work-up'}[/bold]")
         for w in workup:
-            console.print(
-                f"  • {w.title_zh if zh else w.title_en}  [dim]{', '.join(w.claims)}[/dim]", markup=True
-            )
+            nums = f"  [dim]\\[{collapse(cites.number(c) for c in w.claims)}][/dim]" if w.claims else ""
+            console.print(f"  • {w.title_zh if zh else w.title_en}{nums}", markup=True)
     if options:
         t = Table(title="治疗选项（证据支持，非处方）" if zh else "Options (evidence, not a prescription)")
         for col in (
@@ -307,6 +313,15 @@ def _render_advice_text(console: Any, a: Assessment, lang: Lang) -> None:
                 str(o.score),
             )
         console.print(t)
+    if cites.claims:
+        from mmemd.knowledge import load
+        from mmemd.report._document import publications
+
+        pubs = publications(cites.claims, load(), lang.value)
+        console.print(f"[bold]{'出处' if zh else 'Sources'}[/bold]")
+        for n, pub in enumerate(pubs, 1):
+            head = f"[{n}] " if n <= len(cites.claims) else ""
+            console.print(f"  {head}{pub}", markup=False)
 
 
 # --- one record ------------------------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ numbered in reading order (:func:`build_document`); the ids stay in ``row_ids`` 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import ClassVar, Final
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from mmemd.advice._assess import AdvisedAssessment
 from mmemd.advice._models import Caution, TreatmentOption
@@ -32,6 +33,9 @@ from mmemd.report._citations import (
 from mmemd.report._i18n import FIELDS, Lang, label, pick, plain_keys, value
 from mmemd.report._model import EvidenceRow, Report, num
 from mmemd.report._numbers import Numbering, collapse
+
+if TYPE_CHECKING:
+    from mmemd.knowledge import KnowledgeBase
 
 #: Options on page one; the rest are listed, with the same details, after it.
 TOP_OPTIONS: Final = 3
@@ -234,6 +238,17 @@ def publication(row: EvidenceRow, lang: Lang) -> str:
     if who:
         return f"{where}, citing {who} (its {ref})" if refs else f"{where}, {who}"
     return f"{where}, citing its {ref}" if refs else where
+
+
+def publications(claim_ids: Sequence[str], kb: KnowledgeBase, lang: Lang) -> list[str]:
+    """The publication of each claim (:func:`publication`), for outputs that cite by number and list the numbers'
+    sources (the CDS card, ``mmemd assess --format text``), then each seed review cited, by number and title."""
+    from mmemd.report._model import evidence_row
+
+    rows = [evidence_row(kb.get(c), kb) for c in claim_ids]
+    return [publication(r, lang) for r in rows] + [
+        review_reference(alias, lang) for alias in dict.fromkeys(r.source for r in rows)
+    ]
 
 
 def _evidence_table(lang: Lang, rows: tuple[EvidenceRow, ...], caption: str) -> Table:

@@ -270,9 +270,7 @@ class _Citations:
     def sources(self, kb: Any, lang: Lang) -> list[str]:
         """One line per number: the publication its claim is from (the review, section and the study it cites),
         then the reviews by title."""
-        from mmemd.report._citations import review_reference
-        from mmemd.report._document import publication
-        from mmemd.report._model import evidence_row
+        from mmemd.report._document import publications
 
         claims = self.numbering.claims
         if not claims:
@@ -281,11 +279,10 @@ class _Citations:
             from mmemd.knowledge import load
 
             kb = load()
-        rows = [evidence_row(kb.get(c), kb) for c in claims]
+        pubs = publications(claims, kb, lang)
         lines = ["", f"### {_t(lang, 'Sources', '出处')}"]
-        lines += [f"- \\[{n}\\] {md(publication(row, lang))}" for n, row in enumerate(rows, 1)]
-        reviews = dict.fromkeys(row.source for row in rows)
-        lines += [f"- {md(review_reference(alias, lang))}" for alias in reviews]
+        lines += [f"- \\[{n}\\] {md(pub)}" for n, pub in enumerate(pubs[: len(claims)], 1)]
+        lines += [f"- {md(pub)}" for pub in pubs[len(claims) :]]
         return lines
 
 
