@@ -131,8 +131,13 @@ def test_web_chinese_example_report_by_keyboard(browser_page: Any) -> None:
     assert titles == [o.title_zh for o in expected.options]
     first = page.locator(".option").first
     assert f"证据等级 {expected.options[0].grade}" in first.inner_text()
+    # evidence cited by number, each number's publication listed under the summary, never a claim id
     for claim in expected.options[0].claims:
-        assert claim in first.inner_text()
+        assert claim not in first.inner_text()
+    assert "[1" in first.inner_text()
+    sources = page.locator("ol.sources li").all_inner_texts()
+    assert sources and all(s.startswith("综述") for s in sources)
+    assert "emdtx-" not in page.locator("#summary").inner_text()
     assert page.locator("#h-options").inner_text().startswith("证据所讨论的治疗选择")
 
     # The full report: in the sandboxed iframe when the server renders reports, a clear note otherwise.

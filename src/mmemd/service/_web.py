@@ -141,6 +141,27 @@ def vocabulary() -> dict[str, Any]:
         ],
         "units": _units(),
         "versions": _versions(),
+        **_publications(kb),
+    }
+
+
+def _publications(kb: Any) -> dict[str, Any]:
+    """What the page cites in place of the knowledge base's keys (it numbers the claims a summary cites and lists
+    each number's publication): every claim's publication as the report words it, each seed review by number and
+    title, and each rule citation key as author and year."""
+    from mmemd.report._citations import GROUPS, REFERENCES, review_reference, short_cite
+    from mmemd.report._document import publication
+    from mmemd.report._model import evidence_row
+
+    rows = [evidence_row(c, kb) for c in kb.claims()]
+    keys = [*REFERENCES, *GROUPS]
+    return {
+        "publications": {r.claim: {"en": publication(r, "en"), "zh": publication(r, "zh")} for r in rows},
+        "reviews": {
+            src.alias: {"en": review_reference(src.alias, "en"), "zh": review_reference(src.alias, "zh")}
+            for src in kb.sources()
+        },
+        "references": {k: {"en": short_cite(k, "en"), "zh": short_cite(k, "zh")} for k in keys},
     }
 
 

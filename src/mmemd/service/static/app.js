@@ -492,9 +492,53 @@
     if (typeof obj === "string") return obj;
     return obj[state.lang] || obj.en || "";
   }
+  // Claims are cited by number, in order of first citation in the summary (the report's rule: sorted, a run of three
+  // or more as a range), and each number's publication is listed under the summary: a clinician cannot look up a
+  // knowledge-base id. `cited` holds the claim ids of the summary being rendered, in number order.
+  let cited = [];
+  function collapse(nums) {
+    const sorted = [...new Set(nums)].sort((a, b) => a - b);
+    const out = [];
+    let run = [];
+    const flush = () => {
+      if (run.length >= 3) out.push(run[0] + "–" + run[run.length - 1]);
+      else out.push(...run.map(String));
+      run = [];
+    };
+    for (const n of sorted) {
+      if (run.length && n !== run[run.length - 1] + 1) flush();
+      run.push(n);
+    }
+    if (run.length) flush();
+    return out.join(", ");
+  }
+  function cite(ids) {
+    if (!ids || !ids.length) return null;
+    const nums = ids.map((c) => {
+      let i = cited.indexOf(c);
+      if (i < 0) i = cited.push(c) - 1;
+      return i + 1;
+    });
+    return el("span", { class: "cites", text: " [" + collapse(nums) + "]" });
+  }
   function claimsLine(ids) {
     if (!ids || !ids.length) return null;
-    return el("p", { class: "claims" }, t("summary.claims") + t("colon"), ...ids.flatMap((c, i) => [i ? ", " : "", el("code", { text: c })]));
+    return el("p", { class: "claims" }, t("summary.claims") + t("colon"), cite(ids));
+  }
+  function bilingual(table, key) {
+    const entry = state.vocab && state.vocab[table] ? state.vocab[table][key] : null;
+    return entry ? entry[state.lang] || entry.en : null;
+  }
+  function paren(text) {
+    return text ? (state.lang === "zh" ? "（" + text + "）" : "(" + text + ")") : "";
+  }
+  function sourcesList() {
+    if (!cited.length) return null;
+    const reviews = [...new Set(cited.map((c) => (c.startsWith("emdrev-") ? "emdrev" : "emdtx")))].sort().reverse();
+    return el("section", { class: "panel wide", "aria-labelledby": "h-sources" },
+      el("h4", { id: "h-sources", text: t("summary.sources") }),
+      el("ol", { class: "sources" }, ...cited.map((c) => el("li", { text: bilingual("publications", c) || "—" }))),
+      el("ul", { class: "reviews" }, ...reviews.map((r) => el("li", { text: bilingual("reviews", r) || "—" }))));
   }
   function reasons(list) {
     if (!list || !list.length) return null;
@@ -511,6 +555,7 @@
     const emd = a.emd || {};
     const st = a.staging || {};
     const r = a.response || {};
+    cited = [];
     const out = [el("h3", { id: "h-summary", text: t("summary.heading", { id: a.patient_id }) })];
 
     const emdCat = emd.category ? t("emd." + emd.category) : t("unknown");
@@ -563,7 +608,7 @@
       }
       if ((o.key_results || []).length) {
         item.append(el("p", { class: "sub", text: t("summary.key_results") }),
-          el("ul", {}, ...o.key_results.map((k) => el("li", {}, bi(k) + " ", el("code", { text: "[" + k.claim + ", " + k.grade + "]" })))));
+          el("ul", {}, ...o.key_results.map((k) => el("li", {}, bi(k) + " (" + k.grade + ")", cite([k.claim])))));
       }
       if ((o.applies_because || []).length) {
         item.append(el("p", { class: "sub", text: t("summary.applies") }), el("ul", {}, ...o.applies_because.map((b) => el("li", { text: bi(b) }))));
@@ -573,7 +618,7 @@
           el("ul", { class: "cautions" }, ...o.cautions.map((c) =>
             el("li", { class: "caution " + (c.severity || "minor") },
               el("strong", { text: t("severity." + (c.severity || "minor")) + t("colon") }), bi(c),
-              (c.claims || []).length ? el("code", { text: " [" + c.claims.join(", ") + "]" }) : null))));
+              cite(c.claims)))));
       }
       const note = state.lang === "zh" ? o.note_zh : o.note_en;
       if (note) item.append(el("p", { class: "hint", text: note }));
@@ -598,8 +643,11 @@
     if (prog.length) {
       out.push(el("section", { class: "panel", "aria-labelledby": "h-prog" },
         el("h4", { id: "h-prog", text: t("summary.prognosis") }),
-        el("ul", {}, ...prog.map((p) => el("li", {}, bi(p) + " ", claimsLine(p.claims) || el("code", { text: (p.citations || []).join(", ") }))))));
+        el("ul", {}, ...prog.map((p) => el("li", {}, bi(p) + " ", claimsLine(p.claims) ||
+          el("span", { class: "cites", text: paren((p.citations || []).map((k) => bilingual("references", k) || k).join(state.lang === "zh" ? "；" : "; ")) }))))));
     }
+    const sources = sourcesList();
+    if (sources) out.push(sources);
     box.replaceChildren(el("div", { class: "summary-grid" }, ...out));
   }
 
