@@ -290,3 +290,50 @@ def test_pdf_cites_numbers_not_ids(name: str, lang: str, outputs: Any) -> None:
 
 def test_examples_are_found() -> None:
     assert len(NAMES) >= 20 and all(Path(EXAMPLES / f"{n}.json").is_file() for n in NAMES)
+
+
+# ---- the words in place of keys, the publication of an entry -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lang", "text", "plain"),
+    [
+        (
+            "en",
+            "refractory to bcma_car_t: progression",
+            "refractory to anti-BCMA CAR-T cell therapy: progression",
+        ),
+        ("en", "LDH at diagnosis not recorded (labs.ldh)", "LDH at diagnosis not recorded (LDH)"),
+        (
+            "en",
+            "myeloma-defining events: bone_lesions, anemia",
+            "myeloma-defining events: bone lesions, anemia",
+        ),
+        ("zh", "L1 (soft_tissue)", "L1 (软组织)"),
+        # not one of ours: left as written (a record's own identifier, a word with an underscore)
+        ("en", "lesion my_lesion_7 in e.g. note", "lesion my_lesion_7 in e.g. note"),
+    ],
+)
+def test_plain_keys_says_known_keys_in_words(lang: str, text: str, plain: str) -> None:
+    from mmemd.report._i18n import plain_keys
+
+    assert plain_keys(text, lang) == plain  # type: ignore[arg-type]
+
+
+def test_publication_names_review_section_study_and_reference(kb: Any) -> None:
+    from mmemd.report._document import publication
+    from mmemd.report._model import evidence_row
+
+    def pub(cid: str, lang: str) -> str:
+        return publication(evidence_row(kb.get(cid), kb), lang)  # type: ignore[arg-type]
+
+    # a study the review cites by its first author
+    assert pub("emdtx-7-08", "en") == "Review 1 §7 CAR-T, citing Deng et al. (its ref. 34)"
+    assert pub("emdtx-7-08", "zh") == "综述一 §7 CAR-T，所引Deng等（原文献34）"
+    # a trial named by the review (not an author: no "et al.")
+    assert pub("emdtx-4.2-02", "en").endswith(", citing IKEMA (its ref. 18)")
+    # several references and no named study: the numbers alone, a run as a range
+    assert pub("emdtx-7-10", "en") == "Review 1 §7 CAR-T, citing its refs 32–34"
+    assert pub("emdtx-7-10", "zh") == "综述一 §7 CAR-T（原文献32–34）"
+    # an unnumbered part of a review, citing nothing
+    assert pub("emdtx-intro-09", "zh") == "综述一 引言"
