@@ -116,7 +116,7 @@ class Report:
 
     @property
     def cited_claims(self) -> frozenset[str]:
-        """Every claim id the report cites (options, cautions, key results, work-up, prognosis)."""
+        """Every claim id the report cites (options, cautions, key results, work-up, prognosis, evidence notes)."""
         a = self.assessment
         ids: set[str] = set()
         for o in a.options:
