@@ -13,7 +13,7 @@
 # Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Final, Literal, Self, TypeGuard
@@ -96,6 +96,12 @@ def _dec_json(v: Decimal) -> int | float:
     return int(v) if v == v.to_integral_value() and abs(v) < 2**53 else float(v)
 
 
+# The bounds of each range check below, by its function, for the native validator (:mod:`._record_native`).
+NATIVE_BOUNDS: Final[
+    dict[Callable[[object], Decimal], tuple[Decimal | None, Decimal | None, bool, bool]]
+] = {}
+
+
 def _bounded(
     lo: Decimal | None, hi: Decimal | None, what: str, lo_open: bool = False, hi_open: bool = False
 ) -> PlainValidator:
@@ -120,6 +126,7 @@ def _bounded(
             )
         return d
 
+    NATIVE_BOUNDS[check] = (lo, hi, lo_open, hi_open)
     return PlainValidator(check)
 
 
@@ -683,7 +690,41 @@ def parse_record(data: PatientRecord | Mapping[str, Any]) -> PatientRecord:
 
 def parse_record_json(text: str | bytes) -> PatientRecord:
     """Parse and validate one JSON document (malformed JSON is reported the same way, at path ``$``)."""
-    return parse_record(loads(text))
+    data = loads(text)
+    if type(data) is dict:
+        validate = _native()
+        if validate is not None:
+            rec = validate(data)
+            if rec is not None:
+                return rec
+    return parse_record(data)
+
+
+# A process that reads many JSON records (a batch, a server) validates them natively (:mod:`._record_native`: the
+# same checks without a Python call per number and quantity); the validator is built at the NATIVE_AFTER-th record,
+# so that a process reading one record does not pay for building it. Anything it does not accept is validated by the
+# models, whose verdict and report are the only ones returned.
+NATIVE_AFTER: Final = 8
+_json_records_read = 0
+_native_validate: Callable[[dict[str, Any]], PatientRecord | None] | None = None
+
+
+def _native() -> Callable[[dict[str, Any]], PatientRecord | None] | None:
+    global _json_records_read, _native_validate
+    if _native_validate is not None or _json_records_read < 0:
+        return _native_validate
+    _json_records_read += 1
+    if _json_records_read < NATIVE_AFTER:
+        return None
+    from mmemd.clinical import _record_native
+
+    try:
+        _record_native.native_validator()
+    except _record_native.Unsupported:  # a Python validator without a native form: the models alone, always
+        _json_records_read = -1
+        return None
+    _native_validate = _record_native.validate_native
+    return _native_validate
 
 
 def validate_record(data: Any) -> list[Problem]:
