@@ -94,10 +94,35 @@ def test_parse_record_json_reads_natively_after_a_few_records_with_the_same_resu
     first = parse_record_json(text)
     for _ in range(record.NATIVE_AFTER + 1):
         assert_same(parse_record_json(text), first)
-    assert record._native() is _record_native.validate_native
+    assert record._native() is _record_native.read
     with pytest.raises(RecordError) as info:
         parse_record_json(bad)
     assert [p.code for p in info.value.problems] == ["int_type"]
+
+
+def test_a_record_read_natively_still_has_the_whole_boundary_s_reports() -> None:
+    """After the native reader is built, what it leaves (too deep, a repeated key, NaN) gets the boundary's report."""
+    text = json.dumps(make_record()).encode()
+    for _ in range(record.NATIVE_AFTER + 1):
+        parse_record_json(text)
+    assert record._native() is not None
+    deep = json.dumps({**make_record(), "lesions": "@"}).replace('"@"', "[" * 70 + "]" * 70)
+    repeated = json.dumps(make_record()).replace('"age": 64', '"age": 64, "age": 65')
+    nan = json.dumps(make_record()).replace('"age": 64', '"age": NaN')
+    for bad, code in [(deep, "too_deep"), (repeated, "duplicate_key"), (nan, "number_not_finite")]:
+        with pytest.raises(RecordError) as info:
+            parse_record_json(bad)
+        assert [p.code for p in info.value.problems] == [code]
+        assert info.value.report() == _report_of(bad)
+
+
+def _report_of(text: str) -> dict[str, Any]:
+    """The report the models write for ``text`` (the boundary, then the models, as before the native reader)."""
+    try:
+        PatientRecord.model_validate(loads(text))
+    except RecordError as exc:
+        return exc.report()
+    raise AssertionError("valid")
 
 
 # --- values at and around every bound ---------------------------------------------------------------------------

@@ -17,7 +17,7 @@ checks in pydantic-core's native schemas and builds the *same* model classes:
 * the cross-field rules are checked on the validated model (:func:`consistent`), with the same conditions as
   :func:`.record.cross_field_problems`.
 
-It is used only for documents from mmemd's JSON boundary, whose values are exactly ``dict``, ``list``, ``str``,
+It is used only for documents read by mmemd's JSON boundary (:func:`read`), whose values are exactly ``dict``, ``list``, ``str``,
 ``int``, ``float``, ``bool`` and ``None``; a document it does not accept — any problem at all, or anything it does not
 decide — is validated again by the models, whose verdict and error report are the only ones ever returned. So this
 validator can only be faster, never different: it must never accept what the models refuse, and what it accepts
@@ -35,6 +35,7 @@ from pydantic import ValidationError
 from pydantic_core import CoreSchema, SchemaValidator
 from pydantic_core import core_schema as cs
 
+from mmemd._json import plain_object
 from mmemd.clinical.record import (
     NATIVE_BOUNDS,
     PatientRecord,
@@ -45,7 +46,7 @@ from mmemd.clinical.record import (
 )
 from mmemd.clinical.units import ANALYTES
 
-__all__ = ["Unsupported", "consistent", "native_validator", "validate_native"]
+__all__ = ["Unsupported", "consistent", "native_validator", "read", "validate_native"]
 
 _DATE_PATTERN: Final = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # pydantic-core's regex: `$` is the end of the text
 
@@ -210,3 +211,13 @@ def validate_native(data: dict[str, Any]) -> PatientRecord | None:
     except ValidationError:
         return None
     return rec if consistent(rec) else None
+
+
+def read(text: str | bytes) -> PatientRecord | None:
+    """The record in a JSON document when the input boundary's quick scans and this validator accept it, else None.
+
+    The depth scan is left out (:func:`mmemd._json.plain_object`): what this validator accepts nests as a record does,
+    5 deep; anything else is read again by the whole boundary, then by the models.
+    """
+    data = plain_object(text)
+    return None if data is None else validate_native(data)

@@ -690,29 +690,27 @@ def parse_record(data: PatientRecord | Mapping[str, Any]) -> PatientRecord:
 
 def parse_record_json(text: str | bytes) -> PatientRecord:
     """Parse and validate one JSON document (malformed JSON is reported the same way, at path ``$``)."""
-    data = loads(text)
-    if type(data) is dict:
-        validate = _native()
-        if validate is not None:
-            rec = validate(data)
-            if rec is not None:
-                return rec
-    return parse_record(data)
+    read = _native()
+    if read is not None:
+        rec = read(text)
+        if rec is not None:
+            return rec
+    return parse_record(loads(text))
 
 
-# A process that reads many JSON records (a batch, a server) validates them natively (:mod:`._record_native`: the
-# same checks without a Python call per number and quantity); the validator is built at the NATIVE_AFTER-th record,
-# so that a process reading one record does not pay for building it. Anything it does not accept is validated by the
-# models, whose verdict and report are the only ones returned.
+# A process that reads many JSON records (a batch, a server) reads them natively (:mod:`._record_native`: the same
+# checks without a Python call per number and quantity); the validator is built at the NATIVE_AFTER-th record, so
+# that a process reading one record does not pay for building it. A document it does not accept is read again by
+# the input boundary and the models, whose verdict and report are the only ones returned.
 NATIVE_AFTER: Final = 8
 _json_records_read = 0
-_native_validate: Callable[[dict[str, Any]], PatientRecord | None] | None = None
+_native_read: Callable[[str | bytes], PatientRecord | None] | None = None
 
 
-def _native() -> Callable[[dict[str, Any]], PatientRecord | None] | None:
-    global _json_records_read, _native_validate
-    if _native_validate is not None or _json_records_read < 0:
-        return _native_validate
+def _native() -> Callable[[str | bytes], PatientRecord | None] | None:
+    global _json_records_read, _native_read
+    if _native_read is not None or _json_records_read < 0:
+        return _native_read
     _json_records_read += 1
     if _json_records_read < NATIVE_AFTER:
         return None
@@ -723,8 +721,8 @@ def _native() -> Callable[[dict[str, Any]], PatientRecord | None] | None:
     except _record_native.Unsupported:  # a Python validator without a native form: the models alone, always
         _json_records_read = -1
         return None
-    _native_validate = _record_native.validate_native
-    return _native_validate
+    _native_read = _record_native.read
+    return _native_read
 
 
 def validate_record(data: Any) -> list[Problem]:
