@@ -67,8 +67,30 @@ def json_doc(doc: Any) -> Any:
 
 
 def test_the_native_validator_is_built_from_the_models() -> None:
-    """Every Python validator of the models has a native form (else the batch silently loses the fast path)."""
+    """Every Python validator of the models is known here (else the batch silently loses the native reader)."""
     assert _record_native.native_validator() is not None
+
+
+def test_the_native_validator_runs_its_own_schema_not_the_models_validators() -> None:
+    """pydantic-core would reuse each model class's own validator: none of the checks the native schema replaces may
+    run (the plausibility model validator, the date parser, the record's wrap validator), and no model validator."""
+    doc = json_doc(make_record())
+    validator = _record_native.native_validator()
+    validator.validate_python(doc)
+    called: set[str] = set()
+
+    def profile(frame: Any, event: str, arg: Any) -> None:
+        if event == "call":
+            called.add(frame.f_code.co_name)
+
+    sys.setprofile(profile)
+    try:
+        validator.validate_python(doc)
+    finally:
+        sys.setprofile(None)
+    assert not called & {"_plausible", "_to_date", "_every_problem", "cross_field_problems"}, called
+    assert {"check", "_known_therapy"} <= called
+    assert PatientRecord.__pydantic_complete__ and record.Albumin.__pydantic_complete__
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)

@@ -96,12 +96,6 @@ def _dec_json(v: Decimal) -> int | float:
     return int(v) if v == v.to_integral_value() and abs(v) < 2**53 else float(v)
 
 
-# The bounds of each range check below, by its function, for the native validator (:mod:`._record_native`).
-NATIVE_BOUNDS: Final[
-    dict[Callable[[object], Decimal], tuple[Decimal | None, Decimal | None, bool, bool]]
-] = {}
-
-
 def _bounded(
     lo: Decimal | None, hi: Decimal | None, what: str, lo_open: bool = False, hi_open: bool = False
 ) -> PlainValidator:
@@ -126,7 +120,6 @@ def _bounded(
             )
         return d
 
-    NATIVE_BOUNDS[check] = (lo, hi, lo_open, hi_open)
     return PlainValidator(check)
 
 
