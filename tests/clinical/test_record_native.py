@@ -93,6 +93,24 @@ def test_the_native_validator_runs_its_own_schema_not_the_models_validators() ->
     assert PatientRecord.__pydantic_complete__ and record.Albumin.__pydantic_complete__
 
 
+def test_a_schema_it_cannot_convert_leaves_the_models_to_read_every_record(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """No native reader (an unknown validator in the models, another pydantic's layout): the models read alone."""
+
+    def unknown(schema: Any) -> Any:
+        raise _record_native.Unsupported("a validator without a native form")
+
+    monkeypatch.setattr(_record_native, "_VALIDATOR", None)
+    monkeypatch.setattr(_record_native, "_convert", unknown)
+    monkeypatch.setattr(record, "_native_read", None)
+    monkeypatch.setattr(record, "_json_records_read", 0)
+    text = json.dumps(make_record()).encode()
+    for _ in range(record.NATIVE_AFTER + 2):
+        assert parse_record_json(text).id == "bench"
+    assert record._native() is None and record._json_records_read == -1
+
+
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_is_accepted_with_the_models_values(path: Path) -> None:
     doc = loads(path.read_bytes())

@@ -38,7 +38,7 @@ from fractions import Fraction
 from typing import Any, Final
 
 from pydantic import BaseModel, ValidationError
-from pydantic_core import CoreSchema, SchemaValidator
+from pydantic_core import CoreSchema, SchemaError, SchemaValidator
 from pydantic_core import core_schema as cs
 
 from mmemd._json import plain_object
@@ -156,12 +156,19 @@ _VALIDATOR: SchemaValidator | None = None
 
 
 def native_validator() -> SchemaValidator:
-    """The native validator (built on first use: building it costs a few milliseconds)."""
+    """The native validator (built on first use: building it costs a few milliseconds).
+
+    Raises :class:`Unsupported` when the models' schema is not one this module can convert (another pydantic's
+    schema layout, say): the caller then keeps to the models.
+    """
     global _VALIDATOR
     if _VALIDATOR is None:
-        schema = _convert(PatientRecord.__pydantic_core_schema__)
-        with _own_schemas(set(_model_classes(schema))):
-            _VALIDATOR = SchemaValidator(schema)
+        try:
+            schema = _convert(PatientRecord.__pydantic_core_schema__)
+            with _own_schemas(set(_model_classes(schema))):
+                _VALIDATOR = SchemaValidator(schema)
+        except (KeyError, TypeError, SchemaError) as exc:
+            raise Unsupported(f"{type(exc).__name__}: {exc}") from exc
     return _VALIDATOR
 
 
