@@ -31,6 +31,7 @@ milliseconds, once a process), so that their converted schemas are the ones comp
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal
@@ -153,6 +154,7 @@ def _own_schemas(classes: set[type[BaseModel]]) -> Iterator[None]:
 
 
 _VALIDATOR: SchemaValidator | None = None
+_BUILDING: Final = threading.Lock()
 
 
 def native_validator() -> SchemaValidator:
@@ -162,13 +164,16 @@ def native_validator() -> SchemaValidator:
     schema layout, say): the caller then keeps to the models.
     """
     global _VALIDATOR
-    if _VALIDATOR is None:
-        try:
-            schema = _convert(PatientRecord.__pydantic_core_schema__)
-            with _own_schemas(set(_model_classes(schema))):
-                _VALIDATOR = SchemaValidator(schema)
-        except (KeyError, TypeError, SchemaError) as exc:
-            raise Unsupported(f"{type(exc).__name__}: {exc}") from exc
+    if _VALIDATOR is not None:
+        return _VALIDATOR
+    with _BUILDING:  # one build at a time: a second would see the classes already marked
+        if _VALIDATOR is None:
+            try:
+                schema = _convert(PatientRecord.__pydantic_core_schema__)
+                with _own_schemas(set(_model_classes(schema))):
+                    _VALIDATOR = SchemaValidator(schema)
+            except (KeyError, TypeError, SchemaError) as exc:
+                raise Unsupported(f"{type(exc).__name__}: {exc}") from exc
     return _VALIDATOR
 
 
