@@ -271,6 +271,48 @@ def test_plain_path_decides_only_what_the_careful_parse_accepts(
     assert _same(doc, parse_json(data, limits=JsonLimits(max_depth=max_depth))), text
 
 
+@given(_texts(), st.booleans())
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_a_plain_object_is_what_the_careful_parse_reads_whatever_its_depth(
+    case: tuple[str, bool, int], as_bytes: bool
+) -> None:
+    """``plain_object`` skips only the depth scan (its caller bounds the depth by a schema)."""
+    from mmemd._json import plain_object
+
+    text, repeated, depth = case
+    data: str | bytes = text.encode("utf-8", "surrogatepass") if as_bytes else text
+    doc = plain_object(data)
+    if doc is None:
+        return
+    assert type(doc) is dict
+    assert not repeated, text
+    assert _same(doc, json.loads(text)), text
+    assert _same(doc, parse_json(data, limits=JsonLimits(max_depth=max(depth, 1)))), text
+
+
+def test_plain_object_leaves_to_the_careful_parse_what_it_cannot_decide() -> None:
+    from mmemd._json import plain_object
+
+    for text in [
+        '{"a": 1, "a": 2}',
+        '{"a": {"b": 1, "b": 1}, "c": "::"}',
+        '{"a\\u003a": 1, "a": 2}',
+        '{"n": 1234567890123456789}',
+        '{"n": NaN}',
+        "\ufeff{}",
+        "[1]",
+        '"a"',
+        "null",
+    ]:
+        assert plain_object(text) is None, text
+        assert plain_object(text.encode("utf-8")) is None, text
+    assert plain_object('{"a": "[", "b": 1}') == {
+        "a": "[",
+        "b": 1,
+    }  # a bracket in a string: no depth scan here
+    assert plain_object("x" * 10, JsonLimits(max_bytes=5)) is None
+
+
 @pytest.mark.parametrize(
     "text",
     [

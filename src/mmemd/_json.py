@@ -42,7 +42,7 @@ import orjson
 
 from mmemd._problems import Loc, MmemdError, Problem
 
-__all__ = ["DEFAULT_LIMITS", "JsonInputError", "JsonLimits", "parse_json"]
+__all__ = ["DEFAULT_LIMITS", "JsonInputError", "JsonLimits", "parse_json", "plain_object"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,6 +208,29 @@ def _plain_document(data: str | bytes, limits: JsonLimits) -> Any:
     - *strings*: none can be longer than the whole text.
     """
     raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    doc = _plain_parse(raw, limits)
+    if doc is _UNDECIDED or not _within_depth(raw, limits.max_depth):
+        return _UNDECIDED
+    return doc
+
+
+def plain_object(data: str | bytes, limits: JsonLimits = DEFAULT_LIMITS) -> dict[str, Any] | None:
+    """A JSON object as :func:`parse_json` reads it, when the quick scans decide it; else None — *without the depth
+    scan*, for a caller that checks it against a schema of bounded depth before anything walks it (the record
+    validator: a record nests 5 deep) and reads whatever that check refuses through :func:`parse_json`, which then
+    decides and reports every problem at its path. The size, the number literals and repeated keys are checked as in
+    :func:`parse_json`; every string is within the limit when the whole text is.
+    """
+    if len(data) > limits.max_bytes:
+        return None
+    raw = data if isinstance(data, bytes) else data.encode("utf-8", "surrogatepass")
+    doc = _plain_parse(raw, limits)
+    return doc if type(doc) is dict else None
+
+
+def _plain_parse(raw: bytes, limits: JsonLimits) -> Any:
+    """orjson's reading of ``raw`` when no string, number literal or repeated key needs the careful parse (see
+    :func:`_plain_document`); the depth is not checked here."""
     if len(raw) > limits.max_string_chars or b"\\" in raw:
         return _UNDECIDED
     run = b"1" * (min(limits.max_number_chars, _PLAIN_NUMBER_CHARS) + 1)
@@ -217,23 +240,27 @@ def _plain_document(data: str | bytes, limits: JsonLimits) -> Any:
         doc = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _UNDECIDED
+    try:
+        keys_kept = orjson.dumps(doc).count(b":")
+    except orjson.JSONEncodeError:  # nested beyond orjson's writer (254 deep)
+        return _UNDECIDED
+    return doc if raw.count(b":") == keys_kept else _UNDECIDED
+
+
+def _within_depth(raw: bytes, max_depth: int) -> bool:
+    """Whether the brackets of a plain document (no escape) nest at most ``max_depth`` deep; False when a string holds
+    a bracket (undecided)."""
     structure = raw.translate(_SQUARE, _NOT_STRUCTURE)
     quotes = structure.count(b'"')
     # Every string is an empty pair of quotes here unless it holds a bracket (then undecided).
     if quotes and structure.count(b'""') * 2 != quotes:
-        return _UNDECIDED
+        return False
     brackets = structure.replace(b'""', b"") if quotes else structure
-    for _ in range(limits.max_depth):
+    for _ in range(max_depth):
         if not brackets:
             break
         brackets = brackets.replace(b"[]", b"")
-    if brackets:
-        return _UNDECIDED
-    try:
-        keys_kept = orjson.dumps(doc).count(b":")
-    except orjson.JSONEncodeError:  # nested beyond orjson's writer (a max_depth above 254)
-        return _UNDECIDED
-    return doc if raw.count(b":") == keys_kept else _UNDECIDED
+    return not brackets
 
 
 #: Every byte that can be part of a JSON number as ``1``, every other byte as a space (one C pass over the bytes).

@@ -13,7 +13,7 @@
 # Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Final, Literal, Self, TypeGuard
@@ -683,7 +683,39 @@ def parse_record(data: PatientRecord | Mapping[str, Any]) -> PatientRecord:
 
 def parse_record_json(text: str | bytes) -> PatientRecord:
     """Parse and validate one JSON document (malformed JSON is reported the same way, at path ``$``)."""
+    read = _native()
+    if read is not None:
+        rec = read(text)
+        if rec is not None:
+            return rec
     return parse_record(loads(text))
+
+
+# A process that reads many JSON records (a batch, a server) reads them natively (:mod:`._record_native`: the same
+# checks without a Python call per number and quantity); the validator is built at the NATIVE_AFTER-th record, so
+# that a process reading one record does not pay for building it. A document it does not accept is read again by
+# the input boundary and the models, whose verdict and report are the only ones returned.
+NATIVE_AFTER: Final = 8
+_json_records_read = 0
+_native_read: Callable[[str | bytes], PatientRecord | None] | None = None
+
+
+def _native() -> Callable[[str | bytes], PatientRecord | None] | None:
+    global _json_records_read, _native_read
+    if _native_read is not None or _json_records_read < 0:
+        return _native_read
+    _json_records_read += 1
+    if _json_records_read < NATIVE_AFTER:
+        return None
+    from mmemd.clinical import _record_native
+
+    try:
+        _record_native.native_validator()
+    except _record_native.Unsupported:  # a Python validator without a native form: the models alone, always
+        _json_records_read = -1
+        return None
+    _native_read = _record_native.read
+    return _native_read
 
 
 def validate_record(data: Any) -> list[Problem]:
