@@ -94,7 +94,7 @@ def test_an_edited_file_is_validated_again(
 
 
 def test_a_damaged_kept_entry_is_validated_again(cache: Path) -> None:
-    files = [*sorted(VOCAB_DIR.glob("*.yaml")), Path(_vocab.__file__)]
+    files = [*sorted(VOCAB_DIR.glob("*.yaml")), Path(_vocab.__file__), Path(_vocab._validated.__file__)]
     stamped(_vocab._kept_name(), files, lambda: b"\x00 not marshal")
     vocabulary.cache_clear()
     _assert_same_terms(vocabulary(), _validated())

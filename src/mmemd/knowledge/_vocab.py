@@ -17,6 +17,8 @@ from typing import Any
 from pydantic import VERSION as PYDANTIC_VERSION
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from mmemd import _validated
+from mmemd._validated import plain, rebuilder
 from mmemd.knowledge._data import VOCAB_DIR, read_yaml, stamped
 
 
@@ -205,27 +207,18 @@ def _vocab_files(directory: Path) -> list[tuple[str, Any]]:
 
 
 def _validated_values(vocab: Vocabulary) -> bytes:
-    """Every term's validated field values (by alias where a field has one: ``model_construct`` takes ``class`` but
-    not ``cls``) and set fields, by section, as marshal (str, tuple, bool and None)."""
-    tables: dict[str, list[tuple[dict[str, Any], tuple[str, ...]]]] = {}
-    for section, model in _SECTIONS.items():
-        keys = [(name, f.alias or name) for name, f in model.model_fields.items()]
-        tables[section] = [
-            ({key: term.__dict__[name] for name, key in keys}, tuple(sorted(term.model_fields_set)))
-            for term in getattr(vocab, section).values()
-        ]
-    return marshal.dumps(tables)
+    """Every term as validated values (:func:`mmemd._validated.plain`), by section, as marshal."""
+    return marshal.dumps(
+        {section: [plain(t) for t in getattr(vocab, section).values()] for section in _SECTIONS}
+    )
 
 
 def _from_validated(blob: bytes) -> Vocabulary:
     kept = marshal.loads(blob)
-    tables: dict[str, dict[str, Any]] = {
-        section: {
-            values["id"]: model.model_construct(set(fields_set), **values)
-            for values, fields_set in kept[section]
-        }
-        for section, model in _SECTIONS.items()
-    }
+    tables: dict[str, dict[str, Any]] = {}
+    for section, model in _SECTIONS.items():
+        rebuild = rebuilder(model)
+        tables[section] = {term.id: term for term in map(rebuild, kept[section])}
     return Vocabulary(**tables)
 
 
@@ -241,7 +234,7 @@ def vocabulary() -> Vocabulary:
 
     Validating it is a function of the vocabulary files, this module (the models) and pydantic: the result is kept
     by their ``stat`` (:func:`stamped`) as the terms' validated values, and while none of them changed the terms are
-    rebuilt from those with ``model_construct`` — equal to validated ones, without validating again or building the
+    rebuilt from those (:mod:`mmemd._validated`) — equal to validated ones, without validating again or building the
     models' validators. A file written, added or removed means validating (and reporting problems) as before.
     """
     files = sorted(VOCAB_DIR.glob("*.yaml"))
@@ -254,7 +247,7 @@ def vocabulary() -> Vocabulary:
         except ValueError:  # a value marshal cannot hold: not kept
             return None
 
-    blob = stamped(_kept_name(), [*files, Path(__file__)], compute)
+    blob = stamped(_kept_name(), [*files, Path(__file__), Path(_validated.__file__)], compute)
     if validated:
         return validated[0]
     assert blob is not None  # a kept entry always has a payload
