@@ -5,11 +5,10 @@ from __future__ import annotations
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
 
@@ -17,6 +16,9 @@ from mmemd._validated import NotRebuilt, rebuilder
 from mmemd.knowledge._models import Category, Claim, Source
 from mmemd.knowledge._store import BM25_WEIGHTS, open_store, reopener
 from mmemd.knowledge._vocab import Vocabulary, vocabulary
+
+if TYPE_CHECKING:
+    from mmemd.knowledge._search import SearchResult
 
 #: Fields of an exported record, in order (docs/knowledge.md).
 EXPORT_FIELDS = (
@@ -60,22 +62,6 @@ HIGHLIGHT_FIELDS = ("statement_en", "statement_zh", "quote")
 
 class UnknownTermError(ValueError):
     pass
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    claim: Claim
-    score: float
-    #: character spans matching the query, per field (statement_en, statement_zh, quote)
-    spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    query: str
-    #: "all" when every term matched; "any" when nothing matched all terms and the search fell back to any term
-    matched: Literal["all", "any", "none"]
-    hits: list[SearchHit]
 
 
 def _fts_phrase(term: str) -> str | None:
@@ -256,6 +242,7 @@ class KnowledgeBase:
             rows = self._rows(sql, (" OR ".join(phrases), limit))
         if not rows:
             matched = "none"
+        from mmemd.knowledge._search import SearchHit, SearchResult
         from mmemd.knowledge._text import find_spans
 
         hits = []

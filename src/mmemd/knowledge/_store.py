@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mmemd._version import __version__
-from mmemd.knowledge._data import cache_dir, content_hash, kb_version, stamped
+from mmemd.knowledge._data import cache_dir, content_hash, kb_version, stamp_name, stamped
 from mmemd.knowledge._models import Claim
 from mmemd.knowledge._vocab import Vocabulary
 
@@ -104,7 +104,7 @@ def _builder_hash() -> str:
             h.update(path.read_bytes())
         return h.hexdigest().encode("ascii")
 
-    digest = stamped("builder-hash", files, compute)
+    digest = stamped(stamp_name("builder-hash", here), files, compute)
     assert digest is not None
     return digest.decode("ascii")
 

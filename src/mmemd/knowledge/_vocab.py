@@ -7,7 +7,6 @@ Every vocabulary file in ``data/vocab/`` may hold any of the top-level keys belo
 # Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 import marshal
-import zlib
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -19,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mmemd import _validated
 from mmemd._validated import plain, rebuilder
-from mmemd.knowledge._data import VOCAB_DIR, read_yaml, stamped
+from mmemd.knowledge._data import VOCAB_DIR, read_yaml, stamp_name, stamped
 
 
 class Term(BaseModel):
@@ -224,8 +223,7 @@ def _from_validated(blob: bytes) -> Vocabulary:
 
 def _kept_name() -> str:
     """The kept entry's name: one per vocabulary directory (checkouts side by side) and pydantic version."""
-    where = zlib.crc32(str(VOCAB_DIR).encode("utf-8", "surrogateescape"))
-    return f"vocabulary-{where:08x}-pydantic-{PYDANTIC_VERSION}"
+    return stamp_name(f"vocabulary-pydantic-{PYDANTIC_VERSION}", VOCAB_DIR)
 
 
 @lru_cache(maxsize=1)
