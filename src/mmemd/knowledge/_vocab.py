@@ -95,6 +95,8 @@ class VocabularyError(ValueError):
 
 @dataclass(frozen=True)
 class Vocabulary:
+    """The terms by section and id, with the id sets records and claims are checked against."""
+
     classes: Mapping[str, AgentClass]
     agents: Mapping[str, Agent]
     procedures: Mapping[str, Procedure]
