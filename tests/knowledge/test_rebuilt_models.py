@@ -5,6 +5,7 @@ the fields' annotations are validated (and rejected) instead."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Literal
@@ -18,37 +19,7 @@ from mmemd.knowledge._kb import _stored_claim
 from mmemd.knowledge._models import Claim, Population
 from mmemd.knowledge._vocab import _SECTIONS, vocabulary
 
-
-def assert_identical(got: Any, want: Any) -> None:
-    """Equal, of the same types all the way down, with the same set fields and field order."""
-    assert type(got) is type(want), (got, want)
-    if isinstance(want, BaseModel):
-        assert got.model_fields_set == want.model_fields_set
-        assert list(got.__dict__) == list(want.__dict__)
-        assert (got.__pydantic_extra__, got.__pydantic_private__) == (
-            want.__pydantic_extra__,
-            want.__pydantic_private__,
-        )
-        for key, value in want.__dict__.items():
-            assert_identical(got.__dict__[key], value)
-        assert got == want and _hash(got) == _hash(want) and repr(got) == repr(want)
-    elif isinstance(want, (list, tuple)):
-        assert len(got) == len(want)
-        for a, b in zip(got, want, strict=True):
-            assert_identical(a, b)
-    elif isinstance(want, dict):
-        assert list(got) == list(want)
-        for key, value in want.items():
-            assert_identical(got[key], value)
-    else:
-        assert got == want
-
-
-def _hash(model: BaseModel) -> int | str:
-    try:
-        return hash(model)
-    except TypeError as exc:  # a frozen model with a dict field: unhashable either way
-        return str(exc)
+Identical = Callable[[Any, Any], None]
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +28,9 @@ def stored_docs() -> list[str]:
     return [doc for (doc,) in kb._rows("SELECT doc FROM claims ORDER BY id")]
 
 
-def test_every_stored_claim_rebuilt_is_the_validated_claim(stored_docs: list[str]) -> None:
+def test_every_stored_claim_rebuilt_is_the_validated_claim(
+    stored_docs: list[str], assert_identical: Identical
+) -> None:
     assert len(stored_docs) > 200
     assert any('"value":"' in d for d in stored_docs)  # Decimals, enums and nested populations all occur
     for doc in stored_docs:
@@ -65,7 +38,9 @@ def test_every_stored_claim_rebuilt_is_the_validated_claim(stored_docs: list[str
         assert_identical(rebuilder(Claim)(json.loads(doc)), Claim.model_validate_json(doc))
 
 
-def test_every_claim_and_term_survives_plain_and_back(stored_docs: list[str]) -> None:
+def test_every_claim_and_term_survives_plain_and_back(
+    stored_docs: list[str], assert_identical: Identical
+) -> None:
     for doc in stored_docs:
         claim = Claim.model_validate_json(doc)
         assert_identical(rebuilder(Claim)(plain(claim)), claim)
@@ -75,7 +50,7 @@ def test_every_claim_and_term_survives_plain_and_back(stored_docs: list[str]) ->
             assert_identical(rebuilder(model)(plain(term)), term)
 
 
-def test_set_fields_are_kept() -> None:
+def test_set_fields_are_kept(assert_identical: Identical) -> None:
     pop = Population.model_validate({"disease": "MM", "emd": "emd"})
     assert pop.model_fields_set == {"disease", "emd"}
     assert_identical(rebuilder(Population)(plain(pop)), pop)
@@ -94,7 +69,7 @@ def test_set_fields_are_kept() -> None:
     ids=["decimal-as-number", "not-a-number", "unknown-enum", "model-as-str", "tuple-as-int"],
 )
 def test_data_off_the_annotations_are_validated_instead(
-    stored_docs: list[str], change: dict[str, Any]
+    stored_docs: list[str], change: dict[str, Any], assert_identical: Identical
 ) -> None:
     doc = json.loads(stored_docs[0])
     doc.update(change)
@@ -143,7 +118,7 @@ class _Outer(BaseModel):
     any_: Any = None
 
 
-def test_lists_dicts_optionals_and_any_are_followed() -> None:
+def test_lists_dicts_optionals_and_any_are_followed(assert_identical: Identical) -> None:
     model = _Outer.model_validate(
         {
             "kind": "a",
