@@ -127,9 +127,30 @@ def test_the_kept_hashes_are_the_hashes_of_the_files(cache: Path) -> None:
         for name in ("_store.py", "_text.py", "_load.py", "_models.py", "_grade.py", "_vocab.py"):
             builder.update((Path(_store.__file__).resolve().parent / name).read_bytes())
         assert _store._builder_hash() == builder.hexdigest()
-    assert {p.name for p in cache.glob("*-hash.stamped")} == {"content-hash.stamped", "builder-hash.stamped"}
+    kept = sorted(p.name for p in cache.glob("*-hash-*.stamped"))
+    assert kept == [
+        _data.stamp_name("builder-hash", Path(_store.__file__).resolve().parent) + ".stamped",
+        _data.stamp_name("content-hash", DATA_DIR) + ".stamped",
+    ]
     _data.content_hash.cache_clear()
     _store._builder_hash.cache_clear()
+
+
+def test_two_checkouts_keep_their_hashes_apart(cache: Path, tmp_path: Path) -> None:
+    """Two installations sharing a cache (a checkout beside an installed copy) each keep their own entry, rather
+    than overwriting each other's (and hashing again) on every run."""
+    a, b = tmp_path / "a" / "data", tmp_path / "b" / "data"
+    for d in (a, b):
+        d.mkdir(parents=True)
+        (d / "f.txt").write_bytes(d.parent.name.encode())
+    counters = {d: Counter(d / "f.txt") for d in (a, b)}
+    for _ in range(3):
+        for d in (a, b):
+            assert (
+                stamped(_data.stamp_name("content-hash", d), [d / "f.txt"], counters[d])
+                == d.parent.name.encode()
+            )
+    assert [c.calls for c in counters.values()] == [1, 1]
 
 
 def test_package_data_is_stamped_by_its_own_path(cache: Path) -> None:

@@ -138,7 +138,7 @@ def test_full_disk_during_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
             return real_connect(target, *a, factory=FullDisk)  # type: ignore[arg-type, misc]
         return real_connect(target, *a, **k)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store.sqlite3, "connect", connect)
+    monkeypatch.setattr(sqlite3, "connect", connect)
     assert len(load(tmp_path)) > 0
     assert list(tmp_path.iterdir()) == []  # the failed build left nothing behind
 

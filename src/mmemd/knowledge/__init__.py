@@ -18,16 +18,10 @@ if TYPE_CHECKING:
     from mmemd.knowledge._data import kb_version
     from mmemd.knowledge._glossary import Glossary, load_glossary
     from mmemd.knowledge._grade import SMALL_STUDY_N, grade_claim
-    from mmemd.knowledge._kb import (
-        EXPORT_FIELDS,
-        KnowledgeBase,
-        SearchHit,
-        SearchResult,
-        UnknownTermError,
-        load,
-    )
+    from mmemd.knowledge._kb import EXPORT_FIELDS, KnowledgeBase, UnknownTermError, load
     from mmemd.knowledge._load import CurationError, Problem, load_curated
     from mmemd.knowledge._models import Category, Claim, Design, Direction, Flag, Population, Source
+    from mmemd.knowledge._search import SearchHit, SearchResult
     from mmemd.knowledge._vocab import Vocabulary, vocabulary
 
 # Each name is imported from its module on first use, so a caller pays only for what it reads: record validation
@@ -41,8 +35,8 @@ _LAZY = {
     "grade_claim": "_grade",
     "EXPORT_FIELDS": "_kb",
     "KnowledgeBase": "_kb",
-    "SearchHit": "_kb",
-    "SearchResult": "_kb",
+    "SearchHit": "_search",
+    "SearchResult": "_search",
     "UnknownTermError": "_kb",
     "load": "_kb",
     "CurationError": "_load",

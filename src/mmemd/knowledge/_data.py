@@ -59,6 +59,13 @@ def _stat_stamp(paths: Sequence[Path]) -> tuple[bytes, float] | None:
     return "\n".join(lines).encode("utf-8", "surrogateescape"), latest
 
 
+def stamp_name(kind: str, where: Path) -> str:
+    """The name of a :func:`stamped` entry for ``kind`` of the files at ``where``: one entry per checkout, so that
+    two installations sharing a cache (a checkout beside an installed copy, two worktrees) do not overwrite each
+    other's entry on every run."""
+    return f"{kind}-{zlib.crc32(str(where).encode('utf-8', 'surrogateescape')):08x}"
+
+
 def stamped(name: str, paths: Sequence[Path], compute: Callable[[], bytes | None]) -> bytes | None:
     """``compute()`` — a function of the files' content — kept in the cache by the files' ``stat``.
 
@@ -122,8 +129,7 @@ def read_yaml(path: Path) -> Any:
         except ValueError:  # e.g. a date scalar: not kept
             return None
 
-    name = f"{path.parent.name}-{path.name}-{zlib.crc32(str(path).encode('utf-8', 'surrogateescape')):08x}"
-    blob = stamped(name, [path], payload)
+    blob = stamped(stamp_name(f"{path.parent.name}-{path.name}", path), [path], payload)
     if parsed:
         return parsed[0]
     assert blob is not None  # a kept entry always has a payload
@@ -180,7 +186,9 @@ def content_hash() -> str:
 
     Kept by the files' ``stat`` (:func:`stamped`): computed again whenever a file was written, added or removed."""
     files = data_files()
-    digest = stamped("content-hash", files, lambda: _content_hash(files).encode("ascii"))
+    digest = stamped(
+        stamp_name("content-hash", DATA_DIR), files, lambda: _content_hash(files).encode("ascii")
+    )
     assert digest is not None
     return digest.decode("ascii")
 

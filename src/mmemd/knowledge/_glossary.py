@@ -26,6 +26,8 @@ _N_UNIT: Final = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
 
 @dataclass(frozen=True)
 class Glossary:
+    """The clinician wording of terms, templates, time points, units, populations and phrases, in both languages."""
+
     terms: dict[str, dict[str, str]]
     templates: dict[str, dict[str, str]]
     timepoints: dict[str, dict[str, str]]

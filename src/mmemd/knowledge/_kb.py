@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-import sqlite3
+import marshal
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+import orjson
+
+from mmemd._validated import NotRebuilt, rebuilder
+from mmemd.knowledge._data import stamp_name, stamped
 from mmemd.knowledge._models import Category, Claim, Source
-from mmemd.knowledge._store import BM25_WEIGHTS, open_store, reopener
+from mmemd.knowledge._store import BM25_WEIGHTS, open_store, reopener, store_path
 from mmemd.knowledge._vocab import Vocabulary, vocabulary
+
+if TYPE_CHECKING:
+    import sqlite3
+    from collections.abc import Mapping
+
+    from mmemd.knowledge._search import SearchResult
 
 #: Fields of an exported record, in order (docs/knowledge.md).
 EXPORT_FIELDS = (
@@ -59,22 +68,6 @@ class UnknownTermError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class SearchHit:
-    claim: Claim
-    score: float
-    #: character spans matching the query, per field (statement_en, statement_zh, quote)
-    spans: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    query: str
-    #: "all" when every term matched; "any" when nothing matched all terms and the search fell back to any term
-    matched: Literal["all", "any", "none"]
-    hits: list[SearchHit]
-
-
 def _fts_phrase(term: str) -> str | None:
     from mmemd.knowledge._text import tokens  # the tokeniser's patterns are compiled only when a search runs
 
@@ -94,20 +87,36 @@ class KnowledgeBase:
 
     def __init__(
         self,
-        con: sqlite3.Connection,
+        con: sqlite3.Connection | None,
         vocab: Vocabulary,
         reopen: Callable[[], sqlite3.Connection] | None = None,
+        *,
+        kept: tuple[str, Mapping[str, str]] | None = None,
+        connect: Callable[[], sqlite3.Connection] | None = None,
     ) -> None:
+        """``con`` the opened store; or None with ``kept`` — the store's version and every claim's JSON by id, read
+        from a store that was verified and has not changed since (:func:`load`), which answer :meth:`get` and ``in``
+        — and ``connect``, which opens the store on the first query they cannot answer."""
         self._con = con
+        self._connect = connect
         self._reopen = reopen
         self.vocabulary = vocab
         self._cache: dict[int, Claim] = {}
         self._by_id: dict[str, Claim] = {}
-        self.version: str = self._rows("SELECT value FROM meta WHERE key = 'kb_version'")[0][0]
+        self._kept_docs: Mapping[str, str] | None = None
+        if kept is not None:
+            self.version, self._kept_docs = kept
+        else:
+            self.version = self._rows("SELECT value FROM meta WHERE key = 'kb_version'")[0][0]
 
     def _rows(self, sql: str, args: tuple[Any, ...] | list[Any] = ()) -> list[Any]:
         """All rows of a query. A damaged store (a database error) is rebuilt once and the query retried; a second
         failure is raised, so a store that cannot be healed is not rebuilt on every query."""
+        import sqlite3
+
+        if self._con is None:  # a knowledge base from kept claims: the store is opened on its first query
+            assert self._connect is not None
+            self._con = self._connect()
         try:
             return self._con.execute(sql, args).fetchall()
         except sqlite3.DatabaseError:
@@ -123,8 +132,9 @@ class KnowledgeBase:
     def _claim(self, rowid: int, doc: str) -> Claim:
         claim = self._cache.get(rowid)
         if claim is None:
-            claim = Claim.model_validate_json(doc)
-            self._cache[rowid] = claim
+            claim = _stored_claim(doc)
+            # one object per claim, whether first read by id (from the kept claims) or by a query
+            claim = self._cache[rowid] = self._by_id.setdefault(claim.id, claim)
         return claim
 
     def __len__(self) -> int:
@@ -137,6 +147,12 @@ class KnowledgeBase:
         claim = self._by_id.get(claim_id)
         if claim is not None:
             return claim
+        if self._kept_docs is not None:  # every claim of the store
+            doc = self._kept_docs.get(claim_id)
+            if doc is None:
+                raise KeyError(f"no claim with id {claim_id!r}")
+            claim = self._by_id[claim_id] = _stored_claim(doc)
+            return claim
         rows = self._rows("SELECT rowid, doc FROM claims WHERE id = ?", (claim_id,))
         row = rows[0] if rows else None
         if row is None:
@@ -145,6 +161,8 @@ class KnowledgeBase:
         return claim
 
     def __contains__(self, claim_id: object) -> bool:
+        if self._kept_docs is not None:
+            return claim_id in self._kept_docs
         return bool(self._rows("SELECT 1 FROM claims WHERE id = ?", (claim_id,)))
 
     def resolve(self, name: str) -> str:
@@ -254,6 +272,7 @@ class KnowledgeBase:
             rows = self._rows(sql, (" OR ".join(phrases), limit))
         if not rows:
             matched = "none"
+        from mmemd.knowledge._search import SearchHit, SearchResult
         from mmemd.knowledge._text import find_spans
 
         hits = []
@@ -302,6 +321,49 @@ class KnowledgeBase:
             yield rec
 
 
+def _stored_claim(doc: str) -> Claim:
+    """A claim of the store: validated when the store was built (from the curated files, by this code — the store's
+    name carries the hash of the modules that shape it), so rebuilt from its JSON without validating again, which
+    spares an assessment building the claim validator (~3 ms of its start-up). Anything that does not fit the
+    claim's fields is validated, and rejected, as before."""
+    try:
+        return rebuilder(Claim)(orjson.loads(doc))
+    except (NotRebuilt, orjson.JSONDecodeError):
+        return Claim.model_validate_json(doc)
+
+
 def load(cache_dir: Path | None = None) -> KnowledgeBase:
-    """Open the knowledge base (building its store on first use) — the one entry point most callers need."""
-    return KnowledgeBase(open_store(cache_dir), vocabulary(), reopen=reopener(cache_dir))
+    """Open the knowledge base (building its store on first use) — the one entry point most callers need.
+
+    The store's version and claims are kept in the cache by the store file's ``stat`` (:func:`stamped`) once it
+    has been opened — and verified, or healed — and left unchanged for two seconds: while the file is unchanged, a
+    knowledge base answers :meth:`~KnowledgeBase.get` from them and opens the store only for a query they cannot
+    answer, so an assessment neither imports ``sqlite3`` nor opens the store (~3 ms). A store written, rebuilt or
+    removed since has a different ``stat``: it is opened, verified and healed as before, and kept again.
+    """
+    vocab = vocabulary()
+    path = store_path(cache_dir)
+    opened: list[sqlite3.Connection] = []
+
+    def keep() -> bytes:
+        con = open_store(cache_dir)
+        opened.append(con)
+        docs = dict(con.execute("SELECT id, doc FROM claims").fetchall())
+        version = con.execute("SELECT value FROM meta WHERE key = 'kb_version'").fetchone()[0]
+        return marshal.dumps((version, docs))
+
+    blob = stamped(stamp_name("store-claims", path), [path], keep)
+    if opened:
+        return KnowledgeBase(opened[0], vocab, reopen=reopener(cache_dir))
+    assert blob is not None  # a kept entry always has a payload
+    try:
+        version, docs = marshal.loads(blob)
+    except (EOFError, ValueError, TypeError):  # CRC-32 matched a damaged payload: open the store
+        return KnowledgeBase(open_store(cache_dir), vocab, reopen=reopener(cache_dir))
+    return KnowledgeBase(
+        None,
+        vocab,
+        reopen=reopener(cache_dir),
+        kept=(version, docs),
+        connect=lambda: open_store(cache_dir),
+    )

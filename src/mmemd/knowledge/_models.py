@@ -69,16 +69,16 @@ Unit = Literal["%", "months", "years", "patients", "cycles", "ratio"]
 Qualifier = Literal[">", "<", ">=", "<=", "~"]
 
 
+# defer_build on every model here: they are validated when the store is built from the curated files, not when an
+# assessment reads a few claims from it (the store's claims are rebuilt without validating: knowledge/_kb.py).
 class Population(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     disease: Literal["MM", "NDMM", "RRMM"]
     emd: Literal["emd", "non_emd", "mixed", "unspecified"]
     subgroup: str | None = None
 
 
-# defer_build on Section, Reference, Source and CuratedClaim: they are validated when the store is built from the
-# curated files, not when an assessment reads a few claims from it (Claim, which inherits it, is built on first read).
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 

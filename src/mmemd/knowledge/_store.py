@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import sqlite3
 import time
 from collections.abc import Callable
 from functools import lru_cache
@@ -33,12 +32,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mmemd._version import __version__
-from mmemd.knowledge._data import cache_dir, content_hash, kb_version, stamped
+from mmemd.knowledge._data import cache_dir, content_hash, kb_version, stamp_name, stamped
 from mmemd.knowledge._models import Claim
 from mmemd.knowledge._vocab import Vocabulary
 
 if TYPE_CHECKING:  # the loader and tokeniser are needed only to build a store, not to open one
     import logging
+    import sqlite3
 
     from mmemd.knowledge._load import Curated
 
@@ -104,7 +104,7 @@ def _builder_hash() -> str:
             h.update(path.read_bytes())
         return h.hexdigest().encode("ascii")
 
-    digest = stamped("builder-hash", files, compute)
+    digest = stamped(stamp_name("builder-hash", here), files, compute)
     assert digest is not None
     return digest.decode("ascii")
 
@@ -230,6 +230,8 @@ def _rows_hash(con: sqlite3.Connection) -> str:
 
 def build_store(path: Path, curated: Curated | None = None) -> Path:
     """Compile the curated data into ``path`` (atomically) and return it."""
+    import sqlite3
+
     from mmemd.knowledge._load import load_curated
 
     curated = curated or load_curated()
@@ -254,6 +256,8 @@ def build_store(path: Path, curated: Curated | None = None) -> Path:
 
 def memory_store(curated: Curated | None = None) -> sqlite3.Connection:
     """The store built in memory (when no directory can hold it)."""
+    import sqlite3
+
     from mmemd.knowledge._load import load_curated
 
     con = sqlite3.connect(":memory:", check_same_thread=False)
@@ -264,6 +268,8 @@ def memory_store(curated: Curated | None = None) -> sqlite3.Connection:
 def verify_store(con: sqlite3.Connection, *, rows: bool = True) -> str | None:
     """Why the opened store cannot be used (None when it is sound): schema, integrity, content and row hashes
     (``rows=False``: schema and content hash only, for a file unchanged since it was fully verified)."""
+    import sqlite3
+
     try:
         meta = dict(con.execute("SELECT key, value FROM meta").fetchall())
         if meta.get("store_schema") != str(STORE_SCHEMA):
@@ -355,6 +361,8 @@ def open_store(directory: Path | None = None, *, rebuild: bool = False) -> sqlit
     Never fails for a reason the cache is to blame for: when the directory cannot hold a sound store, the store is
     built in memory and one warning is logged.
     """
+    import sqlite3  # here, not at the top: an assessment reading the kept claims never opens the store (_kb.load)
+
     directory = directory or cache_dir()
     path = store_path(directory)
     clean_stale_tmp(directory)
@@ -386,6 +394,8 @@ def open_store(directory: Path | None = None, *, rebuild: bool = False) -> sqlit
 
 
 def _open_ro(path: Path) -> sqlite3.Connection | None:
+    import sqlite3
+
     try:
         return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
     except sqlite3.Error:
