@@ -166,6 +166,10 @@ def run(
     lab_conf = s.pd_lab_confirmation_required
     cpc_conf = s.pd_cpc_confirmation_required
     marrow_carry = s.marrow_carry_forward
+    # M-protein PD needs a rise of at least a positive minimum (§1.3 PD (a); §1.5 "Nadir >= 5 g/dL"): with the
+    # minimums above zero, a value that did not rise above its nadir cannot meet it, so the test is not run.
+    serum_rise = s.pd_serum_min_increase_g_dl > _ZERO and s.pd_serum_high_nadir_increase_g_dl > _ZERO
+    urine_rise = s.pd_urine_min_increase_mg_24h > _ZERO
     # The right-hand sides of the reduction tests against the baseline (§1.3), computed once a patient.
     serum_cuts = reduction_cuts(
         serum_base, s.vgpr_serum_reduction_pct, s.pr_serum_reduction_pct, s.mr_serum_reduction_pct
@@ -211,10 +215,20 @@ def run(
         bmpc = sn.bone_marrow_plasma_cells_pct
         cpc = sn.circulating_plasma_cells_per_ul
         nv = serum_n.value
-        if serum_v is not None and nv is not None and serum_progression(nv, serum_v, s):
+        if (
+            serum_v is not None
+            and nv is not None
+            and (serum_v > nv or not serum_rise)
+            and serum_progression(nv, serum_v, s)
+        ):
             info.append(PdInfo("serum", nv, serum_n.date, serum_v))
         nv = urine_n.value
-        if urine_v is not None and nv is not None and urine_progression(nv, urine_v, s):
+        if (
+            urine_v is not None
+            and nv is not None
+            and (urine_v > nv or not urine_rise)
+            and urine_progression(nv, urine_v, s)
+        ):
             info.append(PdInfo("urine", nv, urine_n.date, urine_v))
         if dflc_pd:
             nv = dflc_n.value
