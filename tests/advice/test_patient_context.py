@@ -3,6 +3,7 @@ with recorded and derived refractoriness, class exposure, entity pathways."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -264,3 +265,37 @@ def test_relapsed_without_history_leaves_exposure_unknown():
 )
 def test_entity_pathway_of_each_example(example, pathway, example_record):
     assert _ctx(example_record(example)).pathway == pathway
+
+
+def test_contexts_built_by_their_instance_dict_equal_the_dataclass_constructor():
+    """derive_context and build_context fill the frozen contexts' instance dicts directly (frozen_instance): every
+    field must be set, to what the dataclass's own __init__ gives — for every example and the benchmark's dense
+    record (plain dicts and validated models as input)."""
+    import dataclasses
+    import sys
+    from pathlib import Path
+
+    from mmemd import knowledge
+    from mmemd.advice._context import PatientContext, build_context
+    from mmemd.clinical.context import ClinicalContext
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from bench_assess import make_record
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    vocab = knowledge.load().vocabulary
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(examples.glob("*.json"))]
+    records.append(make_record())
+    for raw in records:
+        rec = parse_record(raw)
+        for r, a in ((rec, assess(rec)), (raw, assess(rec).model_dump(mode="json"))):
+            ctx = build_context(r, a, vocab)
+            clinical = ctx.clinical
+            assert isinstance(clinical, ClinicalContext)
+            for obj, cls in ((ctx, PatientContext), (clinical, ClinicalContext)):
+                names = [f.name for f in dataclasses.fields(cls)]
+                assert set(vars(obj)) >= set(names), raw["id"]
+                again = cls(**{n: getattr(obj, n) for n in names})
+                assert again == obj
+                assert repr(again) == repr(obj)
+                assert [type(getattr(again, n)) for n in names] == [type(getattr(obj, n)) for n in names]

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from mmemd.clinical.context import BCMA_DIRECTED, ClinicalContext, derive_context
+from mmemd.clinical.context import BCMA_DIRECTED, ClinicalContext, derive_context, frozen_instance
 from mmemd.knowledge import Vocabulary, load_glossary
 
 #: The entity pathway implied by an EMD category, for contexts built without a clinical context (tests, rules).
@@ -125,7 +125,8 @@ def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientCon
         for name in ("beta2_microglobulin", "albumin", "ldh")
         if _get(labs, name) is None or (name == "ldh" and _get(labs, "ldh", "upper_limit_normal") is None)
     ]
-    return PatientContext(
+    return frozen_instance(
+        PatientContext,
         patient_id=str(_get(record, "id")),
         phase=str(_value(_get(record, "phase"))),
         age=_get(record, "age"),

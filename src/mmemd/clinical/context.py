@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, localcontext
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 from mmemd.clinical.units import to_canonical
 
@@ -133,7 +133,7 @@ class LineSummary:
     derived_agents: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ClinicalContext:
     pathway: Pathway | None
     pathway_reason: Fact
@@ -492,6 +492,19 @@ def _transplant_unsuitable(
     return Fact(False, "transplant-eligible", "适合移植")
 
 
+_T = TypeVar("_T")
+
+
+def frozen_instance(cls: type[_T], **values: Any) -> _T:
+    """``cls(**values)`` for a frozen dataclass with an instance dict and no ``__post_init__``, given *every* field:
+    the instance dict filled in one update. A frozen dataclass's ``__init__`` sets each field through
+    ``object.__setattr__`` (about 7 µs for the 30 fields of :class:`ClinicalContext`, built for every advised
+    record); tests hold the result equal to ``cls(**values)``."""
+    obj: _T = object.__new__(cls)
+    obj.__dict__.update(values)
+    return obj
+
+
 def derive_context(
     record: Any,
     assessment: Any,
@@ -516,7 +529,8 @@ def derive_context(
     creatinine = _creatinine(record)
     egfr, renal, reduced = _kidney(creatinine, age, _value(_get(record, "sex")), settings)
     cns = _get(assessment, "emd", "cns")
-    return ClinicalContext(
+    return frozen_instance(
+        ClinicalContext,
         pathway=pathway,
         pathway_reason=pathway_fact,
         pcl_timing=_value(_get(assessment, "emd", "timing")) if pathway == "plasma_cell_leukemia" else None,
