@@ -299,3 +299,21 @@ def test_contexts_built_by_their_instance_dict_equal_the_dataclass_constructor()
                 assert again == obj
                 assert repr(again) == repr(obj)
                 assert [type(getattr(again, n)) for n in names] == [type(getattr(obj, n)) for n in names]
+
+
+def test_lesion_dicts_are_the_models_json_dumps():
+    """The context's lesions are read from each model's serialiser: the same dict, key order and value types as
+    model_dump(mode="json"), for every lesion of every example."""
+    from pathlib import Path
+
+    from mmemd.advice._context import _lesion_dict
+
+    seen = 0
+    for p in sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.json")):
+        rec = parse_record(json.loads(p.read_text(encoding="utf-8")))
+        for les in rec.lesions or ():
+            got, want = _lesion_dict(les), les.model_dump(mode="json")
+            assert got == want and list(got) == list(want), p.name
+            assert [type(v) for v in got.values()] == [type(v) for v in want.values()], p.name
+            seen += 1
+    assert seen >= 10

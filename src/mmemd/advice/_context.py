@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from mmemd.clinical.context import BCMA_DIRECTED, ClinicalContext, derive_context, frozen_instance
 from mmemd.knowledge import Vocabulary, load_glossary
@@ -185,5 +185,9 @@ def term_label(vocab: Vocabulary, term_id: str, lang: str) -> str:
 def _lesion_dict(lesion: Any) -> dict[str, Any]:
     if isinstance(lesion, dict):
         return lesion
-    dump = getattr(lesion, "model_dump", None)
-    return dict(dump(mode="json")) if dump else dict(vars(lesion))
+    # A model: its JSON-mode dict straight from its pydantic-core serialiser (what model_dump(mode="json") returns,
+    # without that method's Python wrapper).
+    serializer = getattr(type(lesion), "__pydantic_serializer__", None)
+    if serializer is not None:
+        return cast(dict[str, Any], serializer.to_python(lesion, mode="json"))
+    return dict(vars(lesion))
