@@ -35,7 +35,6 @@ from mmemd.clinical._response_levels import (
     PD_NAME,
     SD,
     ResponseCategory,
-    highest,
 )
 from mmemd.clinical._response_params import (
     flc_mask,
@@ -407,18 +406,24 @@ def _read_timeline(
                         break
         if not a.evaluable or a.pd:
             continue  # a PD assessment is PD whatever its response level
+        # highest(m) written out as m.bit_length() - 1 (SD for an empty mask): read up to four times an assessment
+        mask, level = a.mask, a.level
         support = lab_floor
         by: int | None = None
         for j in (prev, nxt):
             other = assessed[j] if j is not None else None
             if other is None or other.pd:
                 continue
-            if by is None and highest(a.mask & other.lab) >= a.level:
+            m = mask & other.lab
+            if by is None and (m.bit_length() - 1 if m else SD) >= level:
                 by = j
             support |= other.lab
-        a.conf_level = highest(a.mask & support)
-        if a.conf_level == a.level and a.level > highest(a.mask & lab_floor):
-            a.confirmed_by = by
+        m = mask & support
+        a.conf_level = conf = m.bit_length() - 1 if m else SD
+        if conf == level:
+            m = mask & lab_floor
+            if level > (m.bit_length() - 1 if m else SD):
+                a.confirmed_by = by
 
     # ---- pass 3: categories, sticky PD, best, relapse from CR
     first_pd: int | None = None
