@@ -108,6 +108,23 @@ def _value(x: Any) -> Any:
     return getattr(x, "value", x)
 
 
+#: Exposures already made, by their fields (frozen, so shared between patients). Emptied when full.
+_EXPOSURES: dict[tuple[int | None, str, bool | None], TherapyExposure] = {}
+_EXPOSURES_KEPT = 2048
+
+
+def _exposure(line: int | None, agent: str, refractory: bool | None) -> TherapyExposure:
+    """``TherapyExposure(line, agent, refractory)``, the instance made before for the same fields (a frozen
+    dataclass's __init__ sets each field through object.__setattr__; six a patient in the dense benchmark record)."""
+    key = (line, agent, refractory)
+    hit = _EXPOSURES.get(key)
+    if hit is None or hit.refractory is not refractory:
+        if len(_EXPOSURES) >= _EXPOSURES_KEPT:
+            _EXPOSURES.clear()
+        hit = _EXPOSURES[key] = TherapyExposure(line, agent, refractory)
+    return hit
+
+
 def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientContext:
     """Facts from a ``mmemd.patient/1`` record and its ``mmemd.assessment/1`` (models or plain dicts)."""
     clinical = derive_context(record, assessment, vocab.agent_class)
@@ -115,7 +132,7 @@ def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientCon
     for line in clinical.lines:
         for agent in line.agents:
             exposures.append(
-                TherapyExposure(line.line, agent, agent in line.refractory_agents or line.refractory.value)
+                _exposure(line.line, agent, agent in line.refractory_agents or line.refractory.value)
             )
     because_zh = _refractory_because_zh(clinical, vocab)
     cyto = _get(record, "cytogenetics")

@@ -265,10 +265,28 @@ def _classes(agent: str, agent_class: Callable[[str], str | None]) -> tuple[str,
     return tuple(out)
 
 
+#: The facts already made, by their fields (hash-consed: a fact is frozen, so one instance serves every patient with
+#: the same fact; about fifteen a patient, most with fixed texts). Emptied when full, to bound memory.
+_FACTS: dict[tuple[bool | None, str, str], Fact] = {}
+_FACTS_KEPT: Final = 2048
+
+
+def _fact(value: bool | None, en: str, zh: str) -> Fact:
+    """``Fact(value, en, zh)``, the instance made before for the same fields (a frozen dataclass's __init__ sets its
+    fields through object.__setattr__: about 0.9 µs, the lookup 0.15 µs)."""
+    key = (value, en, zh)
+    hit = _FACTS.get(key)
+    if hit is None or hit.value is not value:
+        if len(_FACTS) >= _FACTS_KEPT:
+            _FACTS.clear()
+        hit = _FACTS[key] = Fact(value, en, zh)
+    return hit
+
+
 def _yes_no(value: bool | None, yes: tuple[str, str], no: tuple[str, str], unknown: tuple[str, str]) -> Fact:
     if value is None:
-        return Fact(None, *unknown)
-    return Fact(value, *(yes if value else no))
+        return _fact(None, *unknown)
+    return _fact(value, *(yes if value else no))
 
 
 def _pathway(assessment: Any) -> tuple[Pathway | None, Fact]:
@@ -304,8 +322,8 @@ def _pathway(assessment: Any) -> tuple[Pathway | None, Fact]:
     }
     hit = mapping.get(str(category)) if category is not None else None
     if hit is None:
-        return None, Fact(None, "disease entity not classified", "疾病类型未分类")
-    return hit[0], Fact(True, hit[1], hit[2])
+        return None, _fact(None, "disease entity not classified", "疾病类型未分类")
+    return hit[0], _fact(True, hit[1], hit[2])
 
 
 def _lines(
@@ -356,13 +374,13 @@ def _lines(
         )
         reason = "; ".join(texts)
         if refractory:
-            fact = Fact(True, reason, f"第{number}线治疗难治")
+            fact = _fact(True, reason, f"第{number}线治疗难治")
         elif recorded_flag is False and not (latest and pd_on):
-            fact = Fact(False, f"line {number} recorded as not refractory", f"第{number}线记录为非难治")
+            fact = _fact(False, f"line {number} recorded as not refractory", f"第{number}线记录为非难治")
         elif latest and not pd_on and start is not None:
-            fact = Fact(False, f"no progression since line {number} started", f"第{number}线开始后未见进展")
+            fact = _fact(False, f"no progression since line {number} started", f"第{number}线开始后未见进展")
         else:
-            fact = Fact(None, f"line {number}: refractoriness not recorded", f"第{number}线是否难治未记录")
+            fact = _fact(None, f"line {number}: refractoriness not recorded", f"第{number}线是否难治未记录")
         classes = tuple(dict.fromkeys(c for a in agents for c in _classes(a, agent_class)))
         out.append(
             LineSummary(
@@ -390,18 +408,18 @@ def _note(because: dict[str, str], agent: str, text: str, agent_class: Callable[
 def _class_fact(wanted: Iterable[str], have: frozenset[str], known: bool, what_en: str, what_zh: str) -> Fact:
     wanted = tuple(wanted)
     if all(w in have for w in wanted):
-        return Fact(True, what_en, what_zh)
+        return _fact(True, what_en, what_zh)
     if not known:
-        return Fact(None, f"{what_en}: therapy history not recorded", f"{what_zh}：既往治疗史未记录")
-    return Fact(False, f"not {what_en}", f"非{what_zh}")
+        return _fact(None, f"{what_en}: therapy history not recorded", f"{what_zh}：既往治疗史未记录")
+    return _fact(False, f"not {what_en}", f"非{what_zh}")
 
 
 def _ever(ids: frozenset[str], exposed: frozenset[str], known: bool, en: str, zh: str) -> Fact:
     if ids & exposed:
-        return Fact(True, en, zh)
+        return _fact(True, en, zh)
     if not known:
-        return Fact(None, f"{en}: therapy history not recorded", f"{zh}：既往治疗史未记录")
-    return Fact(False, f"no {en}", f"无{zh}")
+        return _fact(None, f"{en}: therapy history not recorded", f"{zh}：既往治疗史未记录")
+    return _fact(False, f"no {en}", f"无{zh}")
 
 
 def _creatinine(record: Any) -> Decimal | None:
@@ -421,75 +439,75 @@ def _kidney(
         egfr = _egfr(creatinine, age, str(sex), settings.reduced_egfr_below)
     shown = f"{egfr:.0f}" if egfr is not None else "?"
     if creatinine is not None and creatinine > RENAL_CREATININE_MG_DL:
-        renal = Fact(
+        renal = _fact(
             True,
             f"renal insufficiency: creatinine {creatinine.normalize():f} mg/dL (> 2, IMWG)",
             f"肾功能不全：肌酐{creatinine.normalize():f} mg/dL（>2，IMWG）",
         )
     elif egfr is not None and egfr < RENAL_CLEARANCE_ML_MIN:
-        renal = Fact(
+        renal = _fact(
             True,
             f"renal insufficiency: eGFR {shown} mL/min/1.73 m² (< 40, IMWG)",
             f"肾功能不全：eGFR {shown} mL/min/1.73 m²（<40，IMWG）",
         )
     elif egfr is not None:
-        renal = Fact(
+        renal = _fact(
             False,
             f"no renal insufficiency: eGFR {shown} mL/min/1.73 m², creatinine ≤ 2 mg/dL",
             f"无肾功能不全：eGFR {shown} mL/min/1.73 m²，肌酐≤2 mg/dL",
         )
     else:
-        renal = Fact(
+        renal = _fact(
             None,
             "kidney function unknown (creatinine, age or sex not recorded)",
             "肾功能未知（肌酐、年龄或性别未记录）",
         )
     limit = settings.reduced_egfr_below
     if renal.value is True or (egfr is not None and egfr < limit):
-        reduced = Fact(True, f"eGFR {shown} (< {limit})", f"eGFR {shown}（<{limit}）")
+        reduced = _fact(True, f"eGFR {shown} (< {limit})", f"eGFR {shown}（<{limit}）")
     elif egfr is not None:
-        reduced = Fact(False, f"eGFR {shown} (≥ {limit})", f"eGFR {shown}（≥{limit}）")
+        reduced = _fact(False, f"eGFR {shown} (≥ {limit})", f"eGFR {shown}（≥{limit}）")
     else:
-        reduced = Fact(None, renal.en, renal.zh)
+        reduced = _fact(None, renal.en, renal.zh)
     return egfr, renal, reduced
 
 
 def _frail(age: int | None, ecog: int | None, s: FitnessSettings) -> Fact:
     if age is not None and age >= s.frail_age_at_least:
-        return Fact(
+        return _fact(
             True,
             f"frail: age {age} (≥ {s.frail_age_at_least})",
             f"体弱：年龄{age}岁（≥{s.frail_age_at_least}）",
         )
     if ecog is not None and ecog >= s.frail_ecog_at_least:
-        return Fact(
+        return _fact(
             True,
             f"frail: ECOG {ecog} (≥ {s.frail_ecog_at_least})",
             f"体弱：ECOG {ecog}（≥{s.frail_ecog_at_least}）",
         )
     if age is None or ecog is None:
-        return Fact(None, "frailty unknown (age or ECOG not recorded)", "体能状态未知（年龄或ECOG未记录）")
-    return Fact(False, f"not frail: age {age}, ECOG {ecog}", f"非体弱：年龄{age}岁，ECOG {ecog}")
+        return _fact(None, "frailty unknown (age or ECOG not recorded)", "体能状态未知（年龄或ECOG未记录）")
+    return _fact(False, f"not frail: age {age}, ECOG {ecog}", f"非体弱：年龄{age}岁，ECOG {ecog}")
 
 
 def _transplant_unsuitable(
     eligible: bool | None, age: int | None, ecog: int | None, s: FitnessSettings
 ) -> Fact:
     if eligible is False:
-        return Fact(True, "recorded as transplant-ineligible", "记录为不适合移植")
+        return _fact(True, "recorded as transplant-ineligible", "记录为不适合移植")
     if age is not None and age >= s.transplant_age_at_least:
-        return Fact(
+        return _fact(
             True, f"age {age} (≥ {s.transplant_age_at_least})", f"年龄{age}岁（≥{s.transplant_age_at_least}）"
         )
     if ecog is not None and ecog >= s.transplant_ecog_at_least:
-        return Fact(
+        return _fact(
             True,
             f"ECOG {ecog} (≥ {s.transplant_ecog_at_least})",
             f"ECOG {ecog}（≥{s.transplant_ecog_at_least}）",
         )
     if eligible is None:
-        return Fact(None, "transplant eligibility not recorded", "是否适合移植未记录")
-    return Fact(False, "transplant-eligible", "适合移植")
+        return _fact(None, "transplant eligibility not recorded", "是否适合移植未记录")
+    return _fact(False, "transplant-eligible", "适合移植")
 
 
 _T = TypeVar("_T")
