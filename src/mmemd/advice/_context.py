@@ -10,7 +10,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, cast
 
-from mmemd.clinical.context import BCMA_DIRECTED, ClinicalContext, derive_context, frozen_instance
+from mmemd.clinical.context import (
+    BCMA_DIRECTED,
+    ClinicalContext,
+    _get,
+    _value,
+    derive_context,
+    frozen_instance,
+)
 from mmemd.knowledge import Vocabulary, load_glossary
 
 #: The entity pathway implied by an EMD category, for contexts built without a clinical context (tests, rules).
@@ -93,19 +100,6 @@ class PatientContext:
         if self.emd_present is False:
             return False
         return len(set(self.sites)) > 1 if self.sites else None
-
-
-def _get(obj: Any, *path: str) -> Any:
-    for key in path:
-        if obj is None:
-            return None
-        obj = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-    return obj
-
-
-def _value(x: Any) -> Any:
-    """Enum members and pydantic values to plain values."""
-    return getattr(x, "value", x)
 
 
 #: Exposures already made, by their fields (frozen, so shared between patients). Emptied when full.

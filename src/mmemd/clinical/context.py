@@ -246,6 +246,9 @@ def _get(obj: Any, *path: str) -> Any:
 
 
 def _value(x: Any) -> Any:
+    """Enum members and pydantic values to plain values."""
+    if x is None or type(x) is str:
+        return x  # most values read here: no failed attribute lookup for them
     return getattr(x, "value", x)
 
 
