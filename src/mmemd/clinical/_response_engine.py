@@ -359,37 +359,28 @@ def run(
     return _read_timeline(snaps, base, assessed, s)
 
 
-def _neighbours(assessed: list[Assessed | None]) -> tuple[list[int | None], list[int | None]]:
-    """For each assessment, the nearest laboratory assessment (one with PD or laboratory data) before it and
-    after it; the search stops at the baseline (the assessments before it are not evaluated). One pass each way."""
-    n = len(assessed)
-    before: list[int | None] = [None] * n
-    after: list[int | None] = [None] * n
+def _nearest_labs(assessed: list[Assessed | None], order: range) -> list[int | None]:
+    """For each assessment, the nearest laboratory assessment (one with PD or laboratory data) met before it when
+    walking in ``order``; the walk restarts at an assessment that is not evaluated (the baseline and before)."""
+    out: list[int | None] = [None] * len(assessed)
     found: int | None = None
-    for j, a in enumerate(assessed):
-        if a is None:
-            found = None
-            continue
-        before[j] = found
-        if a.pd or a.has_labs:
-            found = j
-    found = None
-    for j in range(n - 1, -1, -1):
+    for j in order:
         a = assessed[j]
         if a is None:
             found = None
             continue
-        after[j] = found
+        out[j] = found
         if a.pd or a.has_labs:
             found = j
-    return before, after
+    return out
 
 
 def _read_timeline(
     snaps: Sequence[Snapshot], base: Baseline, assessed: list[Assessed | None], s: ResponseSettings
 ) -> EngineResult:
     # ---- pass 2: confirmation (general rule 1)
-    before, after = _neighbours(assessed)
+    n = len(assessed)
+    before, after = _nearest_labs(assessed, range(n)), _nearest_labs(assessed, range(n - 1, -1, -1))
     lab_floor = base.lab_floor
     for a in assessed:
         if a is None:
