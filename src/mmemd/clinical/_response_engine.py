@@ -20,7 +20,7 @@ from mmemd.clinical._response_baseline import MEASURABLE, Baseline, build_baseli
 from mmemd.clinical._response_lesions import (
     LesionTracker,
     Measures,
-    imaging_progression,
+    imaging_step,
     is_zero,
     plasmacytoma_mask,
     spd_of,
@@ -149,7 +149,10 @@ def run(
     dflc_n.push(base.dflc, b.date)
     marrow_n.push(b.bone_marrow_plasma_cells_pct, b.date)
     cpc_n.push(b.circulating_plasma_cells_per_ul, b.date)
-    tracker.push(base, base_measures, spd_of(lesions, base_measures) if lesions else None, b.date)
+    # the baseline's measurements are the first nadirs (no earlier nadir: nothing can be found against them)
+    imaging_step(
+        base, base_measures, spd_of(lesions, base_measures) if lesions else None, None, tracker, s, [], b.date
+    )
 
     # What stays the same over the patient's assessments, read once.
     mr_filter = NO_MR if s.mr_rrmm_only and rrmm is not True else ALL
@@ -241,7 +244,7 @@ def run(
             nv = cpc_n.value
             if cpc is not None and nv is not None and cpc_progression(nv, cpc, s):
                 info.append(PdInfo("cpc", nv, cpc_n.date, cpc))
-        imaging_progression(base, actual, spd, sn.new_lesion, tracker, s, info)
+        imaging_step(base, actual, spd, sn.new_lesion, tracker, s, info, sn.date)
         if info:
             pd = tuple([p.code for p in info])
             needs_conf = all((c in LAB_PD_CODES and lab_conf) or (c == "cpc" and cpc_conf) for c in pd)
@@ -353,8 +356,6 @@ def run(
             marrow_n.push(bmpc, sn.date)
         if cpc_pd and cpc is not None:
             cpc_n.push(cpc, sn.date)
-        if actual:
-            tracker.push(base, actual, spd, sn.date)
 
     return _read_timeline(snaps, base, assessed, s)
 

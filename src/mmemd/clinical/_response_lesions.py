@@ -82,18 +82,8 @@ class LesionTracker:
     # lesion id -> (lowest longest diameter, perpendicular measured with it, date)
     longest: dict[str, tuple[Decimal, Decimal, _dt.date]] = field(default_factory=dict)
 
-    def push(self, base: Baseline, measures: Measures, spd: Decimal | None, when: _dt.date) -> None:
-        """``spd``: :func:`spd_of` the baseline lesions in ``measures``."""
-        if spd is not None and len(base.lesions) > 1 and (self.spd_nadir is None or spd < self.spd_nadir):
-            self.spd_nadir, self.spd_nadir_date = spd, when
-        longest = self.longest
-        for lid, m in measures.items():
-            prev = longest.get(lid)
-            if prev is None or m.longest_cm < prev[0]:
-                longest[lid] = (m.longest_cm, m.perpendicular_cm, when)
 
-
-def imaging_progression(
+def imaging_step(
     base: Baseline,
     measures: Measures,
     spd: Decimal | None,
@@ -101,39 +91,49 @@ def imaging_progression(
     tracker: LesionTracker,
     s: ResponseSettings,
     found: list[PdInfo],
+    when: _dt.date,
 ) -> None:
     """Append to ``found`` the PD (b) criteria met at this assessment (measured lesions only, nothing carried
-    forward). ``spd``: :func:`spd_of` the baseline lesions in ``measures``."""
+    forward), against the nadirs of the earlier assessments; then add this assessment's measurements to the nadirs.
+    ``spd``: :func:`spd_of` the baseline lesions in ``measures``. One pass over the lesions does both: a lesion's
+    test reads only its own nadir, which is updated after it."""
     if new_lesion:
         found.append(PdInfo("new_lesion"))
     if not measures:
         return  # nothing imaged at this date: no lesion to compare (most assessments)
-    ordered = sorted(measures) if len(measures) > 1 else measures
     longest = tracker.longest
-    if s.lesion_absent_at_baseline_is_new:
-        known = base.known_lesions
-        for lid in ordered:
-            if lid not in known and lid not in longest and not is_zero(measures[lid]):
-                found.append(PdInfo(f"new_plasmacytoma:{lid}"))
-    n = tracker.spd_nadir
-    if (
-        n is not None
-        and spd is not None
-        and len(base.lesions) > 1
-        and spd > n
-        and (spd - n) * _HUNDRED >= n * s.pd_spd_increase_pct
-    ):
-        found.append(PdInfo("spd", n, tracker.spd_nadir_date, spd))
-    for lid in ordered:
+    check_new = s.lesion_absent_at_baseline_is_new
+    known = base.known_lesions
+    new_ids: list[str] = []
+    grown: list[tuple[str, PdInfo]] = []
+    for lid, m in measures.items():
         prev = longest.get(lid)
         if prev is None:
+            if check_new and lid not in known and not is_zero(m):
+                new_ids.append(lid)
+            longest[lid] = (m.longest_cm, m.perpendicular_cm, when)
             continue
-        m = measures[lid]
-        nadir, perp_at_nadir, when = prev
-        if (
-            m.longest_cm > nadir
-            and (m.longest_cm - nadir) * _HUNDRED >= nadir * s.pd_longest_diameter_increase_pct
-        ):
+        nadir, perp_at_nadir, nadir_when = prev
+        current = m.longest_cm
+        if current < nadir:
+            longest[lid] = (current, m.perpendicular_cm, when)
+        elif current > nadir and (current - nadir) * _HUNDRED >= nadir * s.pd_longest_diameter_increase_pct:
             short_axis = m.perpendicular_cm if s.pd_short_axis_reference == "current" else perp_at_nadir
             if short_axis > s.pd_short_axis_gt_cm:
-                found.append(PdInfo(f"lesion:{lid}", nadir, when, m.longest_cm, short_axis))
+                grown.append((lid, PdInfo(f"lesion:{lid}", nadir, nadir_when, current, short_axis)))
+    # Reported in a fixed order: new plasmacytomas, the SPD, grown lesions, each by lesion id.
+    for lid in sorted(new_ids):
+        found.append(PdInfo(f"new_plasmacytoma:{lid}"))
+    if spd is not None and len(base.lesions) > 1:
+        n = tracker.spd_nadir
+        if n is None or spd < n:
+            tracker.spd_nadir, tracker.spd_nadir_date = spd, when
+        elif spd > n and (spd - n) * _HUNDRED >= n * s.pd_spd_increase_pct:
+            found.append(PdInfo("spd", n, tracker.spd_nadir_date, spd))
+    if grown:
+        grown.sort(key=_first)
+        found.extend([info for _, info in grown])
+
+
+def _first(pair: tuple[str, PdInfo]) -> str:
+    return pair[0]
