@@ -3,6 +3,7 @@ with recorded and derived refractoriness, class exposure, entity pathways."""
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -264,3 +265,80 @@ def test_relapsed_without_history_leaves_exposure_unknown():
 )
 def test_entity_pathway_of_each_example(example, pathway, example_record):
     assert _ctx(example_record(example)).pathway == pathway
+
+
+def test_contexts_built_by_their_instance_dict_equal_the_dataclass_constructor():
+    """derive_context and build_context fill the frozen contexts' instance dicts directly (frozen_instance): every
+    field must be set, to what the dataclass's own __init__ gives — for every example and the benchmark's dense
+    record (plain dicts and validated models as input)."""
+    import dataclasses
+    import sys
+    from pathlib import Path
+
+    from mmemd import knowledge
+    from mmemd.advice._context import PatientContext, build_context
+    from mmemd.clinical.context import ClinicalContext
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+    from bench_assess import make_record
+
+    examples = Path(__file__).resolve().parents[2] / "examples"
+    vocab = knowledge.load().vocabulary
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(examples.glob("*.json"))]
+    records.append(make_record())
+    for raw in records:
+        rec = parse_record(raw)
+        for r, a in ((rec, assess(rec)), (raw, assess(rec).model_dump(mode="json"))):
+            ctx = build_context(r, a, vocab)
+            clinical = ctx.clinical
+            assert isinstance(clinical, ClinicalContext)
+            for obj, cls in ((ctx, PatientContext), (clinical, ClinicalContext)):
+                names = [f.name for f in dataclasses.fields(cls)]
+                assert set(vars(obj)) >= set(names), raw["id"]
+                again = cls(**{n: getattr(obj, n) for n in names})
+                assert again == obj
+                assert repr(again) == repr(obj)
+                assert [type(getattr(again, n)) for n in names] == [type(getattr(obj, n)) for n in names]
+
+
+def test_lesion_dicts_are_the_models_json_dumps():
+    """The context's lesions are read from each model's serialiser: the same dict, key order and value types as
+    model_dump(mode="json"), for every lesion of every example."""
+    from pathlib import Path
+
+    from mmemd.advice._context import _lesion_dict
+
+    seen = 0
+    for p in sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.json")):
+        rec = parse_record(json.loads(p.read_text(encoding="utf-8")))
+        for les in rec.lesions or ():
+            got, want = _lesion_dict(les), les.model_dump(mode="json")
+            assert got == want and list(got) == list(want), p.name
+            assert [type(v) for v in got.values()] == [type(v) for v in want.values()], p.name
+            seen += 1
+    assert seen >= 10
+
+
+def test_facts_are_shared_by_their_fields():
+    """A fact is made once for its fields and shared (it is frozen): equal to a fresh Fact, the same instance for the
+    same fields, a distinct one when any field differs."""
+    from mmemd.clinical.context import Fact, _fact
+
+    a = _fact(True, "prior autologous transplant", "既往自体移植")
+    assert a == Fact(True, "prior autologous transplant", "既往自体移植")
+    assert _fact(True, "prior autologous transplant", "既往自体移植") is a
+    assert _fact(False, "prior autologous transplant", "既往自体移植") is not a
+    assert _fact(None, "prior autologous transplant", "既往自体移植").value is None
+    assert _fact(True, "prior autologous transplant", "既往") is not a
+
+
+def test_exposures_are_shared_by_their_fields():
+    from mmemd.advice._context import _EXPOSURES, TherapyExposure
+    from mmemd.clinical.context import shared
+
+    a = shared(_EXPOSURES, TherapyExposure, 2, "pomalidomide", True)
+    assert a == TherapyExposure(2, "pomalidomide", True)
+    assert shared(_EXPOSURES, TherapyExposure, 2, "pomalidomide", True) is a
+    assert shared(_EXPOSURES, TherapyExposure, 2, "pomalidomide", None) is not a
+    assert shared(_EXPOSURES, TherapyExposure, 2, "pomalidomide", None).refractory is None
+    assert shared(_EXPOSURES, TherapyExposure, 3, "pomalidomide", True) is not a

@@ -159,6 +159,56 @@ def test_snapshot_fields_are_the_interface() -> None:
     ]  # fmt: skip
 
 
+def test_snapshots_equal_a_keyword_build_of_every_example_assessment() -> None:
+    """assessment.py builds the snapshot tuples positionally (tuple.__new__, no argument check): each must equal the
+    snapshot built by keyword from the assessment it comes from, field by field, for every example."""
+    from mmemd.clinical.record import ResponseAssessment
+    from mmemd.clinical.snapshot import PlasmacytomaMeasure
+
+    ife = {"positive": True, "negative": False, None: None}
+    # fields the snapshot takes over unchanged, under the same name (the baseline flag and the plasmacytomas are not)
+    same_name = [
+        f
+        for f in Snapshot._fields
+        if f in ResponseAssessment.model_fields and f not in ("baseline", "plasmacytomas")
+    ]
+    assert len(same_name) == 9
+    seen = 0
+    for path in sorted(EXAMPLES.glob("*.json")):
+        rec = parse_record(json.loads(path.read_text(encoding="utf-8")))
+        base = rec.baseline_index()
+        bone = {les.id for les in rec.lesions or () if les.relation_to_bone == "intraosseous"}
+        for i, (a, got) in enumerate(zip(rec.assessments or (), to_snapshots(rec), strict=True)):
+            flc, mrd = a.free_light_chains, a.mrd
+            want = Snapshot(
+                baseline=i == base,
+                serum_m_protein_g_dl=a.serum_m_protein.canonical() if a.serum_m_protein else None,
+                urine_m_protein_mg_24h=a.urine_m_protein.canonical() if a.urine_m_protein else None,
+                serum_ife_positive=ife[a.serum_ife],
+                urine_ife_positive=ife[a.urine_ife],
+                flc_kappa_mg_dl=flc.kappa.canonical() if flc else None,
+                flc_lambda_mg_dl=flc.lambda_.canonical() if flc else None,
+                flc_involved=flc.involved if flc else None,
+                plasmacytomas=tuple(
+                    PlasmacytomaMeasure(
+                        lesion=p.lesion, longest_cm=p.longest_cm, perpendicular_cm=p.perpendicular_cm
+                    )
+                    for p in a.plasmacytomas or ()
+                    if p.lesion not in bone
+                ),
+                mrd_method=mrd.method if mrd else None,
+                mrd_negative=mrd.negative if mrd else None,
+                mrd_sensitivity=mrd.sensitivity if mrd else None,
+                **{name: getattr(a, name) for name in same_name},
+            )
+            assert type(got) is Snapshot and len(got) == len(Snapshot._fields), path.name
+            assert got._asdict() == want._asdict(), path.name
+            for m in got.plasmacytomas:
+                assert type(m) is PlasmacytomaMeasure and len(m) == len(PlasmacytomaMeasure._fields)
+            seen += 1
+    assert seen >= 40
+
+
 def test_snapshots_are_in_canonical_units() -> None:
     """docs/criteria.md §1.1: serum g/dL, urine mg/24 h, FLC mg/dL — converted exactly."""
     rec = parse_record(

@@ -69,6 +69,27 @@ def test_nadir_zero_reading_off() -> None:
     assert last(cats(run(serum_course(0, 0, 0.6, base=2.0), s))) != "PD"
 
 
+def test_zero_minimum_increase_keeps_pd_without_a_rise() -> None:
+    """With the absolute minimums set to 0, an unchanged value from a nadir of 0 meets PD (0 ≥ 0, and the relative
+    test from a nadir ≤ 0 is met, §1.5): the engine must not skip the test because the value did not rise."""
+    s = dataclasses.replace(
+        DEFAULT_RESPONSE_SETTINGS,
+        pd_serum_min_increase_g_dl=Decimal(0),
+        pd_serum_high_nadir_increase_g_dl=Decimal(0),
+        nadir_reading="lowest_value",
+    )
+    assert last(cats(run(serum_course(0, 0, base=2.0), s))) == "PD"
+    assert last(cats(run(serum_course(0, 0, base=2.0)))) != "PD"
+    # urine: a urine-measurable patient whose urine stays at 0
+    u = dataclasses.replace(
+        DEFAULT_RESPONSE_SETTINGS, pd_urine_min_increase_mg_24h=Decimal(0), nadir_reading="lowest_value"
+    )
+    course = [snap("2025-01-01", baseline=True, serum=0.5, urine=800, serum_ife=True, urine_ife=True)]
+    course += [snap(f"2025-0{k}-01", serum=0.5, urine=0, serum_ife=True, urine_ife=True) for k in (2, 3)]
+    assert last(cats(run(course, u))) == "PD"
+    assert last(cats(run(course))) != "PD"
+
+
 def test_positive_ife_alone_after_cr_is_not_pd() -> None:
     """General rule 3: positive IFE alone in a patient previously in CR is not PD (it is relapse from CR)."""
     base = {"serum": 2.0, "urine": 0, "serum_ife": True, "urine_ife": True}

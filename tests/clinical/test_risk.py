@@ -230,3 +230,30 @@ def test_null_exactly_when_completions_disagree(vals: dict[str, Any], frac: Any,
             outcomes.add(hr(full).high_risk)
     assert None not in outcomes
     assert result == (outcomes.pop() if len(outcomes) == 1 else None)
+
+
+def test_feature_texts_kept_by_their_facts_are_those_rendered_from_the_current_glossary() -> None:
+    """feature_text keeps each rendered text by (template, facts, language) with the glossary it came from: a text
+    met again is the one the renderer gives, in both languages, and a new glossary renders anew."""
+    from mmemd.clinical import risk
+    from mmemd.knowledge import load_glossary
+
+    cyto = Cytogenetics.model_validate(
+        {**NEGATIVE, "del_17p": True, "del_17p_clonal_fraction_pct": 35, "t_4_14": True, "gain_1q": True}
+    )
+    labs = Labs.model_validate({**NORMAL_LABS, "beta2_microglobulin": {"value": 6.1, "unit": "mg/L"}})
+    facts = high_risk(cyto, labs).feature_facts
+    assert len(facts) == 3
+    for lang in ("en", "zh"):
+        for f in facts:
+            rendered = risk._render(load_glossary(), f, lang)
+            assert risk.feature_text(f, lang) == rendered
+            assert risk.feature_text(f, lang) == rendered  # kept
+    old = load_glossary()
+    assert all(risk._TEXTS[(f.template, f.facts, "en")][0] is old for f in facts)
+    load_glossary.cache_clear()
+    fresh = load_glossary()
+    assert fresh is not old
+    for f in facts:
+        assert risk.feature_text(f, "en") == risk._render(fresh, f, "en")
+        assert risk._TEXTS[(f.template, f.facts, "en")][0] is fresh

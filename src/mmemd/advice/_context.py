@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
-from mmemd.clinical.context import BCMA_DIRECTED, ClinicalContext, derive_context
+from mmemd.clinical.context import (
+    BCMA_DIRECTED,
+    ClinicalContext,
+    _get,
+    _value,
+    derive_context,
+    frozen_instance,
+    shared,
+)
 from mmemd.knowledge import Vocabulary, load_glossary
 
 #: The entity pathway implied by an EMD category, for contexts built without a clinical context (tests, rules).
@@ -95,17 +103,8 @@ class PatientContext:
         return len(set(self.sites)) > 1 if self.sites else None
 
 
-def _get(obj: Any, *path: str) -> Any:
-    for key in path:
-        if obj is None:
-            return None
-        obj = obj.get(key) if isinstance(obj, dict) else getattr(obj, key, None)
-    return obj
-
-
-def _value(x: Any) -> Any:
-    """Enum members and pydantic values to plain values."""
-    return getattr(x, "value", x)
+#: Exposures already made, by their fields (frozen, so shared between patients).
+_EXPOSURES: dict[tuple[Any, ...], TherapyExposure] = {}
 
 
 def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientContext:
@@ -115,7 +114,13 @@ def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientCon
     for line in clinical.lines:
         for agent in line.agents:
             exposures.append(
-                TherapyExposure(line.line, agent, agent in line.refractory_agents or line.refractory.value)
+                shared(
+                    _EXPOSURES,
+                    TherapyExposure,
+                    line.line,
+                    agent,
+                    agent in line.refractory_agents or line.refractory.value,
+                )
             )
     because_zh = _refractory_because_zh(clinical, vocab)
     cyto = _get(record, "cytogenetics")
@@ -125,7 +130,8 @@ def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientCon
         for name in ("beta2_microglobulin", "albumin", "ldh")
         if _get(labs, name) is None or (name == "ldh" and _get(labs, "ldh", "upper_limit_normal") is None)
     ]
-    return PatientContext(
+    return frozen_instance(
+        PatientContext,
         patient_id=str(_get(record, "id")),
         phase=str(_value(_get(record, "phase"))),
         age=_get(record, "age"),
@@ -184,5 +190,9 @@ def term_label(vocab: Vocabulary, term_id: str, lang: str) -> str:
 def _lesion_dict(lesion: Any) -> dict[str, Any]:
     if isinstance(lesion, dict):
         return lesion
-    dump = getattr(lesion, "model_dump", None)
-    return dict(dump(mode="json")) if dump else dict(vars(lesion))
+    # A model: its JSON-mode dict straight from its pydantic-core serialiser (what model_dump(mode="json") returns,
+    # without that method's Python wrapper).
+    serializer = getattr(type(lesion), "__pydantic_serializer__", None)
+    if serializer is not None:
+        return cast(dict[str, Any], serializer.to_python(lesion, mode="json"))
+    return dict(vars(lesion))

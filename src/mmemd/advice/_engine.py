@@ -995,8 +995,14 @@ def advise_context(ctx: PatientContext, kb: KnowledgeBase, rules: Rules | None =
         if item is not None:
             workup.append(item)
     prognosis: list[PrognosisItem] = []
+
+    def make_prognosis(
+        rule: PrognosisRule, checks: tuple[Check, ...]
+    ) -> PrognosisItem:  # once, not once a rule
+        return _prognosis_item(rule, checks, ctx, kb)
+
     for p in compiled.prognosis:
-        fired, item = p.evaluate(ctx, lambda r, c: _prognosis_item(r, c, ctx, kb))
+        fired, item = p.evaluate(ctx, make_prognosis)
         trace.append(fired)
         if item is not None:
             prognosis.append(item)

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
-from mmemd.clinical._response_baseline import MEASURABLE, Baseline, build_baseline, dflc_of
+from mmemd.clinical._response_baseline import MEASURABLE, Baseline, build_baseline
 from mmemd.clinical._response_lesions import (
     LesionTracker,
     Measures,
-    imaging_progression,
+    imaging_step,
     is_zero,
     plasmacytoma_mask,
+    spd_of,
 )
 from mmemd.clinical._response_levels import (
     ALL,
@@ -34,13 +35,13 @@ from mmemd.clinical._response_levels import (
     PD_NAME,
     SD,
     ResponseCategory,
-    highest,
 )
 from mmemd.clinical._response_params import (
     flc_mask,
     ihc_clonal,
     ihc_mask,
     marrow_mask,
+    reduction_cuts,
     serum_mask,
     urine_mask,
 )
@@ -141,20 +142,45 @@ def run(
     marrow_n = Nadir(False)
     tracker = LesionTracker()
     b = base.snap
+    lesions = base.lesions
+    base_measures: Measures = {m.lesion: m for m in b.plasmacytomas}
     serum_n.push(_serum_value(b), b.date)
     urine_n.push(_urine_value(b), b.date)
     dflc_n.push(base.dflc, b.date)
     marrow_n.push(b.bone_marrow_plasma_cells_pct, b.date)
     cpc_n.push(b.circulating_plasma_cells_per_ul, b.date)
-    base_measures: Measures = {m.lesion: m for m in b.plasmacytomas}
-    tracker.push(base, base_measures, b.date)
+    # the baseline's measurements are the first nadirs (no earlier nadir: nothing can be found against them)
+    imaging_step(
+        base, base_measures, spd_of(lesions, base_measures) if lesions else None, None, tracker, s, [], b.date
+    )
 
+    # What stays the same over the patient's assessments, read once.
     mr_filter = NO_MR if s.mr_rrmm_only and rrmm is not True else ALL
     primary = base.primary
     flc_primary = primary == "flc"
     marrow_primary = primary == "marrow"
     serum_primary = base.serum_role == MEASURABLE
     urine_primary = base.urine_role == MEASURABLE
+    serum_role, serum_base = base.serum_role, base.serum
+    urine_role, urine_base = base.urine_role, base.urine
+    base_dflc, base_marrow, involved = base.dflc, base.marrow, base.involved
+    dflc_pd, marrow_pd, cpc_pd = base.dflc_pd, base.marrow_pd, base.cpc_pd
+    lab_conf = s.pd_lab_confirmation_required
+    cpc_conf = s.pd_cpc_confirmation_required
+    marrow_carry = s.marrow_carry_forward
+    # M-protein PD needs a rise of at least a positive minimum (§1.3 PD (a); §1.5 "Nadir >= 5 g/dL"): with the
+    # minimums above zero, a value that did not rise above its nadir cannot meet it, so the test is not run.
+    serum_rise = s.pd_serum_min_increase_g_dl > _ZERO and s.pd_serum_high_nadir_increase_g_dl > _ZERO
+    urine_rise = s.pd_urine_min_increase_mg_24h > _ZERO
+    # The right-hand sides of the reduction tests against the baseline (§1.3), computed once a patient.
+    serum_cuts = reduction_cuts(
+        serum_base, s.vgpr_serum_reduction_pct, s.pr_serum_reduction_pct, s.mr_serum_reduction_pct
+    )
+    urine_cuts = reduction_cuts(urine_base, s.pr_urine_reduction_pct, s.mr_urine_reduction_pct)
+    flc_cuts = reduction_cuts(base_dflc, s.vgpr_flc_reduction_pct, s.pr_flc_reduction_pct)
+    marrow_cuts = reduction_cuts(base_marrow, s.pr_marrow_reduction_pct)
+    spd_cuts = reduction_cuts(base.spd, s.pr_spd_threshold_pct, s.mr_spd_threshold_pct)
+    imaging_carry = s.imaging_carry_forward
     # Only marrows taken after the baseline are carried forward: the baseline marrow measures the disease
     # before treatment, not a response.
     last_marrow: int | None = None
@@ -166,9 +192,22 @@ def run(
     for i in range(bi + 1, n):
         sn = snaps[i]
         actual: Measures = {m.lesion: m for m in sn.plasmacytomas} if sn.plasmacytomas else {}
-        serum_v = _serum_value(sn)
-        urine_v = _urine_value(sn)
-        dflc_v = dflc_of(sn, base.involved)
+        # The SPD of the baseline lesions as imaged at this date: read by the progression test, the lesion
+        # nadirs and (unless carried forward) the response mask.
+        spd = spd_of(lesions, actual) if lesions and actual else None
+        serum_m = sn.serum_m_protein_g_dl
+        urine_m = sn.urine_m_protein_mg_24h
+        serum_ife = sn.serum_ife_positive
+        urine_ife = sn.urine_ife_positive
+        # A negative IFE means no M-protein: it is a value of 0 for the nadir (§1.5 "Nadir = 0 (from CR)").
+        serum_v = serum_m if serum_m is not None else (_ZERO if serum_ife is False else None)
+        urine_v = urine_m if urine_m is not None else (_ZERO if urine_ife is False else None)
+        kappa = sn.flc_kappa_mg_dl
+        lam = sn.flc_lambda_mg_dl
+        if kappa is None or lam is None or involved is None:
+            dflc_v = None
+        else:
+            dflc_v = kappa - lam if involved == "kappa" else lam - kappa
 
         # ---- progression (§1.3 PD), against nadirs of the earlier assessments
         info: list[PdInfo] = []
@@ -178,51 +217,67 @@ def run(
         bmpc = sn.bone_marrow_plasma_cells_pct
         cpc = sn.circulating_plasma_cells_per_ul
         nv = serum_n.value
-        if serum_v is not None and nv is not None and serum_progression(nv, serum_v, s):
+        if (
+            serum_v is not None
+            and nv is not None
+            and (serum_v > nv or not serum_rise)
+            and serum_progression(nv, serum_v, s)
+        ):
             info.append(PdInfo("serum", nv, serum_n.date, serum_v))
         nv = urine_n.value
-        if urine_v is not None and nv is not None and urine_progression(nv, urine_v, s):
+        if (
+            urine_v is not None
+            and nv is not None
+            and (urine_v > nv or not urine_rise)
+            and urine_progression(nv, urine_v, s)
+        ):
             info.append(PdInfo("urine", nv, urine_n.date, urine_v))
-        nv = dflc_n.value
-        if base.dflc_pd and dflc_v is not None and nv is not None and dflc_progression(nv, dflc_v, s):
-            info.append(PdInfo("dflc", nv, dflc_n.date, dflc_v))
-        nv = marrow_n.value
-        if base.marrow_pd and bmpc is not None and nv is not None and marrow_progression(nv, bmpc, s):
-            info.append(PdInfo("marrow", nv, marrow_n.date, bmpc))
-        nv = cpc_n.value
-        if base.cpc_pd and cpc is not None and nv is not None and cpc_progression(nv, cpc, s):
-            info.append(PdInfo("cpc", nv, cpc_n.date, cpc))
-        info.extend(imaging_progression(base, actual, sn.new_lesion, tracker, s))
-        pd = tuple(p.code for p in info)
-        needs_conf = bool(pd) and all(
-            (c in LAB_PD_CODES and s.pd_lab_confirmation_required)
-            or (c == "cpc" and s.pd_cpc_confirmation_required)
-            for c in pd
-        )
+        if dflc_pd:
+            nv = dflc_n.value
+            if dflc_v is not None and nv is not None and dflc_progression(nv, dflc_v, s):
+                info.append(PdInfo("dflc", nv, dflc_n.date, dflc_v))
+        if marrow_pd:
+            nv = marrow_n.value
+            if bmpc is not None and nv is not None and marrow_progression(nv, bmpc, s):
+                info.append(PdInfo("marrow", nv, marrow_n.date, bmpc))
+        if cpc_pd:
+            nv = cpc_n.value
+            if cpc is not None and nv is not None and cpc_progression(nv, cpc, s):
+                info.append(PdInfo("cpc", nv, cpc_n.date, cpc))
+        imaging_step(base, actual, spd, sn.new_lesion, tracker, s, info, sn.date)
+        if info:
+            pd = tuple([p.code for p in info])
+            needs_conf = all((c in LAB_PD_CODES and lab_conf) or (c == "cpc" and cpc_conf) for c in pd)
+            pd_info = tuple(info)
+        else:
+            pd, needs_conf, pd_info = (), False, ()
 
         # ---- response masks (§1.3), lowest level across parameters (general rule 7)
+        marrow_from: int | None
         if bmpc is not None:
-            last_marrow = i
-        marrow_from = i if bmpc is not None else (last_marrow if s.marrow_carry_forward else None)
-        clonal = ihc_clonal(
-            sn.bone_marrow_clonal_by_ihc,
-            sn.bone_marrow_kappa_lambda_ratio_ihc,
-            sn.bone_marrow_plasma_cells_counted,
-            base.involved,
-            s,
-        )
+            last_marrow = marrow_from = i
+        else:
+            marrow_from = last_marrow if marrow_carry else None
+        ihc_stated = sn.bone_marrow_clonal_by_ihc
+        ihc_ratio = sn.bone_marrow_kappa_lambda_ratio_ihc
+        if ihc_stated is None and ihc_ratio is None:
+            clonal: bool | None = None  # what ihc_clonal answers without either datum
+        else:
+            clonal = ihc_clonal(ihc_stated, ihc_ratio, sn.bone_marrow_plasma_cells_counted, involved, s)
         if clonal is not None:
             last_ihc, last_ihc_value = i, clonal
             ihc_from: int | None = i
-        elif s.marrow_carry_forward and last_ihc is not None:
+        elif marrow_carry and last_ihc is not None:
             clonal, ihc_from = last_ihc_value, last_ihc
         else:
             ihc_from = None
-        if s.imaging_carry_forward and not actual:
-            measures = {lid: last_seen[lid] for lid in base.lesions if lid in last_seen}
+        if imaging_carry and not actual:
+            measures = {lid: last_seen[lid] for lid in lesions if lid in last_seen}
+            measures_spd = spd_of(lesions, measures) if lesions else None
         else:
-            measures = actual
-        last_seen.update(actual)
+            measures, measures_spd = actual, spd
+        if actual:
+            last_seen.update(actual)
 
         if primary is None:
             a = Assessed(
@@ -234,34 +289,33 @@ def run(
                 (0, 0, 0, 0, 0, 0),
                 0,
                 pd,
-                tuple(info),
+                pd_info,
                 needs_conf,
                 None,
                 None,
                 measures,
             )
         else:
-            m_serum, x_serum = serum_mask(
-                base.serum_role, base.serum, sn.serum_m_protein_g_dl, sn.serum_ife_positive, s
-            )
-            m_urine, x_urine = urine_mask(
-                base.urine_role, base.urine, sn.urine_m_protein_mg_24h, sn.urine_ife_positive, s
-            )
-            m_flc, x_flc = flc_mask(
-                flc_primary, base.dflc, sn.flc_kappa_mg_dl, sn.flc_lambda_mg_dl, dflc_v, s
-            )
-            marrow_v = snaps[marrow_from].bone_marrow_plasma_cells_pct if marrow_from is not None else None
-            m_marrow, x_marrow = marrow_mask(marrow_primary, base.marrow, marrow_v, s)
+            m_serum, x_serum = serum_mask(serum_role, serum_base, serum_cuts, serum_m, serum_ife)
+            m_urine, x_urine = urine_mask(urine_role, urine_base, urine_cuts, urine_m, urine_ife, s)
+            m_flc, x_flc = flc_mask(flc_primary, base_dflc, flc_cuts, kappa, lam, dflc_v, s)
+            if marrow_from is None:
+                marrow_v = None
+            elif marrow_from == i:
+                marrow_v = bmpc
+            else:
+                marrow_v = snaps[marrow_from].bone_marrow_plasma_cells_pct
+            m_marrow, x_marrow = marrow_mask(marrow_primary, base_marrow, marrow_cuts, marrow_v, s)
             m_ihc, x_ihc = ihc_mask(clonal)
-            m_pl, x_pl = plasmacytoma_mask(base, measures, s)
+            m_pl, x_pl = plasmacytoma_mask(base, measures, measures_spd, spd_cuts)
             lab = m_serum & m_urine & m_flc
             mask = lab & m_marrow & m_ihc & m_pl & mr_filter
             if flc_primary:
-                evaluable = sn.flc_kappa_mg_dl is not None and sn.flc_lambda_mg_dl is not None
+                evaluable = kappa is not None and lam is not None
                 has_labs = evaluable
             elif marrow_primary:
                 evaluable = marrow_v is not None
-                has_labs = sn.serum_ife_positive is not None or sn.urine_ife_positive is not None
+                has_labs = serum_ife is not None or urine_ife is not None
             else:
                 evaluable = (serum_primary and serum_v is not None) or (urine_primary and urine_v is not None)
                 has_labs = evaluable
@@ -282,49 +336,57 @@ def run(
                 (m_serum, m_urine, m_flc, m_marrow, m_ihc, m_pl),
                 missing,
                 pd,
-                tuple(info),
+                pd_info,
                 needs_conf,
                 marrow_from,
                 ihc_from,
                 measures,
             )
-            a.level = highest(mask)
+            a.level = mask.bit_length() - 1 if mask else SD  # highest(mask)
         assessed[i] = a
 
-        serum_n.push(serum_v, sn.date)
-        urine_n.push(urine_v, sn.date)
-        dflc_n.push(dflc_v, sn.date)
-        marrow_n.push(bmpc, sn.date)
-        cpc_n.push(cpc, sn.date)
-        tracker.push(base, actual, sn.date)
+        # Nadirs for the later assessments; a parameter whose PD test does not apply to this patient needs none.
+        if serum_v is not None:
+            serum_n.push(serum_v, sn.date)
+        if urine_v is not None:
+            urine_n.push(urine_v, sn.date)
+        if dflc_pd and dflc_v is not None:
+            dflc_n.push(dflc_v, sn.date)
+        if marrow_pd and bmpc is not None:
+            marrow_n.push(bmpc, sn.date)
+        if cpc_pd and cpc is not None:
+            cpc_n.push(cpc, sn.date)
 
     return _read_timeline(snaps, base, assessed, s)
 
 
-def _neighbours(assessed: list[Assessed | None], i: int) -> tuple[int | None, int | None]:
-    """Nearest laboratory assessment before and after ``i`` (an assessment with PD stops the search)."""
-    out: list[int | None] = []
-    for rng in (range(i - 1, -1, -1), range(i + 1, len(assessed))):
-        found: int | None = None
-        for j in rng:
-            a = assessed[j]
-            if a is None:
-                break
-            if a.pd or a.has_labs:
-                found = j
-                break
-        out.append(found)
-    return out[0], out[1]
+def _nearest_labs(assessed: list[Assessed | None], order: range) -> list[int | None]:
+    """For each assessment, the nearest laboratory assessment (one with PD or laboratory data) met before it when
+    walking in ``order``; the walk restarts at an assessment that is not evaluated (the baseline and before)."""
+    out: list[int | None] = [None] * len(assessed)
+    found: int | None = None
+    for j in order:
+        a = assessed[j]
+        if a is None:
+            found = None
+            continue
+        out[j] = found
+        if a.pd or a.has_labs:
+            found = j
+    return out
 
 
 def _read_timeline(
     snaps: Sequence[Snapshot], base: Baseline, assessed: list[Assessed | None], s: ResponseSettings
 ) -> EngineResult:
     # ---- pass 2: confirmation (general rule 1)
+    n = len(assessed)
+    before, after = _nearest_labs(assessed, range(n)), _nearest_labs(assessed, range(n - 1, -1, -1))
+    lab_floor = base.lab_floor
     for a in assessed:
         if a is None:
             continue
-        prev, nxt = _neighbours(assessed, a.index)
+        prev, nxt = before[a.index], after[a.index]
         if a.pd:
             if not a.pd_needs_confirmation:
                 a.pd_confirmed = True
@@ -336,18 +398,24 @@ def _read_timeline(
                         break
         if not a.evaluable or a.pd:
             continue  # a PD assessment is PD whatever its response level
-        support = base.lab_floor
+        # highest(m) written out as m.bit_length() - 1 (SD for an empty mask): read up to four times an assessment
+        mask, level = a.mask, a.level
+        support = lab_floor
         by: int | None = None
         for j in (prev, nxt):
             other = assessed[j] if j is not None else None
             if other is None or other.pd:
                 continue
-            if by is None and highest(a.mask & other.lab) >= a.level:
+            m = mask & other.lab
+            if by is None and (m.bit_length() - 1 if m else SD) >= level:
                 by = j
             support |= other.lab
-        a.conf_level = highest(a.mask & support)
-        if a.conf_level == a.level and a.level > highest(a.mask & base.lab_floor):
-            a.confirmed_by = by
+        m = mask & support
+        a.conf_level = conf = m.bit_length() - 1 if m else SD
+        if conf == level:
+            m = mask & lab_floor
+            if level > (m.bit_length() - 1 if m else SD):
+                a.confirmed_by = by
 
     # ---- pass 3: categories, sticky PD, best, relapse from CR
     first_pd: int | None = None

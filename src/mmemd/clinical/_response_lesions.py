@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
 from mmemd.clinical._response_levels import ALL, SD_ONLY, UP_TO_MR, UP_TO_VGPR
-from mmemd.clinical._response_params import reduced_by
+from mmemd.clinical._response_params import Cuts
 from mmemd.clinical._response_progression import PdInfo
 from mmemd.clinical.snapshot import PlasmacytomaMeasure
 
@@ -46,19 +46,29 @@ def spd_of(ids: tuple[str, ...], measures: Measures) -> Decimal | None:
     return total
 
 
-def plasmacytoma_mask(base: Baseline, measures: Measures, s: ResponseSettings) -> tuple[int, bool]:
+def plasmacytoma_mask(
+    base: Baseline, measures: Measures, spd: Decimal | None, cuts: Cuts | None
+) -> tuple[int, bool]:
+    """``spd``: :func:`spd_of` the baseline lesions in ``measures`` (the caller computes it once an assessment);
+    ``cuts``: :func:`~._response_params.reduction_cuts` of the baseline SPD for the PR and MR reductions."""
     if not base.lesions:
         return ALL, False
-    spd = spd_of(base.lesions, measures)
     if spd is None:
         return SD_ONLY, True
-    if all(is_zero(measures[lid]) for lid in base.lesions):
+    for lid in base.lesions:
+        m = measures[lid]
+        if m.longest_cm > _ZERO or m.perpendicular_cm > _ZERO:  # not is_zero(m)
+            break
+    else:
         return ALL, False
     if base.spd is None:
         return SD_ONLY, True  # baseline SPD unknown: the reduction cannot be computed
-    if reduced_by(base.spd, spd, s.pr_spd_threshold_pct):
+    if cuts is None:
+        return SD_ONLY, False
+    drop = (base.spd - spd) * _HUNDRED
+    if drop >= cuts[0]:
         return UP_TO_VGPR, False
-    if reduced_by(base.spd, spd, s.mr_spd_threshold_pct):
+    if drop >= cuts[1]:
         return UP_TO_MR, False
     return SD_ONLY, False
 
@@ -72,46 +82,58 @@ class LesionTracker:
     # lesion id -> (lowest longest diameter, perpendicular measured with it, date)
     longest: dict[str, tuple[Decimal, Decimal, _dt.date]] = field(default_factory=dict)
 
-    def push(self, base: Baseline, measures: Measures, when: _dt.date) -> None:
-        if len(base.lesions) > 1:
-            spd = spd_of(base.lesions, measures)
-            if spd is not None and (self.spd_nadir is None or spd < self.spd_nadir):
-                self.spd_nadir, self.spd_nadir_date = spd, when
-        for lid, m in measures.items():
-            prev = self.longest.get(lid)
-            if prev is None or m.longest_cm < prev[0]:
-                self.longest[lid] = (m.longest_cm, m.perpendicular_cm, when)
 
-
-def imaging_progression(
-    base: Baseline, measures: Measures, new_lesion: bool | None, tracker: LesionTracker, s: ResponseSettings
-) -> list[PdInfo]:
-    """PD (b) criteria met at this assessment (measured lesions only, nothing carried forward)."""
-    found: list[PdInfo] = []
+def imaging_step(
+    base: Baseline,
+    measures: Measures,
+    spd: Decimal | None,
+    new_lesion: bool | None,
+    tracker: LesionTracker,
+    s: ResponseSettings,
+    found: list[PdInfo],
+    when: _dt.date,
+) -> None:
+    """Append to ``found`` the PD (b) criteria met at this assessment (measured lesions only, nothing carried
+    forward), against the nadirs of the earlier assessments; then add this assessment's measurements to the nadirs.
+    ``spd``: :func:`spd_of` the baseline lesions in ``measures``. One pass over the lesions does both: a lesion's
+    test reads only its own nadir, which is updated after it."""
     if new_lesion:
         found.append(PdInfo("new_lesion"))
     if not measures:
-        return found  # nothing imaged at this date: no lesion to compare (most assessments)
-    if s.lesion_absent_at_baseline_is_new:
-        for lid in sorted(measures):
-            if lid not in base.known_lesions and lid not in tracker.longest and not is_zero(measures[lid]):
-                found.append(PdInfo(f"new_plasmacytoma:{lid}"))
-    if len(base.lesions) > 1 and tracker.spd_nadir is not None:
-        spd = spd_of(base.lesions, measures)
-        n = tracker.spd_nadir
-        if spd is not None and spd > n and (spd - n) * _HUNDRED >= n * s.pd_spd_increase_pct:
-            found.append(PdInfo("spd", n, tracker.spd_nadir_date, spd))
-    for lid in sorted(measures):
-        m = measures[lid]
-        prev = tracker.longest.get(lid)
+        return  # nothing imaged at this date: no lesion to compare (most assessments)
+    longest = tracker.longest
+    check_new = s.lesion_absent_at_baseline_is_new
+    known = base.known_lesions
+    new_ids: list[str] = []
+    grown: list[tuple[str, PdInfo]] = []
+    for lid, m in measures.items():
+        prev = longest.get(lid)
         if prev is None:
+            if check_new and lid not in known and not is_zero(m):
+                new_ids.append(lid)
+            longest[lid] = (m.longest_cm, m.perpendicular_cm, when)
             continue
-        nadir, perp_at_nadir, when = prev
-        short_axis = m.perpendicular_cm if s.pd_short_axis_reference == "current" else perp_at_nadir
-        if (
-            m.longest_cm > nadir
-            and (m.longest_cm - nadir) * _HUNDRED >= nadir * s.pd_longest_diameter_increase_pct
-            and short_axis > s.pd_short_axis_gt_cm
-        ):
-            found.append(PdInfo(f"lesion:{lid}", nadir, when, m.longest_cm, short_axis))
-    return found
+        nadir, perp_at_nadir, nadir_when = prev
+        current = m.longest_cm
+        if current < nadir:
+            longest[lid] = (current, m.perpendicular_cm, when)
+        elif current > nadir and (current - nadir) * _HUNDRED >= nadir * s.pd_longest_diameter_increase_pct:
+            short_axis = m.perpendicular_cm if s.pd_short_axis_reference == "current" else perp_at_nadir
+            if short_axis > s.pd_short_axis_gt_cm:
+                grown.append((lid, PdInfo(f"lesion:{lid}", nadir, nadir_when, current, short_axis)))
+    # Reported in a fixed order: new plasmacytomas, the SPD, grown lesions, each by lesion id.
+    for lid in sorted(new_ids):
+        found.append(PdInfo(f"new_plasmacytoma:{lid}"))
+    if spd is not None and len(base.lesions) > 1:
+        n = tracker.spd_nadir
+        if n is None or spd < n:
+            tracker.spd_nadir, tracker.spd_nadir_date = spd, when
+        elif spd > n and (spd - n) * _HUNDRED >= n * s.pd_spd_increase_pct:
+            found.append(PdInfo("spd", n, tracker.spd_nadir_date, spd))
+    if grown:
+        grown.sort(key=_first)
+        found.extend([info for _, info in grown])
+
+
+def _first(pair: tuple[str, PdInfo]) -> str:
+    return pair[0]

@@ -40,14 +40,22 @@ def reduced_by(base: Decimal, current: Decimal, pct: Decimal) -> bool:
     return base > _ZERO and (base - current) * _HUNDRED >= base * pct
 
 
-def reduced_by_more(base: Decimal, current: Decimal, pct: Decimal) -> bool:
-    """Reduction strictly greater than ``pct`` percent."""
-    return base > _ZERO and (base - current) * _HUNDRED > base * pct
+Cuts = tuple[Decimal, ...]
+
+
+def reduction_cuts(base: Decimal | None, *pcts: Decimal) -> Cuts | None:
+    """``base * pct`` for each percentage, once a patient: the right-hand side of :func:`reduced_by`'s comparison,
+    so that at each assessment a reduction is ``(base - current) * 100`` compared with it — the same exact
+    products, in the same order. None when ``base`` is unknown or <= 0 (no reduction is then reached)."""
+    if base is None or not base > _ZERO:
+        return None
+    return tuple([base * pct for pct in pcts])
 
 
 def serum_mask(
-    role: int, base: Decimal | None, value: Decimal | None, ife_positive: bool | None, s: ResponseSettings
+    role: int, base: Decimal | None, cuts: Cuts | None, value: Decimal | None, ife_positive: bool | None
 ) -> tuple[int, bool]:
+    """``cuts``: :func:`reduction_cuts` of the baseline for the VGPR, PR and MR serum reductions."""
     # CR: negative serum IFE (§1.3). A value > 0 with a negative IFE is contradictory: the value decides.
     if ife_positive is False and (value is None or value == _ZERO):
         return ALL, False
@@ -61,18 +69,27 @@ def serum_mask(
         return UP_TO_VGPR, ife_positive is None
     if role == UNKNOWN or base is None:
         return SD_ONLY, True  # baseline unknown: the reduction cannot be computed
-    if reduced_by(base, value, s.vgpr_serum_reduction_pct):
+    if cuts is None:
+        return SD_ONLY, False
+    drop = (base - value) * _HUNDRED
+    if drop >= cuts[0]:
         return UP_TO_VGPR, False
-    if reduced_by(base, value, s.pr_serum_reduction_pct):
+    if drop >= cuts[1]:
         return UP_TO_PR, False
-    if reduced_by(base, value, s.mr_serum_reduction_pct):
+    if drop >= cuts[2]:
         return UP_TO_MR, False  # MR band [25%, 50%) (§1.5 "PR/MR gap")
     return SD_ONLY, False
 
 
 def urine_mask(
-    role: int, base: Decimal | None, value: Decimal | None, ife_positive: bool | None, s: ResponseSettings
+    role: int,
+    base: Decimal | None,
+    cuts: Cuts | None,
+    value: Decimal | None,
+    ife_positive: bool | None,
+    s: ResponseSettings,
 ) -> tuple[int, bool]:
+    """``cuts``: :func:`reduction_cuts` of the baseline for the PR and MR urine reductions."""
     if ife_positive is False and (value is None or value == _ZERO):
         return ALL, False
     if value is None:
@@ -88,9 +105,12 @@ def urine_mask(
         return UP_TO_PR, False  # PR: "to < 200 mg/24 h" (strict)
     if base is None:
         return SD_ONLY, True
-    if reduced_by(base, value, s.pr_urine_reduction_pct):
+    if cuts is None:
+        return SD_ONLY, False
+    drop = (base - value) * _HUNDRED
+    if drop >= cuts[0]:
         return UP_TO_PR, False
-    if reduced_by(base, value, s.mr_urine_reduction_pct):
+    if drop >= cuts[1]:
         return UP_TO_MR, False  # MR band [50%, 90%) (§1.5)
     return SD_ONLY, False
 
@@ -98,11 +118,13 @@ def urine_mask(
 def flc_mask(
     primary: bool,
     base_dflc: Decimal | None,
+    cuts: Cuts | None,
     kappa: Decimal | None,
     lam: Decimal | None,
     dflc: Decimal | None,
     s: ResponseSettings,
 ) -> tuple[int, bool]:
+    """``cuts``: :func:`reduction_cuts` of the baseline dFLC for the VGPR and PR reductions."""
     normal = None if kappa is None or lam is None else flc_ratio_normal(kappa, lam, s)
     if not primary:
         # Serum/urine patients: FLC only decides sCR (normal ratio, §1.3).
@@ -114,22 +136,20 @@ def flc_mask(
     mask = SD_ONLY
     if normal:
         mask |= CR_AND_SCR  # FLC-only CR additionally needs a normal ratio (§1.3 CR, RAJ11)
-    vgpr = (
-        reduced_by_more(base_dflc, dflc, s.vgpr_flc_reduction_pct)
-        if s.vgpr_flc_strict
-        else reduced_by(base_dflc, dflc, s.vgpr_flc_reduction_pct)
-    )
-    if vgpr:
-        mask |= _VGPR_PR_BITS
-    elif reduced_by(base_dflc, dflc, s.pr_flc_reduction_pct):
-        mask |= _PR_BITS
+    if cuts is not None:
+        drop = (base_dflc - dflc) * _HUNDRED
+        if (drop > cuts[0]) if s.vgpr_flc_strict else (drop >= cuts[0]):
+            mask |= _VGPR_PR_BITS
+        elif drop >= cuts[1]:
+            mask |= _PR_BITS
     # No MR is defined on dFLC (§1.3 MR names serum and urine only).
     return mask, False
 
 
 def marrow_mask(
-    primary: bool, base: Decimal | None, value: Decimal | None, s: ResponseSettings
+    primary: bool, base: Decimal | None, cuts: Cuts | None, value: Decimal | None, s: ResponseSettings
 ) -> tuple[int, bool]:
+    """``cuts``: :func:`reduction_cuts` of the baseline BMPC for the PR reduction."""
     if not primary:
         if value is None:
             return UP_TO_VGPR, True
@@ -138,7 +158,7 @@ def marrow_mask(
         return SD_ONLY, True
     if value < s.cr_marrow_below_pct:
         return _MARROW_CR, False
-    if reduced_by(base, value, s.pr_marrow_reduction_pct):
+    if cuts is not None and (base - value) * _HUNDRED >= cuts[0]:
         return SD_ONLY | _PR_BITS, False  # marrow-only: PR needs >= 50% fall from a baseline >= 30% (§1.3)
     return SD_ONLY, False
 

@@ -42,6 +42,7 @@ _CENT: Final = Decimal("0.01")
 _NEEDS: Final = {False: "", True: "needs "}
 _DEFINED: Final[dict[str, tuple[int, ...]]] = {"marrow": (PR, CR, SCR), "flc": (PR, VGPR, CR, SCR)}
 _PARAM_NAMES: Final = ("serum", "urine", "FLC", "bone marrow", "marrow IHC", "plasmacytomas")
+_PARAMS: Final = (SERUM, URINE, FLC, MARROW, IHC, PLASMACYTOMAS)
 
 
 def num(v: Decimal) -> str:
@@ -207,6 +208,29 @@ def _plasmacytomas(base: Baseline, a: Assessed, level: int, s: ResponseSettings,
     return f"SPD {num(spd)} cm², {pct_change(base.spd, spd)} from {num(base.spd)} cm²{need}"
 
 
+def _clause(
+    p: int,
+    base: Baseline,
+    snaps: Sequence[Snapshot],
+    a: Assessed,
+    level: int,
+    s: ResponseSettings,
+    failing: bool,
+) -> str | None:
+    """Parameter ``p``'s clause at assessment ``a`` for ``level`` (None when it says nothing there)."""
+    if p == SERUM:
+        return _serum(base, snaps[a.index], level, s, failing)
+    if p == URINE:
+        return _urine(base, snaps[a.index], level, s, failing)
+    if p == FLC:
+        return _flc(base, snaps[a.index], level, s, failing)
+    if p == MARROW:
+        return _marrow(base, snaps, a, level, s, failing)
+    if p == IHC:
+        return _ihc(a, level)
+    return _plasmacytomas(base, a, level, s, failing)
+
+
 def parameter_clauses(
     base: Baseline,
     snaps: Sequence[Snapshot],
@@ -215,16 +239,9 @@ def parameter_clauses(
     s: ResponseSettings,
     failing: bool = False,
 ) -> list[tuple[int, str]]:
-    sn = snaps[a.index]
     out: list[tuple[int, str]] = []
-    for p, text in (
-        (SERUM, _serum(base, sn, level, s, failing)),
-        (URINE, _urine(base, sn, level, s, failing)),
-        (FLC, _flc(base, sn, level, s, failing)),
-        (MARROW, _marrow(base, snaps, a, level, s, failing)),
-        (IHC, _ihc(a, level)),
-        (PLASMACYTOMAS, _plasmacytomas(base, a, level, s, failing)),
-    ):
+    for p in _PARAMS:
+        text = _clause(p, base, snaps, a, level, s, failing)
         if text is not None:
             out.append((p, text))
     return out
@@ -251,11 +268,11 @@ def describe_level(
         nxt = higher[0]
         blockers: list[str] = []
         missing = False
-        by_param = dict(parameter_clauses(base, snaps, a, nxt, s, failing=True))
-        for p in range(len(a.masks)):
+        for p in _PARAMS:
             if a.masks[p] & bit(nxt):
                 continue
-            text = by_param.get(p) or _PARAM_NAMES[p]
+            # Only the parameters that keep the next level away are described against it.
+            text = _clause(p, base, snaps, a, nxt, s, True) or _PARAM_NAMES[p]
             if a.missing >> p & 1:
                 missing = True
                 text += " — datum missing"

@@ -86,40 +86,49 @@ def _canonical(q: _Quantity | None) -> Decimal | None:
     return q.value if conv is IDENTITY else q.value * conv.mul / conv.div
 
 
+# The two named tuples are built by tuple.__new__ with their values in field order: what their generated __new__
+# does, without its Python frame (0.75 -> 0.33 us a snapshot, 0.48 -> 0.29 us a measurement; ten snapshots and twenty
+# measurements in the dense benchmark record). A test holds each snapshot equal, field by field, to the keyword build.
+_tuple_new: Final = tuple.__new__
+
+
 def _snapshot(a: ResponseAssessment, baseline: bool, bone: frozenset[str] = frozenset()) -> Snapshot:
     flc = a.free_light_chains
     mrd = a.mrd
     pcs = a.plasmacytomas
-    return Snapshot(
-        a.date,
-        baseline,
-        _canonical(a.serum_m_protein),
-        _canonical(a.urine_m_protein),
-        _IFE[a.serum_ife],
-        _IFE[a.urine_ife],
-        None if flc is None else _canonical(flc.kappa),
-        None if flc is None else _canonical(flc.lambda_),
-        None if flc is None else flc.involved,
-        a.bone_marrow_plasma_cells_pct,
-        a.bone_marrow_clonal_by_ihc,
-        a.bone_marrow_kappa_lambda_ratio_ihc,
-        a.bone_marrow_plasma_cells_counted,
-        a.circulating_plasma_cells_per_ul,
-        a.circulating_plasma_cells_pct,
-        ()
-        if not pcs
-        else tuple(
-            [
-                PlasmacytomaMeasure(p.lesion, p.longest_cm, p.perpendicular_cm)
-                for p in pcs
-                if p.lesion not in bone
-            ]
+    return _tuple_new(
+        Snapshot,
+        (
+            a.date,
+            baseline,
+            _canonical(a.serum_m_protein),
+            _canonical(a.urine_m_protein),
+            _IFE[a.serum_ife],
+            _IFE[a.urine_ife],
+            None if flc is None else _canonical(flc.kappa),
+            None if flc is None else _canonical(flc.lambda_),
+            None if flc is None else flc.involved,
+            a.bone_marrow_plasma_cells_pct,
+            a.bone_marrow_clonal_by_ihc,
+            a.bone_marrow_kappa_lambda_ratio_ihc,
+            a.bone_marrow_plasma_cells_counted,
+            a.circulating_plasma_cells_per_ul,
+            a.circulating_plasma_cells_pct,
+            ()
+            if not pcs
+            else tuple(
+                [
+                    _tuple_new(PlasmacytomaMeasure, (p.lesion, p.longest_cm, p.perpendicular_cm))
+                    for p in pcs
+                    if p.lesion not in bone
+                ]
+            ),
+            a.new_lesion,
+            None if mrd is None else mrd.method,
+            None if mrd is None else mrd.negative,
+            None if mrd is None else mrd.sensitivity,
+            a.pet_negative,
         ),
-        a.new_lesion,
-        None if mrd is None else mrd.method,
-        None if mrd is None else mrd.negative,
-        None if mrd is None else mrd.sensitivity,
-        a.pet_negative,
     )
 
 

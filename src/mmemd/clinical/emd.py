@@ -160,6 +160,32 @@ def _combine_timing(values: Sequence[Timing | None]) -> Timing | None:
     return None
 
 
+def _result(
+    reasons: list[str],
+    pcl_note: str | None,
+    cns: bool | None,
+    soft_sites: list[str],
+    category: EmdCategory,
+    *,
+    timing: Timing | None = None,
+    sites: list[str] | None = None,
+    also_paraskeletal: bool | None = False,
+    minimal: bool | None = None,
+) -> EmdResult:
+    # A module-level function: a nested one would evaluate its annotations (unions of Literals) at every call.
+    if pcl_note:
+        reasons.append(pcl_note)
+    return EmdResult(
+        category=category,
+        timing=timing,
+        cns=cns,
+        sites=soft_sites if sites is None else sites,
+        also_paraskeletal=also_paraskeletal,
+        minimal_marrow_involvement=minimal,
+        reasons=reasons,
+    )
+
+
 def classify_emd(
     record: PatientRecord,
     settings: EmdSettings = DEFAULT_EMD_SETTINGS,
@@ -236,34 +262,14 @@ def classify_emd(
         else "circulating plasma cells not recorded: plasma cell leukemia not assessed"
     )
 
-    def result(
-        category: EmdCategory,
-        *,
-        timing: Timing | None = None,
-        sites: list[str] | None = None,
-        also_paraskeletal: bool | None = False,
-        minimal: bool | None = None,
-    ) -> EmdResult:
-        if pcl_note:
-            reasons.append(pcl_note)
-        return EmdResult(
-            category=category,
-            timing=timing,
-            cns=cns_all,
-            sites=soft_sites if sites is None else sites,
-            also_paraskeletal=also_paraskeletal,
-            minimal_marrow_involvement=minimal,
-            reasons=reasons,
-        )
-
     if record.lesions is None:
         reasons.append(
             "lesions not recorded (absent = unknown); record an empty list when imaging found none"
         )
-        return result("indeterminate", also_paraskeletal=None)
+        return _result(reasons, pcl_note, cns_all, soft_sites, "indeterminate", also_paraskeletal=None)
     if not lesions:
         reasons.append("no plasmacytoma recorded")
-        return result("none")
+        return _result(reasons, pcl_note, cns_all, soft_sites, "none")
 
     # 2. Solitary plasmacytoma (docs/criteria.md §2.6 [M]; §3.3 second rule): a single lesion, no systemic MM.
     bmpc = dx.clonal_bone_marrow_plasma_cells_pct if dx else None
@@ -302,7 +308,7 @@ def classify_emd(
                 "single lesion without known systemic myeloma: solitary plasmacytoma vs myeloma cannot be decided; "
                 "missing: " + ", ".join(unknown)
             )
-            return result("indeterminate", also_paraskeletal=None)
+            return _result(reasons, pcl_note, cns_all, soft_sites, "indeterminate", also_paraskeletal=None)
         assert bmpc is not None
         minimal = bmpc > 0
         marrow = (
@@ -315,7 +321,11 @@ def classify_emd(
             f"single lesion, {marrow}, no myeloma-defining event: solitary plasmacytoma (IMWG 2014)"
         )
         bone = les.relation_to_bone in ("intraosseous", "arising_from_bone")
-        return result(
+        return _result(
+            reasons,
+            pcl_note,
+            cns_all,
+            soft_sites,
             "solitary_bone_plasmacytoma" if bone else "solitary_extramedullary_plasmacytoma",
             sites=[les.site] if les.site else [],
             minimal=minimal,
@@ -345,14 +355,14 @@ def classify_emd(
             + ", ".join(les.id for les in unknown_rel)
             + ": extramedullary (takes precedence) vs paraskeletal vs intraosseous cannot be decided"
         )
-        return result("indeterminate", also_paraskeletal=None)
+        return _result(reasons, pcl_note, cns_all, soft_sites, "indeterminate", also_paraskeletal=None)
     elif para:
         defining = para
         category = "paraskeletal"
         also = False
     else:
         reasons.append("only intraosseous lesions: bone disease, not extramedullary disease")
-        return result("none", sites=[])
+        return _result(reasons, pcl_note, cns_all, soft_sites, "none", sites=[])
 
     timing = _combine_timing([timing_of[les.id] for les in defining])
     if timing is None:
@@ -360,4 +370,4 @@ def classify_emd(
             "timing unknown: no detected_at, and detected_on or diagnosis.date missing for "
             + ", ".join(les.id for les in defining if timing_of[les.id] is None)
         )
-    return result(category, timing=timing, also_paraskeletal=also)
+    return _result(reasons, pcl_note, cns_all, soft_sites, category, timing=timing, also_paraskeletal=also)

@@ -254,6 +254,10 @@ class ImwgResponse(BaseModel):
 
 _new: Final = object.__new__
 _set: Final = object.__setattr__
+# BaseModel's own slots, set through their descriptors (what object.__setattr__ finds for them, without the lookup).
+_set_fields_set: Final = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra: Final = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private: Final = BaseModel.__dict__["__pydantic_private__"].__set__
 _M = TypeVar("_M", bound=BaseModel)
 
 
@@ -265,15 +269,16 @@ def _fields_in_order(cls: type[_M]) -> Callable[..., _M]:
     without its per-call walk over the fields, aliases and defaults, which cost a few percent of an assessment.
     """
     names = tuple(cls.__pydantic_fields__)
-    fields_set = frozenset(names)
+    fields_set = set(names)
     assert cls.model_config.get("extra") != "allow" and not cls.__pydantic_post_init__, cls
+    assert not cls.__private_attributes__, cls
 
     def construct(*values: Any) -> _M:
         m: _M = _new(cls)
         _set(m, "__dict__", dict(zip(names, values, strict=True)))
-        _set(m, "__pydantic_fields_set__", set(fields_set))
-        _set(m, "__pydantic_extra__", None)
-        _set(m, "__pydantic_private__", None)
+        _set_fields_set(m, fields_set.copy())
+        _set_extra(m, None)
+        _set_private(m, None)
         return m
 
     return construct

@@ -15,12 +15,15 @@ record's ``labs`` and ``cytogenetics``, i.e. at diagnosis (docs/record.md).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from mmemd.clinical.record import Cytogenetics, Labs
+
+if TYPE_CHECKING:
+    from mmemd.knowledge import Glossary
 
 HIGH_RISK_DEFINITION: Final = "IMS-IMWG-2025"
 
@@ -61,11 +64,29 @@ class HighRiskResult:
     feature_facts: tuple[HighRiskFeature, ...] = ()
 
 
+#: Feature texts already rendered, by (template, facts, language), each with the glossary it was rendered from; the
+#: features take few distinct values over a batch (a template and a handful of lab values). Emptied when full.
+_TEXTS: dict[tuple[str, tuple[tuple[str, str], ...], str], tuple[object, str]] = {}
+_TEXTS_KEPT: Final = 1024
+
+
 def feature_text(feature: HighRiskFeature, lang: Literal["en", "zh"] = "en") -> str:
     """A high-risk feature in English or Chinese, from its facts (the English text is the engine's own wording)."""
     from mmemd.knowledge import load_glossary
 
     glossary = load_glossary()
+    key = (feature.template, feature.facts, lang)
+    hit = _TEXTS.get(key)
+    if hit is not None and hit[0] is glossary:
+        return hit[1]
+    text = _render(glossary, feature, lang)
+    if len(_TEXTS) >= _TEXTS_KEPT:
+        _TEXTS.clear()
+    _TEXTS[key] = (glossary, text)
+    return text
+
+
+def _render(glossary: Glossary, feature: HighRiskFeature, lang: Literal["en", "zh"]) -> str:
     facts = dict(feature.facts)
     if feature.template == "hr.translocation_with_1q_or_1p":
         partners = []
@@ -109,7 +130,7 @@ def high_risk(
     """IMS/IMWG 2025 high-risk status (docs/criteria.md §2.4), with the deciding features."""
     cg = cytogenetics if cytogenetics is not None else Cytogenetics()
     features: list[HighRiskFeature] = []
-    unknown: list[str] = []
+    unknown: list[str | Callable[[], str]] = []
 
     # 1. del(17p) ≥ threshold CCF and/or TP53 mutation (§2.4 criterion 1).
     thr = settings.del17p_clonal_fraction_threshold_pct
@@ -146,10 +167,13 @@ def high_risk(
             )
         )
     elif any_trans is not False and any_partner is not False:
+        # written only when no feature decides (the undecided reasons are then reported)
         unknown.append(
-            "IgH translocation with 1q gain/del(1p32) undecided: "
-            + ", ".join(_cyto_missing(cg, any_trans, any_partner))
-            + " not recorded"
+            lambda: (
+                "IgH translocation with 1q gain/del(1p32) undecided: "
+                + ", ".join(_cyto_missing(cg, any_trans, any_partner))
+                + " not recorded"
+            )
         )
 
     # 3. monoallelic del(1p32) with 1q+, or biallelic del(1p32) (§2.4 criterion 3).
@@ -191,7 +215,9 @@ def high_risk(
     if features:
         return HighRiskResult(True, tuple(feature_text(f) for f in features), (), tuple(features))
     if unknown:
-        return HighRiskResult(None, (), tuple(f"high risk undecided: {u}" for u in unknown))
+        return HighRiskResult(
+            None, (), tuple(f"high risk undecided: {u if isinstance(u, str) else u()}" for u in unknown)
+        )
     return HighRiskResult(False, (), ())
 
 
