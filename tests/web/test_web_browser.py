@@ -16,6 +16,8 @@ from urllib.parse import urlparse
 import pytest
 
 from _system import require_system
+from _zh_prose import english_prose, record_identifiers
+from mmemd.knowledge import load
 from mmemd.service._web import example_record
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -139,6 +141,13 @@ def test_web_chinese_example_report_by_keyboard(browser_page: Any) -> None:
     assert sources and all(s.startswith("综述") for s in sources)
     assert "emdtx-" not in page.locator("#summary").inner_text()
     assert page.locator("#h-options").inner_text().startswith("证据所讨论的治疗选择")
+    # No English engine text: the high-risk features and decision lines are the report's Chinese ones
+    page.wait_for_selector(".reasons ul[lang='zh-CN']", state="attached")
+    assert page.locator(".reasons ul[lang='en']").count() == 0
+    summary = page.locator("#summary").text_content() or ""
+    assert "del(17p)（克隆细胞占35%）" in summary
+    words = english_prose(summary, load(), record_identifiers(example_record(EXAMPLE)))
+    assert words == [], f"English words on the Chinese page: {sorted(set(words))}"
 
     # The full report: in the sandboxed iframe when the server renders reports, a clear note otherwise.
     try:
@@ -162,6 +171,33 @@ def test_web_chinese_example_report_by_keyboard(browser_page: Any) -> None:
     page.evaluate("document.getElementById('h-result').scrollIntoView()")
     page.screenshot(path=str(ARTIFACTS / "web-zh-summary.png"))  # one screen: what a clinician sees first
     assert not foreign, f"requests to other origins: {foreign}"
+    assert not problems, problems
+
+
+def test_web_chinese_summary_of_every_example_has_no_english_prose(browser_page: Any) -> None:
+    """Every example on the page in Chinese (the language chosen above): what it shows, the closed decision lines
+    included, has no English prose (tests/_zh_prose.py says what Latin text is allowed and why)."""
+    from mmemd.service._web import example_names
+
+    page, problems, _ = browser_page
+    if page.evaluate("document.documentElement.lang") != "zh-CN":
+        page.click("#lang-zh")
+    kb = load()
+    found = {}
+    for name in example_names():
+        record = example_record(name)
+        page.select_option("#example-select", name)
+        page.click("#example-load")
+        page.wait_for_function(
+            "id => (document.getElementById('h-summary') || {}).textContent?.includes(id)"
+            " && document.querySelector(\".reasons ul[lang='zh-CN']\")",
+            arg=record["id"],
+        )
+        summary = page.locator("#summary").text_content() or ""
+        words = english_prose(summary, kb, record_identifiers(record))
+        if words:
+            found[name] = sorted(set(words))
+    assert found == {}
     assert not problems, problems
 
 

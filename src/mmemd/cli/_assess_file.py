@@ -182,7 +182,9 @@ _LABELS: dict[str, dict[str, str]] = {
 }
 
 
-def _render_text(a: Assessment, lang: Lang) -> None:
+def _render_text(a: Assessment, lang: Lang, record: Any = None) -> None:
+    """The assessment as a clinician reads it, in ``lang``. In Chinese the high-risk features and the reasons are
+    the report's Chinese lines, rendered from ``record`` (the record assessed): the engine's reasons are English."""
     from rich.console import Console
     from rich.panel import Panel
     from rich.table import Table
@@ -242,7 +244,13 @@ def _render_text(a: Assessment, lang: Lang) -> None:
         r2_text = f"{val(None)} ({r2.points_min:g}-{r2.points_max:g} {lab['points']})"
     t.add_row(lab["r2_iss"], r2_text)
     t.add_row(lab["high_risk"], val(s.high_risk))
-    for f in s.high_risk_features:
+    if zh and s.high_risk_features:
+        from mmemd.report._basis import high_risk_texts
+
+        features = high_risk_texts(record, s.high_risk_features, "zh")
+    else:
+        features = list(s.high_risk_features)
+    for f in features:
         t.add_row("", f"• {f}")
     console.print(Panel(t, title=lab["staging"], title_align="left"))
 
@@ -264,10 +272,14 @@ def _render_text(a: Assessment, lang: Lang) -> None:
     if reasons:
         from mmemd.report._i18n import plain_keys
 
+        if zh:
+            from mmemd.report._basis import clinician_reasons
+
+            reasons = clinician_reasons(record, a, "zh")
         console.print(f"[bold]{lab['reasons']}[/bold]")
         for line in reasons:
             # The engine's reasons (English) quote record fields and vocabulary ids: in plain English words.
-            console.print(f"  • {plain_keys(line, 'en')}", markup=False)
+            console.print(f"  • {line if zh else plain_keys(line, 'en')}", markup=False)
     v = a.versions
     console.print(
         f"[dim]{lab['versions']}: mmemd {v.mmemd}; {v.knowledge_base}; {v.response_criteria}; "
@@ -334,7 +346,7 @@ def assess_file(path: str, fmt: OutputFormat, lang: Lang, advice: bool) -> None:
     if fmt is OutputFormat.json:
         sys.stdout.write(result.model_dump_json(by_alias=True, indent=2) + "\n")
     else:
-        _render_text(result, lang)
+        _render_text(result, lang, record)
 
 
 # --- the plain command line, without typer ----------------------------------------------------------------------

@@ -5,11 +5,19 @@ are the same facts worded by the engine.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING, Any
 
 from mmemd.knowledge import load_glossary, vocabulary
-from mmemd.report._i18n import Lang, value
-from mmemd.report._model import Report, num
+from mmemd.report._i18n import FIELDS, Lang, label, pick, value
+from mmemd.report._series import SeriesPoint, missing_fields, num, series_of
+
+if TYPE_CHECKING:
+    from mmemd.report._model import Report
+
+#: What a Chinese line says when the record cannot be re-read into the facts its text is rendered from.
+SEE_REPORT_ZH = "详见报告"
 
 
 def _confirmation(lesion: object) -> str:
@@ -33,9 +41,55 @@ def _pct_change(now: Decimal, base: Decimal) -> str:
 
 def decision_basis(r: Report, lang: Lang) -> list[str]:
     """One line per decided fact: marrow and myeloma-defining events, each lesion, the response and its markers."""
+    return _basis(r.record, r.assessment, r.series, lang)
+
+
+def _record(record: Any) -> Any:
+    from mmemd.clinical.record import PatientRecord, parse_record
+
+    return record if isinstance(record, PatientRecord) else parse_record(record)
+
+
+def clinician_reasons(record: Any, assessment: Any, lang: Lang) -> list[str]:
+    """How the engine decided, for a clinician outside the report (the text summary, the web page): the engine's
+    own reason lines in English; in Chinese the report's lines (:func:`decision_basis`), rendered from the record
+    (a :class:`PatientRecord` or its JSON) and the assessment it gave."""
+    if lang == "en":
+        return [*assessment.emd.reasons, *assessment.staging.reasons, *assessment.response.reasons]
+    try:
+        rec = _record(record)
+    except Exception:  # the assessment came from this record; if it cannot be re-read, say so in Chinese
+        return [SEE_REPORT_ZH]
+    lines = _basis(rec, assessment, series_of(rec, assessment), lang)
+    missing = missing_fields(assessment)
+    if missing:
+        # what the engine could not decide without, as the report's "missing data" rows name it
+        names = [pick(lang, *FIELDS[f]) if f in FIELDS else f for f in missing]
+        lines.append(label(lang, "missing") + "：" + "、".join(names))
+    return lines
+
+
+def high_risk_texts(record: Any, features: Sequence[object], lang: Lang) -> list[str]:
+    """The high-risk features in ``lang``: the engine's own (English) texts ``features``, or in Chinese rendered from
+    the record's structured facts (a :class:`PatientRecord` or its JSON), as the report renders them."""
+    from mmemd.clinical.risk import feature_text, high_risk
+
+    texts = [str(f) for f in features]
+    if lang == "en" or not texts:
+        return texts
+    try:
+        rec = _record(record)
+    except Exception:  # as above: never the English text in a Chinese output
+        return [SEE_REPORT_ZH]
+    facts = high_risk(rec.cytogenetics, rec.labs).feature_facts
+    if len(facts) != len(texts):
+        return [SEE_REPORT_ZH]
+    return [feature_text(f, lang) for f in facts]
+
+
+def _basis(rec: Any, a: Any, series_points: tuple[SeriesPoint, ...], lang: Lang) -> list[str]:
     g = load_glossary()
     vocab = vocabulary()
-    a, rec = r.assessment, r.record
     lines: list[str] = []
     dx = rec.diagnosis
     if dx is not None:
@@ -82,7 +136,7 @@ def decision_basis(r: Report, lang: Lang) -> list[str]:
             )
         lines.append(line)
         lines.append(g.render("basis.best", lang, category=value(lang, resp.best)))
-    series = [p for p in r.series if p.category is not None]
+    series = [p for p in series_points if p.category is not None]
     if len(series) >= 2:
         base, now = series[0], series[-1]
         markers = []

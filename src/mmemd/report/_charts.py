@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from mmemd.report._i18n import Lang, label, value
-from mmemd.report._model import Report, num
+from mmemd.report._model import Report
+from mmemd.report._series import num
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -31,8 +31,9 @@ from mmemd.report._citations import (
     short_cite,
 )
 from mmemd.report._i18n import FIELDS, Lang, label, pick, plain_keys, value
-from mmemd.report._model import EvidenceRow, Report, num
+from mmemd.report._model import EvidenceRow, Report
 from mmemd.report._numbers import Numbering, collapse
+from mmemd.report._series import num
 
 if TYPE_CHECKING:
     from mmemd.knowledge import KnowledgeBase

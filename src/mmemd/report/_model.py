@@ -17,14 +17,12 @@ from mmemd.clinical.assessment import Versions
 from mmemd.clinical.record import PatientRecord, parse_record
 from mmemd.clinical.risk import HighRiskFeature, high_risk
 from mmemd.knowledge import Claim, KnowledgeBase, load_glossary
+from mmemd.report._series import SeriesPoint, missing_fields, series_of
 
 #: Endpoints drawn on the evidence chart: the vocabulary's response endpoints reported as a percentage.
 RATE_KIND = "response"
 
 _CLAIM_ID = re.compile(r"^[a-z]+-[a-z0-9.]+-\d{2}$")
-_MISSING_FIELD = re.compile(
-    r"\b((?:cytogenetics|labs|diagnosis)\.[a-z0-9_]+|transplant_eligible|therapy_history)\b"
-)
 _CJK = "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef"
 _BREAK_BETWEEN_CJK = re.compile(rf"(?<=[{_CJK}])\s*\n\s*(?=[{_CJK}])")
 _BREAK = re.compile(r"\s*\n\s*")
@@ -63,18 +61,6 @@ class OptionEvidence:
     option: TreatmentOption
     #: the option's claims, then its cautions' claims not already listed
     rows: tuple[EvidenceRow, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class SeriesPoint:
-    """One response assessment in canonical units (docs/criteria.md §1.1)."""
-
-    date: _dt.date
-    category: str | None
-    serum_m_g_dl: Decimal | None
-    urine_m_mg_24h: Decimal | None
-    flc_involved_mg_dl: Decimal | None
-    spd_cm2: Decimal | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,12 +125,6 @@ def normalize_quote(text: str) -> str:
     return _BREAK.sub(" ", _BREAK_BETWEEN_CJK.sub("", text.strip()))
 
 
-def num(d: Decimal) -> str:
-    """A Decimal without exponent or trailing zeros (85.2, 47, 0.5)."""
-    s = format(d.normalize(), "f")
-    return s
-
-
 def _claim_value(c: Claim) -> tuple[str, str]:
     """The evidence-table value: the claim's figure plus its timepoint and P value."""
     from mmemd.advice._engine import claim_value_text
@@ -192,32 +172,6 @@ def evidence_row(c: Claim, kb: KnowledgeBase) -> EvidenceRow:
     )
 
 
-def _series(record: PatientRecord, a: AdvisedAssessment) -> tuple[SeriesPoint, ...]:
-    cats = {t.date: t.category for t in a.response.timeline}
-    out: list[SeriesPoint] = []
-    for x in sorted(record.assessments or (), key=lambda x: x.date):
-        flc: Decimal | None = None
-        f = x.free_light_chains
-        if f is not None and f.involved is not None:
-            q = f.kappa if f.involved == "kappa" else f.lambda_
-            flc = q.canonical() if q is not None else None
-        spd: Decimal | None = None
-        if x.plasmacytomas is not None:
-            # SPD: sum of the products of the two diameters (docs/criteria.md §1.1).
-            spd = sum((p.longest_cm * p.perpendicular_cm for p in x.plasmacytomas), Decimal(0))
-        out.append(
-            SeriesPoint(
-                date=x.date,
-                category=cats.get(x.date),
-                serum_m_g_dl=x.serum_m_protein.canonical() if x.serum_m_protein else None,
-                urine_m_mg_24h=x.urine_m_protein.canonical() if x.urine_m_protein else None,
-                flc_involved_mg_dl=flc,
-                spd_cm2=spd,
-            )
-        )
-    return tuple(out)
-
-
 def _rates(options: Iterable[TreatmentOption], kb: KnowledgeBase) -> tuple[RateBar, ...]:
     bars: list[RateBar] = []
     for o in options:
@@ -245,16 +199,6 @@ def _rates(options: Iterable[TreatmentOption], kb: KnowledgeBase) -> tuple[RateB
                 )
             )
     return tuple(bars)
-
-
-def _missing(a: AdvisedAssessment) -> tuple[str, ...]:
-    """Record fields the engine could not decide without (named in its reasons), in order of first mention."""
-    seen: dict[str, None] = {}
-    for line in (*a.emd.reasons, *a.staging.reasons):
-        if "missing" in line or "unknown" in line or "not recorded" in line or "undecided" in line:
-            for m in _MISSING_FIELD.finditer(line):
-                seen.setdefault(m.group(1), None)
-    return tuple(seen)
 
 
 def build_report(
@@ -310,9 +254,9 @@ def build_report(
         assessment=a,
         options=tuple(options),
         other_claims=tuple(row(c) for c in other if c not in in_tables),
-        series=_series(rec, a),
+        series=series_of(rec, a),
         rates=_rates(a.options, kb),
-        missing_fields=_missing(a),
+        missing_fields=missing_fields(a),
         spec_citations=tuple(spec),
         thin_evidence=thin,
         generated=generated,

@@ -184,21 +184,10 @@ def _response(category: Any, lang: Lang) -> str:
 
 
 def _high_risk_features(record: Any, assessment: Any, lang: Lang) -> list[str]:
-    """The high-risk features in the card's language, rendered from the record's structured facts."""
-    features = [str(f) for f in _get(assessment, "staging", "high_risk_features") or ()]
-    if lang == "en" or not features:
-        return features
-    from mmemd.clinical.record import PatientRecord, parse_record
-    from mmemd.clinical.risk import feature_text, high_risk
+    """The high-risk features in the card's language, rendered as the report and the text summary render them."""
+    from mmemd.report._basis import high_risk_texts
 
-    try:
-        rec = record if isinstance(record, PatientRecord) else parse_record(record)
-    except Exception:  # the assessment came from this record; if it cannot be re-read, say so in Chinese
-        return ["详见报告"]
-    facts = high_risk(rec.cytogenetics, rec.labs).feature_facts
-    if len(facts) != len(features):
-        return ["详见报告"]
-    return [feature_text(f, "zh") for f in facts]
+    return high_risk_texts(record, _get(assessment, "staging", "high_risk_features") or (), lang)
 
 
 def _stage(assessment: Any) -> str | None:
@@ -492,6 +481,52 @@ def assessment_card(
         ],
         extension={"org.mmemd.versions": versions_dict(assessment)},
     )
+
+
+#: Why a record could not be assessed, by problem code (``mmemd.errors/1``), for a Chinese card: the problem's own
+#: message is English. A code not listed here is said in general words (``invalid``).
+PROBLEM_ZH: Final[dict[str, str]] = {
+    "missing": "缺少必填项",
+    "unknown_field": "无法识别的字段",
+    "unknown_unit": "单位不在允许范围内",
+    "unknown_value": "取值不在允许范围内",
+    "unknown_schema": "记录格式版本无法识别",
+    "number_type": "应为数值",
+    "number_not_finite": "数值无效（非有限数）",
+    "negative_value": "数值不应为负",
+    "out_of_range": "数值超出允许范围",
+    "duplicate_key": "字段重复",
+    "duplicate_id": "编号重复",
+    "duplicate_line": "治疗线重复",
+    "duplicate_date": "日期重复",
+    "duplicate_baseline": "基线评估重复",
+    "duplicate_measurement": "测量重复",
+    "unordered_dates": "日期顺序有误",
+    "unknown_lesion": "引用了未记录的病灶",
+    "missing_involved_chain": "未注明受累轻链",
+    "refractory_agent_not_in_line": "难治药物不在该线治疗方案中",
+    "inconsistent": "数据前后矛盾",
+    "model_type": "应为JSON对象",
+    "malformed_json": "JSON格式有误",
+    "invalid": "数据无效",
+}
+
+
+def problem_lines(problems: Sequence[Any], notes: Sequence[ImportNote], lang: Lang) -> list[str]:
+    """The lines of a "record incomplete" card: each problem at its record path, then the import's notes."""
+    if lang == "zh":
+        lines = [f"- `{p.path}`：{PROBLEM_ZH.get(p.code, PROBLEM_ZH['invalid'])}" for p in problems]
+    else:
+        lines = [f"- `{p.path}`: {p.message}" for p in problems]
+    return lines + [f"- `{n.where}`: {n.message_zh if lang == 'zh' else n.message_en}" for n in notes]
+
+
+def report_link_labels(lang: Lang) -> tuple[tuple[str, str], tuple[str, str]]:
+    """(label, language) of the card's two report links, the card's language first in a Chinese card; an English card
+    keeps its labels as they were (the English one names its language in English)."""
+    if lang == "zh":
+        return (("完整报告（中文）", "zh"), ("完整报告（英文）", "en"))
+    return (("Full report (English)", "en"), ("完整报告（中文）", "zh"))
 
 
 def message_card(summary_text: str, detail_text: str, *, card_uuid: str, lang: Lang = "en") -> Card:

@@ -32,7 +32,14 @@ from pydantic import ValidationError
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from mmemd._json import JsonInputError, parse_json
-from mmemd.service._cards import ImportNote, Lang, assessment_card, message_card
+from mmemd.service._cards import (
+    ImportNote,
+    Lang,
+    assessment_card,
+    message_card,
+    problem_lines,
+    report_link_labels,
+)
 from mmemd.service._cds_config import CdsHooksConfig
 from mmemd.service._cds_models import (
     CdsResponse,
@@ -507,8 +514,7 @@ def _assess_patient(
     try:
         assessment, _ = assess_with_advice(imported.record, kb)
     except RecordError as exc:
-        lines = [f"- `{p.path}`: {p.message}" for p in exc.problems]
-        lines += [f"- `{n.where}`: {n.message_zh if lang == 'zh' else n.message_en}" for n in notes]
+        lines = problem_lines(exc.problems, notes, lang)
         text = (
             "mmemd: myeloma record incomplete — no assessment"
             if lang == "en"
@@ -523,7 +529,7 @@ def _assess_patient(
         token = secrets.token_urlsafe(32)
         state.reports.put(token, imported.record, state.clock())
         url = f"{base}/cds-services/{SERVICE_ID}/report/{token}"
-        links = [("Full report (English)", f"{url}?lang=en"), ("完整报告（中文）", f"{url}?lang=zh")]
+        links = [(text, f"{url}?lang={link_lang}") for text, link_lang in report_link_labels(lang)]
     # source.url is about the source of the guidance, not this patient (spec "Source"): the service's general page.
     source_url = f"{base}/"
     card = assessment_card(

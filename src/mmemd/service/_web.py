@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from functools import cache
 from importlib import resources
-from typing import Any, Final
+from typing import Any, Final, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
+from mmemd.service._auth import require_api_key
 from mmemd.service._config import ServiceConfig
 
 #: served assets and their content types; anything else under /static is a 404 (no directory listing, no traversal)
@@ -209,4 +210,36 @@ def build_router(config: ServiceConfig) -> APIRouter:
     def ui_vocabulary() -> dict[str, Any]:
         return vocabulary()
 
+    @router.post(
+        "/ui/reasons",
+        tags=["web"],
+        summary="The high-risk features and how the engine decided, in the reader's language, for the web page",
+        description="A patient record (mmemd.patient/1) in, its assessment's high-risk features and decision lines "
+        "out: in English the engine's own texts, in Chinese the clinician report's Chinese lines (the engine words "
+        "its reasons in English). Records need the API key, as under /v1.",
+        dependencies=[Depends(require_api_key(config))],
+        responses={422: {"description": "invalid record", "content": {_PROBLEM: {}}}},
+    )
+    async def ui_reasons(request: Request, lang: Literal["en", "zh"] = Query("en")) -> dict[str, Any]:
+        return clinician_texts(await _read_record(request), lang)
+
     return router
+
+
+async def _read_record(request: Any) -> Any:
+    from mmemd.service._rest import read_record
+
+    return await read_record(request)
+
+
+def clinician_texts(record: Any, lang: Literal["en", "zh"]) -> dict[str, Any]:
+    """What the page shows of the engine's wording, in ``lang`` (rendered as the report renders it)."""
+    from mmemd.clinical.assessment import assess
+    from mmemd.report._basis import clinician_reasons, high_risk_texts
+
+    a = assess(record)
+    return {
+        "lang": lang,
+        "high_risk_features": high_risk_texts(record, a.staging.high_risk_features, lang),
+        "reasons": clinician_reasons(record, a, lang),
+    }

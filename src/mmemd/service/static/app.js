@@ -16,6 +16,7 @@
     record: null,
     source: "json", // where the current record came from: "json" (textarea/file/example) or "form"
     assessment: null,
+    zh: null, // the Chinese high-risk features and decision lines of state.record (POST /ui/reasons?lang=zh)
     reportHtml: null,
     reportLang: null,
     evidence: null,
@@ -67,6 +68,7 @@
       /* storage may be disabled; the choice then lasts for this page only */
     }
     applyLang();
+    fetchChinese();
     if (state.record && state.reportLang !== state.lang && state.assessment) fetchReport();
   }
   function applyLang() {
@@ -407,6 +409,7 @@
   async function assess(record) {
     state.record = record;
     state.assessment = null;
+    state.zh = null;
     state.reportHtml = null;
     state.reportLang = null;
     $("report-block").hidden = true;
@@ -426,7 +429,18 @@
     renderSummary();
     renderVersions();
     $("h-result").focus();
+    fetchChinese();
     fetchReport();
+  }
+  /** The engine words its reasons and high-risk features in English: in Chinese the page shows the report's Chinese
+   * lines for them, rendered by the server (one renderer for the report, the text summary and this page). */
+  async function fetchChinese() {
+    if (state.lang !== "zh" || !state.assessment || state.zh) return;
+    const record = state.record;
+    const resp = await api("POST", "/ui/reasons?lang=zh", record);
+    if (record !== state.record || !resp || !resp.ok) return; // a newer record, or none: nothing English shown
+    state.zh = await resp.json();
+    renderSummary();
   }
   async function fetchReport() {
     const lang = state.lang;
@@ -541,9 +555,20 @@
       el("ul", { class: "reviews" }, ...reviews.map((r) => el("li", { text: bilingual("reviews", r) || "—" }))));
   }
   function reasons(list) {
-    if (!list || !list.length) return null;
+    // In Chinese the engine's (English) reasons are not shown: the Chinese lines come in one list (zhReasons).
+    if (state.lang === "zh" || !list || !list.length) return null;
     return el("details", { class: "reasons" }, el("summary", { text: t("summary.reasons") }),
       el("ul", { lang: "en" }, ...list.map((r) => el("li", { text: r }))));
+  }
+  function zhReasons() {
+    const list = state.lang === "zh" && state.zh ? state.zh.reasons : [];
+    if (!list.length) return null;
+    return el("details", { class: "reasons" }, el("summary", { text: t("summary.reasons") }),
+      el("ul", { lang: "zh-CN" }, ...list.map((r) => el("li", { text: r }))));
+  }
+  function features(st) {
+    if (state.lang !== "zh") return (st.high_risk_features || []).join("; ");
+    return state.zh ? state.zh.high_risk_features.join("；") : "";
   }
   function renderSummary() {
     const box = $("summary");
@@ -578,7 +603,7 @@
         ["R-ISS", st.r_iss || ((st.r_iss_possible || []).length ? (st.r_iss_possible || []).join(" / ") + " ?" : t("unknown"))],
         ["R2-ISS", r2.group ? r2.group + (r2.points !== null && r2.points !== undefined ? " (" + r2.points + ")" : "") : t("unknown")],
         [t("summary.high_risk"), yesNo(st.high_risk)],
-        [t("summary.features"), (st.high_risk_features || []).join("; ")],
+        [t("summary.features"), features(st)],
       ]),
       reasons(st.reasons)));
 
@@ -591,7 +616,8 @@
         [t("summary.pd"), yesNo(r.progressive_disease)],
         [t("summary.mrd"), r.mrd ? t("mrd." + r.mrd) : null],
       ]),
-      reasons(r.reasons)));
+      reasons(r.reasons),
+      zhReasons()));
 
     const options = a.options || [];
     const optList = el("ol", { class: "options" });

@@ -364,7 +364,7 @@ window.MMEMD_I18N = {
     "summary.workup": "仍需完善的检查",
     "summary.no_workup": "无待完善的检查。",
     "summary.prognosis": "适用的预后数据",
-    "summary.reasons": "引擎判定依据（英文）",
+    "summary.reasons": "判定依据",
     "summary.indeterminate_note": "“无法确定”表示记录中缺少作出判断所需的数据；请查看判定依据。",
     "severity.major": "重要",
     "severity.minor": "次要",
