@@ -286,4 +286,13 @@ def test_web_report_frame_renders_self_contained_html_without_scripts(
         "lang", "zh"
     )  # srcdoc reloads
     assert calls == ["en", "zh"]
+    # ... and the summary: the engine's English reasons give way to the Chinese lines, fetched for this record
+    page.wait_for_selector(".reasons ul[lang='zh-CN']", state="attached")
+    assert page.locator(".reasons ul[lang='en']").count() == 0
+    record = example_record("pcl-primary-pleural")
+    summary = page.locator("#summary").text_content() or ""
+    assert english_prose(summary, load(), record_identifiers(record)) == []
+    page.click("#lang-en")
+    assert page.locator(".reasons ul[lang='en']").count() > 0
+    assert page.locator(".reasons ul[lang='zh-CN']").count() == 0
     assert not [p for p in problems if "Content Security Policy" in p or "page error" in p], problems
