@@ -109,3 +109,32 @@ def test_the_fact_comparison_can_fail() -> None:
     assert facts("血清M蛋白 1.1 g/dL（较基线 3 变化 -63.33%）") == ["1.1", "3", "63.33"]
     assert facts("serum M-protein 1.1 g/dL, −63.33% from 3.0") == ["1.1", "63.33", "3"]
     assert facts("2025-09-01 PR") != facts("2025-08-01 PR")
+
+
+def _held_out(change: str) -> dict[str, Any]:
+    """A record not among the examples: the liver example with one part changed."""
+    record: dict[str, Any] = json.loads((ROOT / "examples" / "emd-liver-rrmm-pr.json").read_text("utf-8"))
+    if change == "paraskeletal_unknown_marrow":
+        record["lesions"][0].update(
+            site="paravertebral", relation_to_bone="arising_from_bone", biopsy_proven=None
+        )
+        record["diagnosis"].pop("clonal_bone_marrow_plasma_cells_pct")
+    elif change == "all_cytogenetics_abnormal":
+        record["cytogenetics"].update(t_4_14=True, t_14_16=True, t_14_20=True, tp53_mutation=True)
+        record["cytogenetics"]["del_1p32"] = "biallelic"
+    elif change == "no_labs":
+        record.pop("labs")
+    return record
+
+
+@pytest.mark.parametrize("change", ["paraskeletal_unknown_marrow", "all_cytogenetics_abnormal", "no_labs"])
+def test_assess_text_zh_held_out_records(
+    change: str, kb: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "400")
+    record = _held_out(change)
+    path = tmp_path / "record.json"
+    path.write_text(json.dumps(record), encoding="utf-8")
+    out = _text(path, Lang.zh, capsys)
+    assert "依据" in out
+    assert english_prose(out, kb, record_identifiers(record)) == []
