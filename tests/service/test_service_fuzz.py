@@ -28,9 +28,10 @@ schema_fuzz_only = schemathesis.openapi.from_asgi(
     ),
 )
 
-# This file fuzzes the REST API (/v1, /healthz); the CDS Hooks and web routers have their own tests. The report
-# route renders PDFs (seconds each): fuzzed with fewer examples, not left out.
-_REST = r"^/(v1/|healthz$)"
+# This file fuzzes the REST API (/v1, /healthz) and the web page's one route that reads a patient record
+# (/ui/reasons); the CDS Hooks and the rest of the web router have their own tests. The report route renders PDFs
+# (seconds each): fuzzed with fewer examples, not left out.
+_REST = r"^/(v1/|healthz$|ui/reasons$)"
 _FAST = schema.include(path_regex=_REST).exclude(path="/v1/reports")
 
 
@@ -77,12 +78,12 @@ def test_report_route_fuzz(case: Any) -> None:
 @schema_fuzz_only.include(path_regex=_REST).parametrize()
 @settings(max_examples=10, **_SETTINGS)  # type: ignore[arg-type]
 def test_api_fuzz_without_a_key(case: Any) -> None:
-    """Without a key every /v1 operation answers 401 problem+json, whatever the request; /healthz answers 200.
+    """Without a key every /v1 operation (and the page's record route) answers 401 problem+json, whatever the request; /healthz answers 200.
 
     (405 for a method the path does not have: routing comes before authentication.)
     """
     response = case.call()
-    if case.path.startswith("/v1/"):
+    if case.path.startswith(("/v1/", "/ui/reasons")):
         assert response.status_code in (401, 405), response.text
         assert _content_type(response).startswith(PROBLEM)
     else:

@@ -19,6 +19,7 @@ from fastapi.responses import Response
 
 from mmemd.service._auth import require_api_key
 from mmemd.service._config import ServiceConfig
+from mmemd.service._problem import problem_responses
 
 #: served assets and their content types; anything else under /static is a 404 (no directory listing, no traversal)
 STATIC_TYPES: Final[dict[str, str]] = {
@@ -218,7 +219,8 @@ def build_router(config: ServiceConfig) -> APIRouter:
         "out: in English the engine's own texts, in Chinese the clinician report's Chinese lines (the engine words "
         "its reasons in English). Records need the API key, as under /v1.",
         dependencies=[Depends(require_api_key(config))],
-        responses={422: {"description": "invalid record", "content": {_PROBLEM: {}}}},
+        # The same answers as a record posted under /v1 (it is read by the same function).
+        responses=problem_responses(400, 401, 413, 415, 422, 500),
     )
     async def ui_reasons(request: Request, lang: Literal["en", "zh"] = Query("en")) -> dict[str, Any]:
         return clinician_texts(await _read_record(request), lang)
@@ -242,4 +244,5 @@ def clinician_texts(record: Any, lang: Literal["en", "zh"]) -> dict[str, Any]:
         "lang": lang,
         "high_risk_features": high_risk_texts(record, a.staging.high_risk_features, lang),
         "reasons": clinician_reasons(record, a, lang),
+        "versions": a.versions.model_dump(mode="json"),  # as every output: what produced these lines
     }
