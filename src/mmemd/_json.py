@@ -34,10 +34,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, Final, Literal
 
+import msgspec
 import orjson
 
 from mmemd._problems import Loc, MmemdError, Problem
@@ -45,8 +45,7 @@ from mmemd._problems import Loc, MmemdError, Problem
 __all__ = ["DEFAULT_LIMITS", "JsonInputError", "JsonLimits", "parse_json", "plain_object"]
 
 
-@dataclass(frozen=True, slots=True)
-class JsonLimits:
+class JsonLimits(msgspec.Struct, frozen=True, gc=False):
     """Limits of one JSON document. The defaults leave room for any real record or FHIR bundle."""
 
     max_bytes: int = 32 * 1024 * 1024
@@ -68,13 +67,11 @@ class JsonInputError(MmemdError, ValueError):
 
 
 # Parse hooks return these markers instead of raising, so that the walk afterwards can report the path.
-@dataclass(frozen=True, slots=True)
-class _LongNumber:
+class _LongNumber(msgspec.Struct, frozen=True, gc=False):
     chars: int
 
 
-@dataclass(frozen=True, slots=True)
-class _NonFinite:
+class _NonFinite(msgspec.Struct, frozen=True, gc=False):
     literal: str
 
 

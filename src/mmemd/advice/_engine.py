@@ -6,12 +6,12 @@ Pure given its inputs (context, rules, knowledge base); the rule files are read 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, TypeVar, cast
 
+import msgspec
 from pydantic import BaseModel, ValidationError
 
 from mmemd.advice._conditions import CONDITIONS, Check, CompiledWhen, Outcome, compile_when, evaluate, verdict
@@ -62,16 +62,14 @@ class RuleError(ValueError):
         super().__init__("invalid decision-support rules:\n" + "\n".join(problems))
 
 
-@dataclass(frozen=True)
-class Rules:
+class Rules(msgspec.Struct, frozen=True, dict=True):
     options: tuple[OptionRule, ...]
     workup: tuple[WorkupRule, ...]
     prognosis: tuple[PrognosisRule, ...]
     statements: tuple[StatementRule, ...] = ()
 
 
-@dataclass(frozen=True)
-class Fired:
+class Fired(msgspec.Struct, frozen=True):
     """One rule's evaluation, for ``mmemd explain``."""
 
     kind: str
@@ -624,14 +622,13 @@ def _prognosis_item(
     return PrognosisItem.model_validate(base)
 
 
-@dataclass(frozen=True)
-class Advice:
+class Advice(msgspec.Struct, frozen=True):
     workup: list[WorkupItem]
     prognosis: list[PrognosisItem]
     options: list[TreatmentOption]
     trace: tuple[Fired, ...]
-    not_suitable: list[NotSuitable] = field(default_factory=list)
-    statements: list[EvidenceStatement] = field(default_factory=list)
+    not_suitable: list[NotSuitable] = msgspec.field(default_factory=list)
+    statements: list[EvidenceStatement] = msgspec.field(default_factory=list)
     context: PatientContext | None = None
 
 
@@ -823,13 +820,12 @@ def _patient_key(ctx: PatientContext) -> tuple[Any, ...]:
     )
 
 
-@dataclass(frozen=True)
-class _CompiledRule:
+class _CompiledRule(msgspec.Struct, frozen=True):
     rule: Any
     kind: str
     when: CompiledWhen
     #: (trace entry, item or None) by the rule's checks
-    kept: dict[tuple[Check, ...], tuple[Fired, Any]] = field(default_factory=dict)
+    kept: dict[tuple[Check, ...], tuple[Fired, Any]] = msgspec.field(default_factory=dict)
 
     def evaluate(
         self, ctx: PatientContext, make: Callable[[Any, tuple[Check, ...]], Any]
@@ -844,8 +840,7 @@ class _CompiledRule:
         return hit
 
 
-@dataclass(frozen=True)
-class _CompiledOption:
+class _CompiledOption(msgspec.Struct, frozen=True):
     rule: OptionRule
     when: CompiledWhen
     exclude: tuple[CompiledWhen, ...]
@@ -854,9 +849,9 @@ class _CompiledOption:
     watched: tuple[str, ...]
     #: the key agents' classes: exposure (does the option add a class not given before)
     classes: tuple[str, ...]
-    kept: dict[Any, OptionResult] = field(default_factory=dict)
+    kept: dict[Any, OptionResult] = msgspec.field(default_factory=dict)
     #: trace entries by (outcome shown, checks)
-    fired: dict[tuple[str, tuple[Check, ...]], Fired] = field(default_factory=dict)
+    fired: dict[tuple[str, tuple[Check, ...]], Fired] = msgspec.field(default_factory=dict)
 
     def trace(self, outcome: str, checks: tuple[Check, ...]) -> Fired:
         hit = self.fired.get((outcome, checks))
@@ -898,8 +893,7 @@ class _CompiledOption:
         return cast(OptionResult, hit)
 
 
-@dataclass(frozen=True)
-class _CompiledRules:
+class _CompiledRules(msgspec.Struct, frozen=True):
     workup: tuple[_CompiledRule, ...]
     prognosis: tuple[_CompiledRule, ...]
     statements: tuple[_CompiledRule, ...]
@@ -940,7 +934,7 @@ def compiled_rules(rules: Rules, kb: KnowledgeBase) -> _CompiledRules:
     store: dict[str, _CompiledRules] | None = rules.__dict__.get("_compiled")
     if store is None:
         store = {}
-        object.__setattr__(rules, "_compiled", store)
+        rules.__dict__["_compiled"] = store  # beside the fields (the rules are frozen)
     hit = store.get(kb.version)
     if hit is None:
         hit = store[kb.version] = _compile(rules, kb)
