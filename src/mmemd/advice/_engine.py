@@ -5,6 +5,7 @@ Pure given its inputs (context, rules, knowledge base); the rule files are read 
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from functools import lru_cache
@@ -12,8 +13,12 @@ from pathlib import Path
 from typing import Any, Final, TypeVar, cast
 
 import msgspec
+from pydantic import VERSION as PYDANTIC_VERSION
 from pydantic import BaseModel, ValidationError
 
+from mmemd import _validated
+from mmemd._validated import plain, rebuilder
+from mmemd.advice import _models
 from mmemd.advice._conditions import CONDITIONS, Check, CompiledWhen, Outcome, compile_when, evaluate, verdict
 from mmemd.advice._context import PatientContext, term_label
 from mmemd.advice._models import (
@@ -33,7 +38,7 @@ from mmemd.advice._models import (
 from mmemd.advice._score import option_score
 from mmemd.clinical.context import BCMA_DIRECTED
 from mmemd.knowledge import Claim, KnowledgeBase, load_glossary
-from mmemd.knowledge._data import read_yaml
+from mmemd.knowledge._data import read_yaml, stamp_name, stamped
 
 RULES_DIR: Final = Path(__file__).resolve().parent / "data"
 
@@ -160,18 +165,70 @@ def check_rules(rules: Rules, kb: KnowledgeBase) -> list[str]:
     return problems
 
 
-@lru_cache(maxsize=1)
-def load_rules() -> Rules:
+#: (file, key in the file and field of :class:`Rules`, rule model) of the four rule files
+_RULE_FILES: Final[tuple[tuple[str, str, type[BaseModel]], ...]] = (
+    ("options.yaml", "options", OptionRule),
+    ("workup.yaml", "workup", WorkupRule),
+    ("prognosis.yaml", "prognosis", PrognosisRule),
+    ("statements.yaml", "statements", StatementRule),
+)
+
+
+def _validated_rules() -> Rules:
+    """The rule files validated, every problem listed at once (:class:`RuleError`)."""
     problems: list[str] = []
-    rules = Rules(
-        options=tuple(_parse("options.yaml", "options", OptionRule, problems)),
-        workup=tuple(_parse("workup.yaml", "workup", WorkupRule, problems)),
-        prognosis=tuple(_parse("prognosis.yaml", "prognosis", PrognosisRule, problems)),
-        statements=tuple(_parse("statements.yaml", "statements", StatementRule, problems)),
-    )
+    parsed: dict[str, Any] = {
+        key: tuple(_parse(fname, key, model, problems)) for fname, key, model in _RULE_FILES
+    }
     if problems:
         raise RuleError(problems)
-    return rules
+    return Rules(**parsed)
+
+
+def _validated_values(rules: Rules) -> bytes:
+    """Every rule as validated values (:func:`mmemd._validated.plain`), by kind, as marshal."""
+    return marshal.dumps({key: [plain(r) for r in getattr(rules, key)] for _, key, _ in _RULE_FILES})
+
+
+def _from_validated(blob: bytes) -> Rules:
+    kept = marshal.loads(blob)
+    rebuilt: dict[str, Any] = {key: tuple(map(rebuilder(model), kept[key])) for _, key, model in _RULE_FILES}
+    return Rules(**rebuilt)
+
+
+def _kept_name() -> str:
+    # per checkout and pydantic version: pydantic decides what validated values are
+    return stamp_name(f"rules-pydantic-{PYDANTIC_VERSION}", RULES_DIR)
+
+
+@lru_cache(maxsize=1)
+def load_rules() -> Rules:
+    """The packaged decision-support rules (read once per process).
+
+    Validating them is a function of the rule files, the rule models and pydantic: the result is kept by the files'
+    ``stat`` (:func:`~mmemd.knowledge._data.stamped`) as the rules' validated values, and while none changed the
+    rules are rebuilt from those (:mod:`mmemd._validated`) — equal to validated ones, without building the rule
+    models' validators (they are ``defer_build``). A file written, added or removed means validating, and reporting
+    its problems, as before; a damaged entry means validating too.
+    """
+    validated: list[Rules] = []
+
+    def compute() -> bytes | None:
+        validated.append(_validated_rules())
+        try:
+            return _validated_values(validated[0])
+        except ValueError:  # a value marshal cannot hold: not kept
+            return None
+
+    files = [RULES_DIR / fname for fname, _, _ in _RULE_FILES]
+    blob = stamped(_kept_name(), [*files, Path(_models.__file__), Path(_validated.__file__)], compute)
+    if validated:
+        return validated[0]
+    assert blob is not None  # a kept entry always has a payload
+    try:
+        return _from_validated(blob)
+    except (EOFError, ValueError, TypeError, KeyError):  # CRC-32 matched a damaged payload: validate
+        return _validated_rules()
 
 
 # ---- rendering claims as short results ---------------------------------------------------------------------------
