@@ -45,6 +45,7 @@ from mmemd._problems import Loc, MmemdError, Problem
 __all__ = ["DEFAULT_LIMITS", "JsonInputError", "JsonLimits", "parse_json", "plain_object"]
 
 
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
 class JsonLimits(msgspec.Struct, frozen=True, gc=False):
     """Limits of one JSON document. The defaults leave room for any real record or FHIR bundle."""
 
@@ -67,10 +68,12 @@ class JsonInputError(MmemdError, ValueError):
 
 
 # Parse hooks return these markers instead of raising, so that the walk afterwards can report the path.
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
 class _LongNumber(msgspec.Struct, frozen=True, gc=False):
     chars: int
 
 
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
 class _NonFinite(msgspec.Struct, frozen=True, gc=False):
     literal: str
 

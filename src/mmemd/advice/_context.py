@@ -33,6 +33,7 @@ _PATHWAY_OF_CATEGORY = {
 }
 
 
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
 class TherapyExposure(msgspec.Struct, frozen=True, gc=False):
     line: int | None
     agent: str

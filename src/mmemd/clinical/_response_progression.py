@@ -28,6 +28,7 @@ _ZERO: Final = Decimal(0)
 _HUNDRED: Final = Decimal(100)
 
 
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
 class PdInfo(msgspec.Struct, frozen=True, gc=False):
     """Why a PD criterion fired: the criterion code, the nadir (value, date) and the current value."""
 

@@ -91,6 +91,7 @@ RENAL_CREATININE_MG_DL: Final = Decimal("2")
 RENAL_CLEARANCE_ML_MIN: Final = Decimal("40")
 
 
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
 class FitnessSettings(msgspec.Struct, frozen=True, gc=False):
     """Frailty as a documented setting (docs/advice.md): an intensive approach is not offered to a frail patient."""
 
@@ -108,6 +109,7 @@ class FitnessSettings(msgspec.Struct, frozen=True, gc=False):
 DEFAULT_FITNESS_SETTINGS: Final = FitnessSettings()
 
 
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
 class Fact(msgspec.Struct, frozen=True, gc=False):
     """A three-valued fact: ``value`` is True, False or None (unknown), with the reason in English and Chinese."""
 

@@ -41,6 +41,7 @@ EmdCategory = Literal[
 Timing = Literal["primary", "secondary"]
 
 
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
 class EmdSettings(msgspec.Struct, frozen=True, gc=False):
     """Thresholds and readings of the EMD classifier; each cites its source."""
 

@@ -69,6 +69,7 @@ RESPONSE_CRITERIA_VERSION: Final = "IMWG-2016"
 """Version of the response criteria implemented here (docs/criteria.md §0 watch item, §7 item 7)."""
 
 
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
 class ResponseSettings(msgspec.Struct, frozen=True, gc=False):
     """Readings of the IMWG 2016 criteria. Defaults are the spec's; each field cites its section."""
 

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 HIGH_RISK_DEFINITION: Final = "IMS-IMWG-2025"
 
 
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
 class HighRiskSettings(msgspec.Struct, frozen=True, gc=False):
     """Readings of the IMS/IMWG 2025 high-risk definition (docs/criteria.md §2.4)."""
 
@@ -46,6 +47,7 @@ class HighRiskSettings(msgspec.Struct, frozen=True, gc=False):
 DEFAULT_HIGH_RISK_SETTINGS: Final = HighRiskSettings()
 
 
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
 class HighRiskFeature(msgspec.Struct, frozen=True, gc=False):
     """A deciding feature as a structured fact: a glossary template id and its values (rendered in either language
     by :func:`feature_text`)."""

@@ -25,6 +25,7 @@ R2Group = Literal["I", "II", "III", "IV"]
 _STAGES: Final[tuple[Stage, ...]] = ("I", "II", "III")
 
 
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
 class StagingSettings(msgspec.Struct, frozen=True, gc=False):
     """Staging thresholds; each cites its section of docs/criteria.md."""
 

@@ -49,6 +49,7 @@ CreatinineUnit = Literal["mg/dL", "µmol/L", "μmol/L", "umol/L"]
 CalciumUnit = Literal["mg/dL", "mmol/L"]
 
 
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
 class Conversion(msgspec.Struct, frozen=True, gc=False):
     """``canonical = value * mul / div`` (a rational factor keeps both directions exact where possible)."""
 
