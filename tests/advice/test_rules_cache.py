@@ -4,60 +4,34 @@ reported), and a damaged entry falls back to validating."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from _read_back import assert_identical, printed_by_two_processes, private_cache, read_back
 from mmemd.advice import _engine, _models
 from mmemd.advice._engine import RULES_DIR, RuleError, Rules, load_rules
-from mmemd.knowledge import _data
 from mmemd.knowledge._data import stamped
-
-_KINDS = ("options", "workup", "prognosis", "statements")
 
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("MMEMD_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(_data, "STAMP_SETTLE_SECONDS", 0.0)  # files written by the test are kept at once
-    load_rules.cache_clear()
-    yield tmp_path / "cache"
-    load_rules.cache_clear()
+    yield from private_cache(tmp_path, monkeypatch, load_rules)
 
 
 def _kept(monkeypatch: pytest.MonkeyPatch) -> Rules:
     """load_rules() in a new process's state, failing if it validates instead of reading the kept values."""
-    load_rules.cache_clear()
-
-    def no_validation() -> Rules:
-        raise AssertionError("validated again: the kept values were not used")
-
-    with monkeypatch.context() as m:
-        m.setattr(_engine, "_validated_rules", no_validation)
-        return load_rules()
+    kept: Rules = read_back(monkeypatch, load_rules, _engine, "_validated_rules")
+    return kept
 
 
 def _assert_same_rules(got: Rules, want: Rules) -> None:
     assert got == want
-    for kind in _KINDS:
-        a_rules, b_rules = getattr(got, kind), getattr(want, kind)
-        assert type(a_rules) is tuple and len(a_rules) == len(b_rules) > 0
-        for a, b in zip(a_rules, b_rules, strict=True):
-            assert type(a) is type(b)
-            assert list(a.__dict__.items()) == list(b.__dict__.items())
-            assert all(type(a.__dict__[k]) is type(v) for k, v in b.__dict__.items())
-            assert a.model_fields_set == b.model_fields_set
-            assert (a.__pydantic_extra__, a.__pydantic_private__) == (
-                b.__pydantic_extra__,
-                b.__pydantic_private__,
-            )
-            assert repr(a) == repr(b)
-            assert a.model_dump_json() == b.model_dump_json()
+    for kind in ("options", "workup", "prognosis", "statements"):
+        assert getattr(want, kind), kind
+        assert_identical(getattr(got, kind), getattr(want, kind))
 
 
 def test_the_kept_rules_are_the_validated_ones(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -111,10 +85,6 @@ print(sorted(m.__name__ for m in models if m.__pydantic_complete__))
 
 
 def test_a_process_reading_the_kept_rules_builds_no_rule_validator(tmp_path: Path) -> None:
-    env = {**os.environ, "MMEMD_CACHE_DIR": str(tmp_path / "cache")}
-    runs = [
-        subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, env=env, check=True)
-        for _ in range(2)
-    ]
-    assert runs[0].stdout.strip() != "[]"  # the first process validated the files (and built the validators)
-    assert runs[1].stdout.strip() == "[]", runs[1].stdout
+    cold, warm = printed_by_two_processes(_PROBE, tmp_path / "cache")
+    assert cold != "[]"  # the first process validated the files (and built the validators)
+    assert warm == "[]", warm

@@ -38,7 +38,7 @@ from mmemd.advice._models import (
 from mmemd.advice._score import option_score
 from mmemd.clinical.context import BCMA_DIRECTED
 from mmemd.knowledge import Claim, KnowledgeBase, load_glossary
-from mmemd.knowledge._data import read_yaml, stamp_name, stamped
+from mmemd.knowledge._data import kept_validated, read_yaml, stamp_name
 
 RULES_DIR: Final = Path(__file__).resolve().parent / "data"
 
@@ -211,24 +211,14 @@ def load_rules() -> Rules:
     models' validators (they are ``defer_build``). A file written, added or removed means validating, and reporting
     its problems, as before; a damaged entry means validating too.
     """
-    validated: list[Rules] = []
-
-    def compute() -> bytes | None:
-        validated.append(_validated_rules())
-        try:
-            return _validated_values(validated[0])
-        except ValueError:  # a value marshal cannot hold: not kept
-            return None
-
     files = [RULES_DIR / fname for fname, _, _ in _RULE_FILES]
-    blob = stamped(_kept_name(), [*files, Path(_models.__file__), Path(_validated.__file__)], compute)
-    if validated:
-        return validated[0]
-    assert blob is not None  # a kept entry always has a payload
-    try:
-        return _from_validated(blob)
-    except (EOFError, ValueError, TypeError, KeyError):  # CRC-32 matched a damaged payload: validate
-        return _validated_rules()
+    return kept_validated(
+        _kept_name(),
+        [*files, Path(_models.__file__), Path(_validated.__file__)],
+        lambda: _validated_rules(),  # looked up when called: tests count the validations
+        _validated_values,
+        _from_validated,
+    )
 
 
 # ---- rendering claims as short results ---------------------------------------------------------------------------

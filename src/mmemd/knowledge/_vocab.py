@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mmemd import _validated
 from mmemd._validated import plain, rebuilder
-from mmemd.knowledge._data import VOCAB_DIR, read_yaml, stamp_name, stamped
+from mmemd.knowledge._data import VOCAB_DIR, kept_validated, read_yaml, stamp_name
 
 
 class Term(BaseModel):
@@ -206,10 +206,6 @@ def parse_vocabulary(files: Iterable[tuple[str, Any]]) -> Vocabulary:
     return vocab
 
 
-def _vocab_files(directory: Path) -> list[tuple[str, Any]]:
-    return [(p.name, read_yaml(p)) for p in sorted(directory.glob("*.yaml"))]
-
-
 def _validated_values(vocab: Vocabulary) -> bytes:
     """Every term as validated values (:func:`mmemd._validated.plain`), by section, as marshal."""
     return marshal.dumps(
@@ -241,20 +237,10 @@ def vocabulary() -> Vocabulary:
     models' validators. A file written, added or removed means validating (and reporting problems) as before.
     """
     files = sorted(VOCAB_DIR.glob("*.yaml"))
-    validated: list[Vocabulary] = []
-
-    def compute() -> bytes | None:
-        validated.append(parse_vocabulary((p.name, read_yaml(p)) for p in files))
-        try:
-            return _validated_values(validated[0])
-        except ValueError:  # a value marshal cannot hold: not kept
-            return None
-
-    blob = stamped(_kept_name(), [*files, Path(__file__), Path(_validated.__file__)], compute)
-    if validated:
-        return validated[0]
-    assert blob is not None  # a kept entry always has a payload
-    try:
-        return _from_validated(blob)
-    except (EOFError, ValueError, TypeError, KeyError):  # CRC-32 matched a damaged payload: validate
-        return parse_vocabulary(_vocab_files(VOCAB_DIR))
+    return kept_validated(
+        _kept_name(),
+        [*files, Path(__file__), Path(_validated.__file__)],
+        lambda: parse_vocabulary((p.name, read_yaml(p)) for p in files),
+        _validated_values,
+        _from_validated,
+    )
