@@ -34,10 +34,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import accumulate
 from typing import Any, Final, Literal
 
+import msgspec
 import orjson
 
 from mmemd._problems import Loc, MmemdError, Problem
@@ -45,8 +45,8 @@ from mmemd._problems import Loc, MmemdError, Problem
 __all__ = ["DEFAULT_LIMITS", "JsonInputError", "JsonLimits", "parse_json", "plain_object"]
 
 
-@dataclass(frozen=True, slots=True)
-class JsonLimits:
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
+class JsonLimits(msgspec.Struct, frozen=True, gc=False):
     """Limits of one JSON document. The defaults leave room for any real record or FHIR bundle."""
 
     max_bytes: int = 32 * 1024 * 1024
@@ -68,13 +68,13 @@ class JsonInputError(MmemdError, ValueError):
 
 
 # Parse hooks return these markers instead of raising, so that the walk afterwards can report the path.
-@dataclass(frozen=True, slots=True)
-class _LongNumber:
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
+class _LongNumber(msgspec.Struct, frozen=True, gc=False):
     chars: int
 
 
-@dataclass(frozen=True, slots=True)
-class _NonFinite:
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
+class _NonFinite(msgspec.Struct, frozen=True, gc=False):
     literal: str
 
 

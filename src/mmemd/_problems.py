@@ -12,8 +12,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final
+
+import msgspec
 
 Loc = tuple[str | int, ...]
 
@@ -33,16 +34,32 @@ def json_path(loc: Iterable[str | int]) -> str:
     return "".join(parts)
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One problem of an input document."""
+class Problem(msgspec.Struct, frozen=True):
+    """One problem of an input document. Two problems are equal (and hash alike) by where, what and which code:
+    the input line and the message's values (``line``, ``ctx``) are not compared."""
 
     loc: Loc
     message: str
     accepted: tuple[str, ...] = ()
     code: str = "invalid"
-    line: int | None = field(default=None, compare=False)  # input line (batch mode), 1-based
-    ctx: Mapping[str, Any] | None = field(default=None, compare=False)
+    line: int | None = None  # input line (batch mode), 1-based
+    ctx: Mapping[str, Any] | None = None
+
+    def _compared(self) -> tuple[Loc, str, tuple[str, ...], str]:
+        return (self.loc, self.message, self.accepted, self.code)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._compared() == other._compared()
+
+    def __ne__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._compared() != other._compared()
+
+    def __hash__(self) -> int:
+        return hash(self._compared())
 
     @property
     def path(self) -> str:

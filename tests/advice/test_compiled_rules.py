@@ -11,10 +11,10 @@ advice made with every store empty.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from typing import Any
 
+import msgspec.structs
 from _advice_generated import BASES, varied_records
 
 from mmemd.advice import _assess, _engine
@@ -100,7 +100,7 @@ def test_advice_with_warm_stores_equals_advice_made_afresh() -> None:
     warm = {id(r): _document(r, rules) for r in RECORDS[::-1]}
     for raw in RECORDS:
         # a copy of the rules compiles afresh: every condition and item store starts empty
-        fresh_rules = dataclasses.replace(rules)
+        fresh_rules = msgspec.structs.replace(rules)
         _empty_stores()
         assert _document(raw, fresh_rules) == warm[id(raw)], raw["id"]
 
@@ -145,7 +145,7 @@ def test_derived_facts_kept_in_the_context_equal_a_fresh_reading() -> None:
     seen: dict[str, set[Any]] = {name: set() for name in derived}
     for ctx in _contexts():
         first = [getattr(ctx, name) for name in derived]
-        fresh = dataclasses.replace(ctx)  # same fields, nothing kept yet
+        fresh = msgspec.structs.replace(ctx)  # same fields, nothing kept yet
         again = [getattr(ctx, name) for name in derived]
         assert first == again == [getattr(fresh, name) for name in derived], ctx.patient_id
         for name, value in zip(derived, first, strict=True):

@@ -3,11 +3,11 @@ near-miss; every option cites existing claims; every therapy with a treatment cl
 
 from __future__ import annotations
 
-from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from mmemd import advice
 from mmemd.advice import PatientContext

@@ -6,10 +6,10 @@ assessment itself (timeline entry); confirmation is tested in test_response_conf
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 from typing import Any
 
+import msgspec.structs
 import pytest
 from test_response_support import cats, joined, lesion, run, serum_course, snap
 
@@ -149,7 +149,7 @@ def test_flc_only_thresholds(kappa: float, expected: str, reading: str) -> None:
 
 def test_flc_vgpr_strict_reading() -> None:
     """§1.5 [I]: with vgpr_flc_strict (RAJ11 ">90%") exactly 90% is PR, 90.01% VGPR."""
-    strict = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, vgpr_flc_strict=True)
+    strict = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, vgpr_flc_strict=True)
     assert first(flc_only(10.9, settings=strict)) == "PR"
     assert first(flc_only(10.89, settings=strict)) == "VGPR"
 
@@ -299,7 +299,7 @@ def test_spd_threshold_for_pr(perp: float, expected: str, reading: str) -> None:
 
 def test_mr_spd_legacy_reading_25_pct() -> None:
     """§1.3 MR: 2006/2011 text allowed a 25–49% SPD fall (mr_spd_threshold_pct=25)."""
-    legacy = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, mr_spd_threshold_pct=D("25"))
+    legacy = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, mr_spd_threshold_pct=D("25"))
     assert first(with_lesion(1.0, 3, 5, legacy)) == "MR"  # SPD 15 = 25% fall, serum PR → lowest = MR
     assert first(with_lesion(1.0, 3.0004, 5, legacy)) == "SD"  # 24.999%
     assert first(with_lesion(1.0, 3, 5)) == "SD"  # default KUMAR16 ≥ 50% for MR too
@@ -339,7 +339,7 @@ def test_cr_needs_plasmacytoma_gone_even_if_pet_negative() -> None:
 
 def test_mr_rrmm_only() -> None:
     """§1.5 [I]: with mr_rrmm_only MR is reported only for relapsed/refractory patients."""
-    only = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, mr_rrmm_only=True)
+    only = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, mr_rrmm_only=True)
     course = serum_course(1.4, base=2.0)  # 30% fall
     assert first(run(course)) == "MR"
     assert first(run(course, only)) == "SD"

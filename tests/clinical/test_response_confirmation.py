@@ -11,9 +11,9 @@ pair of categories and checks the engine's confirmed/best answer against the tab
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
+import msgspec.structs
 import pytest
 from test_response_support import cats, joined, lesion, run, snap
 
@@ -141,7 +141,7 @@ def test_imaging_needs_no_repeat_for_pr_confirmation() -> None:
     r = run(course, lesions=["L1"])
     assert r.timeline[1].category == "PR" and r.timeline[1].confirmed is True
     assert (r.best, r.current) == ("PR", "PR")
-    strict = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, imaging_carry_forward=False)
+    strict = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, imaging_carry_forward=False)
     r = run(course, strict, ["L1"])
     assert r.timeline[1].category == "PR" and r.timeline[1].confirmed is True
     assert r.best == "PR"
@@ -157,7 +157,7 @@ def test_marrow_only_pr_needs_no_second_assessment() -> None:
 
 
 def test_confirmation_setting_off() -> None:
-    s = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, response_confirmation_required=False)
+    s = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, response_confirmation_required=False)
     r = run([snap("2025-01-01", baseline=True, **BASE), snap("2025-02-01", **RAW["VGPR"])], s)
     assert (r.current, r.confirmed, r.best) == ("VGPR", True, "VGPR")
 

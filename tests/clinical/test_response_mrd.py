@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from typing import Any
 
+import msgspec.structs
 import pytest
 from test_response_support import joined, run, snap
 
@@ -89,7 +89,7 @@ def test_unconfirmed_cr_setting() -> None:
         snap("2025-03-01", **CR, bmpc=1, **NGF, mrd_sensitivity=1e-5),
     ]
     assert run(snaps).mrd is None
-    loose = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, mrd_requires_confirmed_cr=False)
+    loose = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, mrd_requires_confirmed_cr=False)
     assert run(snaps, loose).mrd == "flow_negative"
 
 
@@ -130,13 +130,13 @@ def test_sustained_leap_day_calendar_vs_365_days() -> None:
     assert one_year_after(dt.date(2024, 2, 29), "calendar_year") == dt.date(2025, 3, 1)
     assert one_year_after(dt.date(2024, 2, 29), "365_days") == dt.date(2025, 2, 28)
     assert sustained("2024-02-29", "2025-02-28").mrd == "imaging_plus_negative"
-    days = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, sustained_mrd_interval="365_days")
+    days = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, sustained_mrd_interval="365_days")
     assert sustained("2024-02-29", "2025-02-28", days).mrd == "sustained_negative"
 
 
 def test_365_days_within_a_leap_year_is_shorter_than_a_calendar_year() -> None:
     """2024-01-01 + 365 days = 2024-12-31 (2024 is a leap year) but the calendar year ends 2025-01-01."""
-    days = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, sustained_mrd_interval="365_days")
+    days = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, sustained_mrd_interval="365_days")
     assert one_year_after(dt.date(2024, 1, 1), "365_days") == dt.date(2024, 12, 31)
     assert sustained("2024-02-01", "2025-01-31", days).mrd == "sustained_negative"
     assert sustained("2024-02-01", "2025-01-31").mrd == "imaging_plus_negative"
@@ -150,7 +150,7 @@ def test_sustained_needs_no_positive_in_between() -> None:
 def test_sustained_needs_imaging_at_both_by_default() -> None:
     r = sustained("2024-03-10", "2025-03-10", at_second={"pet_negative": None})
     assert r.mrd == "flow_negative"
-    either = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, sustained_mrd_imaging_at_both=False)
+    either = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, sustained_mrd_imaging_at_both=False)
     assert (
         sustained("2024-03-10", "2025-03-10", either, at_second={"pet_negative": None}).mrd
         == "sustained_negative"

@@ -6,9 +6,9 @@ hand from the criteria cited in the docstring (not copied from the engine's outp
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
+import msgspec.structs
 import pytest
 from test_response_support import cats, joined, lesion, run, snap
 
@@ -195,7 +195,7 @@ def test_unconfirmed_cr_cannot_relapse() -> None:
         snap("2025-04-01", serum=0, serum_ife=True, urine=0, urine_ife=True),
     ]
     assert run(course).relapse_from_cr is False
-    loose = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, relapse_from_cr_requires_confirmed_cr=False)
+    loose = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, relapse_from_cr_requires_confirmed_cr=False)
     assert run(course, loose).relapse_from_cr is True
 
 
@@ -255,7 +255,7 @@ def test_marrow_only_patient() -> None:
     )
     assert cats(r) == ["baseline", "PR", "CR", "CR"]  # the 4% marrow carries forward (no repeat needed)
     assert r.best == "CR"
-    no_carry = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, marrow_carry_forward=False)
+    no_carry = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, marrow_carry_forward=False)
     r2 = run(
         [
             snap("2025-01-01", baseline=True, bmpc=60, **quiet),
@@ -340,7 +340,7 @@ def test_unimaged_plasmacytoma_carry_forward_default_and_strict_setting() -> Non
         snap("2025-02-01", **{**base, "serum": 0.8}, plasmacytomas=[lesion("L1", 2, 2)]),
         snap("2025-03-01", **{**base, "serum": 0.8}),
     ]
-    strict = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, imaging_carry_forward=False)
+    strict = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, imaging_carry_forward=False)
     r = run(course, strict, ["L1"])
     assert cats(r) == ["baseline", "PR", "SD"]
     assert "plasmacytoma L1 not imaged at this date — datum missing" in joined(r)
@@ -411,7 +411,7 @@ def test_imaging_carry_forward_never_fills_a_partial_imaging() -> None:
         snap("2025-02-01", **{**base, "serum": 0.8}, plasmacytomas=[lesion("L1", 2, 2), lesion("L2", 2, 2)]),
         snap("2025-03-01", **{**base, "serum": 0.8}, plasmacytomas=[lesion("L1", 2, 2)]),
     ]
-    carry = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, imaging_carry_forward=True)
+    carry = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, imaging_carry_forward=True)
     r = run(course, carry, ["L1", "L2"])
     assert cats(r) == ["baseline", "PR", "SD"]
     assert "plasmacytoma L2 not imaged at this date — datum missing" in joined(r)

@@ -5,10 +5,10 @@ Unless stated, a laboratory PD is looked at on the timeline entry (raw category,
 
 from __future__ import annotations
 
-import dataclasses
 from decimal import Decimal
 from typing import Any
 
+import msgspec.structs
 import pytest
 from test_response_support import cats, joined, lesion, run, serum_course, snap
 
@@ -53,7 +53,7 @@ def test_serum_pd_high_nadir(values: tuple[float, ...], expected: str, reading: 
 
 def test_serum_pd_high_nadir_reading_off() -> None:
     """§1.5 [I] off: from a nadir ≥ 5 g/dL the 25% is also required (+1.0 from 5.0 = 20% → no PD)."""
-    s = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, pd_serum_high_nadir_abs_suffices=False)
+    s = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, pd_serum_high_nadir_abs_suffices=False)
     assert last(cats(run(serum_course(5.0, 5.0, 6.0, base=8.0), s))) == "MR"
     assert last(cats(run(serum_course(5.0, 5.0, 6.25, base=8.0), s))) == "PD"
 
@@ -65,14 +65,14 @@ def test_nadir_zero_absolute_minimum_governs() -> None:
 
 
 def test_nadir_zero_reading_off() -> None:
-    s = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, pd_nadir_zero_relative_satisfied=False)
+    s = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, pd_nadir_zero_relative_satisfied=False)
     assert last(cats(run(serum_course(0, 0, 0.6, base=2.0), s))) != "PD"
 
 
 def test_zero_minimum_increase_keeps_pd_without_a_rise() -> None:
     """With the absolute minimums set to 0, an unchanged value from a nadir of 0 meets PD (0 ≥ 0, and the relative
     test from a nadir ≤ 0 is met, §1.5): the engine must not skip the test because the value did not rise."""
-    s = dataclasses.replace(
+    s = msgspec.structs.replace(
         DEFAULT_RESPONSE_SETTINGS,
         pd_serum_min_increase_g_dl=Decimal(0),
         pd_serum_high_nadir_increase_g_dl=Decimal(0),
@@ -81,7 +81,7 @@ def test_zero_minimum_increase_keeps_pd_without_a_rise() -> None:
     assert last(cats(run(serum_course(0, 0, base=2.0), s))) == "PD"
     assert last(cats(run(serum_course(0, 0, base=2.0)))) != "PD"
     # urine: a urine-measurable patient whose urine stays at 0
-    u = dataclasses.replace(
+    u = msgspec.structs.replace(
         DEFAULT_RESPONSE_SETTINGS, pd_urine_min_increase_mg_24h=Decimal(0), nadir_reading="lowest_value"
     )
     course = [snap("2025-01-01", baseline=True, serum=0.5, urine=800, serum_ife=True, urine_ife=True)]
@@ -114,14 +114,14 @@ def test_nadir_confirmed_pair_ignores_a_single_low_value() -> None:
     """§1.3 PD (a) "lowest *confirmed* response value": 1.0 seen once (next 1.6) is not a confirmed nadir."""
     r = run(serum_course(1.0, 1.6, base=2.0))
     assert cats(r) == ["baseline", "PR", "SD"]
-    lowest = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, nadir_reading="lowest_value")
+    lowest = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, nadir_reading="lowest_value")
     assert cats(run(serum_course(1.0, 1.6, base=2.0), lowest)) == ["baseline", "PR", "PD"]
 
 
 def test_nadir_confirmed_pair_uses_the_higher_of_two_consecutive_values() -> None:
     """Pair (1.0, 1.2) holds 1.2: 1.2 → 1.6 is +0.4 < 0.5 → no PD; with lowest_value 1.0 → 1.6 is PD."""
     assert last(cats(run(serum_course(1.0, 1.2, 1.6, base=2.0)))) != "PD"
-    lowest = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, nadir_reading="lowest_value")
+    lowest = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, nadir_reading="lowest_value")
     assert last(cats(run(serum_course(1.0, 1.2, 1.6, base=2.0), lowest))) == "PD"
 
 
@@ -312,7 +312,7 @@ def test_unlisted_plasmacytoma_is_a_new_lesion() -> None:
         snap("2025-03-01", serum=1.0, urine=0, serum_ife=True, plasmacytomas=[lesion("L9", 2, 2)]),
     ]
     assert run(snaps).current == "PD"
-    off = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, lesion_absent_at_baseline_is_new=False)
+    off = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, lesion_absent_at_baseline_is_new=False)
     assert run(snaps, off).current != "PD"
 
 
@@ -372,7 +372,7 @@ def test_unconfirmed_pd_followed_by_recovery() -> None:
 
 
 def test_pd_confirmation_setting_off() -> None:
-    s = dataclasses.replace(DEFAULT_RESPONSE_SETTINGS, pd_lab_confirmation_required=False)
+    s = msgspec.structs.replace(DEFAULT_RESPONSE_SETTINGS, pd_lab_confirmation_required=False)
     r = run(serum_course(1.0, 1.0, 1.6, base=2.0), s)
     assert r.progressive_disease is True
     assert "confirmation settings are off" in joined(r)

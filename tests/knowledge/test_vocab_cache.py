@@ -4,15 +4,13 @@ problems reported), and a damaged entry falls back to validating."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from _read_back import assert_identical, printed_by_two_processes, private_cache, read_back
 from mmemd.knowledge import _data, _vocab
 from mmemd.knowledge._data import VOCAB_DIR, stamped
 from mmemd.knowledge._vocab import Vocabulary, VocabularyError, parse_vocabulary, vocabulary
@@ -20,11 +18,7 @@ from mmemd.knowledge._vocab import Vocabulary, VocabularyError, parse_vocabulary
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("MMEMD_CACHE_DIR", str(tmp_path / "cache"))
-    monkeypatch.setattr(_data, "STAMP_SETTLE_SECONDS", 0.0)  # files written by the test are kept at once
-    vocabulary.cache_clear()
-    yield tmp_path / "cache"
-    vocabulary.cache_clear()
+    yield from private_cache(tmp_path, monkeypatch, vocabulary)
 
 
 def _validated(directory: Path = VOCAB_DIR) -> Vocabulary:
@@ -33,32 +27,14 @@ def _validated(directory: Path = VOCAB_DIR) -> Vocabulary:
 
 def _kept(monkeypatch: pytest.MonkeyPatch) -> Vocabulary:
     """vocabulary() in a new process's state, failing if it validates instead of reading the kept values."""
-    vocabulary.cache_clear()
-
-    def no_validation(*_args: object) -> Vocabulary:
-        raise AssertionError("validated again: the kept values were not used")
-
-    with monkeypatch.context() as m:
-        m.setattr(_vocab, "parse_vocabulary", no_validation)
-        return vocabulary()
+    kept: Vocabulary = read_back(monkeypatch, vocabulary, _vocab, "parse_vocabulary")
+    return kept
 
 
 def _assert_same_terms(got: Vocabulary, want: Vocabulary) -> None:
     assert got == want
     for section in _vocab._SECTIONS:
-        a_table, b_table = getattr(got, section), getattr(want, section)
-        assert list(a_table) == list(b_table)
-        for a, b in zip(a_table.values(), b_table.values(), strict=True):
-            assert type(a) is type(b)
-            assert list(a.__dict__.items()) == list(b.__dict__.items())
-            assert all(type(a.__dict__[k]) is type(v) for k, v in b.__dict__.items())
-            assert a.model_fields_set == b.model_fields_set
-            assert (a.__pydantic_extra__, a.__pydantic_private__) == (
-                b.__pydantic_extra__,
-                b.__pydantic_private__,
-            )
-            assert hash(a) == hash(b) and repr(a) == repr(b)
-            assert a.model_dump_json(by_alias=True) == b.model_dump_json(by_alias=True)
+        assert_identical(getattr(got, section), getattr(want, section))
     for derived in ("therapy_ids", "intervention_ids", "subject_ids", "site_ids", "cns_site_ids"):
         assert getattr(got, derived) == getattr(want, derived)
 
@@ -111,10 +87,6 @@ print(sorted(m.__name__ for m in set(_vocab._SECTIONS.values()) | {_vocab.Term} 
 
 
 def test_a_process_reading_the_kept_vocabulary_builds_no_term_validator(tmp_path: Path) -> None:
-    env = {**os.environ, "MMEMD_CACHE_DIR": str(tmp_path / "cache")}
-    runs = [
-        subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, text=True, env=env, check=True)
-        for _ in range(2)
-    ]
-    assert runs[0].stdout.strip() != "[]"  # the first process validated the files (and built the validators)
-    assert runs[1].stdout.strip() == "[]", runs[1].stdout
+    cold, warm = printed_by_two_processes(_PROBE, tmp_path / "cache")
+    assert cold != "[]"  # the first process validated the files (and built the validators)
+    assert warm == "[]", warm

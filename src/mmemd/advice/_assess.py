@@ -103,8 +103,7 @@ def _row(key: Any, make: Any) -> Any:
 
 
 def _fact_row(name: str, f: Fact) -> ContextFact:
-    # keyed by what the row shows, as a plain tuple: it hashes and compares in C (a frozen dataclass by a Python
-    # call each), and a row met before costs no closure
+    # keyed by what the row shows, as a plain tuple (hashed and compared in C): a row met before costs no closure
     key = ("fact", name, f.value, f.en, f.zh)
     hit = _ROWS.get(key)
     if hit is None:

@@ -35,7 +35,7 @@ _TISSUE_CONFIRMED: Final = frozenset({"biopsy", "cytology", "csf_flow_cytometry"
 
 class Check(NamedTuple):
     """One condition's outcome and its reason. A tuple: the compiled rules key what they keep by tuples of checks,
-    and a tuple hashes in C (a frozen dataclass's hash is a Python call per check)."""
+    and a tuple hashes and compares in C."""
 
     condition: str
     outcome: Outcome
@@ -459,8 +459,7 @@ def _clinical_fact_key(name: str) -> Callable[[PatientContext], Any]:
     fields = attrgetter("value", "en", "zh")
 
     def key(ctx: PatientContext) -> Any:
-        # the fact's fields as a plain tuple (everything the check reads): a tuple hashes and compares in C, the
-        # frozen dataclass by a Python call each
+        # the fact's fields as a plain tuple (everything the check reads), hashed and compared in C
         return None if ctx.clinical is None else fields(getattr(ctx.clinical, name))
 
     return key

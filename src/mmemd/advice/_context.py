@@ -6,9 +6,10 @@ unknown fact is *undecided* (reported by ``mmemd explain``), never silently true
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, cast
+
+import msgspec
 
 from mmemd.clinical.context import (
     BCMA_DIRECTED,
@@ -16,7 +17,6 @@ from mmemd.clinical.context import (
     _get,
     _value,
     derive_context,
-    frozen_instance,
     shared,
 )
 from mmemd.knowledge import Vocabulary, load_glossary
@@ -33,15 +33,14 @@ _PATHWAY_OF_CATEGORY = {
 }
 
 
-@dataclass(frozen=True)
-class TherapyExposure:
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
+class TherapyExposure(msgspec.Struct, frozen=True, gc=False):
     line: int | None
     agent: str
     refractory: bool | None
 
 
-@dataclass(frozen=True)
-class PatientContext:
+class PatientContext(msgspec.Struct, frozen=True, dict=True):
     patient_id: str
     phase: str
     age: int | None
@@ -65,13 +64,13 @@ class PatientContext:
     exposures: tuple[TherapyExposure, ...]
     labs_missing: tuple[str, ...]
     #: agents and procedures ever given, and the classes they belong to
-    exposed: frozenset[str] = field(default=frozenset())
+    exposed: frozenset[str] = frozenset()
     #: agents (and their classes) the disease was refractory to
-    refractory: frozenset[str] = field(default=frozenset())
+    refractory: frozenset[str] = frozenset()
     #: where each refractory id comes from, for the caution's ``because``
-    refractory_because: dict[str, str] = field(default_factory=dict)
+    refractory_because: dict[str, str] = msgspec.field(default_factory=dict)
     #: the same, in Chinese
-    refractory_because_zh: dict[str, str] = field(default_factory=dict)
+    refractory_because_zh: dict[str, str] = msgspec.field(default_factory=dict)
     #: the shared patient context (clinical/context.py): fitness, kidney, line history, prior procedures
     clinical: ClinicalContext | None = None
 
@@ -130,8 +129,7 @@ def build_context(record: Any, assessment: Any, vocab: Vocabulary) -> PatientCon
         for name in ("beta2_microglobulin", "albumin", "ldh")
         if _get(labs, name) is None or (name == "ldh" and _get(labs, "ldh", "upper_limit_normal") is None)
     ]
-    return frozen_instance(
-        PatientContext,
+    return PatientContext(
         patient_id=str(_get(record, "id")),
         phase=str(_value(_get(record, "phase"))),
         age=_get(record, "age"),

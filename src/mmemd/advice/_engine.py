@@ -5,15 +5,20 @@ Pure given its inputs (context, rules, knowledge base); the rule files are read 
 
 from __future__ import annotations
 
+import marshal
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, TypeVar, cast
 
+import msgspec
+from pydantic import VERSION as PYDANTIC_VERSION
 from pydantic import BaseModel, ValidationError
 
+from mmemd import _validated
+from mmemd._validated import plain, rebuilder
+from mmemd.advice import _models
 from mmemd.advice._conditions import CONDITIONS, Check, CompiledWhen, Outcome, compile_when, evaluate, verdict
 from mmemd.advice._context import PatientContext, term_label
 from mmemd.advice._models import (
@@ -33,7 +38,7 @@ from mmemd.advice._models import (
 from mmemd.advice._score import option_score
 from mmemd.clinical.context import BCMA_DIRECTED
 from mmemd.knowledge import Claim, KnowledgeBase, load_glossary
-from mmemd.knowledge._data import read_yaml
+from mmemd.knowledge._data import kept_validated, read_yaml, stamp_name
 
 RULES_DIR: Final = Path(__file__).resolve().parent / "data"
 
@@ -62,16 +67,14 @@ class RuleError(ValueError):
         super().__init__("invalid decision-support rules:\n" + "\n".join(problems))
 
 
-@dataclass(frozen=True)
-class Rules:
+class Rules(msgspec.Struct, frozen=True, dict=True):
     options: tuple[OptionRule, ...]
     workup: tuple[WorkupRule, ...]
     prognosis: tuple[PrognosisRule, ...]
     statements: tuple[StatementRule, ...] = ()
 
 
-@dataclass(frozen=True)
-class Fired:
+class Fired(msgspec.Struct, frozen=True):
     """One rule's evaluation, for ``mmemd explain``."""
 
     kind: str
@@ -162,18 +165,60 @@ def check_rules(rules: Rules, kb: KnowledgeBase) -> list[str]:
     return problems
 
 
-@lru_cache(maxsize=1)
-def load_rules() -> Rules:
+#: (file, key in the file and field of :class:`Rules`, rule model) of the four rule files
+_RULE_FILES: Final[tuple[tuple[str, str, type[BaseModel]], ...]] = (
+    ("options.yaml", "options", OptionRule),
+    ("workup.yaml", "workup", WorkupRule),
+    ("prognosis.yaml", "prognosis", PrognosisRule),
+    ("statements.yaml", "statements", StatementRule),
+)
+
+
+def _validated_rules() -> Rules:
+    """The rule files validated, every problem listed at once (:class:`RuleError`)."""
     problems: list[str] = []
-    rules = Rules(
-        options=tuple(_parse("options.yaml", "options", OptionRule, problems)),
-        workup=tuple(_parse("workup.yaml", "workup", WorkupRule, problems)),
-        prognosis=tuple(_parse("prognosis.yaml", "prognosis", PrognosisRule, problems)),
-        statements=tuple(_parse("statements.yaml", "statements", StatementRule, problems)),
-    )
+    parsed: dict[str, Any] = {
+        key: tuple(_parse(fname, key, model, problems)) for fname, key, model in _RULE_FILES
+    }
     if problems:
         raise RuleError(problems)
-    return rules
+    return Rules(**parsed)
+
+
+def _validated_values(rules: Rules) -> bytes:
+    """Every rule as validated values (:func:`mmemd._validated.plain`), by kind, as marshal."""
+    return marshal.dumps({key: [plain(r) for r in getattr(rules, key)] for _, key, _ in _RULE_FILES})
+
+
+def _from_validated(blob: bytes) -> Rules:
+    kept = marshal.loads(blob)
+    rebuilt: dict[str, Any] = {key: tuple(map(rebuilder(model), kept[key])) for _, key, model in _RULE_FILES}
+    return Rules(**rebuilt)
+
+
+def _kept_name() -> str:
+    # per checkout and pydantic version: pydantic decides what validated values are
+    return stamp_name(f"rules-pydantic-{PYDANTIC_VERSION}", RULES_DIR)
+
+
+@lru_cache(maxsize=1)
+def load_rules() -> Rules:
+    """The packaged decision-support rules (read once per process).
+
+    Validating them is a function of the rule files, the rule models and pydantic: the result is kept by the files'
+    ``stat`` (:func:`~mmemd.knowledge._data.stamped`) as the rules' validated values, and while none changed the
+    rules are rebuilt from those (:mod:`mmemd._validated`) — equal to validated ones, without building the rule
+    models' validators (they are ``defer_build``). A file written, added or removed means validating, and reporting
+    its problems, as before; a damaged entry means validating too.
+    """
+    files = [RULES_DIR / fname for fname, _, _ in _RULE_FILES]
+    return kept_validated(
+        _kept_name(),
+        [*files, Path(_models.__file__), Path(_validated.__file__)],
+        lambda: _validated_rules(),  # looked up when called: tests count the validations
+        _validated_values,
+        _from_validated,
+    )
 
 
 # ---- rendering claims as short results ---------------------------------------------------------------------------
@@ -624,14 +669,13 @@ def _prognosis_item(
     return PrognosisItem.model_validate(base)
 
 
-@dataclass(frozen=True)
-class Advice:
+class Advice(msgspec.Struct, frozen=True):
     workup: list[WorkupItem]
     prognosis: list[PrognosisItem]
     options: list[TreatmentOption]
     trace: tuple[Fired, ...]
-    not_suitable: list[NotSuitable] = field(default_factory=list)
-    statements: list[EvidenceStatement] = field(default_factory=list)
+    not_suitable: list[NotSuitable] = msgspec.field(default_factory=list)
+    statements: list[EvidenceStatement] = msgspec.field(default_factory=list)
     context: PatientContext | None = None
 
 
@@ -823,13 +867,12 @@ def _patient_key(ctx: PatientContext) -> tuple[Any, ...]:
     )
 
 
-@dataclass(frozen=True)
-class _CompiledRule:
+class _CompiledRule(msgspec.Struct, frozen=True):
     rule: Any
     kind: str
     when: CompiledWhen
     #: (trace entry, item or None) by the rule's checks
-    kept: dict[tuple[Check, ...], tuple[Fired, Any]] = field(default_factory=dict)
+    kept: dict[tuple[Check, ...], tuple[Fired, Any]] = msgspec.field(default_factory=dict)
 
     def evaluate(
         self, ctx: PatientContext, make: Callable[[Any, tuple[Check, ...]], Any]
@@ -844,8 +887,7 @@ class _CompiledRule:
         return hit
 
 
-@dataclass(frozen=True)
-class _CompiledOption:
+class _CompiledOption(msgspec.Struct, frozen=True):
     rule: OptionRule
     when: CompiledWhen
     exclude: tuple[CompiledWhen, ...]
@@ -854,9 +896,9 @@ class _CompiledOption:
     watched: tuple[str, ...]
     #: the key agents' classes: exposure (does the option add a class not given before)
     classes: tuple[str, ...]
-    kept: dict[Any, OptionResult] = field(default_factory=dict)
+    kept: dict[Any, OptionResult] = msgspec.field(default_factory=dict)
     #: trace entries by (outcome shown, checks)
-    fired: dict[tuple[str, tuple[Check, ...]], Fired] = field(default_factory=dict)
+    fired: dict[tuple[str, tuple[Check, ...]], Fired] = msgspec.field(default_factory=dict)
 
     def trace(self, outcome: str, checks: tuple[Check, ...]) -> Fired:
         hit = self.fired.get((outcome, checks))
@@ -898,8 +940,7 @@ class _CompiledOption:
         return cast(OptionResult, hit)
 
 
-@dataclass(frozen=True)
-class _CompiledRules:
+class _CompiledRules(msgspec.Struct, frozen=True):
     workup: tuple[_CompiledRule, ...]
     prognosis: tuple[_CompiledRule, ...]
     statements: tuple[_CompiledRule, ...]
@@ -940,7 +981,7 @@ def compiled_rules(rules: Rules, kb: KnowledgeBase) -> _CompiledRules:
     store: dict[str, _CompiledRules] | None = rules.__dict__.get("_compiled")
     if store is None:
         store = {}
-        object.__setattr__(rules, "_compiled", store)
+        rules.__dict__["_compiled"] = store  # beside the fields (the rules are frozen)
     hit = store.get(kb.version)
     if hit is None:
         hit = store[kb.version] = _compile(rules, kb)

@@ -175,15 +175,17 @@ class EvidenceStatement(BaseModel):
 
 
 # ---- rule files --------------------------------------------------------------------------------------------------
+# The rule models are defer_build: a process with the rules kept in the cache rebuilds them from validated values
+# (advice/_engine.py load_rules) and never builds their validators; a changed rule file is validated as before.
 class _Rule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     when: dict[str, Any] = Field(default_factory=new_dict)
 
 
 class CautionRule(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     when: dict[str, Any] = Field(default_factory=new_dict)
     en: str
@@ -197,7 +199,7 @@ class CautionRule(BaseModel):
 class ExcludeRule(BaseModel):
     """When met, the option is not offered and moves to "considered, not suitable" with this reason."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     when: dict[str, Any]
     en: str
@@ -241,7 +243,7 @@ class WorkupRule(_Rule):
 
 
 class Figure(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     value: Decimal | None = None
     value_max: Decimal | None = None

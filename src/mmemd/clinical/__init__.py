@@ -4,7 +4,7 @@
 >>> result = assess(record_dict)  # doctest: +SKIP
 >>> result.emd.category, result.staging.iss, result.response.current  # doctest: +SKIP
 
-Pure functions over pydantic models and dataclasses: no file or network I/O, no logging of patient values.
+Pure functions over pydantic models and frozen value classes (msgspec structs): no file or network I/O, no logging of patient values.
 Criteria: docs/clinical.md (EMD, staging, risk) and docs/response.md (IMWG 2016 response).
 """
 

@@ -9,9 +9,10 @@ else no measurable disease (not_evaluable). A baseline value that is unknown is 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final, Literal
+
+import msgspec
 
 from mmemd.clinical._response_levels import ALL, SD_ONLY, UP_TO_VGPR
 from mmemd.clinical.snapshot import Snapshot
@@ -35,8 +36,7 @@ def flc_ratio_normal(kappa: Decimal, lam: Decimal, settings: ResponseSettings) -
     return settings.flc_ratio_normal_low * lam <= kappa <= settings.flc_ratio_normal_high * lam
 
 
-@dataclass(slots=True)
-class Baseline:
+class Baseline(msgspec.Struct):
     index: int
     snap: Snapshot
     serum_role: int

@@ -12,9 +12,10 @@ line; a new line needs a new baseline), the best confirmed response, and relapse
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
+
+import msgspec
 
 from mmemd.clinical._response_baseline import MEASURABLE, Baseline, build_baseline
 from mmemd.clinical._response_lesions import (
@@ -73,8 +74,7 @@ PARAM_COUNT: Final = 6
 LAB_PD_CODES: Final = frozenset({"serum", "urine", "dflc"})
 
 
-@dataclass(slots=True)
-class Assessed:
+class Assessed(msgspec.Struct):
     index: int
     evaluable: bool
     mask: int
@@ -97,8 +97,7 @@ class Assessed:
     confirmed: bool | None = None
 
 
-@dataclass(slots=True)
-class EngineResult:
+class EngineResult(msgspec.Struct):
     base: Baseline
     assessed: list[Assessed | None]
     first_confirmed_pd: int | None

@@ -12,9 +12,10 @@
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
+
+import msgspec
 
 from mmemd.clinical._response_levels import ALL, SD_ONLY, UP_TO_MR, UP_TO_VGPR
 from mmemd.clinical._response_params import Cuts
@@ -73,14 +74,13 @@ def plasmacytoma_mask(
     return SD_ONLY, False
 
 
-@dataclass(slots=True)
-class LesionTracker:
+class LesionTracker(msgspec.Struct):
     """Imaging nadirs over the assessments before the current one (no confirmation needed)."""
 
     spd_nadir: Decimal | None = None
     spd_nadir_date: _dt.date | None = None
     # lesion id -> (lowest longest diameter, perpendicular measured with it, date)
-    longest: dict[str, tuple[Decimal, Decimal, _dt.date]] = field(default_factory=dict)
+    longest: dict[str, tuple[Decimal, Decimal, _dt.date]] = msgspec.field(default_factory=dict)
 
 
 def imaging_step(

@@ -16,9 +16,10 @@ does not carry yet; see docs/response.md.
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
+
+import msgspec
 
 if TYPE_CHECKING:
     from mmemd.clinical.response import ResponseSettings
@@ -27,8 +28,8 @@ _ZERO: Final = Decimal(0)
 _HUNDRED: Final = Decimal(100)
 
 
-@dataclass(frozen=True, slots=True)
-class PdInfo:
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
+class PdInfo(msgspec.Struct, frozen=True, gc=False):
     """Why a PD criterion fired: the criterion code, the nadir (value, date) and the current value."""
 
     code: str

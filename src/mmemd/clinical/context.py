@@ -22,10 +22,11 @@ Derivations (docs/advice.md "Patient context"):
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, localcontext
 from typing import Any, Final, Literal, TypeVar
+
+import msgspec
 
 from mmemd.clinical.units import to_canonical
 
@@ -90,8 +91,8 @@ RENAL_CREATININE_MG_DL: Final = Decimal("2")
 RENAL_CLEARANCE_ML_MIN: Final = Decimal("40")
 
 
-@dataclass(frozen=True, slots=True)
-class FitnessSettings:
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
+class FitnessSettings(msgspec.Struct, frozen=True, gc=False):
     """Frailty as a documented setting (docs/advice.md): an intensive approach is not offered to a frail patient."""
 
     frail_age_at_least: int = 75
@@ -108,8 +109,8 @@ class FitnessSettings:
 DEFAULT_FITNESS_SETTINGS: Final = FitnessSettings()
 
 
-@dataclass(frozen=True, slots=True)
-class Fact:
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
+class Fact(msgspec.Struct, frozen=True, gc=False):
     """A three-valued fact: ``value`` is True, False or None (unknown), with the reason in English and Chinese."""
 
     value: bool | None
@@ -117,8 +118,7 @@ class Fact:
     zh: str
 
 
-@dataclass(frozen=True, slots=True)
-class LineSummary:
+class LineSummary(msgspec.Struct, frozen=True):
     line: int
     agents: tuple[str, ...]
     classes: tuple[str, ...]
@@ -133,8 +133,7 @@ class LineSummary:
     derived_agents: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class ClinicalContext:
+class ClinicalContext(msgspec.Struct, frozen=True):
     pathway: Pathway | None
     pathway_reason: Fact
     pcl_timing: str | None
@@ -164,7 +163,7 @@ class ClinicalContext:
     reduced_kidney_function: Fact
     frail: Fact
     transplant_unsuitable: Fact
-    history_known: bool = field(default=False)
+    history_known: bool = False
 
     def facts(self) -> dict[str, Fact]:
         """The named three-valued facts, for ``mmemd explain`` and the report."""
@@ -274,9 +273,9 @@ _SHARED_KEPT: Final = 2048
 
 def shared(store: dict[tuple[Any, ...], _T], make: Callable[..., _T], *fields: Any) -> _T:
     """``make(*fields)`` for a frozen value class, or the instance made before from the same fields (kept in
-    ``store``, emptied when full): one instance serves every patient with that fact. A frozen dataclass's
-    ``__init__`` sets each field through ``object.__setattr__`` (about 0.9 µs for a three-field fact, the lookup
-    0.15 µs); a patient context holds some fifteen facts, most with fixed texts, and a few exposures."""
+    ``store``, emptied when full): one instance serves every patient with that fact, and the rule engine's kept
+    results, keyed by facts, compare them by identity first. A patient context holds some fifteen facts, most with
+    fixed texts, and a few exposures."""
     hit = store.get(fields)
     if hit is None:
         if len(store) >= _SHARED_KEPT:
@@ -519,16 +518,6 @@ def _transplant_unsuitable(
     return _fact(False, "transplant-eligible", "适合移植")
 
 
-def frozen_instance(cls: type[_T], **values: Any) -> _T:
-    """``cls(**values)`` for a frozen dataclass with an instance dict and no ``__post_init__``, given *every* field:
-    the instance dict filled in one update. A frozen dataclass's ``__init__`` sets each field through
-    ``object.__setattr__`` (about 7 µs for the 30 fields of :class:`ClinicalContext`, built for every advised
-    record); tests hold the result equal to ``cls(**values)``."""
-    obj: _T = object.__new__(cls)
-    obj.__dict__.update(values)
-    return obj
-
-
 def derive_context(
     record: Any,
     assessment: Any,
@@ -553,8 +542,7 @@ def derive_context(
     creatinine = _creatinine(record)
     egfr, renal, reduced = _kidney(creatinine, age, _value(_get(record, "sex")), settings)
     cns = _get(assessment, "emd", "cns")
-    return frozen_instance(
-        ClinicalContext,
+    return ClinicalContext(
         pathway=pathway,
         pathway_reason=pathway_fact,
         pcl_timing=_value(_get(assessment, "emd", "timing")) if pathway == "plasma_cell_leukemia" else None,

@@ -20,11 +20,11 @@ The result does not depend on the order of ``lesions`` (lesions are processed so
 # Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Final, Literal
 
+import msgspec
 from pydantic import BaseModel, ConfigDict
 
 from mmemd.clinical.record import Lesion, PatientRecord
@@ -41,8 +41,8 @@ EmdCategory = Literal[
 Timing = Literal["primary", "secondary"]
 
 
-@dataclass(frozen=True, slots=True)
-class EmdSettings:
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
+class EmdSettings(msgspec.Struct, frozen=True, gc=False):
     """Thresholds and readings of the EMD classifier; each cites its source."""
 
     # Primary PCL: ≥5% circulating plasma cells on a peripheral blood smear (inclusive) —

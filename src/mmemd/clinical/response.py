@@ -13,10 +13,10 @@ Pure: no I/O, no logging. Quantities are :class:`~decimal.Decimal` and threshold
 
 import datetime as _dt
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final, Literal, TypeVar
 
+import msgspec
 from pydantic import BaseModel, ConfigDict, Field
 
 from mmemd._defaults import new_list
@@ -69,8 +69,8 @@ RESPONSE_CRITERIA_VERSION: Final = "IMWG-2016"
 """Version of the response criteria implemented here (docs/criteria.md §0 watch item, §7 item 7)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ResponseSettings:
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
+class ResponseSettings(msgspec.Struct, frozen=True, gc=False):
     """Readings of the IMWG 2016 criteria. Defaults are the spec's; each field cites its section."""
 
     # ---- measurable disease (docs/criteria.md §1.2)

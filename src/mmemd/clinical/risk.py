@@ -16,9 +16,10 @@ record's ``labs`` and ``cytogenetics``, i.e. at diagnosis (docs/record.md).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final, Literal
+
+import msgspec
 
 from mmemd.clinical.record import Cytogenetics, Labs
 
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
 HIGH_RISK_DEFINITION: Final = "IMS-IMWG-2025"
 
 
-@dataclass(frozen=True, slots=True)
-class HighRiskSettings:
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
+class HighRiskSettings(msgspec.Struct, frozen=True, gc=False):
     """Readings of the IMS/IMWG 2025 high-risk definition (docs/criteria.md §2.4)."""
 
     # del(17p) cancer clonal fraction threshold — docs/criteria.md §2.4 and §7 item 2 [I/⚠]: HealthTree and the
@@ -46,8 +47,8 @@ class HighRiskSettings:
 DEFAULT_HIGH_RISK_SETTINGS: Final = HighRiskSettings()
 
 
-@dataclass(frozen=True, slots=True)
-class HighRiskFeature:
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
+class HighRiskFeature(msgspec.Struct, frozen=True, gc=False):
     """A deciding feature as a structured fact: a glossary template id and its values (rendered in either language
     by :func:`feature_text`)."""
 
@@ -55,8 +56,7 @@ class HighRiskFeature:
     facts: tuple[tuple[str, str], ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class HighRiskResult:
+class HighRiskResult(msgspec.Struct, frozen=True):
     high_risk: bool | None
     features: tuple[str, ...]
     reasons: tuple[str, ...]

@@ -12,8 +12,9 @@ and the tests pin each default.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields, is_dataclass
 from typing import Any, Final
+
+import msgspec
 
 from mmemd.clinical.emd import DEFAULT_EMD_SETTINGS, EmdSettings
 from mmemd.clinical.response import DEFAULT_RESPONSE_SETTINGS, ResponseSettings
@@ -30,8 +31,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class CriteriaSettings:
+class CriteriaSettings(msgspec.Struct, frozen=True):
     """The settings of every criterion the engine applies (all defaults follow docs/criteria.md)."""
 
     emd: EmdSettings = DEFAULT_EMD_SETTINGS
@@ -42,10 +42,10 @@ class CriteriaSettings:
     def as_dict(self) -> dict[str, dict[str, Any]]:
         """``{"emd": {...}, "staging": {...}, ...}`` with every setting's value."""
         out: dict[str, dict[str, Any]] = {}
-        for f in fields(self):
-            group = getattr(self, f.name)
-            if is_dataclass(group):
-                out[f.name] = {g.name: getattr(group, g.name) for g in fields(group)}
+        for name in self.__struct_fields__:
+            group = getattr(self, name)
+            if isinstance(group, msgspec.Struct):
+                out[name] = {g: getattr(group, g) for g in group.__struct_fields__}
         return out
 
 

@@ -10,11 +10,11 @@ only when every possibility gives the same stage; otherwise it is null and the p
 
 # Models: no `from __future__ import annotations`: pydantic need not compile each annotation (performance.md).
 
-from dataclasses import dataclass
 from decimal import Decimal
 from itertools import product
 from typing import Final, Literal
 
+import msgspec
 from pydantic import BaseModel, ConfigDict
 
 from mmemd.clinical.record import Labs, PatientRecord
@@ -25,8 +25,8 @@ R2Group = Literal["I", "II", "III", "IV"]
 _STAGES: Final[tuple[Stage, ...]] = ("I", "II", "III")
 
 
-@dataclass(frozen=True, slots=True)
-class StagingSettings:
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
+class StagingSettings(msgspec.Struct, frozen=True, gc=False):
     """Staging thresholds; each cites its section of docs/criteria.md."""
 
     # ISS stage I needs β2M <3.5 mg/L (strict) — docs/criteria.md §2.1 (GREIPP05) [M].

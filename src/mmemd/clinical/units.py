@@ -19,10 +19,11 @@ the contract does not list them, and accepting them would be guessing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 from typing import Final, Literal, get_args
+
+import msgspec
 
 _ONE: Final = Decimal(1)
 _TEN: Final = Decimal(10)
@@ -48,16 +49,15 @@ CreatinineUnit = Literal["mg/dL", "µmol/L", "μmol/L", "umol/L"]
 CalciumUnit = Literal["mg/dL", "mmol/L"]
 
 
-@dataclass(frozen=True, slots=True)
-class Conversion:
+# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
+class Conversion(msgspec.Struct, frozen=True, gc=False):
     """``canonical = value * mul / div`` (a rational factor keeps both directions exact where possible)."""
 
     mul: Decimal
     div: Decimal
 
 
-@dataclass(frozen=True, slots=True)
-class AnalyteUnits:
+class AnalyteUnits(msgspec.Struct, frozen=True):
     """Accepted units of one analyte, its canonical unit and its plausibility bounds (canonical, inclusive)."""
 
     field: str  # the record's field name, e.g. "serum_m_protein"

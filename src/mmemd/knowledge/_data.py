@@ -9,7 +9,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 SOURCES_FILE = DATA_DIR / "sources.yaml"
@@ -96,6 +96,40 @@ def stamped(name: str, paths: Sequence[Path], compute: Callable[[], bytes | None
         body = head + value
         _write_atomically(entry, zlib.crc32(body).to_bytes(4, "big") + body)
     return value
+
+
+_V = TypeVar("_V")
+
+
+def kept_validated(
+    name: str,
+    paths: Sequence[Path],
+    validate: Callable[[], _V],
+    values: Callable[[_V], bytes],
+    rebuild: Callable[[bytes], _V],
+) -> _V:
+    """``validate()`` — a function of the files' content — kept by the files' ``stat`` (:func:`stamped`) as
+    ``values(result)`` and, while none changed, ``rebuild(kept)`` instead of validating again.
+
+    Validating raises as it does (its problems are reported); a result ``values`` cannot hold (``ValueError``:
+    marshal) is not kept; an entry whose CRC-32 matched but cannot be rebuilt means validating again."""
+    validated: list[_V] = []
+
+    def compute() -> bytes | None:
+        validated.append(validate())
+        try:
+            return values(validated[0])
+        except ValueError:
+            return None
+
+    blob = stamped(name, paths, compute)
+    if validated:
+        return validated[0]
+    assert blob is not None  # a kept entry always has a payload
+    try:
+        return rebuild(blob)
+    except (EOFError, ValueError, TypeError, KeyError):
+        return validate()
 
 
 def _write_atomically(entry: Path, blob: bytes) -> None:

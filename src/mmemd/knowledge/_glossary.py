@@ -14,9 +14,10 @@ every section.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Final, Literal
+
+import msgspec
 
 from mmemd.knowledge._data import DATA_DIR, read_yaml
 
@@ -24,8 +25,7 @@ GlossaryLang = Literal["en", "zh"]
 _N_UNIT: Final = re.compile(r"(\d+(?:\.\d+)?)\s*([a-z]+)")
 
 
-@dataclass(frozen=True)
-class Glossary:
+class Glossary(msgspec.Struct, frozen=True):
     """The clinician wording of terms, templates, time points, units, populations and phrases, in both languages."""
 
     terms: dict[str, dict[str, str]]

@@ -8,17 +8,17 @@ Every vocabulary file in ``data/vocab/`` may hold any of the top-level keys belo
 
 import marshal
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from pydantic import VERSION as PYDANTIC_VERSION
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mmemd import _validated
 from mmemd._validated import plain, rebuilder
-from mmemd.knowledge._data import VOCAB_DIR, read_yaml, stamp_name, stamped
+from mmemd.knowledge._data import VOCAB_DIR, kept_validated, read_yaml, stamp_name
 
 
 class Term(BaseModel):
@@ -93,9 +93,9 @@ class VocabularyError(ValueError):
         super().__init__("invalid vocabulary:\n" + "\n".join(problems))
 
 
-@dataclass(frozen=True)
-class Vocabulary:
-    """The terms by section and id, with the id sets records and claims are checked against."""
+class Vocabulary(msgspec.Struct, frozen=True):
+    """The terms by section and id, with the id sets records and claims are checked against (made from the terms
+    by :meth:`of`)."""
 
     classes: Mapping[str, AgentClass]
     agents: Mapping[str, Agent]
@@ -105,25 +105,28 @@ class Vocabulary:
     modalities: Mapping[str, Modality]
     sites: Mapping[str, Site]
     endpoints: Mapping[str, Endpoint]
-    therapy_ids: frozenset[str] = field(init=False)
-    intervention_ids: frozenset[str] = field(init=False)
-    subject_ids: frozenset[str] = field(init=False)
-    site_ids: frozenset[str] = field(init=False)
-    cns_site_ids: frozenset[str] = field(init=False)
+    therapy_ids: frozenset[str]
+    intervention_ids: frozenset[str]
+    subject_ids: frozenset[str]
+    site_ids: frozenset[str]
+    cns_site_ids: frozenset[str]
 
-    def __post_init__(self) -> None:
-        set_ = object.__setattr__
+    @classmethod
+    def of(cls, **tables: Mapping[str, Any]) -> "Vocabulary":
+        """The vocabulary of these sections (``classes=..., agents=..., ...``), with its id sets."""
         # A therapy line in a patient record names agents and procedures (asct, bcma_car_t, ...).
-        set_(self, "therapy_ids", frozenset(self.agents) | frozenset(self.procedures))
-        # A claim's interventions may also name a whole class ("IMIDs had a higher ORR than PIs").
-        set_(self, "intervention_ids", self.therapy_ids | frozenset(self.classes))
-        set_(
-            self,
-            "subject_ids",
-            frozenset(self.biomarkers) | frozenset(self.sites) | frozenset(self.modalities),
+        therapy_ids = frozenset(tables["agents"]) | frozenset(tables["procedures"])
+        return cls(
+            **tables,
+            therapy_ids=therapy_ids,
+            # A claim's interventions may also name a whole class ("IMIDs had a higher ORR than PIs").
+            intervention_ids=therapy_ids | frozenset(tables["classes"]),
+            subject_ids=frozenset(tables["biomarkers"])
+            | frozenset(tables["sites"])
+            | frozenset(tables["modalities"]),
+            site_ids=frozenset(tables["sites"]),
+            cns_site_ids=frozenset(k for k, s in tables["sites"].items() if s.cns),
         )
-        set_(self, "site_ids", frozenset(self.sites))
-        set_(self, "cns_site_ids", frozenset(k for k, s in self.sites.items() if s.cns))
 
     def agent_class(self, agent_id: str) -> str | None:
         """The class id of an agent or procedure (``pomalidomide`` -> ``imid``, ``asct`` -> ``transplant``)."""
@@ -190,7 +193,7 @@ def parse_vocabulary(files: Iterable[tuple[str, Any]]) -> Vocabulary:
                     continue
                 where[term.id] = fname
                 tables[section][term.id] = term
-    vocab = Vocabulary(**tables)
+    vocab = Vocabulary.of(**tables)
     for agent in vocab.agents.values():
         if agent.cls not in vocab.classes:
             problems.append(f"{where[agent.id]}: agents {agent.id}: class: unknown class {agent.cls!r}")
@@ -201,10 +204,6 @@ def parse_vocabulary(files: Iterable[tuple[str, Any]]) -> Vocabulary:
     if problems:
         raise VocabularyError(problems)
     return vocab
-
-
-def _vocab_files(directory: Path) -> list[tuple[str, Any]]:
-    return [(p.name, read_yaml(p)) for p in sorted(directory.glob("*.yaml"))]
 
 
 def _validated_values(vocab: Vocabulary) -> bytes:
@@ -220,7 +219,7 @@ def _from_validated(blob: bytes) -> Vocabulary:
     for section, model in _SECTIONS.items():
         rebuild = rebuilder(model)
         tables[section] = {term.id: term for term in map(rebuild, kept[section])}
-    return Vocabulary(**tables)
+    return Vocabulary.of(**tables)
 
 
 def _kept_name() -> str:
@@ -238,20 +237,10 @@ def vocabulary() -> Vocabulary:
     models' validators. A file written, added or removed means validating (and reporting problems) as before.
     """
     files = sorted(VOCAB_DIR.glob("*.yaml"))
-    validated: list[Vocabulary] = []
-
-    def compute() -> bytes | None:
-        validated.append(parse_vocabulary((p.name, read_yaml(p)) for p in files))
-        try:
-            return _validated_values(validated[0])
-        except ValueError:  # a value marshal cannot hold: not kept
-            return None
-
-    blob = stamped(_kept_name(), [*files, Path(__file__), Path(_validated.__file__)], compute)
-    if validated:
-        return validated[0]
-    assert blob is not None  # a kept entry always has a payload
-    try:
-        return _from_validated(blob)
-    except (EOFError, ValueError, TypeError, KeyError):  # CRC-32 matched a damaged payload: validate
-        return parse_vocabulary(_vocab_files(VOCAB_DIR))
+    return kept_validated(
+        _kept_name(),
+        [*files, Path(__file__), Path(_validated.__file__)],
+        lambda: parse_vocabulary((p.name, read_yaml(p)) for p in files),
+        _validated_values,
+        _from_validated,
+    )
