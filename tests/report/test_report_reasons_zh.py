@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _reason_facts import cites, facts, needs
 
+from _reason_facts import cites, facts, needs
 from _zh_prose import english_prose
 from mmemd.clinical._response_progression import PdInfo
 from mmemd.clinical._response_text import describe_pd
@@ -24,7 +24,7 @@ from mmemd.clinical.response import DEFAULT_RESPONSE_SETTINGS
 from mmemd.knowledge import load
 from mmemd.report._basis import clinician_reasons
 from mmemd.report._i18n import REASON_PHRASES
-from mmemd.report._reasons_zh import _MDE, UNTRANSLATED_ZH, _events, _phrases, reason_zh
+from mmemd.report._reasons_zh import _MDE, UNTRANSLATED_ZH, _events, _phrases, _rows, literal_key, reason_zh
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
@@ -539,3 +539,16 @@ def test_every_template_row_is_exercised() -> None:
         _phrases(_MDE.sub(_events, line), used)
     unused = [p for i, (p, _) in enumerate(REASON_PHRASES) if i not in used]
     assert unused == [], "\n".join(unused)
+
+
+def test_literal_key_is_text_every_match_holds() -> None:
+    assert literal_key(r"^not_evaluable: no assessments$") == "not_evaluable: no assessments"
+    assert literal_key(r" ?\(needs ([^()]+)\)") == "(needs "
+    assert (
+        literal_key(r"measurable disease at baseline ([0-9]{4}) \(x\)") == "measurable disease at baseline "
+    )
+    assert literal_key(r"[0-9]{4}-ab") == "-ab"
+    assert literal_key(r"a|bc") == ""
+    # every row's key is in the text the row matches (else the row would never run: the wording tests above fail)
+    for key, pattern, _ in _rows():
+        assert key == "" or key in pattern.replace("\\", ""), pattern

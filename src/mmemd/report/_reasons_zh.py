@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Final
 
 from mmemd.knowledge import load_glossary, vocabulary
@@ -37,9 +37,73 @@ _LATIN_OK: Final = frozenset({"mg", "cm", "del", "vs", "mmol", "kg"})
 _LESION_EXTRA: Final = {"not biopsy-proven": "未经活检证实", "CNS involvement": "中枢神经系统受累"}
 
 
+_META: Final = frozenset("()[]{}.*+?|^$\\")
+
+
+def literal_key(pattern: str) -> str:
+    """The longest run of literal text every match of ``pattern`` contains ("" when there is none to be sure of):
+    outside any group, class or alternation, and not made optional by a quantifier."""
+    if "|" in pattern.replace("\\|", ""):
+        depth = 0
+        for i, ch in enumerate(pattern):
+            if ch == "(" and (i == 0 or pattern[i - 1] != "\\"):
+                depth += 1
+            elif ch == ")" and pattern[i - 1] != "\\":
+                depth -= 1
+            elif ch == "|" and depth == 0 and pattern[i - 1] != "\\":
+                return ""  # an alternation at the top: no text common to every match
+    runs: list[str] = []
+    cur: list[str] = []
+    i, depth, n = 0, 0, len(pattern)
+
+    def cut() -> None:
+        runs.append("".join(cur))
+        cur.clear()
+
+    while i < n:
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < n:
+            nxt = pattern[i + 1]
+            if depth == 0 and nxt in _META | {"/", "-", "^"}:
+                cur.append(nxt)
+            else:
+                cut()
+            i += 2
+        elif ch == "[":
+            cut()
+            i = pattern.index("]", i + 2) + 1
+        elif ch == "(":
+            cut()
+            depth += 1
+            i += 1
+        elif ch == ")":
+            depth -= 1
+            i += 1
+        elif ch in "?*{":
+            if cur:
+                cur.pop()  # the character before an optional quantifier may be absent
+            cut()
+            i = pattern.index("}", i) + 1 if ch == "{" else i + 1
+        elif ch in "+.^$":
+            cut()
+            i += 1
+        else:
+            if depth == 0:
+                cur.append(ch)
+            i += 1
+    cut()
+    return max(runs, key=len)
+
+
 @lru_cache(maxsize=1)
-def _compiled() -> tuple[tuple[re.Pattern[str], str], ...]:
-    return tuple((re.compile(pattern), zh) for pattern, zh in REASON_PHRASES)
+def _rows() -> tuple[tuple[str, str, str], ...]:
+    """(literal key, pattern, Chinese) per row: a row is compiled and run only on a line holding its key."""
+    return tuple((literal_key(pattern), pattern, zh) for pattern, zh in REASON_PHRASES)
+
+
+@cache
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
 
 
 @lru_cache(maxsize=1)
@@ -96,8 +160,10 @@ def _events(m: re.Match[str]) -> str:
 
 def _phrases(text: str, used: set[int] | None = None) -> str:
     """``text`` through the template rows in order; ``used`` collects the indexes of the rows that matched."""
-    for i, (pattern, zh) in enumerate(_compiled()):
-        text, n = pattern.subn(zh, text)
+    for i, (key, pattern, zh) in enumerate(_rows()):
+        if key not in text:
+            continue
+        text, n = _compile(pattern).subn(zh, text)
         if n and used is not None:
             used.add(i)
     return text
