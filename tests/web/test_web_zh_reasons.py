@@ -1,5 +1,6 @@
 """The web page in Chinese shows no English engine text: the high-risk features and the decision lines come from
-``POST /ui/reasons?lang=zh``, which renders them as the report's Chinese does (tests/_zh_prose.py says what Latin
+``POST /ui/reasons?lang=zh``, which renders them as the report's Chinese does (each engine reason line in Chinese, with its numbers, dates,
+thresholds and criterion cites) (tests/_zh_prose.py says what Latin
 text is allowed and why). In English the same route gives the engine's own texts, unchanged."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from _reason_facts import cites, facts, needs
 from _zh_prose import english_prose, record_identifiers
 from mmemd.clinical.assessment import assess
 from mmemd.clinical.record import parse_record
@@ -42,6 +44,17 @@ def test_web_chinese_reasons_have_no_english_prose(web_client: Any, kb: Any, nam
     text = "\n".join([*body["high_risk_features"], *body["reasons"]])
     words = english_prose(text, kb, record_identifiers(record))
     assert words == [], f"{name}: English words on the Chinese page: {sorted(set(words))}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_web_chinese_reasons_say_what_the_english_say(web_client: Any, name: str) -> None:
+    """Line for line, the Chinese decision lines carry the English lines' numbers, dates, thresholds and cites."""
+    record = _record(name)
+    en = web_client.post("/ui/reasons?lang=en", json=record).json()["reasons"]
+    zh = web_client.post("/ui/reasons?lang=zh", json=record).json()["reasons"]
+    assert len(en) == len(zh)
+    for e, z in zip(en, zh, strict=True):
+        assert (facts(z), cites(z), needs(z)) == (facts(e), cites(e), needs(e)), (e, z)
 
 
 @pytest.mark.parametrize("name", NAMES[:3])
