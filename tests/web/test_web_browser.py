@@ -162,7 +162,10 @@ def test_web_chinese_example_report_by_keyboard(browser_page: Any) -> None:
         assert (frame.locator("html").get_attribute("lang") or "").startswith("zh")
         assert page.locator("#report-frame").get_attribute("sandbox") == ""
     else:
-        page.wait_for_function("document.getElementById('status').textContent.includes('501')")
+        # expect() waits without evaluating a string in the page (its CSP forbids eval, which wait_for_function needs)
+        from playwright.sync_api import expect
+
+        expect(page.locator("#status")).to_contain_text("501")
         assert "此服务器暂无法提供完整报告" in page.locator("#status").inner_text()
         problems.remove("HTTP 501 /v1/reports")
 
@@ -177,6 +180,9 @@ def test_web_chinese_example_report_by_keyboard(browser_page: Any) -> None:
 def test_web_chinese_summary_of_every_example_has_no_english_prose(browser_page: Any) -> None:
     """Every example on the page in Chinese (the language chosen above): what it shows, the closed decision lines
     included, has no English prose (tests/_zh_prose.py says what Latin text is allowed and why)."""
+    # expect() waits without evaluating a string in the page (its CSP forbids eval, which wait_for_function needs)
+    from playwright.sync_api import expect
+
     from mmemd.service._web import example_names
 
     page, problems, _ = browser_page
@@ -188,11 +194,8 @@ def test_web_chinese_summary_of_every_example_has_no_english_prose(browser_page:
         record = example_record(name)
         page.select_option("#example-select", name)
         page.click("#example-load")
-        page.wait_for_function(
-            "id => (document.getElementById('h-summary') || {}).textContent?.includes(id)"
-            " && document.querySelector(\".reasons ul[lang='zh-CN']\")",
-            arg=record["id"],
-        )
+        expect(page.locator("#h-summary")).to_contain_text(record["id"])
+        page.wait_for_selector(".reasons ul[lang='zh-CN']", state="attached")
         summary = page.locator("#summary").text_content() or ""
         words = english_prose(summary, kb, record_identifiers(record))
         if words:
@@ -281,7 +284,7 @@ def test_web_report_frame_renders_self_contained_html_without_scripts(
     assert calls == ["en"]
     # switching language re-renders the report in that language
     page.click("#lang-zh")
-    page.wait_for_function("document.getElementById('status').textContent.includes('完整报告已生成')")
+    expect(page.locator("#status")).to_contain_text("完整报告已生成")
     expect(page.frame_locator("#report-frame").locator("html")).to_have_attribute(
         "lang", "zh"
     )  # srcdoc reloads
