@@ -1,0 +1,187 @@
+"""The mypyc-compiled build computes exactly what the pure-Python code computes.
+
+The modules of ``[tool.mmemd.compiled]`` (pyproject.toml) are compiled once per session by hatch_build.py's own
+compile function — the code the wheel's build hook runs — into a copy of the package. Then the pure package (src/)
+and the compiled copy each run, in their own processes, on one corpus: every example, dense and varied benchmark
+records, records whose assessments were mutated (seeded) to reach the response engine's other branches, and
+invalid or hostile lines. Their outputs must be byte-identical, and the response tests must pass on the compiled
+copy. Needs a C compiler and the Python headers (Debian's gcc and python3-dev); without them these tests skip.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.machinery
+import importlib.util
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from _system import has_executable, require_system
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src"
+EXAMPLES = sorted((ROOT / "examples").glob("*.json"))
+LIVER = ROOT / "examples" / "emd-liver-rrmm-pr.json"
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from bench_assess import make_record  # noqa: E402
+from bench_batch import _lines as benchmark_lines  # noqa: E402
+
+SUFFIXES = tuple(importlib.machinery.EXTENSION_SUFFIXES)
+
+
+def _hatch_build() -> ModuleType:
+    """hatch_build.py, the wheel's build hook, loaded as a module (it is not on the import path)."""
+    spec = importlib.util.spec_from_file_location("hatch_build", ROOT / "hatch_build.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _headers_present() -> bool:
+    return (Path(sysconfig.get_paths()["include"]) / "Python.h").exists()
+
+
+@pytest.fixture(scope="session")
+def compiled_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the package with the declared modules compiled in, laid out as the compiled wheel installs it."""
+    require_system("gcc", has_executable("gcc"), "compiling the mypyc build")
+    require_system("python3-dev", _headers_present, "compiling the mypyc build (Python.h)")
+    hook = _hatch_build()
+    tree = tmp_path_factory.mktemp("compiled")
+    shutil.copytree(SRC / "mmemd", tree / "mmemd", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+    out = tmp_path_factory.mktemp("extensions")
+    ok, log = hook.compile_modules(out)
+    assert ok, log
+    files = hook.built_files(out)
+    assert files, log
+    for built, inside in files.items():
+        shutil.copy2(built, tree / inside)
+    return tree
+
+
+def _run(tree: Path, *args: str, stdin: bytes | None = None) -> tuple[int, bytes, bytes]:
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    env.pop("PYTHONSTARTUP", None)
+    proc = subprocess.run(
+        [sys.executable, *args], input=stdin, capture_output=True, env=env, cwd=ROOT, check=False, timeout=600
+    )
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_every_declared_module_imports_compiled(compiled_tree: Path) -> None:
+    modules = _hatch_build().declared_modules()
+    assert modules
+    code = (
+        "import importlib, sys\nfor name in sys.argv[1:]:\n    print(importlib.import_module(name).__file__)"
+    )
+    rc, out, err = _run(compiled_tree, "-c", code, *modules)
+    assert rc == 0, err.decode()
+    files = out.decode().splitlines()
+    assert len(files) == len(modules)
+    for name, file in zip(modules, files, strict=True):
+        assert file.startswith(str(compiled_tree)), (name, file)
+        assert file.endswith(SUFFIXES), (name, file)
+    # and the pure run really is pure
+    rc, out, err = _run(SRC, "-c", code, *modules)
+    assert rc == 0, err.decode()
+    assert all(f.endswith(".py") for f in out.decode().splitlines())
+
+
+def _mutated(doc: dict[str, Any], rnd: random.Random) -> dict[str, Any]:
+    """The record with its assessments' values dropped, zeroed, scaled around the criteria's cut-offs (25, 50, 90 %
+    falls; 25 % rises) and immunofixations flipped: the response engine's other paths, valid or not."""
+    doc = copy.deepcopy(doc)
+    for assessment in doc.get("assessments") or []:
+        for key in [k for k in assessment if k != "date"]:
+            value = assessment[key]
+            roll = rnd.random()
+            if roll < 0.12:
+                del assessment[key]
+            elif isinstance(value, dict) and isinstance(value.get("value"), int | float):
+                factor = rnd.choice([0, 0.1, 0.5, 0.74, 0.75, 0.76, 1, 1.24, 1.25, 1.26, 2])
+                value["value"] = round(value["value"] * factor, 3)
+            elif value in ("positive", "negative") and roll < 0.4:
+                assessment[key] = "negative" if value == "positive" else "positive"
+            elif isinstance(value, int | float) and not isinstance(value, bool):
+                assessment[key] = round(value * rnd.choice([0, 0.5, 1, 1.5]), 2)
+    return doc
+
+
+def _corpus() -> bytes:
+    lines: list[bytes] = []
+    examples = [json.loads(p.read_text(encoding="utf-8")) for p in EXAMPLES]
+    lines += [json.dumps(doc).encode() for doc in examples]
+    lines += list(benchmark_lines(20, varied=False))
+    lines += list(benchmark_lines(200, varied=True))
+    rnd = random.Random(7)
+    dense = make_record()
+    for i in range(300):
+        doc = _mutated(rnd.choice([*examples, dense]), rnd)
+        doc["id"] = f"m{i}"
+        lines.append(json.dumps(doc).encode())
+    hostile = [
+        b"",
+        b"not json",
+        b"{}",
+        b"[]",
+        b'{"schema": "mmemd.patient/1"}',
+        b"\xff\xfe\x00",
+        b"[" * 5000 + b"]" * 5000,
+        json.dumps(dict(examples[0], age="old")).encode(),
+        json.dumps(dict(examples[0], assessments="none")).encode(),
+        json.dumps(examples[0]).replace('"age": ', '"age": 1' + "0" * 400 + ', "x": ').encode(),
+        json.dumps(examples[0]).encode().replace(b'"age": ', b'"age": NaN, "y": '),
+    ]
+    lines += hostile
+    return b"\n".join(line.rstrip(b"\n") for line in lines) + b"\n"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("corpus") / "records.jsonl"
+    path.write_bytes(_corpus())
+    return path
+
+
+MMEMD = ("-c", "from mmemd.cli import main; main()")
+
+
+@pytest.mark.parametrize("advice", [True, False], ids=["advice", "no-advice"])
+def test_batch_outputs_are_byte_identical(compiled_tree: Path, corpus: Path, advice: bool) -> None:
+    args = [*MMEMD, "assess", "--batch", str(corpus)] + ([] if advice else ["--no-advice"])
+    pure = _run(SRC, *args)
+    compiled = _run(compiled_tree, *args)
+    assert pure[0] == 2  # the hostile lines are refused (exit 2), every other record answered
+    assert len(pure[1].splitlines()) == len([x for x in corpus.read_bytes().splitlines() if x.strip()])
+    assert compiled == pure
+
+
+def test_assess_file_is_byte_identical(compiled_tree: Path) -> None:
+    pure = _run(SRC, *MMEMD, "assess", str(LIVER))
+    assert pure[0] == 0, pure[2].decode()
+    assert _run(compiled_tree, *MMEMD, "assess", str(LIVER)) == pure
+
+
+def test_response_tests_pass_on_the_compiled_build(compiled_tree: Path) -> None:
+    """tests/clinical/test_response*.py in a child process that first checks that it has the compiled modules."""
+    tests = sorted(str(p) for p in (ROOT / "tests" / "clinical").glob("test_response*.py"))
+    assert tests
+    code = (
+        "import importlib, sys, pytest\n"
+        f"for name in {_hatch_build().declared_modules()!r}:\n"
+        f"    assert importlib.import_module(name).__file__.endswith({SUFFIXES!r}), name\n"
+        "sys.exit(pytest.main(sys.argv[1:]))"
+    )
+    rc, out, err = _run(compiled_tree, "-c", code, "-q", "-p", "no:cacheprovider", *tests)
+    assert rc == 0, (out + err).decode()[-4000:]
