@@ -114,6 +114,15 @@ def _compile_child(out: Path, paths: list[str]) -> None:
     command.run()
 
 
+def _asked_for_editable() -> bool:
+    frame = sys._getframe()
+    while frame is not None:
+        if frame.f_code.co_name == "get_requires_for_build_editable":
+            return True
+        frame = frame.f_back  # type: ignore[assignment]
+    return False
+
+
 def built_files(out: Path) -> dict[str, str]:
     """Extension files under ``out`` -> their paths inside the wheel."""
     suffixes = tuple(importlib.machinery.EXTENSION_SUFFIXES)
@@ -126,9 +135,12 @@ class CompiledBuildHook(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
     def dependencies(self) -> list[str]:
-        # Asked before every build, editable ones included (hatchling does not say which kind): an editable
-        # install gets these too, unused. MMEMD_PURE=1 skips them.
-        return [] if pure_forced() else list(BUILD_DEPENDENCIES)
+        # Asked before every build; hatchling does not say which kind. An editable build never compiles, so it
+        # should not install mypy and setuptools (about 6 s of a `pip install -e .`): it is recognised by the
+        # PEP 660 backend function that asks, get_requires_for_build_editable, on the call stack.
+        if pure_forced() or _asked_for_editable():
+            return []
+        return list(BUILD_DEPENDENCIES)
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
         if version == "editable" or pure_forced():
