@@ -8,6 +8,9 @@ same dense record under a new id; ``--varied`` cycles through the example record
 eligibility and creatinine varied (seeded), so that the rule engine meets many different patients — the engine keeps
 the items it builds by the facts they come from, and the repeated record is its best case. The input is generated on the fly into a temporary file; the CLI runs as a subprocess and the
 resident memory of its whole process tree (main process + workers) is sampled from /proc (Linux only).
+
+``--src DIR`` runs mmemd from DIR (first on ``PYTHONPATH``); repeated, with ``--rounds N``, it measures several trees
+in one run, interleaved — e.g. the pure and the compiled wheel unpacked by ``benchmarks/build_compiled.py``.
 Not a test: it prints figures and never fails on speed.
 """
 
@@ -18,6 +21,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -104,11 +108,29 @@ def main() -> None:
     parser.add_argument(
         "--varied", action="store_true", help="varied example records instead of one repeated dense record"
     )
+    parser.add_argument(
+        "--src",
+        type=Path,
+        action="append",
+        default=[],
+        help="run mmemd from this directory (first on PYTHONPATH), e.g. a tree made by build_compiled.py; "
+        "repeat it to measure several trees in the same run, interleaved",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="runs of each tree (medians are printed)")
     args = parser.parse_args()
 
     if args.in_process:
+        if len(args.src) > 1:
+            sys.exit("--in-process measures one tree: give at most one --src")
+        if args.src:
+            sys.path.insert(0, str(args.src[0].resolve()))
         _in_process(args.lines, not args.no_advice, args.varied)
         return
+    trees: list[Path | None] = list(args.src) or [None]
+    cpus: dict[Path | None, list[float]] = {tree: [] for tree in trees}
+    walls: dict[Path | None, list[float]] = {tree: [] for tree in trees}
+    peaks: dict[Path | None, int] = dict.fromkeys(trees, 0)
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "records.jsonl"
         with src.open("wb") as fh:
@@ -119,45 +141,67 @@ def main() -> None:
             cmd += ["--workers", str(args.workers)]
         if args.no_advice:
             cmd.append("--no-advice")
-        peak = 0
-        load_before = os.getloadavg()[0]
-        ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        with open(os.devnull, "wb") as sink:
-            proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE)
-            done = threading.Event()
-
-            def sample() -> None:
-                nonlocal peak
-                while not done.is_set():
-                    peak = max(peak, _tree_rss_kb(proc.pid))
-                    time.sleep(0.1)
-
-            sampler = threading.Thread(target=sample, daemon=True)
-            sampler.start()
-            _, err = proc.communicate()
-            done.set()
-            sampler.join()
-        elapsed = time.perf_counter() - t0
-        ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime)
-        load_after = os.getloadavg()[0]
-    if proc.returncode != 0:
-        sys.exit(f"mmemd exited {proc.returncode}: {err.decode()[:500]}")
+        # Several trees: one run of each per round, interleaved, so that load on the shared machine hits them alike.
+        for _ in range(args.rounds):
+            for tree in trees:
+                elapsed, cpu, peak = _run_batch_process(cmd, tree)
+                walls[tree].append(elapsed)
+                cpus[tree].append(cpu)
+                peaks[tree] = max(peaks[tree], peak)
+    load_after = os.getloadavg()[0]
     what = "varied example records" if args.varied else "dense records, 10 assessments + 2 lesions each"
     print(
         f"{args.lines} {what} ({size_mb:.0f} MB), {'without' if args.no_advice else 'with'} advice, "
         f"workers={args.workers or 'auto'}"
     )
-    print(f"  wall {elapsed:.1f} s  ->  {args.lines / elapsed:,.0f} records/s (process start-up included)")
-    print(f"  peak RSS of the process tree: {peak / 1024:.0f} MB")
-    # The machine is shared: CPU time of the whole process tree is the contention-independent figure. Two cores
-    # fully ours would give about records / (CPU / 2) per second.
-    print(
-        f"  CPU (user+sys, all processes) {cpu:.1f} s = {cpu / args.lines * 1e3:.3f} ms/record"
-        f"  ->  {2 * args.lines / cpu:,.0f} records/s on 2 uncontended cores"
-    )
+    for tree in trees:
+        if tree is not None:
+            print(f"{tree} ({args.rounds} round{'s' if args.rounds > 1 else ''}, medians):")
+        elapsed, cpu = statistics.median(walls[tree]), statistics.median(cpus[tree])
+        print(
+            f"  wall {elapsed:.1f} s  ->  {args.lines / elapsed:,.0f} records/s (process start-up included)"
+        )
+        print(f"  peak RSS of the process tree: {peaks[tree] / 1024:.0f} MB")
+        # The machine is shared: CPU time of the whole process tree is the contention-independent figure. Two cores
+        # fully ours would give about records / (CPU / 2) per second.
+        print(
+            f"  CPU (user+sys, all processes) {cpu:.1f} s = {cpu / args.lines * 1e3:.3f} ms/record"
+            f"  ->  {2 * args.lines / cpu:,.0f} records/s on 2 uncontended cores"
+        )
     print(f"  load average before/after: {load_before:.1f} / {load_after:.1f}")
+
+
+def _run_batch_process(cmd: list[str], tree: Path | None) -> tuple[float, float, int]:
+    """One batch run: wall seconds, CPU seconds of the whole process tree, peak RSS (kB) of the tree."""
+    env = None
+    if tree is not None:
+        env = {
+            **os.environ,
+            "PYTHONPATH": os.pathsep.join([str(tree.resolve()), os.environ.get("PYTHONPATH", "")]),
+        }
+    peak = 0
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    with open(os.devnull, "wb") as sink:
+        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.PIPE, env=env)
+        done = threading.Event()
+
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _tree_rss_kb(proc.pid))
+                time.sleep(0.1)
+
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        _, err = proc.communicate()
+        done.set()
+        sampler.join()
+    elapsed = time.perf_counter() - t0
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if proc.returncode != 0:
+        sys.exit(f"mmemd exited {proc.returncode}: {err.decode()[:500]}")
+    return elapsed, (ru1.ru_utime - ru0.ru_utime) + (ru1.ru_stime - ru0.ru_stime), peak
 
 
 def _in_process(lines: int, advice: bool, varied: bool) -> None:

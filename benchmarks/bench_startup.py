@@ -11,6 +11,9 @@ installed copy pays (measured here: 322 against 271 ms CPU for a one-record asse
 ``--no-pth`` also runs every command under ``python -S`` with the import path site would have built: the figure
 without code that ``.pth`` files in site-packages run in every interpreter (environment hooks, not mmemd's).
 
+``--src DIR`` (repeatable) runs every command from DIR too, labelled by it: the pure and the compiled wheel
+unpacked by ``benchmarks/build_compiled.py``, measured in the same rounds.
+
 ``--before SRC`` also runs every command with another checkout's ``src`` directory first on ``PYTHONPATH`` (say a
 ``git worktree`` of the previous commit), interleaved with this one's, and prints its table first: a before/after
 comparison from one run, under the same load.
@@ -64,6 +67,14 @@ def main() -> None:
     parser.add_argument(
         "--user-cache", action="store_true", help="use the user's mmemd cache, not a private one"
     )
+    parser.add_argument(
+        "--src",
+        type=Path,
+        action="append",
+        default=[],
+        help="also run every command with this directory first on PYTHONPATH (e.g. a tree made by "
+        "build_compiled.py), interleaved; may be repeated",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as cache:
         if not args.user_cache:
@@ -82,6 +93,10 @@ def _measure(args: argparse.Namespace) -> None:
             os.pathsep
         )
         envs = {"before": {**os.environ, "PYTHONPATH": before}, "after": None}
+    for tree in args.src:
+        compileall.compile_dir(tree / "mmemd", quiet=1)
+        path = os.pathsep.join([str(tree.resolve()), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+        envs[str(tree)] = {**os.environ, "PYTHONPATH": path}
     mmemd = [sys.executable, "-c", "from mmemd.cli import main; main()"]
     if args.no_pth:
         # A .pth file in site-packages may run code in every interpreter (on the project machine one imports certifi,
