@@ -98,23 +98,33 @@ def test_every_declared_module_imports_compiled(compiled_tree: Path) -> None:
     assert all(f.endswith(".py") for f in out.decode().splitlines())
 
 
+#: Fractions of the baseline value at the response criteria's cut-offs and either side of them: falls of 90 %, 50 %
+#: and 25 % (VGPR, PR, MR) and a rise of 25 % (PD), and the values 0 and unchanged.
+_FACTORS = (0, 0.09, 0.1, 0.11, 0.49, 0.5, 0.51, 0.74, 0.75, 0.76, 1, 1.24, 1.25, 1.26, 2)
+
+
 def _mutated(doc: dict[str, Any], rnd: random.Random) -> dict[str, Any]:
-    """The record with its assessments' values dropped, zeroed, scaled around the criteria's cut-offs (25, 50, 90 %
-    falls; 25 % rises) and immunofixations flipped: the response engine's other paths, valid or not."""
+    """The record with its follow-up values set to fractions of the baseline value (``_FACTORS``), some values
+    dropped and some immunofixations flipped: the response engine's other paths and its boundaries, valid or not."""
     doc = copy.deepcopy(doc)
-    for assessment in doc.get("assessments") or []:
+    assessments = doc.get("assessments") or []
+    first = assessments[0] if assessments else {}
+    for assessment in assessments:
         for key in [k for k in assessment if k != "date"]:
-            value = assessment[key]
+            value, base = assessment[key], first.get(key)
             roll = rnd.random()
-            if roll < 0.12:
+            if roll < 0.1:
                 del assessment[key]
             elif isinstance(value, dict) and isinstance(value.get("value"), int | float):
-                factor = rnd.choice([0, 0.1, 0.5, 0.74, 0.75, 0.76, 1, 1.24, 1.25, 1.26, 2])
-                value["value"] = round(value["value"] * factor, 3)
-            elif value in ("positive", "negative") and roll < 0.4:
+                if isinstance(base, dict) and isinstance(base.get("value"), int | float) and roll < 0.8:
+                    value["value"] = round(base["value"] * rnd.choice(_FACTORS), 6)
+                else:
+                    value["value"] = round(value["value"] * rnd.choice(_FACTORS), 6)
+            elif value in ("positive", "negative") and roll < 0.3:
                 assessment[key] = "negative" if value == "positive" else "positive"
             elif isinstance(value, int | float) and not isinstance(value, bool):
-                assessment[key] = round(value * rnd.choice([0, 0.5, 1, 1.5]), 2)
+                reference = base if isinstance(base, int | float) and not isinstance(base, bool) else value
+                assessment[key] = round(reference * rnd.choice(_FACTORS), 6)
     return doc
 
 
