@@ -131,42 +131,51 @@ def built_files(out: Path) -> dict[str, str]:
     }
 
 
+def build_dependencies() -> list[str]:
+    """What the build needs installed for the compile: none when it will not compile (pure or editable)."""
+    # hatchling asks before every build without saying which kind. An editable build never compiles, so it should
+    # not install mypy and setuptools (about 6 s of a `pip install -e .`): it is recognised by the PEP 660 backend
+    # function that asks, get_requires_for_build_editable, on the call stack.
+    if pure_forced() or _asked_for_editable():
+        return []
+    return list(BUILD_DEPENDENCIES)
+
+
+def add_compiled(root: Path, version: str, build_data: dict[str, Any], out: Path) -> bool:
+    """Compile into ``out`` and add the extensions to hatchling's ``build_data``; False (and a warning) when the
+    wheel stays pure."""
+    if version == "editable" or pure_forced():
+        return False
+    ok, log = compile_modules(out, root)
+    files = built_files(out) if ok else {}
+    if not files:
+        tail = "\n".join(log.strip().splitlines()[-15:])
+        print(
+            "WARNING: mmemd: compiling the engine modules with mypyc failed; building the pure-Python wheel "
+            "instead (same results, slower). Needs a C compiler and the Python headers (e.g. Debian's gcc "
+            f"and python3-dev). Set MMEMD_PURE=1 to skip the attempt.\n{tail}",
+            file=sys.stderr,
+        )
+        return False
+    build_data["pure_python"] = False
+    build_data["infer_tag"] = True
+    build_data["force_include"].update(files)
+    return True
+
+
 class CompiledBuildHook(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
     def dependencies(self) -> list[str]:
-        # Asked before every build; hatchling does not say which kind. An editable build never compiles, so it
-        # should not install mypy and setuptools (about 6 s of a `pip install -e .`): it is recognised by the
-        # PEP 660 backend function that asks, get_requires_for_build_editable, on the call stack.
-        if pure_forced() or _asked_for_editable():
-            return []
-        return list(BUILD_DEPENDENCIES)
+        return build_dependencies()
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
-        if version == "editable" or pure_forced():
-            return
         # A temporary directory, removed in finalize(): nothing is written into the source tree.
         self._compiled_dir = tempfile.mkdtemp(prefix="mmemd-compiled-")
-        out = Path(self._compiled_dir)
-        ok, log = compile_modules(out, Path(self.root))
-        files = built_files(out) if ok else {}
-        if not files:
-            tail = "\n".join(log.strip().splitlines()[-15:])
-            print(
-                "WARNING: mmemd: compiling the engine modules with mypyc failed; building the pure-Python wheel "
-                "instead (same results, slower). Needs a C compiler and the Python headers (e.g. Debian's gcc "
-                f"and python3-dev). Set MMEMD_PURE=1 to skip the attempt.\n{tail}",
-                file=sys.stderr,
-            )
-            return
-        build_data["pure_python"] = False
-        build_data["infer_tag"] = True
-        build_data["force_include"].update(files)
+        add_compiled(Path(self.root), version, build_data, Path(self._compiled_dir))
 
     def finalize(self, version: str, build_data: dict[str, Any], artifact_path: str) -> None:
-        compiled_dir = getattr(self, "_compiled_dir", None)
-        if compiled_dir is not None:
-            shutil.rmtree(compiled_dir, ignore_errors=True)
+        shutil.rmtree(self._compiled_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":

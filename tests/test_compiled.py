@@ -5,7 +5,9 @@ compile function — the code the wheel's build hook runs — into a copy of the
 and the compiled copy each run, in their own processes, on one corpus: every example, dense and varied benchmark
 records, records whose assessments were mutated (seeded) to reach the response engine's other branches, and
 invalid or hostile lines. Their outputs must be byte-identical, and the response tests must pass on the compiled
-copy. Needs a C compiler and the Python headers (Debian's gcc and python3-dev); without them these tests skip.
+copy. Those need a C compiler and the Python headers (Debian's gcc and python3-dev) and skip without them; the
+build hook's choices (editable and ``MMEMD_PURE=1`` builds stay pure, a failed compile falls back) are checked
+without a compiler.
 """
 
 from __future__ import annotations
@@ -195,3 +197,69 @@ def test_response_tests_pass_on_the_compiled_build(compiled_tree: Path) -> None:
     )
     rc, out, err = _run(compiled_tree, "-c", code, "-q", "-p", "no:cacheprovider", *tests)
     assert rc == 0, (out + err).decode()[-4000:]
+
+
+# The build hook's decisions, without a compiler: when it compiles, what it adds to the wheel, how it falls back.
+
+
+def _build_data() -> dict[str, Any]:
+    return {"pure_python": True, "infer_tag": False, "force_include": {}}
+
+
+def test_editable_and_forced_pure_builds_neither_compile_nor_ask_for_the_compiler(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    hook = _hatch_build()
+    monkeypatch.setattr(hook, "compile_modules", lambda *a: pytest.fail("compiled"))
+    monkeypatch.delenv("MMEMD_PURE", raising=False)
+    assert hook.build_dependencies() == hook.BUILD_DEPENDENCIES
+
+    def get_requires_for_build_editable() -> list[str]:  # the PEP 660 hook's name, as a frontend calls it
+        return hook.build_dependencies()  # type: ignore[no-any-return]
+
+    assert get_requires_for_build_editable() == []
+    data = _build_data()
+    assert hook.add_compiled(ROOT, "editable", data, tmp_path) is False
+    assert data == _build_data()
+    monkeypatch.setenv("MMEMD_PURE", "1")
+    assert hook.build_dependencies() == []
+    assert hook.add_compiled(ROOT, "standard", data, tmp_path) is False
+    assert data == _build_data()
+
+
+def test_a_failed_compile_warns_and_leaves_the_wheel_pure(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    hook = _hatch_build()
+    monkeypatch.delenv("MMEMD_PURE", raising=False)
+    monkeypatch.setattr(hook, "compile_modules", lambda out, root: (False, "error: Python.h: No such file"))
+    data = _build_data()
+    assert hook.add_compiled(ROOT, "standard", data, tmp_path) is False
+    assert data == _build_data()
+    err = capsys.readouterr().err
+    assert "WARNING: mmemd: compiling the engine modules with mypyc failed" in err
+    assert "MMEMD_PURE=1" in err and "Python.h: No such file" in err
+
+
+def test_a_compiled_build_adds_the_extensions_and_a_platform_tag(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    hook = _hatch_build()
+    monkeypatch.delenv("MMEMD_PURE", raising=False)
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+
+    def fake_compile(out: Path, root: Path) -> tuple[bool, str]:
+        (out / "mmemd" / "clinical").mkdir(parents=True)
+        (out / "mmemd" / "clinical" / f"_response_levels{suffix}").write_bytes(b"")
+        (out / "mmemd" / "clinical" / "notes.txt").write_bytes(b"")
+        return True, ""
+
+    monkeypatch.setattr(hook, "compile_modules", fake_compile)
+    data = _build_data()
+    assert hook.add_compiled(ROOT, "standard", data, tmp_path) is True
+    assert data["pure_python"] is False and data["infer_tag"] is True
+    assert data["force_include"] == {
+        str(
+            tmp_path / "mmemd" / "clinical" / f"_response_levels{suffix}"
+        ): f"mmemd/clinical/_response_levels{suffix}"
+    }
