@@ -14,8 +14,8 @@ The compiled build is an optimisation, never a requirement:
 
 Nothing is written into the source tree: mypyc's C files, the object files and the extensions are made in a
 temporary directory. The compile runs in a child process, so that a crash or ``sys.exit`` inside mypyc or the
-compiler cannot take the build down with it. ``python hatch_build.py OUT`` runs that same compile by hand (tests
-and benchmarks use it): OUT receives the extension files at their paths inside the wheel.
+compiler cannot take the build down with it. tests/test_compiled.py calls the same ``compile_modules``;
+``python hatch_build.py OUT`` runs it by hand: OUT receives the extension files at their paths inside the wheel.
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ BUILD_DEPENDENCIES = ["mypy>=1.10", "setuptools>=61"]
 #: isolated build environment does not have the runtime dependencies, and a development environment does, so
 #: reading them would make the compiled code depend on where it was built. Their types are then ``Any``, which
 #: mypyc treats with generic (ordinary Python) operations; the modules' own typing, checked strictly by the
-#: project's mypy run, is unchanged.
+#: project's mypy run, is unchanged. Measured with all eight response-engine modules compiled (their classes plain
+#: classes): reading the third-party types changed nothing (0.344 and 0.353 against 0.331 and 0.354 ms of one
+#: worker's CPU a dense record, interleaved).
 _MYPY_CONFIG = """\
 [mypy]
 follow_imports = silent
