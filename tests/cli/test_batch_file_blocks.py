@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -210,3 +211,32 @@ def test_a_file_that_grows_is_read_to_its_new_end(tmp_path: Path, workers: str) 
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert [json.loads(x)["patient_id"] for x in proc.stdout.splitlines()] == [f"p{i}" for i in range(60)]
+
+
+@pytest.mark.parametrize("kept", [3, 30])
+def test_a_file_that_shrinks_when_stdout_has_no_descriptor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kept: int
+) -> None:
+    """The same through the pool that gives its output back to this process (the workers inherit the patch)."""
+    monkeypatch.setattr(_clinical, "_CHUNK_BYTES", 4096)
+    records = _records(90)
+    src = tmp_path / "in.jsonl"
+    src.write_bytes(b"\n".join(records) + b"\n")
+    keep = sum(len(r) + 1 for r in records[:kept])
+    real = _clinical._assess_lines
+
+    def changing(block: bytes, advice: bool) -> Any:
+        if b'"id": "p0"' in block:
+            os.truncate(src, keep)
+        return real(block, advice)
+
+    monkeypatch.setattr(_clinical, "_assess_lines", changing)
+    r = CliRunner().invoke(build_app(), ["assess", "--batch", str(src), "--no-advice", "--workers", "2"])
+    assert r.exit_code == 2
+    out = r.stdout.splitlines()
+    assert [json.loads(x)["patient_id"] for x in out] == [f"p{i}" for i in range(len(out))]
+    assert len(out) < 90
+    assert json.loads(r.stderr)["problems"][0]["message"] == (
+        f"cannot read {src}: the file shrank while it was read; "
+        f"the records from line {len(out) + 1} on were not assessed"
+    )

@@ -27,9 +27,10 @@ from mmemd.cli._assess_file import (
     assess_file,
 )
 
-# Batch tuning. The parent cuts the input into blocks of about _CHUNK_BYTES ending at a newline (cheap: no per-line
-# work in the parent; a regular file's blocks are read by the workers, the parent reads _PROBE_BYTES around each
-# cut); at most workers * _INFLIGHT_PER_WORKER blocks are in flight, so memory is bounded whatever the input size.
+# Batch tuning. The input is cut into blocks of about _CHUNK_BYTES ending at a newline (no per-line work in the
+# parent). A stream's blocks are read and sent by the parent, at most workers * _INFLIGHT_PER_WORKER in flight; a
+# regular file's blocks are cut and read by the workers themselves, one block each at a time (a cut reads only
+# _PROBE_BYTES around it). Memory is bounded whatever the input size.
 _CHUNK_BYTES = 1 << 19
 _PROBE_BYTES = 1 << 14
 _INFLIGHT_PER_WORKER = 3
@@ -215,33 +216,33 @@ def _input_fd(stream: IO[bytes]) -> int | None:
 
 def _file_blocks(fd: int, offset: int, size: int) -> Iterator[tuple[int, int]]:
     """(offset, length) of blocks of whole lines of about ``size`` bytes, from ``offset`` to the end of a regular
-    file; a line longer than ``size`` is one block, and the last line may lack its newline. Only the bytes around
-    each cut are read here: the block ends at the first newline at or after its ``size``-th byte."""
-    while True:
-        end = offset + size - 1
-        probe_size = _PROBE_BYTES
-        while True:
-            probe = os.pread(fd, probe_size, end)
-            nl = probe.find(b"\n")
-            if nl >= 0:
-                end += nl + 1
-                break
-            if len(probe) == probe_size:  # a long line: look further, in growing steps
-                end += probe_size
-                probe_size = min(2 * probe_size, _CHUNK_BYTES)
-                continue
-            if probe:
-                end += len(probe)  # the file ends in a line without a newline
-            else:  # the file ends before the block is full: the block is what is left
-                size_now = os.fstat(fd).st_size
-                if size_now > end:  # it grew since the probe: look again
-                    continue
-                end = size_now
-            break
-        if end <= offset:
-            return
+    file; a line longer than ``size`` is one block, and the last line may lack its newline."""
+    while (end := _cut(fd, offset, size)) > offset:
         yield offset, end - offset
         offset = end
+
+
+def _cut(fd: int, offset: int, size: int) -> int:
+    """Where the block of a regular file starting at ``offset`` ends: at the first newline at or after its
+    ``size``-th byte, or at the end of the file (``offset`` itself there). Only the bytes around the cut are read."""
+    end = offset + size - 1
+    probe_size = _PROBE_BYTES
+    while True:
+        probe = os.pread(fd, probe_size, end)
+        nl = probe.find(b"\n")
+        if nl >= 0:
+            return end + nl + 1
+        if len(probe) == probe_size:  # a long line: look further, in growing steps
+            end += probe_size
+            probe_size = min(2 * probe_size, _CHUNK_BYTES)
+            continue
+        if probe:
+            return end + len(probe)  # the file ends in a line without a newline
+        # The file ends before the block is full: the block is what is left.
+        size_now = os.fstat(fd).st_size
+        if size_now <= end:
+            return max(offset, size_now)
+        # It grew since the probe: look again.
 
 
 def _read_block(fd: int, offset: int, length: int) -> bytes | None:
@@ -376,16 +377,41 @@ def _stream_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, adv
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
+    turn = _Turn(ctx, in_fd, end)
+    # Each worker writes its block's output to the shared stdout itself, in input order (block k waits until block
+    # k - 1 is written), and numbers its block's lines from the count the earlier blocks left. Sending the output
+    # through the pool's pipe cost this process about 0.16 ms a record with advice (~36 kB a record pickled, piped,
+    # unpickled, written).
+    fd = _fileno(out) if method == "fork" else None
+    err_fd = _fileno(err) if method == "fork" else None
+    if in_fd is not None and fd is not None and err_fd is not None:
+        # A regular file, and descriptors for both outputs: the workers cut the file too, and write the error
+        # reports themselves; only each worker's outcome comes back. A message through the pool for every block
+        # cost this process about 9 µs a dense record, most of it the pool's worker-handler thread polling while
+        # each answer waited to be read.
+        from queue import SimpleQueue
+
+        err.flush()
+        text = fmt is not OutputFormat.json
+        encoding = getattr(err, "encoding", None) or "utf-8"
+        args = (initial_size, advice, fd, err_fd, text, encoding, getattr(err, "errors", None) or "strict")
+        finished: SimpleQueue[Any] = SimpleQueue()
+        with ctx.Pool(n_workers, initializer=_set_turn, initargs=(turn,)) as pool:
+            for _ in range(n_workers):
+                pool.apply_async(
+                    _assess_file_in_turns, args, callback=finished.put, error_callback=finished.put
+                )
+            for _ in range(n_workers):
+                outcome = finished.get()
+                if isinstance(outcome, BaseException):
+                    raise outcome
+        return int(turn.invalid.value)
+
+    # Otherwise this process sends the blocks (their bytes, or their place in the file) and writes the error reports;
+    # a stdout without a descriptor the workers share gets its output back through the pool, numbered and in order.
     pending: deque[Any] = deque()
     limit = n_workers * _INFLIGHT_PER_WORKER
-    # Each worker writes its block's output to the shared stdout itself, in input order (block k waits until block
-    # k - 1 is written), and numbers its block's lines from the count the earlier blocks left; only the error
-    # reports come back to this process. Sending the output through the pool's pipe cost this process about 0.16 ms
-    # a record with advice (~36 kB a record pickled, piped, unpickled, written). A stdout without a descriptor the
-    # workers share gets its output back through the pool's pipe, still numbered and in order.
-    fd = _fileno(out) if method == "fork" else None
-    turn = (ctx.Condition(), ctx.Value("q", 0, lock=False), ctx.Value("q", 1, lock=False))
-    with ctx.Pool(n_workers, initializer=_set_turn, initargs=(*turn, in_fd)) as pool:
+    with ctx.Pool(n_workers, initializer=_set_turn, initargs=(turn,)) as pool:
         for seq, task in enumerate(_prepend(first, second, blocks)):
             pending.append(pool.apply_async(_assess_in_turn, (seq, task, advice, fd)))
             if not isinstance(task, bytes):
@@ -397,18 +423,45 @@ def _stream_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, adv
     if fd is None:
         (out or sys.stdout).flush()
     if end < initial_size:
-        raise _shrank(turn[2].value)
+        raise _shrank(turn.next_line.value)
     return bad
 
 
-# The batch's ordering of worker writes (set in each worker): a condition, the number of the next block to write,
-# the number of its first line, and the descriptor of the regular input file (inherited through fork), if any.
-_TURN: tuple[Any, Any, Any, int | None] | None = None
+class _Turn:
+    """What the batch's workers share, made before they start: the condition that orders their writes (block k
+    waits until block k - 1 is written), the number of the next block to write and of its first line, the regular
+    input file's descriptor (inherited through fork), if any; for workers that cut the file themselves, where the
+    next block starts (-1 past the end of the file) and how many blocks are claimed; and the number of invalid lines
+    they wrote."""
+
+    def __init__(self, ctx: Any, in_fd: int | None, offset: int) -> None:
+        self.condition = ctx.Condition()
+        self.next_block = ctx.Value("q", 0, lock=False)
+        self.next_line = ctx.Value("q", 1, lock=False)
+        self.in_fd = in_fd
+        self.next_offset = ctx.Value("q", offset, lock=False)
+        self.claimed = ctx.Value("q", 0, lock=False)
+        self.invalid = ctx.Value("q", 0, lock=False)
+
+    def wait(self, seq: int) -> None:
+        """Wait, holding the condition, until block ``seq`` is the next to write."""
+        while self.next_block.value != seq:
+            self.condition.wait()
+
+    def passed(self, seq: int, newlines: int) -> None:
+        """Block ``seq``, of ``newlines`` lines, is written (or its write failed): the next block's turn."""
+        self.next_line.value += newlines
+        self.next_block.value = seq + 1
+        self.condition.notify_all()
 
 
-def _set_turn(condition: Any, next_block: Any, next_line: Any, in_fd: int | None) -> None:
+# Set in each worker of the batch.
+_TURN: _Turn | None = None
+
+
+def _set_turn(turn: _Turn) -> None:
     global _TURN
-    _TURN = (condition, next_block, next_line, in_fd)
+    _TURN = turn
 
 
 def _assess_in_turn(
@@ -418,14 +471,13 @@ def _assess_in_turn(
     written, number its lines and write its output to ``fd`` (or return it, when ``fd`` is None); returns the error
     reports. The turn passes on even when the write fails (a closed pipe is raised in the parent, as when the parent
     wrote); it never passes a block the file no longer holds, so no later block is written after the gap."""
-    assert _TURN is not None
-    condition, next_block, next_line, in_fd = _TURN
-    block = task if isinstance(task, bytes) else _read_block(cast(int, in_fd), *task)
+    t = _TURN
+    assert t is not None
+    block = task if isinstance(task, bytes) else _read_block(cast(int, t.in_fd), *task)
     outs, invalid, newlines = _assess_lines(block, advice) if block is not None else ([], [], 0)
-    with condition:
-        while next_block.value != seq:
-            condition.wait()
-        first = next_line.value
+    with t.condition:
+        t.wait(seq)
+        first = t.next_line.value
         if block is None:
             raise _shrank(first)
         try:
@@ -434,10 +486,50 @@ def _assess_in_turn(
                 _write_all(fd, lines)
                 lines = b""
         finally:
-            next_line.value = first + newlines
-            next_block.value = seq + 1
-            condition.notify_all()
+            t.passed(seq, newlines)
     return lines, errs_json, errs_text
+
+
+def _assess_file_in_turns(
+    initial_size: int, advice: bool, fd: int, err_fd: int, text: bool, encoding: str, errors: str
+) -> None:
+    """Work through the regular input file with the other workers: claim the next block (cut it), read it, assess
+    it, and in its turn number its lines and write its output to ``fd`` and its error reports (text or JSON) to
+    ``err_fd``. The turn passes on even when a write fails (a closed pipe is raised in the parent); it never passes
+    a block the file no longer holds, nor the end of a file that shrank, so nothing is written after the gap."""
+    t = _TURN
+    assert t is not None and t.in_fd is not None
+    while True:
+        with t.condition:
+            offset = t.next_offset.value
+            if offset < 0:
+                return
+            end = _cut(t.in_fd, offset, _CHUNK_BYTES)
+            seq = t.claimed.value
+            t.claimed.value = seq + 1
+            t.next_offset.value = end if end > offset else -1
+        if end == offset:  # the end of the file: once every block is written, is the file as long as it was?
+            with t.condition:
+                t.wait(seq)
+                if end < initial_size:
+                    raise _shrank(t.next_line.value)
+            return
+        block = _read_block(t.in_fd, offset, end - offset)
+        outs, invalid, newlines = _assess_lines(block, advice) if block is not None else ([], [], 0)
+        with t.condition:
+            t.wait(seq)
+            if block is None:
+                raise _shrank(t.next_line.value)
+            try:
+                lines, errs_json, errs_text = _numbered(outs, invalid, t.next_line.value)
+                if lines:
+                    _write_all(fd, lines)
+                if invalid:
+                    t.invalid.value += len(invalid)
+                    report = "".join(errs_text) if text else "\n".join(errs_json) + "\n"
+                    _write_all(err_fd, report.encode(encoding, errors))
+            finally:
+                t.passed(seq, newlines)
 
 
 def _fileno(out: Any) -> int | None:
