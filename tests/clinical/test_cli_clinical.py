@@ -179,33 +179,9 @@ def test_cli_module_import_is_cheap() -> None:
     assert out.strip() == "[]"
 
 
-# --- batch internals: blocks, one knowledge base per process, bytes output -------------------------------------
-
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+# --- batch internals: one knowledge base per process, bytes output ------------------------------------------------
 
 from mmemd.cli import _assess_file, _clinical  # noqa: E402
-
-
-@given(
-    lines=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=30),
-    trailing_newline=st.booleans(),
-    size=st.integers(min_value=1, max_value=64),
-)
-def test_batch_blocks_are_whole_lines_numbered_from_one(
-    lines: list[bytes], trailing_newline: bool, size: int
-) -> None:
-    import io
-
-    data = b"\n".join(lines) + (b"\n" if trailing_newline and lines else b"")
-    blocks = list(_clinical._chunks(io.BytesIO(data), size))
-    assert b"".join(b for _, b in blocks) == data
-    expected_first = 1
-    for i, (first, block) in enumerate(blocks):
-        assert first == expected_first
-        if i < len(blocks) - 1:
-            assert block.endswith(b"\n")  # only the last block may end without a newline
-        expected_first += block.count(b"\n")
 
 
 def test_batch_opens_one_knowledge_base_per_process(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import os
+import stat
 import sys
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -26,10 +27,12 @@ from mmemd.cli._assess_file import (
     assess_file,
 )
 
-# Batch tuning. The parent cuts the input into blocks of about _CHUNK_BYTES ending at a newline (cheap: no per-line
-# work in the parent, one bytes object to pickle per task); at most workers * _INFLIGHT_PER_WORKER blocks are in
-# flight, so memory is bounded whatever the input size.
+# Batch tuning. The input is cut into blocks of about _CHUNK_BYTES ending at a newline (no per-line work in the
+# parent). A stream's blocks are read and sent by the parent, at most workers * _INFLIGHT_PER_WORKER in flight; a
+# regular file's blocks are cut and read by the workers themselves, one block each at a time (a cut reads only
+# _PROBE_BYTES around it). Memory is bounded whatever the input size.
 _CHUNK_BYTES = 1 << 19
+_PROBE_BYTES = 1 << 14
 _INFLIGHT_PER_WORKER = 3
 
 
@@ -118,52 +121,70 @@ def _advised_json(doc: Any) -> bytes:
     return b"{" + b",".join(parts) + b"}"
 
 
-def _assess_line(line: bytes, lineno: int, advice: bool = True) -> tuple[bool, bytes, str]:
-    """(valid, stdout line, stderr text) for one JSON Lines record."""
-    import json
-
+def _assess_line(line: bytes, advice: bool = True) -> bytes | Any:
+    """The assessment JSON of one JSON Lines record, or the record's :class:`RecordError` (its report needs the line
+    number, known only once every earlier block is counted)."""
     from mmemd.clinical.errors import RecordError
     from mmemd.clinical.record import parse_record_json
 
     try:
         doc = _assess_one(parse_record_json(line), advice)
-        out = _advised_json(doc) if advice else _to_json(doc)
+        return _advised_json(doc) if advice else _to_json(doc)
     except RecordError as exc:
-        report = exc.report()
-        report["line"] = lineno
-        return (
-            False,
-            json.dumps(report, ensure_ascii=False).encode(),
-            "".join(f"line {lineno}: {p}\n" for p in exc.problems),
-        )
-    return True, out, ""
+        return exc
 
 
-def _assess_chunk(chunk: tuple[int, bytes], advice: bool = True) -> tuple[bytes, list[str], list[str]]:
-    """Assess a block of lines: (stdout lines, JSON error reports, text error reports). Blank lines are skipped."""
-    first, block = chunk
+def _assess_lines(block: bytes, advice: bool) -> tuple[list[bytes], list[tuple[int, int, Any]], int]:
+    """Assess a block of lines: the output lines (an invalid line's place left empty), the invalid lines (place in
+    the output, line offset in the block, error) and the number of newlines in the block. Blank lines are skipped."""
     lines = block.split(b"\n")
-    if lines and not lines[-1]:
+    newlines = len(lines) - 1
+    if not lines[-1]:
         lines.pop()
     outs: list[bytes] = []
-    errs_json: list[str] = []
-    errs_text: list[str] = []
+    invalid: list[tuple[int, int, Any]] = []
     for i, line in enumerate(lines):
         if not line.strip():
             continue
-        ok, out, err = _assess_line(line, first + i, advice)
+        out = _assess_line(line, advice)
+        if not isinstance(out, bytes):
+            invalid.append((len(outs), i, out))
+            out = b""
         outs.append(out)
-        if not ok:
-            errs_json.append(out.decode())
-            errs_text.append(err)
+    return outs, invalid, newlines
+
+
+def _numbered(
+    outs: list[bytes], invalid: list[tuple[int, int, Any]], first: int
+) -> tuple[bytes, list[str], list[str]]:
+    """(stdout lines, JSON error reports, text error reports) of a block whose first line is number ``first``."""
+    errs_json: list[str] = []
+    errs_text: list[str] = []
+    if invalid:
+        import json
+
+        for at, i, exc in invalid:
+            report = exc.report()
+            report["line"] = first + i
+            doc = json.dumps(report, ensure_ascii=False)
+            outs[at] = doc.encode()
+            errs_json.append(doc)
+            errs_text.append("".join(f"line {first + i}: {p}\n" for p in exc.problems))
     if outs:
         outs.append(b"")
     return b"\n".join(outs), errs_json, errs_text
 
 
-def _chunks(stream: IO[bytes], size: int) -> Iterator[tuple[int, bytes]]:
-    """(first line number, block of whole lines of about ``size`` bytes); a line longer than ``size`` is one block."""
-    lineno = 1
+def _assess_chunk(chunk: tuple[int, bytes], advice: bool = True) -> tuple[bytes, list[str], list[str]]:
+    """Assess a block of lines whose first line is number ``chunk[0]``: (stdout lines, JSON error reports, text
+    error reports). Blank lines are skipped."""
+    first, block = chunk
+    outs, invalid, _ = _assess_lines(block, advice)
+    return _numbered(outs, invalid, first)
+
+
+def _chunks(stream: IO[bytes], size: int) -> Iterator[bytes]:
+    """Blocks of whole lines of about ``size`` bytes; a line longer than ``size`` is one block."""
     rest = b""
     while True:
         data = stream.read(size)
@@ -175,10 +196,70 @@ def _chunks(stream: IO[bytes], size: int) -> Iterator[tuple[int, bytes]]:
             rest = block
             continue
         rest = block[cut:]
-        yield lineno, block[:cut]
-        lineno += block.count(b"\n", 0, cut)
+        yield block[:cut]
     if rest:
-        yield lineno, rest
+        yield rest
+
+
+def _input_fd(stream: IO[bytes]) -> int | None:
+    """The descriptor of a regular input file, whose blocks are read by position (``pread``); None for anything
+    else. Standard input is read as a stream even when it is a file: its offset may be shared with the shell
+    (``{ mmemd assess --batch -; cat; } < file``), and reading by position would not move it."""
+    fd = _fileno(stream)
+    if fd is None or fd == 0 or not hasattr(os, "fork"):  # without fork, the workers could not inherit it
+        return None
+    try:
+        return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+    except OSError:
+        return None
+
+
+def _file_blocks(fd: int, offset: int, size: int) -> Iterator[tuple[int, int]]:
+    """(offset, length) of blocks of whole lines of about ``size`` bytes, from ``offset`` to the end of a regular
+    file; a line longer than ``size`` is one block, and the last line may lack its newline."""
+    while (end := _cut(fd, offset, size)) > offset:
+        yield offset, end - offset
+        offset = end
+
+
+def _cut(fd: int, offset: int, size: int) -> int:
+    """Where the block of a regular file starting at ``offset`` ends: at the first newline at or after its
+    ``size``-th byte, or at the end of the file (``offset`` itself there). Only the bytes around the cut are read."""
+    end = offset + size - 1
+    probe_size = _PROBE_BYTES
+    while True:
+        probe = os.pread(fd, probe_size, end)
+        nl = probe.find(b"\n")
+        if nl >= 0:
+            return end + nl + 1
+        if len(probe) == probe_size:  # a long line: look further, in growing steps
+            end += probe_size
+            probe_size = min(2 * probe_size, _CHUNK_BYTES)
+            continue
+        if probe:
+            return end + len(probe)  # the file ends in a line without a newline
+        # The file ends before the block is full: the block is what is left.
+        size_now = os.fstat(fd).st_size
+        if size_now <= end:
+            return max(offset, size_now)
+        # It grew since the probe: look again.
+
+
+def _read_block(fd: int, offset: int, length: int) -> bytes | None:
+    """The ``length`` bytes at ``offset``, or None if the file ends first (it shrank after the block was cut)."""
+    data = os.pread(fd, length, offset)
+    while len(data) < length:  # a regular file reads short only at its end (or past 2 GiB in one read)
+        more = os.pread(fd, length - len(data), offset + len(data))
+        if not more:
+            return None
+        data += more
+    return data
+
+
+def _shrank(lineno: int) -> OSError:
+    # Raised once every record before ``lineno`` is written: the output is a whole prefix of the batch, no record
+    # lost silently or written twice.
+    return OSError(f"the file shrank while it was read; the records from line {lineno} on were not assessed")
 
 
 def _default_workers() -> int:
@@ -221,6 +302,10 @@ def _run_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, advice
         gc.unfreeze()
 
 
+# A block of the batch: its bytes (read from a stream by this process) or where it lies in the regular input file.
+_Block = bytes | tuple[int, int]
+
+
 def _stream_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, advice: bool) -> int:
     sys.stdout.flush()
     out: Any = getattr(sys.stdout, "buffer", None)
@@ -251,82 +336,200 @@ def _stream_batch(stream: IO[bytes], workers: int | None, fmt: OutputFormat, adv
             else:
                 err.write("".join(errs_text))
 
-    chunks = _chunks(stream, _CHUNK_BYTES)
-    first = next(chunks, None)
+    # A regular file is cut here by reading only the bytes around each cut; the workers read their blocks
+    # themselves. Sending the blocks' bytes through the pool's pipe cost this process about 18 µs a dense record
+    # (read, cut, pickle, pipe) and each worker a copy more.
+    in_fd = _input_fd(stream)
+    blocks: Iterator[_Block]
+    # Where the blocks read so far end, and the file's size when the batch began: a file that ends before that size
+    # shrank while it was read (a stream has neither: 0, 0).
+    end = initial_size = 0
+    if in_fd is None:
+        blocks = _chunks(stream, _CHUNK_BYTES)
+    else:
+        end, initial_size = stream.tell(), os.fstat(in_fd).st_size
+        blocks = _file_blocks(in_fd, end, _CHUNK_BYTES)
+    first = next(blocks, None)
     if first is None:
+        if end < initial_size:
+            raise _shrank(1)
         return 0
-    second = next(chunks, None)
+    second = next(blocks, None)
     n_workers = _default_workers() if workers is None else workers
     if second is None or n_workers <= 1:
         # Small input (or one worker asked for): a process pool would cost more than it saves.
-        emit(_assess_chunk(first, advice))
-        if second is not None:
-            emit(_assess_chunk(second, advice))
-            for c in chunks:
-                emit(_assess_chunk(c, advice))
+        lineno = 1
+        for b in _prepend(first, second, blocks):
+            if isinstance(b, bytes):
+                block: bytes | None = b
+            else:
+                block, end = _read_block(cast(int, in_fd), *b), b[0] + b[1]
+            if block is None:
+                raise _shrank(lineno)
+            emit(_assess_chunk((lineno, block), advice))
+            lineno += block.count(b"\n")
         (out or sys.stdout).flush()
+        if end < initial_size:
+            raise _shrank(lineno)
         return bad
 
     import multiprocessing
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     ctx = multiprocessing.get_context(method)
+    turn = _Turn(ctx, in_fd, end)
+    # Each worker writes its block's output to the shared stdout itself, in input order (block k waits until block
+    # k - 1 is written), and numbers its block's lines from the count the earlier blocks left. Sending the output
+    # through the pool's pipe cost this process about 0.16 ms a record with advice (~36 kB a record pickled, piped,
+    # unpickled, written).
+    fd = _fileno(out) if method == "fork" else None
+    err_fd = _fileno(err) if method == "fork" else None
+    if in_fd is not None and fd is not None and err_fd is not None:
+        # A regular file, and descriptors for both outputs: the workers cut the file too, and write the error
+        # reports themselves; only each worker's outcome comes back. A message through the pool for every block
+        # cost this process about 9 µs a dense record, most of it the pool's worker-handler thread polling while
+        # each answer waited to be read.
+        from queue import SimpleQueue
+
+        err.flush()
+        text = fmt is not OutputFormat.json
+        encoding = getattr(err, "encoding", None) or "utf-8"
+        args = (initial_size, advice, fd, err_fd, text, encoding, getattr(err, "errors", None) or "strict")
+        finished: SimpleQueue[Any] = SimpleQueue()
+        with ctx.Pool(n_workers, initializer=_set_turn, initargs=(turn,)) as pool:
+            for _ in range(n_workers):
+                pool.apply_async(
+                    _assess_file_in_turns, args, callback=finished.put, error_callback=finished.put
+                )
+            for _ in range(n_workers):
+                outcome = finished.get()
+                if isinstance(outcome, BaseException):
+                    raise outcome
+        return int(turn.invalid.value)
+
+    # Otherwise this process sends the blocks (their bytes, or their place in the file) and writes the error reports;
+    # a stdout without a descriptor the workers share gets its output back through the pool, numbered and in order.
     pending: deque[Any] = deque()
     limit = n_workers * _INFLIGHT_PER_WORKER
-    fd = _fileno(out) if method == "fork" else None
-    if fd is None:
-        # A stdout without a descriptor the workers share: their output comes back through the pool's pipe.
-        with ctx.Pool(n_workers) as pool:
-            for c in _prepend(first, second, chunks):
-                pending.append(pool.apply_async(_assess_chunk, (c, advice)))
-                while len(pending) >= limit:
-                    emit(pending.popleft().get())
-            while pending:
-                emit(pending.popleft().get())
-        (out or sys.stdout).flush()
-        return bad
-    # Each worker writes its block's output to the shared stdout itself, in input order (block k waits until block
-    # k - 1 is written); only the error reports come back to this process. Sending the output through the pool's
-    # pipe cost this process about 0.16 ms a record with advice (~36 kB a record pickled, piped, unpickled, written).
-    turn = (ctx.Condition(), ctx.Value("q", 0, lock=False))
-    with ctx.Pool(n_workers, initializer=_set_turn, initargs=turn) as pool:
-        for seq, c in enumerate(_prepend(first, second, chunks)):
-            pending.append(pool.apply_async(_assess_chunk_in_turn, (seq, c, advice, fd)))
+    with ctx.Pool(n_workers, initializer=_set_turn, initargs=(turn,)) as pool:
+        for seq, task in enumerate(_prepend(first, second, blocks)):
+            pending.append(pool.apply_async(_assess_in_turn, (seq, task, advice, fd)))
+            if not isinstance(task, bytes):
+                end = task[0] + task[1]
             while len(pending) >= limit:
                 emit(pending.popleft().get())
         while pending:
             emit(pending.popleft().get())
+    if fd is None:
+        (out or sys.stdout).flush()
+    if end < initial_size:
+        raise _shrank(turn.next_line.value)
     return bad
 
 
-# The batch's ordering of worker writes: a condition and the number of the next block to write (set in each worker).
-_TURN: tuple[Any, Any] | None = None
+class _Turn:
+    """What the batch's workers share, made before they start: the condition that orders their writes (block k
+    waits until block k - 1 is written), the number of the next block to write and of its first line, the regular
+    input file's descriptor (inherited through fork), if any; for workers that cut the file themselves, where the
+    next block starts (-1 past the end of the file) and how many blocks are claimed; and the number of invalid lines
+    they wrote."""
+
+    def __init__(self, ctx: Any, in_fd: int | None, offset: int) -> None:
+        self.condition = ctx.Condition()
+        self.next_block = ctx.Value("q", 0, lock=False)
+        self.next_line = ctx.Value("q", 1, lock=False)
+        self.in_fd = in_fd
+        self.next_offset = ctx.Value("q", offset, lock=False)
+        self.claimed = ctx.Value("q", 0, lock=False)
+        self.invalid = ctx.Value("q", 0, lock=False)
+
+    def wait(self, seq: int) -> None:
+        """Wait, holding the condition, until block ``seq`` is the next to write."""
+        while self.next_block.value != seq:
+            self.condition.wait()
+
+    def passed(self, seq: int, newlines: int) -> None:
+        """Block ``seq``, of ``newlines`` lines, is written (or its write failed): the next block's turn."""
+        self.next_line.value += newlines
+        self.next_block.value = seq + 1
+        self.condition.notify_all()
 
 
-def _set_turn(condition: Any, next_block: Any) -> None:
+# Set in each worker of the batch.
+_TURN: _Turn | None = None
+
+
+def _set_turn(turn: _Turn) -> None:
     global _TURN
-    _TURN = (condition, next_block)
+    _TURN = turn
 
 
-def _assess_chunk_in_turn(
-    seq: int, chunk: tuple[int, bytes], advice: bool, fd: int
+def _assess_in_turn(
+    seq: int, task: _Block, advice: bool, fd: int | None
 ) -> tuple[bytes, list[str], list[str]]:
-    """Assess block number ``seq`` and write its output lines to ``fd`` once every earlier block is written;
-    returns no output lines, only the error reports. The turn passes on even when the write fails (a closed pipe is
-    raised in the parent, as when the parent wrote)."""
-    lines, errs_json, errs_text = _assess_chunk(chunk, advice)
-    assert _TURN is not None
-    condition, next_block = _TURN
-    with condition:
-        while next_block.value != seq:
-            condition.wait()
+    """Assess block number ``seq`` (its bytes, or its place in the input file) and, once every earlier block is
+    written, number its lines and write its output to ``fd`` (or return it, when ``fd`` is None); returns the error
+    reports. The turn passes on even when the write fails (a closed pipe is raised in the parent, as when the parent
+    wrote); it never passes a block the file no longer holds, so no later block is written after the gap."""
+    t = _TURN
+    assert t is not None
+    block = task if isinstance(task, bytes) else _read_block(cast(int, t.in_fd), *task)
+    outs, invalid, newlines = _assess_lines(block, advice) if block is not None else ([], [], 0)
+    with t.condition:
+        t.wait(seq)
+        first = t.next_line.value
+        if block is None:
+            raise _shrank(first)
         try:
-            if lines:
+            lines, errs_json, errs_text = _numbered(outs, invalid, first)
+            if fd is not None and lines:
                 _write_all(fd, lines)
+                lines = b""
         finally:
-            next_block.value = seq + 1
-            condition.notify_all()
-    return b"", errs_json, errs_text
+            t.passed(seq, newlines)
+    return lines, errs_json, errs_text
+
+
+def _assess_file_in_turns(
+    initial_size: int, advice: bool, fd: int, err_fd: int, text: bool, encoding: str, errors: str
+) -> None:
+    """Work through the regular input file with the other workers: claim the next block (cut it), read it, assess
+    it, and in its turn number its lines and write its output to ``fd`` and its error reports (text or JSON) to
+    ``err_fd``. The turn passes on even when a write fails (a closed pipe is raised in the parent); it never passes
+    a block the file no longer holds, nor the end of a file that shrank, so nothing is written after the gap."""
+    t = _TURN
+    assert t is not None and t.in_fd is not None
+    while True:
+        with t.condition:
+            offset = t.next_offset.value
+            if offset < 0:
+                return
+            end = _cut(t.in_fd, offset, _CHUNK_BYTES)
+            seq = t.claimed.value
+            t.claimed.value = seq + 1
+            t.next_offset.value = end if end > offset else -1
+        if end == offset:  # the end of the file: once every block is written, is the file as long as it was?
+            with t.condition:
+                t.wait(seq)
+                if end < initial_size:
+                    raise _shrank(t.next_line.value)
+            return
+        block = _read_block(t.in_fd, offset, end - offset)
+        outs, invalid, newlines = _assess_lines(block, advice) if block is not None else ([], [], 0)
+        with t.condition:
+            t.wait(seq)
+            if block is None:
+                raise _shrank(t.next_line.value)
+            try:
+                lines, errs_json, errs_text = _numbered(outs, invalid, t.next_line.value)
+                if lines:
+                    _write_all(fd, lines)
+                if invalid:
+                    t.invalid.value += len(invalid)
+                    report = "".join(errs_text) if text else "\n".join(errs_json) + "\n"
+                    _write_all(err_fd, report.encode(encoding, errors))
+            finally:
+                t.passed(seq, newlines)
 
 
 def _fileno(out: Any) -> int | None:
@@ -352,12 +555,11 @@ def _raw_writer(out: Any) -> Callable[[bytes], None]:
     return lambda data: _write_all(fd, data)
 
 
-def _prepend(
-    a: tuple[int, bytes], b: tuple[int, bytes], rest: Iterator[tuple[int, bytes]]
-) -> Iterator[tuple[int, bytes]]:
+def _prepend(a: _Block, b: _Block | None, rest: Iterator[_Block]) -> Iterator[_Block]:
     yield a
-    yield b
-    yield from rest
+    if b is not None:
+        yield b
+        yield from rest
 
 
 # --- commands --------------------------------------------------------------------------------------------------
