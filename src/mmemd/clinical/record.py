@@ -99,11 +99,24 @@ def _dec_json(v: Decimal) -> int | float:
 def _bounded(
     lo: Decimal | None, hi: Decimal | None, what: str, lo_open: bool = False, hi_open: bool = False
 ) -> PlainValidator:
+    # The Decimals of the numbers this check has accepted, by exact type (1 and 1.0 are equal keys but give the
+    # Decimals 1 and 1.0; a bool is never a key): a batch meets the same few hundred laboratory values over and over,
+    # and a value accepted once is accepted again, as the same Decimal, without the conversion and the comparisons.
+    # Zero is not kept among the floats: -0.0 == 0.0 as a key, but their Decimals differ.
+    floats: dict[object, Decimal] = {}
+    ints: dict[object, Decimal] = {}
+
     def check(v: object) -> Decimal:
-        # A float already read (most laboratory values repeat over a batch) without the call into _to_decimal.
-        d = _FLOAT_DECIMALS.get(v) if type(v) is float else None
-        if d is None:
-            d = _to_decimal(v)
+        t = type(v)
+        if t is float:
+            d = floats.get(v)
+            if d is not None:
+                return d
+        elif t is int:
+            d = ints.get(v)
+            if d is not None:
+                return d
+        d = _to_decimal(v)
         if lo is not None and (d <= lo if lo_open else d < lo):
             if lo == 0 and not lo_open:
                 raise PydanticCustomError("negative_value", "{what} must not be negative", {"what": what})
@@ -118,9 +131,18 @@ def _bounded(
                 "{what} {value} is outside {range}",
                 {"what": what, "value": str(d), "range": _range_text(lo, hi, lo_open, hi_open)},
             )
+        kept = floats if t is float else ints
+        if t is int or v:
+            if len(kept) >= _ACCEPTED_MAX:
+                kept.clear()
+            kept[v] = d
         return d
 
     return PlainValidator(check)
+
+
+#: Numbers each range check keeps (each of the record's few dozen checks, so a few MB at most).
+_ACCEPTED_MAX: Final = 1024
 
 
 def _schema(
