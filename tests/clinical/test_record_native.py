@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mmemd.clinical import _record_native, record
+from mmemd.clinical import _record_checks, _record_native, record
 from mmemd.clinical.errors import RecordError, loads
 from mmemd.clinical.record import PatientRecord, cross_field_problems, parse_record_json
 from mmemd.clinical.units import ANALYTES
@@ -89,7 +89,9 @@ def test_the_native_validator_runs_its_own_schema_not_the_models_validators() ->
     finally:
         sys.setprofile(None)
     assert not called & {"_plausible", "_to_date", "_every_problem", "cross_field_problems"}, called
-    assert {"check", "_known_therapy"} <= called
+    assert "_known_therapy" in called
+    if _record_checks.__file__.endswith(".py"):  # compiled (the mypyc build), the range checks leave no frame
+        assert "check" in called
     assert PatientRecord.__pydantic_complete__ and record.Albumin.__pydantic_complete__
 
 

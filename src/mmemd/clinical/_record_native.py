@@ -43,7 +43,8 @@ from pydantic_core import CoreSchema, SchemaError, SchemaValidator
 from pydantic_core import core_schema as cs
 
 from mmemd._json import plain_object
-from mmemd.clinical.record import PatientRecord, _bounded, _known_therapy, _Quantity, _to_date
+from mmemd.clinical._record_checks import consistent, range_check
+from mmemd.clinical.record import _RANGE_CHECKS, PatientRecord, _known_therapy, _Quantity, _to_date
 from mmemd.clinical.units import ANALYTES
 
 __all__ = ["Unsupported", "consistent", "native_validator", "read", "validate_native"]
@@ -75,8 +76,7 @@ def _to_unit(bound: Decimal, mul: Decimal, div: Decimal, rounding: str) -> Decim
 
 def _range_check(lo: Decimal, hi: Decimal, what: str) -> CoreSchema:
     """The models' range check of a number (exact ``Decimal``; strings, booleans, NaN refused) with these bounds."""
-    check: Callable[[Any], Any] = _bounded(lo, hi, what).func  # type: ignore[assignment]
-    return cs.no_info_plain_validator_function(check)
+    return cs.no_info_plain_validator_function(range_check(lo, hi, what))
 
 
 def _quantity(model_schema: Mapping[str, Any], convert: Callable[[Any], Any]) -> CoreSchema:
@@ -115,7 +115,7 @@ def _convert(schema: Any) -> Any:
             out = _date()
         elif kind == "function-after" and fn is _Quantity._plausible and schema["schema"]["type"] == "model":
             out = _quantity(schema["schema"], _convert)
-        elif kind == "function-plain" and getattr(fn, "__qualname__", "") == "_bounded.<locals>.check":
+        elif kind == "function-plain" and fn in _RANGE_CHECKS:
             return schema  # a range check of the models, as it is
         elif kind == "function-after" and fn is _known_therapy:
             out = {**schema, "schema": _convert(schema["schema"])}
@@ -175,59 +175,6 @@ def native_validator() -> SchemaValidator:
             except (KeyError, TypeError, SchemaError) as exc:
                 raise Unsupported(f"{type(exc).__name__}: {exc}") from exc
     return _VALIDATOR
-
-
-def consistent(rec: PatientRecord) -> bool:
-    """True when a field-valid record breaks none of the cross-field rules of :func:`.record.cross_field_problems`."""
-    lesion_ids: set[str] = set()
-    if rec.lesions:
-        for les in rec.lesions:
-            if les.id in lesion_ids:
-                return False
-            lesion_ids.add(les.id)
-    if rec.therapy_history:
-        lines: set[int] = set()
-        for line in rec.therapy_history:
-            if line.line in lines:
-                return False
-            lines.add(line.line)
-            if line.refractory_agents:
-                agents = line.agents
-                for agent in line.refractory_agents:
-                    if agent not in agents:
-                        return False
-    cyto = rec.cytogenetics
-    if cyto is not None:
-        frac = cyto.del_17p_clonal_fraction_pct
-        if frac is not None and frac > 0 and cyto.del_17p is not True:
-            return False
-    if rec.assessments:
-        prev = None
-        baseline = False
-        for a in rec.assessments:
-            if prev is not None and a.date <= prev:
-                return False
-            prev = a.date
-            if a.baseline is True:
-                if baseline:
-                    return False
-                baseline = True
-            flc = a.free_light_chains
-            if (
-                flc is not None
-                and flc.involved is None
-                and (flc.kappa is not None or flc.lambda_ is not None)
-            ):
-                return False
-            if a.plasmacytomas:
-                measured: set[str] = set()
-                for pm in a.plasmacytomas:
-                    if pm.lesion not in lesion_ids or pm.lesion in measured:
-                        return False
-                    measured.add(pm.lesion)
-                    if pm.perpendicular_cm > pm.longest_cm:
-                        return False
-    return True
 
 
 def validate_native(data: dict[str, Any]) -> PatientRecord | None:
