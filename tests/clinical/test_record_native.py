@@ -226,6 +226,41 @@ def check(doc: Any) -> None:
         assert_same(native, slow)
 
 
+NUMBER_PLACES = [
+    ("diagnosis", "clonal_bone_marrow_plasma_cells_pct"),
+    ("diagnosis", "circulating_plasma_cells_pct"),
+    ("labs", "ldh", "upper_limit_normal"),
+    ("cytogenetics", "del_17p_clonal_fraction_pct"),
+    ("assessments", 0, "bone_marrow_plasma_cells_pct"),
+    ("assessments", 0, "bone_marrow_kappa_lambda_ratio_ihc"),
+    ("assessments", 0, "circulating_plasma_cells_per_ul"),
+    ("assessments", 0, "circulating_plasma_cells_pct"),
+    ("assessments", 0, "plasmacytomas", 0, "longest_cm"),
+    ("assessments", 0, "plasmacytomas", 1, "perpendicular_cm"),
+    ("assessments", 0, "mrd", "sensitivity"),
+]
+NUMBERS_AND_OTHERS: list[Any] = [
+    *[None, True, False, "1", "", [], {}, [1.0], {"value": 1.0}],
+    *[0, 0.0, -0.0, 1, 1.0, 0.5, 1e-7, 5e-324, -1, -0.5, -1e-300, 49.99999999999999, 50, 50.0, 50.5],
+    *[99.99999999999999, 100, 100.0, 100.00000000000001, 10000, 10000.5, 100000, 1e6, 1000001, 10**18, 1e300],
+]
+
+
+@pytest.mark.parametrize("place", NUMBER_PLACES, ids=lambda x: ".".join(map(str, x)))
+def test_every_number_field_is_read_as_the_models_read_it(place: tuple[Any, ...]) -> None:
+    """Each number field outside a quantity, whatever its value (in or out of range, read twice, not a number at all,
+    ``null`` where it is required): accepted natively exactly when the models accept it, with the same Decimal."""
+    for value in NUMBERS_AND_OTHERS * 2:
+        doc = copy.deepcopy(make_record())
+        doc["assessments"][0]["mrd"] = {"method": "NGF", "negative": True, "sensitivity": 1e-5}
+        put(doc, place, value)
+        doc = json_doc(doc)
+        native, slow = _record_native.validate_native(doc), models(doc)
+        assert (native is None) == (slow is None), value
+        if native is not None and slow is not None:
+            assert_same(native, slow)
+
+
 # --- random hostile mutations -----------------------------------------------------------------------------------
 
 HOSTILE = st.one_of(
