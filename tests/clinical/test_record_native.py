@@ -73,7 +73,8 @@ def test_the_native_validator_is_built_from_the_models() -> None:
 
 def test_the_native_validator_runs_its_own_schema_not_the_models_validators() -> None:
     """pydantic-core would reuse each model class's own validator: none of the checks the native schema replaces may
-    run (the plausibility model validator, the date parser, the record's wrap validator), and no model validator."""
+    run (the plausibility model validator, the date parser, the therapy id check, the record's wrap validator), and no
+    model validator."""
     doc = json_doc(make_record())
     validator = _record_native.native_validator()
     validator.validate_python(doc)
@@ -88,8 +89,13 @@ def test_the_native_validator_runs_its_own_schema_not_the_models_validators() ->
         validator.validate_python(doc)
     finally:
         sys.setprofile(None)
-    assert not called & {"_plausible", "_to_date", "_every_problem", "cross_field_problems"}, called
-    assert "_known_therapy" in called
+    assert not called & {
+        "_plausible",
+        "_to_date",
+        "_every_problem",
+        "cross_field_problems",
+        "_known_therapy",
+    }, called
     if _record_checks.__file__.endswith(".py"):  # compiled (the mypyc build), the range checks leave no frame
         assert "check" in called
     assert PatientRecord.__pydantic_complete__ and record.Albumin.__pydantic_complete__
@@ -257,6 +263,36 @@ def test_every_number_field_is_read_as_the_models_read_it(place: tuple[Any, ...]
         doc = json_doc(doc)
         native, slow = _record_native.validate_native(doc), models(doc)
         assert (native is None) == (slow is None), value
+        if native is not None and slow is not None:
+            assert_same(native, slow)
+
+
+def test_every_therapy_id_and_only_those_is_accepted_natively() -> None:
+    """The therapy ids are matched natively against the vocabulary: each of its ids, and nothing else (another case,
+    a space, a number), in a line's agents and refractory agents, exactly as the models decide."""
+    from mmemd.knowledge import vocabulary
+
+    ids = sorted(vocabulary().therapy_ids)
+    assert ids
+    for agent in [
+        *ids,
+        "",
+        "Bortezomib",
+        "bortezomib ",
+        "unknown-agent",
+        "dara",
+        1,
+        True,
+        None,
+        ["bortezomib"],
+    ]:
+        doc = copy.deepcopy(make_record())
+        doc["therapy_history"][0]["agents"] = ["dexamethasone", agent]
+        doc["therapy_history"][1]["refractory_agents"] = [agent]
+        doc["therapy_history"][1]["agents"].append(agent)
+        doc = json_doc(doc)
+        native, slow = _record_native.validate_native(doc), models(doc)
+        assert (native is None) == (slow is None), agent
         if native is not None and slow is not None:
             assert_same(native, slow)
 
