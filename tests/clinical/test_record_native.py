@@ -297,6 +297,24 @@ def test_every_therapy_id_and_only_those_is_accepted_natively() -> None:
             assert_same(native, slow)
 
 
+def test_a_vocabulary_that_cannot_be_read_leaves_the_therapy_ids_to_the_models_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Building the native validator never fails on the vocabulary: the models' check then runs, and raises, as the
+    models would."""
+    import mmemd.knowledge
+
+    def unreadable() -> Any:
+        raise OSError("vocabulary unreadable")
+
+    monkeypatch.setattr(_record_native, "_VALIDATOR", None)
+    monkeypatch.setattr(mmemd.knowledge, "vocabulary", unreadable)
+    validator = _record_native.native_validator()
+    assert _record_native.validate_native(json_doc({**make_record(), "therapy_history": None})) is not None
+    with pytest.raises(OSError, match="unreadable"):
+        validator.validate_python(json_doc(make_record()))
+
+
 # --- random hostile mutations -----------------------------------------------------------------------------------
 
 HOSTILE = st.one_of(
