@@ -159,8 +159,8 @@ def test_float_values_read_twice_give_the_same_exact_decimals(values: list[float
     )
 )
 def test_a_number_checked_again_gives_the_same_verdict_and_digits(values: list[Any]) -> None:
-    """Each range check keeps the numbers it accepted: read again (as the same or an equal number of the other type:
-    1 and 1.0, 0.0 and -0.0, True and 1), a number is still accepted or refused on its own and keeps its digits."""
+    """Decimals of floats already read are kept: read again (as the same or an equal number of the other type: 1 and
+    1.0, 0.0 and -0.0, True and 1), a number is still accepted or refused on its own and keeps its digits."""
     for v in values * 2:
         data = minimal(diagnosis={"clonal_bone_marrow_plasma_cells_pct": v})
         if type(v) in (int, float) and 0 <= v <= 100:

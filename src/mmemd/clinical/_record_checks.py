@@ -7,6 +7,7 @@ same results either way. The models (:mod:`.record`) and the native validator (:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final
@@ -60,33 +61,26 @@ def range_text(lo: Decimal | None, hi: Decimal | None, lo_open: bool, hi_open: b
     return f"{left}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}{right}"
 
 
-#: Numbers each range check keeps (each of the record's few dozen checks, so a few MB at most).
-_ACCEPTED_MAX: Final = 1024
-
-
 def range_check(
     lo: Decimal | None, hi: Decimal | None, what: str, lo_open: bool = False, hi_open: bool = False
 ) -> Callable[[object], Decimal]:
     """A number within ``lo``..``hi`` (each bound closed unless open), as :func:`to_decimal` reads it; else a
     ``PydanticCustomError`` (``negative_value`` below a closed 0, ``out_of_range`` otherwise)."""
-    # The Decimals of the numbers this check has accepted, by exact type (1 and 1.0 are equal keys but give the
-    # Decimals 1 and 1.0; a bool is never a key): a batch meets the same few hundred laboratory values over and over,
-    # and a value accepted once is accepted again, as the same Decimal, without the conversion and the comparisons.
-    # Zero is not kept among the floats: -0.0 == 0.0 as a key, but their Decimals differ.
-    floats: dict[object, Decimal] = {}
-    ints: dict[object, Decimal] = {}
+    # A float strictly between these is inside the range, decided without comparing Decimals: a float's Decimal (its
+    # repr) lies within the float's rounding interval and a bound within its nearest float's, and a float more than
+    # one float away from that one has a rounding interval wholly on its side (open and closed bounds alike).
+    inside_lo = -_INF if lo is None else math.nextafter(float(lo), _INF)
+    inside_hi = _INF if hi is None else math.nextafter(float(hi), -_INF)
 
     def check(v: object) -> Decimal:
-        is_float = type(v) is float
-        if is_float:
-            kept = floats.get(v)
-            if kept is not None:
-                return kept
-        elif type(v) is int:
-            kept = ints.get(v)
-            if kept is not None:
-                return kept
-        d = to_decimal(v)
+        if type(v) is float:
+            d = _FLOAT_DECIMALS.get(v)
+            if d is None:
+                d = to_decimal(v)  # refuses NaN and the infinities
+            if inside_lo < v < inside_hi:
+                return d
+        else:
+            d = to_decimal(v)
         if lo is not None and (d <= lo if lo_open else d < lo):
             if lo == 0 and not lo_open:
                 raise PydanticCustomError("negative_value", "{what} must not be negative", {"what": what})
@@ -101,15 +95,6 @@ def range_check(
                 "{what} {value} is outside {range}",
                 {"what": what, "value": str(d), "range": range_text(lo, hi, lo_open, hi_open)},
             )
-        if is_float:
-            if v:
-                if len(floats) >= _ACCEPTED_MAX:
-                    floats.clear()
-                floats[v] = d
-        elif type(v) is int:
-            if len(ints) >= _ACCEPTED_MAX:
-                ints.clear()
-            ints[v] = d
         return d
 
     return check
