@@ -74,11 +74,13 @@ def test_floats_at_and_around_every_kind_of_bound_are_decided_exactly(lo_open: b
         for hi in BOUNDS:
             if lo is not None and hi is not None and hi <= lo:
                 continue
-            for v in [*around(lo), *around(hi), 0.0, -0.0, 5e-324, -5e-324, 1.7976931348623157e308]:
+            ints = [int(b) + k for b in (lo, hi) if b is not None and abs(b) < 10**6 for k in (-1, 0, 1)]
+            floats = [*around(lo), *around(hi), 0.0, -0.0, 5e-324, -5e-324, 1.7976931348623157e308]
+            for v in [*floats, *ints, 0, 10**400, -(10**400)]:
                 want, got = exact(v, lo, hi, lo_open, hi_open), checked(v, lo, hi, lo_open, hi_open)
                 assert (want is None) == (got is None), (v, lo, hi, lo_open, hi_open)
                 if want is not None and got is not None:
-                    assert str(got) == str(want) == str(Decimal(repr(v)))
+                    assert str(got) == str(want) == str(Decimal(repr(v) if type(v) is float else v))
 
 
 @settings(max_examples=500)

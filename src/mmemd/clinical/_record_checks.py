@@ -68,7 +68,8 @@ def range_check(
     ``PydanticCustomError`` (``negative_value`` below a closed 0, ``out_of_range`` otherwise)."""
     # A float strictly between these is inside the range, decided without comparing Decimals: a float's Decimal (its
     # repr) lies within the float's rounding interval and a bound within its nearest float's, and a float more than
-    # one float away from that one has a rounding interval wholly on its side (open and closed bounds alike).
+    # one float away from that one has a rounding interval wholly on its side (open and closed bounds alike); both
+    # floats lie strictly inside the bounds.
     inside_lo = -_INF if lo is None else math.nextafter(float(lo), _INF)
     inside_hi = _INF if hi is None else math.nextafter(float(hi), -_INF)
 
@@ -78,6 +79,10 @@ def range_check(
             if d is None:
                 d = to_decimal(v)  # refuses NaN and the infinities
             if inside_lo < v < inside_hi:
+                return d
+        elif type(v) is int:
+            d = Decimal(v)
+            if inside_lo < v < inside_hi:  # an int compares with a float exactly
                 return d
         else:
             d = to_decimal(v)
