@@ -149,6 +149,29 @@ def test_float_values_read_twice_give_the_same_exact_decimals(values: list[float
         assert [str(d) for d in got] == [str(d) for d in expected]
 
 
+@settings(max_examples=200)
+@given(
+    values=st.lists(
+        st.sampled_from([0, 0.0, -0.0, 1, 1.0, True, False, 50, 50.0, 100, 100.0, 100.5, -1, -1.0])
+        | st.floats(min_value=-1, max_value=101, allow_nan=False),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_a_number_checked_again_gives_the_same_verdict_and_digits(values: list[Any]) -> None:
+    """Decimals of floats already read are kept: read again (as the same or an equal number of the other type: 1 and
+    1.0, 0.0 and -0.0, True and 1), a number is still accepted or refused on its own and keeps its digits."""
+    for v in values * 2:
+        data = minimal(diagnosis={"clonal_bone_marrow_plasma_cells_pct": v})
+        if type(v) in (int, float) and 0 <= v <= 100:
+            diagnosis = parse_record(data).diagnosis
+            assert diagnosis is not None and diagnosis.clonal_bone_marrow_plasma_cells_pct is not None
+            got = diagnosis.clonal_bone_marrow_plasma_cells_pct
+            assert str(got) == str(Decimal(repr(v)) if type(v) is float else Decimal(v))
+        else:
+            assert set(problems(data)) == {"$.diagnosis.clonal_bone_marrow_plasma_cells_pct"}, v
+
+
 def test_unknown_site_is_accepted() -> None:
     """docs/record.md: an unknown site is accepted (and reported by the EMD classifier), sites are open-ended."""
     rec = parse_record(minimal(lesions=[{"id": "L1", "site": "orbit", "relation_to_bone": "none"}]))

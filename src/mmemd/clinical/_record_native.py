@@ -14,7 +14,8 @@ module derives from the models' own core schema a validator that builds the *sam
 * a date read natively: ``YYYY-MM-DD`` in ASCII digits, then a calendar date;
 * the cross-field rules checked on the validated model (:func:`consistent`), with the conditions of
   :func:`.record.cross_field_problems`, instead of a second walk of the document;
-* every other number, and the therapy ids, checked by the models' own functions. (pydantic-core can convert numbers
+* a therapy id matched natively against the vocabulary's ids (a literal);
+* every other number checked by the models' own functions. (pydantic-core can convert numbers
   itself, but making a new ``Decimal`` from the float's text costs more than the models' call, which reuses the
   ``Decimal`` of a value already read: measured 127 against 111 µs for the dense record.)
 
@@ -43,7 +44,8 @@ from pydantic_core import CoreSchema, SchemaError, SchemaValidator
 from pydantic_core import core_schema as cs
 
 from mmemd._json import plain_object
-from mmemd.clinical.record import PatientRecord, _bounded, _known_therapy, _Quantity, _to_date
+from mmemd.clinical._record_checks import consistent, range_check
+from mmemd.clinical.record import _RANGE_CHECKS, PatientRecord, _known_therapy, _Quantity, _to_date
 from mmemd.clinical.units import ANALYTES
 
 __all__ = ["Unsupported", "consistent", "native_validator", "read", "validate_native"]
@@ -75,8 +77,7 @@ def _to_unit(bound: Decimal, mul: Decimal, div: Decimal, rounding: str) -> Decim
 
 def _range_check(lo: Decimal, hi: Decimal, what: str) -> CoreSchema:
     """The models' range check of a number (exact ``Decimal``; strings, booleans, NaN refused) with these bounds."""
-    check: Callable[[Any], Any] = _bounded(lo, hi, what).func  # type: ignore[assignment]
-    return cs.no_info_plain_validator_function(check)
+    return cs.no_info_plain_validator_function(range_check(lo, hi, what))
 
 
 def _quantity(model_schema: Mapping[str, Any], convert: Callable[[Any], Any]) -> CoreSchema:
@@ -115,16 +116,30 @@ def _convert(schema: Any) -> Any:
             out = _date()
         elif kind == "function-after" and fn is _Quantity._plausible and schema["schema"]["type"] == "model":
             out = _quantity(schema["schema"], _convert)
-        elif kind == "function-plain" and getattr(fn, "__qualname__", "") == "_bounded.<locals>.check":
+        elif kind == "function-plain" and fn in _RANGE_CHECKS:
             return schema  # a range check of the models, as it is
         elif kind == "function-after" and fn is _known_therapy:
-            out = {**schema, "schema": _convert(schema["schema"])}
+            out = _therapy_id(schema)
         else:
             raise Unsupported(repr(fn))
         if "ref" in schema:
             out = {**out, "ref": schema["ref"]}
         return out
     return {k: v if k in ("cls", "serialization", "metadata") else _convert(v) for k, v in schema.items()}
+
+
+def _therapy_id(schema: Mapping[str, Any]) -> CoreSchema:
+    """A therapy id (a strict string, then the models' check that the vocabulary knows it) as one of the vocabulary's
+    ids, matched natively: the packaged vocabulary is read once per process, so the ids cannot change."""
+    if schema["schema"] != cs.str_schema(strict=True):
+        raise Unsupported(f"a therapy id of {schema['schema']!r}")
+    from mmemd.knowledge import vocabulary
+
+    try:
+        ids = vocabulary().therapy_ids
+    except Exception:  # a vocabulary that cannot be read: the models' own check, which raises it, at each id
+        return {**schema}
+    return cs.literal_schema(sorted(ids))
 
 
 def _model_classes(schema: Any) -> Iterator[type[BaseModel]]:
@@ -175,59 +190,6 @@ def native_validator() -> SchemaValidator:
             except (KeyError, TypeError, SchemaError) as exc:
                 raise Unsupported(f"{type(exc).__name__}: {exc}") from exc
     return _VALIDATOR
-
-
-def consistent(rec: PatientRecord) -> bool:
-    """True when a field-valid record breaks none of the cross-field rules of :func:`.record.cross_field_problems`."""
-    lesion_ids: set[str] = set()
-    if rec.lesions:
-        for les in rec.lesions:
-            if les.id in lesion_ids:
-                return False
-            lesion_ids.add(les.id)
-    if rec.therapy_history:
-        lines: set[int] = set()
-        for line in rec.therapy_history:
-            if line.line in lines:
-                return False
-            lines.add(line.line)
-            if line.refractory_agents:
-                agents = line.agents
-                for agent in line.refractory_agents:
-                    if agent not in agents:
-                        return False
-    cyto = rec.cytogenetics
-    if cyto is not None:
-        frac = cyto.del_17p_clonal_fraction_pct
-        if frac is not None and frac > 0 and cyto.del_17p is not True:
-            return False
-    if rec.assessments:
-        prev = None
-        baseline = False
-        for a in rec.assessments:
-            if prev is not None and a.date <= prev:
-                return False
-            prev = a.date
-            if a.baseline is True:
-                if baseline:
-                    return False
-                baseline = True
-            flc = a.free_light_chains
-            if (
-                flc is not None
-                and flc.involved is None
-                and (flc.kappa is not None or flc.lambda_ is not None)
-            ):
-                return False
-            if a.plasmacytomas:
-                measured: set[str] = set()
-                for pm in a.plasmacytomas:
-                    if pm.lesion not in lesion_ids or pm.lesion in measured:
-                        return False
-                    measured.add(pm.lesion)
-                    if pm.perpendicular_cm > pm.longest_cm:
-                        return False
-    return True
 
 
 def validate_native(data: dict[str, Any]) -> PatientRecord | None:

@@ -35,6 +35,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from mmemd.clinical._record_checks import range_check, to_decimal
 from mmemd.clinical.errors import Loc, Problem, RecordError, loads, problems_from_validation_error
 from mmemd.clinical.units import (
     ANALYTES,
@@ -52,74 +53,20 @@ PATIENT_SCHEMA: Final = "mmemd.patient/1"
 
 # --- scalar types ---------------------------------------------------------------------------------------------
 
-_INF: Final = float("inf")
-
-
-def _number_error(v: object) -> PydanticCustomError:
-    kind = "a boolean" if isinstance(v, bool) else "a string" if isinstance(v, str) else type(v).__name__
-    return PydanticCustomError("number_type", "expected a number, got {kind}", {"kind": kind})
-
-
-# Decimals of the floats read so far (a batch meets the same few hundred laboratory values over and over; a Decimal
-# is immutable, so one can serve every record). Zero is not kept: -0.0 == 0.0 as a key, but their Decimals differ.
-_FLOAT_DECIMALS: dict[float, Decimal] = {}
-_FLOAT_DECIMALS_MAX: Final = 4096
-
-
-def _to_decimal(v: object) -> Decimal:
-    t = type(v)
-    if t is int:
-        return Decimal(v)  # type: ignore[arg-type]
-    if t is float:
-        f: float = v  # type: ignore[assignment]
-        kept = _FLOAT_DECIMALS.get(f)
-        if kept is not None:
-            return kept
-        if f != f or f == _INF or f == -_INF:
-            raise PydanticCustomError("number_not_finite", "expected a finite number")
-        # repr(float) is the shortest round-tripping text (= str(x)): 0.07 -> Decimal("0.07"), not 0.0700000000000000067
-        dec = Decimal(repr(f))
-        if f:
-            if len(_FLOAT_DECIMALS) >= _FLOAT_DECIMALS_MAX:
-                _FLOAT_DECIMALS.clear()
-            _FLOAT_DECIMALS[f] = dec
-        return dec
-    if t is Decimal:
-        d: Decimal = v  # type: ignore[assignment]
-        if not d.is_finite():
-            raise PydanticCustomError("number_not_finite", "expected a finite number")
-        return d
-    raise _number_error(v)
-
 
 def _dec_json(v: Decimal) -> int | float:
     return int(v) if v == v.to_integral_value() and abs(v) < 2**53 else float(v)
 
 
+#: Every range check of the models, for the native validator (:mod:`._record_native`), which keeps them as they are.
+_RANGE_CHECKS: Final[list[Callable[[object], Decimal]]] = []
+
+
 def _bounded(
     lo: Decimal | None, hi: Decimal | None, what: str, lo_open: bool = False, hi_open: bool = False
 ) -> PlainValidator:
-    def check(v: object) -> Decimal:
-        # A float already read (most laboratory values repeat over a batch) without the call into _to_decimal.
-        d = _FLOAT_DECIMALS.get(v) if type(v) is float else None
-        if d is None:
-            d = _to_decimal(v)
-        if lo is not None and (d <= lo if lo_open else d < lo):
-            if lo == 0 and not lo_open:
-                raise PydanticCustomError("negative_value", "{what} must not be negative", {"what": what})
-            raise PydanticCustomError(
-                "out_of_range",
-                "{what} {value} is outside {range}",
-                {"what": what, "value": str(d), "range": _range_text(lo, hi, lo_open, hi_open)},
-            )
-        if hi is not None and (d >= hi if hi_open else d > hi):
-            raise PydanticCustomError(
-                "out_of_range",
-                "{what} {value} is outside {range}",
-                {"what": what, "value": str(d), "range": _range_text(lo, hi, lo_open, hi_open)},
-            )
-        return d
-
+    check = range_check(lo, hi, what, lo_open, hi_open)
+    _RANGE_CHECKS.append(check)
     return PlainValidator(check)
 
 
@@ -134,15 +81,9 @@ def _schema(
     return WithJsonSchema(schema)
 
 
-def _range_text(lo: Decimal | None, hi: Decimal | None, lo_open: bool, hi_open: bool) -> str:
-    left = "(" if lo_open else "["
-    right = ")" if hi_open else "]"
-    return f"{left}{lo if lo is not None else '-inf'}, {hi if hi is not None else 'inf'}{right}"
-
-
 _DEC_JSON: Final = PlainSerializer(_dec_json, when_used="json")
 
-Number = Annotated[Decimal, PlainValidator(_to_decimal), WithJsonSchema({"type": "number"}), _DEC_JSON]
+Number = Annotated[Decimal, PlainValidator(to_decimal), WithJsonSchema({"type": "number"}), _DEC_JSON]
 # A measured quantity's value: a number, never negative (the plausible range per analyte is checked with the unit).
 NonNegative = Annotated[Decimal, _bounded(Decimal(0), None, "value"), _schema(0, None), _DEC_JSON]
 # A percentage of cells: 0-100 inclusive (docs/record.md; an out-of-range percentage is impossible).
