@@ -480,6 +480,7 @@ def _read_timeline(
                 a.confirmed_by = by
 
     # ---- pass 3: categories, sticky PD, best, relapse from CR
+    cr_needs_confirmation = s.relapse_from_cr_requires_confirmed_cr
     first_pd: int | None = None
     best: ResponseCategory = NOT_EVALUABLE
     best_index: int | None = None
@@ -513,7 +514,7 @@ def _read_timeline(
         if relapse_at is None and cr_at is not None and _relapse_sign(snaps[a.index], a, base, s):
             relapse_at = a.index
         if cr_at is None and a.category != PD_NAME and a.evaluable:
-            reached = a.conf_level if s.relapse_from_cr_requires_confirmed_cr else a.level
+            reached = a.conf_level if cr_needs_confirmation else a.level
             if reached >= CR:
                 cr_at = a.index
     return EngineResult(base, assessed, first_pd, best, best_index, cr_at, relapse_at)
