@@ -495,3 +495,72 @@ def test_example_indeterminate() -> None:
     assert (a.staging.r2_iss.group, a.staging.r2_iss.points) == (None, None)
     assert a.staging.high_risk is None
     assert a.staging.reasons  # which data are missing
+
+
+def _has_type(value: object, annotation: object) -> bool:
+    """``value`` is exactly of the annotated type (a bool is not an int, an int not a Decimal)."""
+    import types
+    import typing
+
+    from mmemd.clinical.snapshot import PlasmacytomaMeasure
+
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, types.UnionType):
+        return any(_has_type(value, a) for a in typing.get_args(annotation))
+    if origin is typing.Literal:
+        return type(value) is str and value in typing.get_args(annotation)
+    if origin is tuple:
+        hints = typing.get_type_hints(PlasmacytomaMeasure)
+        return type(value) is tuple and all(
+            type(m) is PlasmacytomaMeasure and all(_has_type(getattr(m, f), t) for f, t in hints.items())
+            for m in value
+        )
+    if annotation is type(None):
+        return value is None
+    return type(value) is annotation
+
+
+def test_snapshot_values_have_their_annotated_types() -> None:
+    """The response engine may run compiled (mypyc), which checks each value it reads against its annotation: a
+    snapshot must hold a Decimal where it says Decimal even when the record wrote an integer, an int count, a bool
+    flag, a date — for every example assessment and for integers in every numeric field."""
+    import typing
+
+    hints = typing.get_type_hints(Snapshot)
+    integers = {
+        "schema": "mmemd.patient/1",
+        "id": "ints",
+        "phase": "relapsed_refractory",
+        "lesions": [{"id": "L1", "relation_to_bone": "none"}],
+        "assessments": [
+            {
+                "date": "2025-01-01",
+                "serum_m_protein": {"value": 3, "unit": "g/dL"},
+                "urine_m_protein": {"value": 500, "unit": "mg/24h"},
+                "free_light_chains": {
+                    "kappa": {"value": 60, "unit": "mg/dL"},
+                    "lambda": {"value": 1, "unit": "mg/dL"},
+                    "involved": "kappa",
+                },
+                "bone_marrow_plasma_cells_pct": 40,
+                "bone_marrow_clonal_by_ihc": True,
+                "bone_marrow_kappa_lambda_ratio_ihc": 5,
+                "bone_marrow_plasma_cells_counted": 150,
+                "circulating_plasma_cells_per_ul": 150,
+                "circulating_plasma_cells_pct": 1,
+                "plasmacytomas": [{"lesion": "L1", "longest_cm": 4, "perpendicular_cm": 3}],
+                "new_lesion": False,
+                "mrd": {"method": "NGF", "negative": False, "sensitivity": 1e-5},
+                "pet_negative": False,
+            }
+        ],
+    }
+    records = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(EXAMPLES.glob("*.json"))]
+    checked = 0
+    for data in [*records, integers]:
+        for snap in to_snapshots(parse_record(data)):
+            for field, annotation in hints.items():
+                value = getattr(snap, field)
+                assert _has_type(value, annotation), (data["id"], field, value)
+                checked += value is not None
+    assert checked > 300

@@ -463,3 +463,26 @@ def test_imwg_best_response_is_the_best_of_the_full_assessment():
         assert fast == full, path.stem
         checked += 1
     assert checked >= 10
+
+
+@pytest.mark.parametrize(
+    ("category", "confirmed"), [("baseline", None), ("PR", True), ("PD", False), ("not_evaluable", None)]
+)
+def test_timeline_entry_is_what_the_validating_constructor_builds(
+    category: str, confirmed: bool | None
+) -> None:
+    """The section builder writes each timeline entry's fields directly (no validation, one entry an assessment):
+    the entry must be the one TimelineEntry(...) builds — same field dict in the same order, every field set."""
+    import datetime as dt
+
+    from mmemd.clinical._response_build import _timeline_entry
+    from mmemd.clinical.response import TimelineEntry
+
+    day = dt.date(2025, 3, 1)
+    built = _timeline_entry(day, category, confirmed)
+    checked = TimelineEntry(date=day, category=category, confirmed=confirmed)
+    assert list(built.__dict__.items()) == list(checked.__dict__.items())
+    assert built.model_fields_set == checked.model_fields_set == {"date", "category", "confirmed"}
+    assert built.model_dump_json() == checked.model_dump_json()
+    assert built.__pydantic_extra__ is checked.__pydantic_extra__ is None
+    assert built.__pydantic_private__ is checked.__pydantic_private__ is None

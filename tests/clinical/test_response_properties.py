@@ -307,3 +307,21 @@ def test_scaling_flc_does_not_change_the_category(snaps: list[Snapshot], k: Deci
     a, b = run(snaps), run(scaled)
     assert cats(a) == cats(b)
     assert a.best == b.best
+
+
+@SETTINGS
+@given(
+    sign=st.integers(0, 1),
+    digits=st.lists(st.integers(0, 9), min_size=1, max_size=40).map(tuple),
+    exponent=st.integers(-45, 45),
+)
+def test_reason_numbers_are_written_without_exponent(
+    sign: int, digits: tuple[int, ...], exponent: int
+) -> None:
+    """The reasons write a number through ``str`` when it has no exponent form: the text must always be the
+    plain ``format(v, "f")`` — trailing zeros kept, no exponent — whatever the value's sign, digits and exponent."""
+    from mmemd.clinical._response_text import num
+
+    v = Decimal((sign, digits, exponent))
+    assert num(v) == format(v, "f")
+    assert "E" not in num(v) and "e" not in num(v)

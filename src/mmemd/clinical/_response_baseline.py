@@ -12,8 +12,6 @@ from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final, Literal
 
-import msgspec
-
 from mmemd.clinical._response_levels import ALL, SD_ONLY, UP_TO_VGPR
 from mmemd.clinical.snapshot import Snapshot
 
@@ -36,28 +34,56 @@ def flc_ratio_normal(kappa: Decimal, lam: Decimal, settings: ResponseSettings) -
     return settings.flc_ratio_normal_low * lam <= kappa <= settings.flc_ratio_normal_high * lam
 
 
-class Baseline(msgspec.Struct):
-    index: int
-    snap: Snapshot
-    serum_role: int
-    urine_role: int
-    flc_role: int
-    serum: Decimal | None
-    urine: Decimal | None
-    involved: Literal["kappa", "lambda"] | None
-    dflc: Decimal | None
-    marrow: Decimal | None
-    primary: Primary | None
-    not_evaluable_why: tuple[str, ...]
-    # plasmacytomas present at baseline (ids, sorted) and their baseline SPD (None if one was not measured)
-    lesions: tuple[str, ...]
-    lesion_measured: frozenset[str]
-    spd: Decimal | None
-    known_lesions: frozenset[str]
-    lab_floor: int  # levels whose confirmation needs no second laboratory assessment (general rule 1)
-    dflc_pd: bool  # dFLC progression criterion applies (§1.3 PD (a): serum and urine unmeasurable)
-    marrow_pd: bool  # BMPC progression criterion applies (§1.3 PD (a): serum, urine and FLC unmeasurable)
-    cpc_pd: bool  # circulating-PC progression applies (§1.3 PD (c): "only measure of disease")
+class Baseline:
+    """What the baseline assessment establishes for the patient (§1.2), read by every later assessment."""
+
+    # A plain class rather than a msgspec Struct or a dataclass: mypyc compiles it to a native class (attributes
+    # read as C struct fields), and it costs nothing at import (a dataclass takes about 0.5 ms to create).
+    def __init__(
+        self,
+        *,
+        index: int,
+        snap: Snapshot,
+        serum_role: int,
+        urine_role: int,
+        flc_role: int,
+        serum: Decimal | None,
+        urine: Decimal | None,
+        involved: Literal["kappa", "lambda"] | None,
+        dflc: Decimal | None,
+        marrow: Decimal | None,
+        primary: Primary | None,
+        not_evaluable_why: tuple[str, ...],
+        # plasmacytomas present at baseline (ids, sorted) and their baseline SPD (None if one was not measured)
+        lesions: tuple[str, ...],
+        lesion_measured: frozenset[str],
+        spd: Decimal | None,
+        known_lesions: frozenset[str],
+        lab_floor: int,  # levels whose confirmation needs no second laboratory assessment (general rule 1)
+        dflc_pd: bool,  # dFLC progression criterion applies (§1.3 PD (a): serum and urine unmeasurable)
+        marrow_pd: bool,  # BMPC progression criterion applies (§1.3 PD (a): serum, urine and FLC unmeasurable)
+        cpc_pd: bool,  # circulating-PC progression applies (§1.3 PD (c): "only measure of disease")
+    ) -> None:
+        self.index = index
+        self.snap = snap
+        self.serum_role = serum_role
+        self.urine_role = urine_role
+        self.flc_role = flc_role
+        self.serum = serum
+        self.urine = urine
+        self.involved = involved
+        self.dflc = dflc
+        self.marrow = marrow
+        self.primary = primary
+        self.not_evaluable_why = not_evaluable_why
+        self.lesions = lesions
+        self.lesion_measured = lesion_measured
+        self.spd = spd
+        self.known_lesions = known_lesions
+        self.lab_floor = lab_floor
+        self.dflc_pd = dflc_pd
+        self.marrow_pd = marrow_pd
+        self.cpc_pd = cpc_pd
 
 
 def dflc_of(snap: Snapshot, involved: Literal["kappa", "lambda"] | None) -> Decimal | None:

@@ -15,8 +15,6 @@ from collections.abc import Collection, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
-import msgspec
-
 from mmemd.clinical._response_baseline import MEASURABLE, Baseline, build_baseline
 from mmemd.clinical._response_lesions import (
     LesionTracker,
@@ -74,37 +72,102 @@ PARAM_COUNT: Final = 6
 LAB_PD_CODES: Final = frozenset({"serum", "urine", "dflc"})
 
 
-class Assessed(msgspec.Struct):
-    index: int
-    evaluable: bool
-    mask: int
-    lab: int
-    has_labs: bool
-    masks: tuple[int, int, int, int, int, int]
-    missing: int  # bit p set: parameter p lacked a datum it needs for a higher level
-    pd: tuple[str, ...]
-    pd_info: tuple[PdInfo, ...]
-    pd_needs_confirmation: bool
-    marrow_from: int | None
-    ihc_from: int | None
-    measures: Measures
-    # pass 2 / 3
-    level: int = SD
-    conf_level: int = SD
-    confirmed_by: int | None = None
-    pd_confirmed: bool = False
-    category: ResponseCategory = NOT_EVALUABLE
-    confirmed: bool | None = None
+class Assessed:
+    """One assessment after the baseline: pass 1 fills the constructor's fields, passes 2 and 3 the rest."""
+
+    # A plain class (not a msgspec Struct): mypyc compiles it to a native class; see _response_baseline.Baseline.
+    __slots__ = (
+        "category",
+        "conf_level",
+        "confirmed",
+        "confirmed_by",
+        "evaluable",
+        "has_labs",
+        "ihc_from",
+        "index",
+        "lab",
+        "level",
+        "marrow_from",
+        "mask",
+        "masks",
+        "measures",
+        "missing",
+        "pd",
+        "pd_confirmed",
+        "pd_info",
+        "pd_needs_confirmation",
+    )
+
+    def __init__(
+        self,
+        index: int,
+        evaluable: bool,
+        mask: int,
+        lab: int,
+        has_labs: bool,
+        masks: tuple[int, int, int, int, int, int],
+        missing: int,  # bit p set: parameter p lacked a datum it needs for a higher level
+        pd: tuple[str, ...],
+        pd_info: tuple[PdInfo, ...],
+        pd_needs_confirmation: bool,
+        marrow_from: int | None,
+        ihc_from: int | None,
+        measures: Measures,
+    ) -> None:
+        self.index = index
+        self.evaluable = evaluable
+        self.mask = mask
+        self.lab = lab
+        self.has_labs = has_labs
+        self.masks = masks
+        self.missing = missing
+        self.pd = pd
+        self.pd_info = pd_info
+        self.pd_needs_confirmation = pd_needs_confirmation
+        self.marrow_from = marrow_from
+        self.ihc_from = ihc_from
+        self.measures = measures
+        # pass 2 / 3
+        self.level = SD
+        self.conf_level = SD
+        self.confirmed_by: int | None = None
+        self.pd_confirmed = False
+        self.category: ResponseCategory = NOT_EVALUABLE
+        self.confirmed: bool | None = None
 
 
-class EngineResult(msgspec.Struct):
-    base: Baseline
-    assessed: list[Assessed | None]
-    first_confirmed_pd: int | None
-    best: ResponseCategory
-    best_index: int | None
-    cr_confirmed_at: int | None
-    relapse_at: int | None
+class EngineResult:
+    """The engine's answer: the baseline, every assessment after it (None before and at the baseline) and what the
+    timeline reading found (indices into the assessments)."""
+
+    # A plain class (not a msgspec Struct): mypyc compiles it to a native class; see _response_baseline.Baseline.
+    __slots__ = (
+        "assessed",
+        "base",
+        "best",
+        "best_index",
+        "cr_confirmed_at",
+        "first_confirmed_pd",
+        "relapse_at",
+    )
+
+    def __init__(
+        self,
+        base: Baseline,
+        assessed: list[Assessed | None],
+        first_confirmed_pd: int | None,
+        best: ResponseCategory,
+        best_index: int | None,
+        cr_confirmed_at: int | None,
+        relapse_at: int | None,
+    ) -> None:
+        self.base = base
+        self.assessed = assessed
+        self.first_confirmed_pd = first_confirmed_pd
+        self.best = best
+        self.best_index = best_index
+        self.cr_confirmed_at = cr_confirmed_at
+        self.relapse_at = relapse_at
 
 
 def baseline_index(snaps: Sequence[Snapshot]) -> int:
@@ -417,6 +480,7 @@ def _read_timeline(
                 a.confirmed_by = by
 
     # ---- pass 3: categories, sticky PD, best, relapse from CR
+    cr_needs_confirmation = s.relapse_from_cr_requires_confirmed_cr
     first_pd: int | None = None
     best: ResponseCategory = NOT_EVALUABLE
     best_index: int | None = None
@@ -450,7 +514,7 @@ def _read_timeline(
         if relapse_at is None and cr_at is not None and _relapse_sign(snaps[a.index], a, base, s):
             relapse_at = a.index
         if cr_at is None and a.category != PD_NAME and a.evaluable:
-            reached = a.conf_level if s.relapse_from_cr_requires_confirmed_cr else a.level
+            reached = a.conf_level if cr_needs_confirmation else a.level
             if reached >= CR:
                 cr_at = a.index
     return EngineResult(base, assessed, first_pd, best, best_index, cr_at, relapse_at)

@@ -15,8 +15,6 @@ import datetime as _dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
-import msgspec
-
 from mmemd.clinical._response_levels import ALL, SD_ONLY, UP_TO_MR, UP_TO_VGPR
 from mmemd.clinical._response_params import Cuts
 from mmemd.clinical._response_progression import PdInfo
@@ -74,13 +72,17 @@ def plasmacytoma_mask(
     return SD_ONLY, False
 
 
-class LesionTracker(msgspec.Struct):
+class LesionTracker:
     """Imaging nadirs over the assessments before the current one (no confirmation needed)."""
 
-    spd_nadir: Decimal | None = None
-    spd_nadir_date: _dt.date | None = None
-    # lesion id -> (lowest longest diameter, perpendicular measured with it, date)
-    longest: dict[str, tuple[Decimal, Decimal, _dt.date]] = msgspec.field(default_factory=dict)
+    # A plain class (not a msgspec Struct): mypyc compiles it to a native class; see _response_baseline.Baseline.
+    __slots__ = ("longest", "spd_nadir", "spd_nadir_date")
+
+    def __init__(self) -> None:
+        self.spd_nadir: Decimal | None = None
+        self.spd_nadir_date: _dt.date | None = None
+        # lesion id -> (lowest longest diameter, perpendicular measured with it, date)
+        self.longest: dict[str, tuple[Decimal, Decimal, _dt.date]] = {}
 
 
 def imaging_step(

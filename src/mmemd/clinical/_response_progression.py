@@ -19,8 +19,6 @@ import datetime as _dt
 from decimal import Decimal
 from typing import TYPE_CHECKING, Final
 
-import msgspec
-
 if TYPE_CHECKING:
     from mmemd.clinical.response import ResponseSettings
 
@@ -28,15 +26,25 @@ _ZERO: Final = Decimal(0)
 _HUNDRED: Final = Decimal(100)
 
 
-# gc=False: holds numbers, strings, dates and tuples of them only, so never part of a reference cycle
-class PdInfo(msgspec.Struct, frozen=True, gc=False):
+class PdInfo:
     """Why a PD criterion fired: the criterion code, the nadir (value, date) and the current value."""
 
-    code: str
-    nadir: Decimal | None = None
-    nadir_date: _dt.date | None = None
-    current: Decimal | None = None
-    short_axis: Decimal | None = None
+    # A plain class (not a msgspec Struct): mypyc compiles it to a native class; see _response_baseline.Baseline.
+    __slots__ = ("code", "current", "nadir", "nadir_date", "short_axis")
+
+    def __init__(
+        self,
+        code: str,
+        nadir: Decimal | None = None,
+        nadir_date: _dt.date | None = None,
+        current: Decimal | None = None,
+        short_axis: Decimal | None = None,
+    ) -> None:
+        self.code = code
+        self.nadir = nadir
+        self.nadir_date = nadir_date
+        self.current = current
+        self.short_axis = short_axis
 
 
 class Nadir:
