@@ -55,6 +55,9 @@ def to_decimal(v: object) -> Decimal:
     raise number_error(v)
 
 
+_EXACT_INT: Final = 2**53
+
+
 def range_text(lo: Decimal | None, hi: Decimal | None, lo_open: bool, hi_open: bool) -> str:
     left = "(" if lo_open else "["
     right = ")" if hi_open else "]"
@@ -82,7 +85,10 @@ def range_check(
                 return d
         elif type(v) is int:
             d = Decimal(v)
-            if inside_lo < v < inside_hi:  # an int compares with a float exactly
+            # Within +-2**53 an int converts to a float exactly, so the float comparison is exact; beyond, the
+            # Decimal comparisons below decide (compiled code compares an int with a float by converting the int,
+            # which a huge int would overflow).
+            if -_EXACT_INT < v < _EXACT_INT and inside_lo < v < inside_hi:
                 return d
         else:
             d = to_decimal(v)
