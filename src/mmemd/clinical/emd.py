@@ -27,6 +27,9 @@ from typing import Final
 import msgspec
 from pydantic import BaseModel, ConfigDict
 
+# The package, not its function: its exports load on first use (mmemd._lazy), and a module attribute is read
+# faster than a `from … import` inside the function runs (that goes through the import system at every call).
+from mmemd import knowledge
 from mmemd.clinical._emd_classify import EmdCategory, Timing, classify
 from mmemd.clinical.record import PatientRecord
 
@@ -78,9 +81,7 @@ def classify_emd(
 ) -> EmdResult:
     """Classify the record's EMD status (docs/criteria.md §3.3), each decision with its reason."""
     if site_ids is None or cns_site_ids is None:
-        from mmemd.knowledge import vocabulary
-
-        v = vocabulary()
+        v = knowledge.vocabulary()
         site_ids = v.site_ids if site_ids is None else site_ids
         cns_site_ids = v.cns_site_ids if cns_site_ids is None else cns_site_ids
 

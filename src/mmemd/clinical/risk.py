@@ -22,6 +22,9 @@ from typing import TYPE_CHECKING, Final, Literal
 
 import msgspec
 
+# The package, not its function: its exports load on first use (mmemd._lazy), and a module attribute is read
+# faster than a `from … import` inside the function runs (that goes through the import system at every call).
+from mmemd import knowledge
 from mmemd.clinical._high_risk_rules import decide
 from mmemd.clinical.record import Cytogenetics, Labs
 
@@ -74,9 +77,7 @@ _TEXTS_KEPT: Final = 1024
 
 def feature_text(feature: HighRiskFeature, lang: Literal["en", "zh"] = "en") -> str:
     """A high-risk feature in English or Chinese, from its facts (the English text is the engine's own wording)."""
-    from mmemd.knowledge import load_glossary
-
-    return _text(load_glossary(), feature, lang)
+    return _text(knowledge.load_glossary(), feature, lang)
 
 
 def _text(glossary: Glossary, feature: HighRiskFeature, lang: Literal["en", "zh"]) -> str:
@@ -117,9 +118,7 @@ def high_risk(
     """IMS/IMWG 2025 high-risk status (docs/criteria.md §2.4), with the deciding features."""
     facts, undecided = decide(cytogenetics, labs, settings)
     if facts:
-        from mmemd.knowledge import load_glossary
-
-        glossary = load_glossary()  # once for every feature: an import in a function costs a lookup each time
+        glossary = knowledge.load_glossary()
         features = tuple([HighRiskFeature(template, values) for template, values in facts])
         return HighRiskResult(True, tuple([_text(glossary, f, "en") for f in features]), (), features)
     if undecided:
