@@ -36,13 +36,16 @@ R2_GROUP_UPPER: Final[tuple[tuple[Decimal, R2Group], ...]] = (
     (Decimal(5), "IV"),
 )
 
-#: iss, r_iss, r_iss_possible, (R2-ISS points, group, points_min, points_max), reasons, iss_possible — the fields
-#: of a ``StagingResult`` apart from high risk
+#: iss, r_iss, r_iss_possible, R2-ISS points, group, points_min and points_max, reasons, iss_possible — the fields
+#: of a ``StagingResult`` apart from high risk (flat: one tuple a call)
 StagingFields = tuple[
     Stage | None,
     Stage | None,
     list[Stage],
-    tuple[float | None, R2Group | None, float, float],
+    float | None,
+    R2Group | None,
+    float,
+    float,
     list[str],
     list[Stage],
 ]
@@ -189,13 +192,11 @@ def staging_fields(labs: Labs | None, cg: Cytogenetics | None, settings: Staging
     return (
         iss,
         r_iss,
-        list(r_set),
-        (
-            float(points) if points is not None and group is not None else None,
-            group,
-            float(pts_min),
-            float(pts_max),
-        ),
+        r_set,
+        float(points) if points is not None and group is not None else None,
+        group,
+        float(pts_min),
+        float(pts_max),
         reasons,
         list(iss_set),
     )

@@ -118,7 +118,7 @@ def stage(
     """ISS, R-ISS, R2-ISS and IMS/IMWG 2025 high risk from the record's values at diagnosis."""
     labs = record.labs
     cg = record.cytogenetics
-    iss, r_iss, r_set, (points, group, points_min, points_max), reasons, iss_set = staging_fields(
+    iss, r_iss, r_set, points, group, points_min, points_max, reasons, iss_set = staging_fields(
         labs, cg, settings
     )
     hr = high_risk(cg, labs, risk_settings)
