@@ -3,11 +3,12 @@
 The modules of ``[tool.mmemd.compiled]`` (pyproject.toml) are compiled once per session by hatch_build.py's own
 compile function — the code the wheel's build hook runs — into a copy of the package. Then the pure package (src/)
 and the compiled copy each run, in their own processes, on one corpus: every example, dense and varied benchmark
-records, records whose assessments were mutated (seeded) to reach the response engine's other branches, and
-invalid or hostile lines. Their outputs must be byte-identical, and the response tests must pass on the compiled
-copy. Those need a C compiler and the Python headers (Debian's gcc and python3-dev) and skip without them; the
-build hook's choices (editable and ``MMEMD_PURE=1`` builds stay pure, a failed compile falls back) are checked
-without a compiler.
+records, records whose assessments were mutated (seeded) to reach the response engine's other branches, records
+whose diagnosis, labs, cytogenetics and lesions were redrawn around the EMD, staging and high-risk cut-offs, and
+invalid or hostile lines. Their outputs must be byte-identical, and the response, EMD, staging and high-risk tests
+must pass on the compiled copy. Those need a C compiler and the Python headers (Debian's gcc and python3-dev) and
+skip without them; the build hook's choices (editable and ``MMEMD_PURE=1`` builds stay pure, a failed compile falls
+back) are checked without a compiler.
 """
 
 from __future__ import annotations
@@ -130,6 +131,93 @@ def _mutated(doc: dict[str, Any], rnd: random.Random) -> dict[str, Any]:
     return doc
 
 
+#: Values at and either side of the cut-offs of the EMD, staging and high-risk rules (docs/criteria.md §2.1-§2.6,
+#: §3.3): β2M 3.5 and 5.5 mg/L, albumin 3.5 g/dL, creatinine 1.2 mg/dL, LDH at its upper limit of normal, circulating
+#: plasma cells 5 %, clonal marrow plasma cells 0 and 10 %, del(17p) clonal fraction 20 %.
+_B2M = (None, 3.4, 3.5, 3.6, 5.4, 5.5, 5.6, 12)
+_ALBUMIN = (None, 3.4, 3.5, 3.6)
+_CREATININE = (None, 1.1, 1.19, 1.2, 1.21, 2.5)
+_LDH = (None, 200, 249, 250, 251, 400)
+_CPC = (None, 0, 0, 0, 4.9, 5, 5.1)
+_BMPC = (None, 0, 0.5, 9.9, 10, 10.1, 60)
+_CCF = (None, 19, 20, 21, 80)
+_FLAG = (None, True, False)
+_SITES = ("liver", "cns", "paravertebral", "skin", "not_a_site", None)
+_EVENTS = ("hypercalcemia", "anemia", "bone_lesions", "marrow_plasma_cells_ge_60")
+
+
+def _pick(rnd: random.Random, doc: dict[str, Any], key: str, values: tuple[Any, ...]) -> None:
+    value = rnd.choice(values)
+    if value is None:
+        doc.pop(key, None)
+    else:
+        doc[key] = value
+
+
+def _clinical_mutated(doc: dict[str, Any], rnd: random.Random) -> dict[str, Any]:
+    """The record with its diagnosis, labs, cytogenetics and lesions redrawn (seeded) around the cut-offs of the
+    EMD classification, the stages and high risk, and with values left out: those rules' branches."""
+    doc = copy.deepcopy(doc)
+    dx = doc.setdefault("diagnosis", {})
+    _pick(rnd, dx, "circulating_plasma_cells_pct", _CPC)
+    _pick(rnd, dx, "clonal_bone_marrow_plasma_cells_pct", _BMPC)
+    _pick(rnd, dx, "myeloma_defining_events", (None, [], rnd.sample(_EVENTS, rnd.randint(1, 2))))
+    _pick(rnd, dx, "myeloma_diagnosis_recorded", _FLAG)
+    _pick(rnd, dx, "date", (None, "2023-01-15"))
+    labs = doc.setdefault("labs", {})
+    for key, values, unit in (
+        ("beta2_microglobulin", _B2M, "mg/L"),
+        ("albumin", _ALBUMIN, "g/dL"),
+        ("creatinine", _CREATININE, "mg/dL"),
+    ):
+        value = rnd.choice(values)
+        if value is None:
+            labs.pop(key, None)
+        else:
+            labs[key] = {"value": value, "unit": unit}
+    ldh = rnd.choice(_LDH)
+    if ldh is None:
+        labs.pop("ldh", None)
+    else:
+        labs["ldh"] = {
+            "value": ldh,
+            "unit": "U/L",
+            **({"upper_limit_normal": 250} if rnd.random() < 0.8 else {}),
+        }
+    cg = doc.setdefault("cytogenetics", {})
+    for key in ("del_17p", "tp53_mutation", "t_4_14", "t_14_16", "t_14_20", "gain_1q"):
+        _pick(rnd, cg, key, _FLAG)
+    # a clonal fraction only with del(17p) present (a cross-field rule of the record)
+    _pick(rnd, cg, "del_17p_clonal_fraction_pct", _CCF if cg.get("del_17p") is True else (None,))
+    _pick(rnd, cg, "del_1p32", (None, "none", "monoallelic", "biallelic"))
+    # Lesions keep their ids (the assessments' plasmacytoma measurements name them); one may be added, and a record
+    # whose assessments name none may have its list emptied or left out.
+    measured = any(a.get("plasmacytomas") for a in doc.get("assessments") or [])
+    roll = rnd.random()
+    if not measured and roll < 0.1:
+        doc.pop("lesions", None)
+    elif not measured and roll < 0.2:
+        doc["lesions"] = []
+    else:
+        lesions = doc.setdefault("lesions", [])
+        if not lesions or rnd.random() < 0.3:
+            lesions.append({"id": "L9"})
+        for lesion in lesions:
+            _pick(rnd, lesion, "site", _SITES)
+            _pick(rnd, lesion, "relation_to_bone", (None, "none", "arising_from_bone", "intraosseous"))
+            _pick(rnd, lesion, "biopsy_proven", _FLAG)
+            _pick(rnd, lesion, "confirmed_by", (None, None, "biopsy", "cytology", "imaging_only"))
+            _pick(rnd, lesion, "detected_at", (None, "diagnosis", "relapse"))
+            _pick(rnd, lesion, "detected_on", (None, "2023-02-14", "2023-02-15", "2025-06-01"))
+            _pick(rnd, lesion, "cns", _FLAG)
+    for assessment in doc.get("assessments") or []:
+        if (
+            rnd.random() < 0.1
+        ):  # now and then: most records stay clear of plasma cell leukemia, the first rule
+            _pick(rnd, assessment, "circulating_plasma_cells_pct", _CPC)
+    return doc
+
+
 def _corpus() -> bytes:
     lines: list[bytes] = []
     examples = [json.loads(p.read_text(encoding="utf-8")) for p in EXAMPLES]
@@ -141,6 +229,10 @@ def _corpus() -> bytes:
     for i in range(300):
         doc = _mutated(rnd.choice([*examples, dense]), rnd)
         doc["id"] = f"m{i}"
+        lines.append(json.dumps(doc).encode())
+    for i in range(400):
+        doc = _clinical_mutated(rnd.choice([*examples, dense]), rnd)
+        doc["id"] = f"c{i}"
         lines.append(json.dumps(doc).encode())
     hostile = [
         b"",
@@ -198,6 +290,17 @@ def test_clinical_tests_pass_on_the_compiled_build(compiled_tree: Path) -> None:
     )
     rc, out, err = _run(compiled_tree, "-c", code, "-q", "-p", "no:cacheprovider", *tests)
     assert rc == 0, (out + err).decode()[-4000:]
+
+
+def test_the_list_in_the_install_doc_is_the_declared_list() -> None:
+    """docs/install.md shows the ``[tool.mmemd.compiled]`` table: the same modules, in the same order."""
+    import re
+    import tomllib
+
+    text = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
+    block = re.search(r"```toml\n(\[tool\.mmemd\.compiled\].*?)```", text, flags=re.S)
+    assert block is not None
+    assert tomllib.loads(block.group(1))["tool"]["mmemd"]["compiled"]["modules"] == _hatch_build().declared_modules()
 
 
 # The build hook's decisions, without a compiler: when it compiles, what it adds to the wheel, how it falls back.
