@@ -300,7 +300,10 @@ def test_the_list_in_the_install_doc_is_the_declared_list() -> None:
     text = (ROOT / "docs" / "install.md").read_text(encoding="utf-8")
     block = re.search(r"```toml\n(\[tool\.mmemd\.compiled\].*?)```", text, flags=re.S)
     assert block is not None
-    assert tomllib.loads(block.group(1))["tool"]["mmemd"]["compiled"]["modules"] == _hatch_build().declared_modules()
+    assert (
+        tomllib.loads(block.group(1))["tool"]["mmemd"]["compiled"]["modules"]
+        == _hatch_build().declared_modules()
+    )
 
 
 # The build hook's decisions, without a compiler: when it compiles, what it adds to the wheel, how it falls back.

@@ -126,25 +126,29 @@ def test_other_assess_command_lines_go_to_typer() -> None:
 BUILD_ONLY = ("yaml", "mmemd.knowledge._load", "mmemd.knowledge._text", "hashlib", "_hashlib")
 
 
-def _wait_until_the_package_files_settle() -> None:
-    """A result is kept by ``stat`` only for files quiet for STAMP_SETTLE_SECONDS (a checkout or an edit a moment
-    ago is hashed again on the next run): wait out that rest so the second run below reads the kept results."""
+def _wait_until_the_files_settle() -> None:
+    """A result is kept by ``stat`` only for files quiet for STAMP_SETTLE_SECONDS (a checkout, an edit or a store
+    built a moment ago is hashed again on the next run): wait out that rest for the package's files and the cache's
+    (the knowledge store a first run built), so that the next run keeps its results."""
     import time
 
     from mmemd.knowledge import _data
 
     package = Path(_data.__file__).resolve().parents[1]
     files = [p for p in package.rglob("*") if p.is_file() and p.suffix in {".py", ".yaml", ".txt"}]
+    files += [p for p in _data.cache_dir().rglob("*") if p.is_file()]
     latest = max(max(p.stat().st_mtime, p.stat().st_ctime) for p in files)
     time.sleep(max(0.0, latest + _data.STAMP_SETTLE_SECONDS - time.time()))
 
 
 @pytest.mark.parametrize("advice", ["--advice", "--no-advice"])
 def test_assess_with_a_warm_cache_parses_no_yaml_and_loads_no_curation(advice: str) -> None:
-    _wait_until_the_package_files_settle()
+    _wait_until_the_files_settle()
     imported(
         ["assess", advice, str(LIVER)]
     )  # the first run in a fresh cache builds the store and parses the data
+    _wait_until_the_files_settle()
+    imported(["assess", advice, str(LIVER)])  # keeps the results by stat, now that every file has settled
     code, mods = imported(["assess", advice, str(LIVER)], BUILD_ONLY)
     assert code == 0
     assert mods == set(), mods
@@ -165,7 +169,7 @@ sys.stderr.write("\\nBUILT " + " ".join(sorted(m.__name__ for m in models if m._
 
 
 def test_assess_with_a_warm_cache_builds_no_term_or_claim_validator() -> None:
-    _wait_until_the_package_files_settle()
+    _wait_until_the_files_settle()
     runs = [
         subprocess.run(
             [sys.executable, "-c", _MODELS_PROBE, str(LIVER)],
