@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -97,6 +98,91 @@ def _highlighted(text: str, spans: list[tuple[int, int]]) -> Text:
     return out
 
 
+# ---- Chinese text output (--lang zh) --------------------------------------------------------------------------
+# Each English label the tables print, and where its Chinese wording already lives: the report's labels
+# (report/_i18n.py LABELS) or the bilingual glossary (knowledge/data/glossary.yaml), so a word has one translation.
+_ZH_LABEL_OF: dict[str, tuple[str, str]] = {
+    "id": ("glossary", "evidence.column.id"),
+    "statement": ("glossary", "evidence.column.statement"),
+    "statement (zh)": ("glossary", "evidence.column.statement"),
+    "quote": ("report", "quote"),
+    "result": ("glossary", "explain.column.result"),
+    "grade": ("report", "grade"),
+    "endpoint": ("report", "endpoint"),
+    "EMD": ("report", "emd_specific"),
+    "EMD-specific": ("report", "emd_specific"),
+    "not EMD-specific": ("report", "general_mm"),
+    "yes": ("report", "yes"),
+    "no": ("report", "no"),
+    "category": ("glossary", "evidence.field.category"),
+    "agent": ("glossary", "evidence.field.agent"),
+    "arms": ("glossary", "evidence.field.arms"),
+    "interventions": ("glossary", "evidence.field.interventions"),
+    "comparator": ("glossary", "evidence.field.comparator"),
+    "population": ("report", "population"),
+    "n": ("report", "n"),
+    "study": ("report", "study"),
+    "design": ("report", "design"),
+    "flags": ("glossary", "evidence.field.flags"),
+    "conflicts with": ("glossary", "evidence.field.conflicts_with"),
+    "source": ("report", "source"),
+    "references": ("report", "other_sources"),
+    "claims": ("glossary", "evidence.column.claims"),
+    "emd_specific": ("report", "emd_specific"),
+}
+
+
+def _label(lang: Lang, en: str) -> str:
+    """An English label as the command prints it, or its Chinese wording."""
+    if lang is Lang.en:
+        return en
+    where, key = _ZH_LABEL_OF[en]
+    if where == "report":
+        from mmemd.report._i18n import label
+
+        return label("zh", key)
+    return _term(key, lang)
+
+
+def _term(key: str, lang: Lang) -> str:
+    from mmemd.knowledge import load_glossary
+
+    return load_glossary().term(key, lang.value)
+
+
+def _render(template: str, lang: Lang, **facts: Any) -> str:
+    from mmemd.knowledge import load_glossary
+
+    return load_glossary().render(template, lang.value, **facts)
+
+
+def _value_text_zh(c: Claim) -> str:
+    """The claim's figure in Chinese: its number with a Chinese unit (advice's rendering), or its direction word."""
+    from mmemd.advice._engine import claim_value_text
+
+    text = claim_value_text(c)[1]
+    if c.value is not None and c.p:
+        text += f"（P{c.p}）"
+    return text
+
+
+def _result(c: Claim, lang: Lang) -> str:
+    return _value_text_zh(c) if lang is Lang.zh else _value_text(c)
+
+
+def _vocab_label(kb: KnowledgeBase, term_id: str, lang: Lang) -> str:
+    """An agent, regimen or endpoint id in the reader's language (ids as they are in English)."""
+    return kb.vocabulary.label(term_id, "zh") if lang is Lang.zh else term_id
+
+
+def _design(value: str, lang: Lang) -> str:
+    if lang is Lang.en:
+        return value
+    from mmemd.report._i18n import value as report_value
+
+    return report_value("zh", value)
+
+
 @evidence_app.command("search")
 def search(
     query: list[str] = typer.Argument(
@@ -129,15 +215,17 @@ def search(
     from rich.table import Table
 
     console = _console()
+    shown = repr(text) if lang is Lang.en else text
     if not result.hits:
-        console.print(f"No claim matches {text!r}.")
+        console.print(_render("evidence.search.none", lang, query=shown))
         raise typer.Exit(0)
-    note = "" if result.matched == "all" else " (no claim matches every term; showing claims matching any)"
-    table = Table(title=f"{len(result.hits)} result(s) for {text!r}{note}", show_lines=True)
-    table.add_column("id", no_wrap=True)
-    table.add_column("statement / quote", overflow="fold", ratio=3)
-    table.add_column("result", overflow="fold", ratio=1)
-    table.add_column("grade", justify="center")
+    note = "" if result.matched == "all" else _render("evidence.search.any_term", lang)
+    title = _render("evidence.search.title", lang, n=len(result.hits), query=shown, note=note)
+    table = Table(title=title, show_lines=True)
+    table.add_column(_label(lang, "id"), no_wrap=True)
+    table.add_column(f"{_label(lang, 'statement')} / {_label(lang, 'quote')}", overflow="fold", ratio=3)
+    table.add_column(_label(lang, "result"), overflow="fold", ratio=1)
+    table.add_column(_label(lang, "grade"), justify="center")
     field = "statement_zh" if lang is Lang.zh else "statement_en"
     for h in result.hits:
         c = h.claim
@@ -146,7 +234,7 @@ def search(
         # Line breaks inside the OCR quote become spaces (same length, so the highlight spans still fit).
         cell.append_text(_highlighted(c.quote.replace("\n", " "), h.spans["quote"]))
         cell.stylize("dim", len(cell) - len(c.quote), len(cell))
-        table.add_row(c.id, cell, _value_text(c), c.grade)
+        table.add_row(c.id, cell, _result(c, lang), c.grade)
     console.print(table)
     console.print(f"[dim]{kb.version}[/]")
 
@@ -178,16 +266,18 @@ def list_claims(
         return
     from rich.table import Table
 
-    table = Table(title=f"{len(claims)} claim(s)")
+    table = Table(title=_render("evidence.list.title", lang, n=len(claims)))
     for col in ("id", "endpoint", "result", "grade", "EMD", "statement"):
-        table.add_column(col, no_wrap=col == "id", overflow="fold", ratio=4 if col == "statement" else None)
+        table.add_column(
+            _label(lang, col), no_wrap=col == "id", overflow="fold", ratio=4 if col == "statement" else None
+        )
     for c in claims:
         table.add_row(
             c.id,
-            c.endpoint,
-            _value_text(c),
+            _vocab_label(kb, c.endpoint, lang),
+            _result(c, lang),
             c.grade,
-            "yes" if c.emd_specific else "no",
+            _label(lang, "yes" if c.emd_specific else "no"),
             c.statement_zh if lang is Lang.zh else c.statement_en,
         )
     console = _console()
@@ -199,6 +289,9 @@ def list_claims(
 def show(
     claim_id: str = typer.Argument(..., help="Claim id, e.g. emdtx-2.2-01."),
     context: int = typer.Option(80, help="Characters of source text shown around the quote."),
+    lang: Lang = typer.Option(
+        Lang.en, "--lang", help="Language of the labels (zh: the Chinese statement only)."
+    ),
     as_json: bool = JSON_OPT,
 ) -> None:
     """One claim in full: its statements, numbers, quote in context, source and references."""
@@ -245,8 +338,32 @@ def show(
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
+    rows = _show_rows(claim) if lang is Lang.en else _show_rows_zh(kb, claim)
+    for k, v in rows:
+        if v:
+            grid.add_row(k, v)
+    console.print(Panel(grid, title=claim.id, expand=False))
+    ctx = Text("…" + before.replace("\n", " "), style="dim")
+    ctx.append(quote.replace("\n", " "), style="bold black on yellow")
+    ctx.append(after.replace("\n", " ") + "…", style="dim")
+    quote_at = _render("evidence.show.quote_at", lang, offset=claim.offset)
+    console.print(Panel(ctx, title=quote_at, expand=False))
+    unprinted = _term("evidence.author_not_printed", lang)
+    ref_text = "; ".join(f"[{r['number']}] {r['first_author'] or unprinted}" for r in refs)
+    ids = _render("evidence.show.source_ids", lang, id=source.id, alias=source.alias)
+    comma = ", " if lang is Lang.en else "，"
+    console.print(
+        f"[bold]{_label(lang, 'source')}[/] {source.title_zh} / {source.title_en} {ids}{comma}"
+        f"§{section.number} {section.title_zh}"
+    )
+    if ref_text:
+        console.print(f"[bold]{_label(lang, 'references')}[/] {ref_text}")
+    console.print(f"[dim]{kb.version}[/]")
+
+
+def _show_rows(claim: Claim) -> list[tuple[str, str]]:
     pop = claim.population
-    rows: list[tuple[str, str]] = [
+    return [
         ("statement (en)", claim.statement_en),
         ("statement (zh)", claim.statement_zh),
         ("category", claim.category.value),
@@ -273,22 +390,57 @@ def show(
         ("conflicts with", ", ".join(claim.conflicts_with)),
         ("notes", claim.notes or ""),
     ]
-    for k, v in rows:
-        if v:
-            grid.add_row(k, v)
-    console.print(Panel(grid, title=claim.id, expand=False))
-    ctx = Text("…" + before.replace("\n", " "), style="dim")
-    ctx.append(quote.replace("\n", " "), style="bold black on yellow")
-    ctx.append(after.replace("\n", " ") + "…", style="dim")
-    console.print(Panel(ctx, title=f"quote at character {claim.offset}", expand=False))
-    ref_text = "; ".join(f"[{r['number']}] {r['first_author'] or '(author not printed)'}" for r in refs)
-    console.print(
-        f"[bold]source[/] {source.title_zh} / {source.title_en} ({source.id}, alias {source.alias}), "
-        f"§{section.number} {section.title_zh}"
+
+
+def _show_rows_zh(kb: KnowledgeBase, claim: Claim) -> list[tuple[str, str]]:
+    """The fields of `show` in Chinese. Arms and subgroups are shown when the glossary words them (else the
+    Chinese statement carries them); the curators' notes are English prose and stay in the JSON output."""
+    from mmemd.knowledge import load_glossary
+
+    g, zh = load_glossary(), Lang.zh
+    sep = g.join
+
+    def names(ids: Sequence[str]) -> str:
+        return sep([kb.vocabulary.label(i, "zh") for i in ids], "zh")
+
+    pop = claim.population
+    endpoint = kb.vocabulary.label(claim.endpoint, "zh")
+    if claim.timepoint:
+        tp = g.timepoint(claim.timepoint, "zh")
+        endpoint = _render("evidence.show.timepoint", zh, endpoint=endpoint, timepoint=tp)
+    given = [a for a in (claim.arm, claim.comparator_arm) if a]
+    arms = [g.phrase(a, "zh") for a in given]
+    arms_worded = all(zh_arm != arm for zh_arm, arm in zip(arms, given, strict=True))
+    population = _render(
+        "evidence.show.population",
+        zh,
+        disease=pop.disease,
+        emd=_term(f"evidence.population_emd.{pop.emd}", zh),
     )
-    if ref_text:
-        console.print(f"[bold]references[/] {ref_text}")
-    console.print(f"[dim]{kb.version}[/]")
+    subgroup = g.phrase(pop.subgroup, "zh") if pop.subgroup else ""
+    if subgroup and subgroup != pop.subgroup:
+        population += g.term("list_sep", "zh") + subgroup
+    regimen = f"（{kb.vocabulary.label(claim.regimen, 'zh')}）" if claim.regimen else ""
+    n = [
+        _render("evidence.show.n_total", zh, n=claim.n_total) if claim.n_total else "",
+        _render("evidence.show.n_emd", zh, n=claim.n_emd) if claim.n_emd is not None else "",
+    ]
+    emd = _label(zh, "EMD-specific" if claim.emd_specific else "not EMD-specific")
+    return [
+        (_label(zh, "statement (zh)"), claim.statement_zh),
+        (_label(zh, "category"), _term(f"evidence.category.{claim.category.value}", zh)),
+        (_label(zh, "endpoint"), endpoint),
+        (_label(zh, "result"), _value_text_zh(claim)),
+        (_label(zh, "arms"), " vs ".join(arms) if arms_worded else ""),
+        (_label(zh, "interventions"), names(claim.interventions) + regimen),
+        (_label(zh, "comparator"), names(claim.comparator)),
+        (_label(zh, "population"), population),
+        (_label(zh, "n"), " / ".join(x for x in n if x)),
+        (_label(zh, "study"), f"{claim.study or '—'}（{_design(claim.design.value, zh)}）"),
+        (_label(zh, "grade"), f"{claim.grade}（{emd}）"),
+        (_label(zh, "flags"), sep([_term(f"evidence.flag.{f.value}", zh) for f in claim.flags], "zh")),
+        (_label(zh, "conflicts with"), sep(list(claim.conflicts_with), "zh")),
+    ]
 
 
 @evidence_app.command("export")
@@ -321,7 +473,10 @@ def export(
 
 
 @evidence_app.command("stats")
-def stats(as_json: bool = JSON_OPT) -> None:
+def stats(
+    lang: Lang = typer.Option(Lang.en, "--lang", help="Language of the labels and names."),
+    as_json: bool = JSON_OPT,
+) -> None:
     """Counts of claims by source, category, agent, endpoint, grade and design."""
     kb = _kb()
     counts = kb.stats()
@@ -333,15 +488,29 @@ def stats(as_json: bool = JSON_OPT) -> None:
 
     tables = []
     for name, counter in counts.items():
-        t = Table(title=name)
-        t.add_column(name)
-        t.add_column("claims", justify="right")
+        title = _label(lang, name)
+        t = Table(title=title)
+        t.add_column(title)
+        t.add_column(_label(lang, "claims"), justify="right")
         for k, v in counter.items():
-            t.add_row(k, str(v))
+            t.add_row(_stats_key(kb, name, k, lang), str(v))
         tables.append(t)
     console = _console()
-    console.print(f"[bold]{len(kb)} claims[/]  {kb.version}")
+    console.print(f"[bold]{_render('evidence.stats.total', lang, n=len(kb))}[/]  {kb.version}")
     console.print(Columns(tables))
+
+
+def _stats_key(kb: KnowledgeBase, group: str, key: str, lang: Lang) -> str:
+    """A counted value in the reader's language (source aliases and grade letters as they are)."""
+    if lang is Lang.en or group in ("source", "grade"):
+        return key
+    if group == "category":
+        return _term(f"evidence.category.{key}", lang)
+    if group == "design":
+        return _design(key, lang)
+    if group == "emd_specific":
+        return _label(lang, "yes" if key == "true" else "no")
+    return kb.vocabulary.label(key, "zh")
 
 
 @evidence_app.command("check")
