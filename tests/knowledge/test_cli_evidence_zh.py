@@ -205,3 +205,15 @@ def test_english_tables_keep_their_wording(kb):
     assert "quote at character 439" in out and "alias emdtx), §1.1" in out
     out = _run("evidence", "stats")
     assert f"{len(kb)} claims" in out and "treatment_outcome" in out
+
+
+def test_show_unknown_id_zh_error_is_chinese_and_json_error_unchanged():
+    result = runner.invoke(app, ["evidence", "show", "pomalidomide", "--lang", "zh"], env=ENV)
+    assert result.exit_code == 2
+    err = " ".join(result.stderr.split())
+    assert err.startswith("错误： 没有编号为“pomalidomide”的证据；是否要查看")
+    assert "emdtx-2.2-01" in err and not _stray_english(err, {"pomalidomide", "emdtx"})
+    en = runner.invoke(app, ["evidence", "show", "pomalidomide", "--json"], env=ENV)
+    zh = runner.invoke(app, ["evidence", "show", "pomalidomide", "--json", "--lang", "zh"], env=ENV)
+    assert en.exit_code == zh.exit_code == 2 and en.stderr == zh.stderr
+    assert json.loads(zh.stderr)["error"].startswith("no claim with id 'pomalidomide'; did you mean")

@@ -58,11 +58,12 @@ def _versions(kb: KnowledgeBase) -> dict[str, str]:
     return {"mmemd": __version__, "knowledge_base": kb.version}
 
 
-def _fail(message: str, as_json: bool, code: int = 2) -> typer.Exit:
+def _fail(message: str, as_json: bool, code: int = 2, lang: Lang = Lang.en) -> typer.Exit:
     if as_json:
         print(json.dumps({"error": message}, ensure_ascii=False), file=sys.stderr)
     else:
-        _console(stderr=True).print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+        prefix = "error:" if lang is Lang.en else _term("evidence.error", lang)
+        _console(stderr=True).print(f"[bold red]{prefix}[/] {message}", markup=True, highlight=False)
     return typer.Exit(code)
 
 
@@ -300,8 +301,13 @@ def show(
         claim = kb.get(claim_id)
     except KeyError:
         hits = kb.search(claim_id.replace("-", " "), limit=3).hits if claim_id.strip() else []
-        hint = f"; did you mean {', '.join(h.claim.id for h in hits)}?" if hits else ""
-        raise _fail(f"no claim with id {claim_id!r}{hint}", as_json) from None
+        # --json keeps its English message; a Chinese table gets a Chinese one
+        said = Lang.en if as_json else lang
+        ids = _term("list_sep", said).join(h.claim.id for h in hits)
+        hint = _render("evidence.show.did_you_mean", said, ids=ids) if hits else ""
+        shown = repr(claim_id) if said is Lang.en else claim_id
+        message = _render("evidence.show.unknown_id", said, id=shown, hint=hint)
+        raise _fail(message, as_json, lang=said) from None
     source = kb.source(claim.source)
     before, quote, after = kb.context(claim, context)
     refs = [
