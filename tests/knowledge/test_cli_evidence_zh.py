@@ -217,3 +217,13 @@ def test_show_unknown_id_zh_error_is_chinese_and_json_error_unchanged():
     zh = runner.invoke(app, ["evidence", "show", "pomalidomide", "--json", "--lang", "zh"], env=ENV)
     assert en.exit_code == zh.exit_code == 2 and en.stderr == zh.stderr
     assert json.loads(zh.stderr)["error"].startswith("no claim with id 'pomalidomide'; did you mean")
+
+
+def test_every_arm_and_subgroup_has_its_chinese_wording_and_show_prints_it(kb):
+    g = load_glossary()
+    worded = [a for c in kb.claims() for a in (c.arm, c.comparator_arm, c.population.subgroup) if a]
+    assert worded and not {a for a in worded if a.strip() not in g.phrases}
+    claim = next(c for c in kb.claims() if c.arm == "IRd (n=351)" and c.comparator_arm == "Rd (n=354)")
+    assert "IRd（n=351） vs Rd（n=354）" in _run("evidence", "show", claim.id, "--lang", "zh")
+    claim = next(c for c in kb.claims() if c.population.subgroup == "transplant-eligible")
+    assert "适合移植" in _run("evidence", "show", claim.id, "--lang", "zh")

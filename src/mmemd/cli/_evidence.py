@@ -399,8 +399,9 @@ def _show_rows(claim: Claim) -> list[tuple[str, str]]:
 
 
 def _show_rows_zh(kb: KnowledgeBase, claim: Claim) -> list[tuple[str, str]]:
-    """The fields of `show` in Chinese. Arms and subgroups are shown when the glossary words them (else the
-    Chinese statement carries them); the curators' notes are English prose and stay in the JSON output."""
+    """The fields of `show` in Chinese. Arms and subgroups are the glossary's wording of them (a new one without
+    it is left out: the Chinese statement names it too); the curators' notes are English prose and stay in the JSON
+    output."""
     from mmemd.knowledge import load_glossary
 
     g, zh = load_glossary(), Lang.zh
@@ -416,16 +417,15 @@ def _show_rows_zh(kb: KnowledgeBase, claim: Claim) -> list[tuple[str, str]]:
         endpoint = _render("evidence.show.timepoint", zh, endpoint=endpoint, timepoint=tp)
     given = [a for a in (claim.arm, claim.comparator_arm) if a]
     arms = [g.phrase(a, "zh") for a in given]
-    arms_worded = all(zh_arm != arm for zh_arm, arm in zip(arms, given, strict=True))
+    arms_worded = all(a.strip() in g.phrases for a in given)
     population = _render(
         "evidence.show.population",
         zh,
         disease=pop.disease,
         emd=_term(f"evidence.population_emd.{pop.emd}", zh),
     )
-    subgroup = g.phrase(pop.subgroup, "zh") if pop.subgroup else ""
-    if subgroup and subgroup != pop.subgroup:
-        population += g.term("list_sep", "zh") + subgroup
+    if pop.subgroup and pop.subgroup.strip() in g.phrases:
+        population += g.term("list_sep", "zh") + g.phrase(pop.subgroup, "zh")
     regimen = f"（{kb.vocabulary.label(claim.regimen, 'zh')}）" if claim.regimen else ""
     n = [
         _render("evidence.show.n_total", zh, n=claim.n_total) if claim.n_total else "",
