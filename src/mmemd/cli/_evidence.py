@@ -425,7 +425,7 @@ def _show_rows_zh(kb: KnowledgeBase, claim: Claim) -> list[tuple[str, str]]:
         emd=_term(f"evidence.population_emd.{pop.emd}", zh),
     )
     if pop.subgroup and pop.subgroup.strip() in g.phrases:
-        population += g.term("list_sep", "zh") + g.phrase(pop.subgroup, "zh")
+        population += "，" + g.phrase(pop.subgroup, "zh")  # as the advice engine's populations read
     regimen = f"（{kb.vocabulary.label(claim.regimen, 'zh')}）" if claim.regimen else ""
     n = [
         _render("evidence.show.n_total", zh, n=claim.n_total) if claim.n_total else "",
